@@ -1,0 +1,107 @@
+"""Read an environment file, merge it over the file it extends, and validate it into the typed model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from environments.errors import ConfigError
+from environments.model import Environment
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent
+_EXTENDS = "extends"
+
+
+def environment_names(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
+    """Names of the deployable environments (files that are not only a base for others)."""
+    return sorted(p.stem for p in directory.glob("*.yml") if p.stem != "base")
+
+
+def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environment:
+    """Load `<directory>/<name>.yml`; every problem becomes one line naming file, key path and reason."""
+    path = directory / f"{name}.yml"
+    if not path.is_file():
+        known = ", ".join(environment_names(directory)) or "none"
+        raise ConfigError(str(path), [f"{path}: no such environment file (known: {known})"])
+    data, origins = _read_merged(path, seen=())
+    if data.get("name") != name:
+        raise ConfigError(str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"])
+    try:
+        return Environment.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(str(path), _problems(exc, origins, path)) from exc
+
+
+def _read_merged(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, ...], Path]]:
+    if path in seen:
+        raise ConfigError(str(path), [f"{path}: extends: cycle through {', '.join(map(str, seen))}"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), [f"{path}: cannot read: {exc}"]) from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), [f"{path}: (root): must be a mapping, got {type(raw).__name__}"])
+    parent_name = raw.pop(_EXTENDS, None)
+    if parent_name is None:
+        return raw, {key: path for key in _leaf_paths(raw)}
+    parent_path = path.parent / str(parent_name)
+    if not parent_path.is_file():
+        raise ConfigError(str(path), [f"{path}: extends: no such file '{parent_name}'"])
+    base, origins = _read_merged(parent_path, (*seen, path))
+    origins.update({key: path for key in _leaf_paths(raw)})
+    return _deep_merge(base, raw), origins
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; any other value (lists included) replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _leaf_paths(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for key, value in data.items():
+        here = (*prefix, str(key))
+        paths.append(here)
+        if isinstance(value, dict):
+            paths.extend(_leaf_paths(value, here))
+    return paths
+
+
+def _problems(exc: ValidationError, origins: dict[tuple[str, ...], Path], path: Path) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) or "(root)"
+        origin = _origin(loc, origins) or path
+        reason = error["msg"]
+        if error["type"] == "missing":
+            reason = "required key is missing"
+        elif error["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif loc and "input" in error and not isinstance(error["input"], dict):
+            reason = f"{reason} (got {_short(error['input'])})"
+        lines.append(f"{origin}: {key}: {reason}")
+    return lines
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _origin(loc: tuple[str, ...], origins: dict[tuple[str, ...], Path]) -> Path | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in origins:
+            return origins[loc[:end]]
+    return None

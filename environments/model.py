@@ -1,0 +1,194 @@
+"""The typed model of one environment file (`environments/<name>.yml` merged over `base.yml`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+_SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|keyvault:[A-Za-z0-9-]{1,127})$")
+_ENV_OR_UUID = re.compile(
+    r"^(env:[A-Z_][A-Z0-9_]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+
+
+def _secret_ref(value: str) -> str:
+    if not _SECRET_REF.match(value):
+        raise ValueError(
+            "secrets never live in environment files: give a reference, "
+            "'env:VARIABLE_NAME' or 'keyvault:secret-name'"
+        )
+    return value
+
+
+def _env_or_uuid(value: str) -> str:
+    if not _ENV_OR_UUID.match(value):
+        raise ValueError("expected a GUID or 'env:VARIABLE_NAME'")
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+"""A reference to a secret: `env:NAME` (an environment variable) or `keyvault:name` (a Key Vault secret)."""
+
+GuidOrEnv = Annotated[str, AfterValidator(_env_or_uuid)]
+"""A GUID (subscription, tenant) given literally or as `env:NAME`."""
+
+AzureName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are not coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AzureTarget(Strict):
+    """Where an Azure environment deploys."""
+
+    subscription_id: GuidOrEnv
+    tenant_id: GuidOrEnv
+    resource_group: str = Field(pattern=r"^[-\w._()]{1,90}$")
+    client_id: GuidOrEnv = Field(description="Workload-identity app used by the GitHub workflows (OIDC).")
+
+
+class Workspace(Strict):
+    name: AzureName
+    compute_cluster: AzureName
+    compute_vm_size: str
+    compute_max_instances: int = Field(ge=1, le=100)
+
+
+class Registry(Strict):
+    name: AzureName
+    """One registry is shared by every environment; staging and prod deploy its versions."""
+    location: str
+
+
+class Model(Strict):
+    name: AzureName
+    primary_metric: Literal["roc_auc", "average_precision", "log_loss"]
+    promotion_margin: float = Field(ge=0, le=1, description="Challenger must beat champion by this much.")
+
+
+class RequestSettings(Strict):
+    request_timeout_ms: int = Field(ge=1000, le=180000)
+    max_concurrent_requests_per_instance: int = Field(ge=1, le=1000)
+    max_queue_wait_ms: int = Field(ge=0, le=180000)
+
+
+class Endpoint(Strict):
+    name: AzureName
+    instance_type: str
+    instance_count: int = Field(ge=1, le=100)
+    request: RequestSettings
+    smoke_batch_size: int = Field(ge=1, le=10000)
+
+
+class StreamAnalytics(Strict):
+    job_name: AzureName
+    streaming_units: Literal[1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90, 96, 102, 108, 114, 120]
+    compatibility_level: Literal["1.2"]
+    function_batch_size: int = Field(ge=1, le=10000)
+    function_parallel_requests: int = Field(ge=1, le=100)
+    late_arrival_max_delay_s: int = Field(ge=-1, le=1814399)
+    out_of_order_max_delay_s: int = Field(ge=0, le=599)
+    out_of_order_policy: Literal["Adjust", "Drop"]
+    output_error_policy: Literal["Stop", "Drop"]
+    aggregate_window_minutes: int = Field(ge=1, le=60)
+
+
+class EventHubs(Strict):
+    namespace: AzureName
+    sku: Literal["Standard", "Premium"]
+    capacity: int = Field(ge=1, le=40)
+    partitions: int = Field(ge=1, le=32)
+    retention_hours: int = Field(ge=1, le=168)
+    input_hub: AzureName
+    output_hub: AzureName
+    consumer_group: AzureName
+
+
+class Storage(Strict):
+    sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS"]
+    inference_container: AzureName
+    scored_container: AzureName
+    deadletter_container: AzureName
+
+
+class DriftThresholds(Strict):
+    """Per-metric thresholds; numeric and categorical defaults follow Azure ML model monitoring."""
+
+    normalized_wasserstein_distance: float = Field(gt=0)
+    jensen_shannon_distance: float = Field(gt=0)
+    population_stability_index: float = Field(gt=0)
+    two_sample_kolmogorov_smirnov_test: float = Field(gt=0, lt=1, description="p-value below which drift")
+    pearsons_chi_squared_test: float = Field(gt=0, lt=1, description="p-value below which drift")
+
+
+class Alert(Strict):
+    evaluation_frequency_minutes: Literal[1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440]
+    window_minutes: Literal[5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880]
+    severity: int = Field(ge=0, le=4)
+    numeric_metric: Literal[
+        "normalized_wasserstein_distance",
+        "jensen_shannon_distance",
+        "population_stability_index",
+        "two_sample_kolmogorov_smirnov_test",
+    ]
+    categorical_metric: Literal["jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test"]
+
+
+class Monitoring(Strict):
+    drift: DriftThresholds
+    alert: Alert
+    log_sampling_ratio: float = Field(gt=0, le=1)
+    export_interval_minutes: int = Field(ge=5, le=1440)
+    drift_window_hours: int = Field(ge=1, le=720)
+    log_retention_days: int = Field(ge=30, le=730)
+
+
+class GitHub(Strict):
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    dispatch_token: SecretRef
+
+
+class Local(Strict):
+    """Loopback ports and state folder of the local stand-ins (target: local only)."""
+
+    state_dir: str
+    broker_port: int = Field(ge=1024, le=65535)
+    azurite_blob_port: int = Field(ge=1024, le=65535)
+    collector_port: int = Field(ge=1024, le=65535)
+    endpoint_port: int = Field(ge=1024, le=65535)
+
+
+class Environment(Strict):
+    """One environment: `local` (loopback stand-ins) or an Azure target (`dev`, `staging`, `prod`)."""
+
+    name: AzureName
+    target: Literal["local", "azure"]
+    prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,9}$", description="Short name prefix for resources.")
+    location: str
+    tags: dict[str, str]
+    azure: AzureTarget | None = None
+    local: Local | None = None
+    workspace: Workspace
+    registry: Registry
+    model: Model
+    endpoint: Endpoint
+    stream_analytics: StreamAnalytics
+    event_hubs: EventHubs
+    storage: Storage
+    monitoring: Monitoring
+    github: GitHub
+
+    @model_validator(mode="after")
+    def _target_section(self) -> Environment:
+        if self.target == "azure" and self.azure is None:
+            raise ValueError("target 'azure' needs an 'azure' section (subscription, tenant, resource group)")
+        if self.target == "local" and self.local is None:
+            raise ValueError("target 'local' needs a 'local' section (ports, state folder)")
+        if self.target == "local" and self.azure is not None:
+            raise ValueError("target 'local' must not have an 'azure' section")
+        return self
