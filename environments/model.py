@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from environments.data_schema import DataSchema, load_data_schema
 
 _SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|keyvault:[A-Za-z0-9-]{1,127})$")
 _ENV_OR_UUID = re.compile(
@@ -148,6 +151,15 @@ class Monitoring(Strict):
     log_retention_days: int = Field(ge=30, le=730)
 
 
+class Data(Strict):
+    """The data contract and where training data comes from."""
+
+    schema_file: str = Field(description="Schema file, relative to environments/.")
+    training_rows: int = Field(ge=1000, le=10_000_000, description="Rows generated when no file is given.")
+    training_file: str | None = Field(default=None, description="A user's CSV/Parquet file instead of generated data.")
+    seed: int
+
+
 class GitHub(Strict):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     dispatch_token: SecretRef
@@ -171,6 +183,7 @@ class Environment(Strict):
     prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,9}$", description="Short name prefix for resources.")
     location: str
     tags: dict[str, str]
+    data: Data
     azure: AzureTarget | None = None
     local: Local | None = None
     workspace: Workspace
@@ -192,3 +205,7 @@ class Environment(Strict):
         if self.target == "local" and self.azure is not None:
             raise ValueError("target 'local' must not have an 'azure' section")
         return self
+
+    def data_schema(self) -> DataSchema:
+        """The environment's data contract (feature names, types, ranges)."""
+        return load_data_schema(Path(__file__).resolve().parent / self.data.schema_file)

@@ -1,0 +1,85 @@
+"""The data contract shared by every domain: feature names, types and ranges of the scored records.
+
+An environment names its schema file (`data.schema_file`, relative to `environments/`); the default is
+`schemas/card-transactions.yml`. Users point it at their own schema to score their own data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from environments.errors import ConfigError
+
+FeatureType = Literal["float", "integer", "count", "boolean", "category"]
+
+
+class Feature(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: FeatureType
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    categories: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Feature:
+        if self.type == "category" and not self.categories:
+            raise ValueError(f"feature {self.name}: type category needs 'categories'")
+        if self.type != "category" and self.categories is not None:
+            raise ValueError(f"feature {self.name}: only category features have 'categories'")
+        if self.type in ("float", "integer", "count") and (self.min is None or self.max is None):
+            raise ValueError(f"feature {self.name}: numeric features need 'min' and 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"feature {self.name}: min {self.min} is above max {self.max}")
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("float", "integer", "count")
+
+
+class DataSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    id_column: str
+    time_column: str
+    label: str
+    features: tuple[Feature, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> DataSchema:
+        names = [f.name for f in self.features] + [self.id_column, self.time_column, self.label]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"column names used twice: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> Feature:
+        for feature in self.features:
+            if feature.name == name:
+                return feature
+        raise KeyError(name)
+
+
+def load_data_schema(path: Path) -> DataSchema:
+    """Read and validate a schema file; problems name the file and the key."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), [f"{path}: cannot read: {exc}"]) from exc
+    try:
+        return DataSchema.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{path}: {'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(str(path), lines) from exc
