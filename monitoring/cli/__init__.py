@@ -1,0 +1,1 @@
+"""Command-line entry points of the monitoring domain, one module per command."""
