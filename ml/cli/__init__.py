@@ -1,0 +1,1 @@
+"""Command-line entry points of the ml domain, one module per command."""
