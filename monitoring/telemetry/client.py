@@ -1,0 +1,67 @@
+"""The object score.py and the drift pipeline hold: log inference records, emit metrics, flush."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from .errors import InferenceRecordError
+from .records import InferenceEvent, is_sampled, to_event
+
+log = logging.getLogger(__name__)
+
+
+class TelemetrySink(Protocol):
+    """Where events and metric values go: Azure Monitor, or nowhere when telemetry is off."""
+
+    def emit_event(self, event: InferenceEvent) -> None: ...
+
+    def record_metric(self, name: str, value: float, dimensions: Mapping[str, str]) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class Telemetry:
+    """Telemetry for one process; `enabled` is False when nothing is configured (every call is a no-op)."""
+
+    def __init__(self, role_name: str, sink: TelemetrySink | None, sampling_ratio: float = 1.0) -> None:
+        self.role_name = role_name
+        self.sampling_ratio = sampling_ratio
+        self._sink = sink
+
+    @property
+    def enabled(self) -> bool:
+        """True when records and metrics are sent somewhere."""
+        return self._sink is not None
+
+    def log_inferences(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Send one custom event per scored row; returns how many were sent (after sampling).
+
+        A bad record is logged with its index and skipped: telemetry never fails the scoring call.
+        """
+        if self._sink is None:
+            return 0
+        sent = 0
+        for index, record in enumerate(records):
+            try:
+                event = to_event(record, self.sampling_ratio)
+            except InferenceRecordError as exc:
+                log.warning("inference record %d not sent: %s", index, exc)
+                continue
+            if not is_sampled(event.attributes["request_id"], self.sampling_ratio):
+                continue
+            self._sink.emit_event(event)
+            sent += 1
+        return sent
+
+    def emit_metric(self, name: str, value: float, dimensions: Mapping[str, str] | None = None) -> None:
+        """Record one value of a custom metric (customMetrics) with string dimensions."""
+        if self._sink is None:
+            return
+        self._sink.record_metric(name, float(value), {str(k): str(v) for k, v in (dimensions or {}).items()})
+
+    def flush(self) -> None:
+        """Export everything buffered now (blocks until sent or the exporter gives up)."""
+        if self._sink is not None:
+            self._sink.flush()

@@ -1,0 +1,84 @@
+"""`configure_telemetry`: set up Azure Monitor once per process, or a clear no-op."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from .client import Telemetry
+from .errors import TelemetryConfigError
+from .settings import TelemetrySettings, resolve_settings
+
+log = logging.getLogger(__name__)
+
+STATSBEAT_DISABLED_VAR = "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL"
+APPLICATION_LOGGER = "streamscore"
+"""Python logger whose records (and its children's) go to App Insights as traces."""
+
+# Auto-instrumentation stays off: the telemetry of record is the inference events and drift metrics.
+INSTRUMENTATIONS = ("azure_sdk", "django", "fastapi", "flask", "psycopg2", "requests", "urllib", "urllib3")
+
+_lock = threading.Lock()
+_configured: tuple[TelemetrySettings, Telemetry] | None = None
+
+
+def configure_telemetry(
+    role_name: str,
+    connection_string: str | None = None,
+    sampling_ratio: float | None = None,
+) -> Telemetry:
+    """Configure Azure Monitor for this process (first call wins) and return its Telemetry.
+
+    The connection string comes from the argument or APPLICATIONINSIGHTS_CONNECTION_STRING (on Azure
+    a Key Vault reference is resolved into that variable by the platform); the sampling ratio from
+    the argument or STREAMSCORE_LOG_SAMPLING_RATIO (default 1.0). With no connection string the
+    returned Telemetry is disabled and one line "telemetry off: <reason>" is logged.
+    """
+    global _configured
+    settings = resolve_settings(role_name, connection_string, sampling_ratio)
+    with _lock:
+        if _configured is not None:
+            first, telemetry = _configured
+            if first != settings:
+                log.warning(
+                    "telemetry already configured for role %r in this process; keeping that configuration",
+                    first.role_name,
+                )
+            return telemetry
+        if settings.connection_string is None:
+            log.warning("telemetry off: %s", settings.off_reason)
+            telemetry = Telemetry(settings.role_name, None, settings.sampling_ratio)
+        else:
+            telemetry = Telemetry(settings.role_name, _start_azure_monitor(settings), settings.sampling_ratio)
+        _configured = (settings, telemetry)
+        return telemetry
+
+
+def _start_azure_monitor(settings: TelemetrySettings):
+    from azure.monitor.opentelemetry import configure_azure_monitor
+    from opentelemetry.sdk.resources import Resource
+
+    from .azure_sink import AzureMonitorSink
+
+    if settings.is_loopback:
+        # The local collector stands in for ingestion only; SDK self-telemetry would go to the internet.
+        os.environ.setdefault(STATSBEAT_DISABLED_VAR, "true")
+    resource = Resource.create({"service.name": settings.role_name})
+    try:
+        configure_azure_monitor(
+            connection_string=settings.connection_string,
+            sampling_ratio=settings.sampling_ratio,
+            resource=resource,
+            logger_name=APPLICATION_LOGGER,
+            enable_live_metrics=False,
+            enable_performance_counters=False,
+            instrumentation_options={name: {"enabled": False} for name in INSTRUMENTATIONS},
+        )
+    except ValueError as exc:
+        raise TelemetryConfigError(f"Azure Monitor rejected the configuration: {exc}") from exc
+    # The exporter's HTTP client logs every request at INFO; keep application logs readable.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+    endpoint = settings.ingestion_endpoint or "default"
+    log.info("telemetry on: role %s, endpoint %s", settings.role_name, endpoint)
+    return AzureMonitorSink(resource)

@@ -1,0 +1,15 @@
+"""Exception tree of the telemetry package."""
+
+from __future__ import annotations
+
+
+class TelemetryError(Exception):
+    """Root of every telemetry error."""
+
+
+class TelemetryConfigError(TelemetryError):
+    """The connection string or sampling ratio is not usable."""
+
+
+class InferenceRecordError(TelemetryError):
+    """An inference record lacks a field or holds a value that cannot be sent."""
