@@ -1,0 +1,113 @@
+"""HTTP front of the collector: ingestion like the Application Insights service, and the query API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .envelopes import ItemError, decode_body, parse_batch
+from .errors import PayloadError, QueryError, StoreError
+from .query import parse_params
+from .store import EnvelopeStore
+from .views import INFERENCE_EVENT_NAME, inference_record, metric_value
+
+log = logging.getLogger(__name__)
+
+TRACK_PATHS = frozenset({"/v2.1/track", "/v2/track"})
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def track_response(received: int, accepted: int, errors: list[ItemError]) -> tuple[int, dict[str, Any]]:
+    """Status and body as the service answers: 200 all kept, 206 some rejected, 400 none kept."""
+    body = {"itemsReceived": received, "itemsAccepted": accepted, "errors": [e.to_json() for e in errors]}
+    if not errors:
+        return HTTPStatus.OK, body
+    return (HTTPStatus.PARTIAL_CONTENT if accepted else HTTPStatus.BAD_REQUEST), body
+
+
+class CollectorServer(ThreadingHTTPServer):
+    """A threading HTTP server that owns the envelope store."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], store: EnvelopeStore) -> None:
+        super().__init__(address, CollectorHandler)
+        self.store = store
+
+
+class CollectorHandler(BaseHTTPRequestHandler):
+    server: CollectorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_POST(self) -> None:
+        path = "/" + urlsplit(self.path).path.lstrip("/")
+        if path not in TRACK_PATHS:
+            self._send(HTTPStatus.NOT_FOUND, {"error": f"no route POST {path}"})
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
+            return
+        if int(length) > MAX_BODY_BYTES:
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"body over {MAX_BODY_BYTES} bytes"})
+            return
+        body = self.rfile.read(int(length))
+        try:
+            items = decode_body(body, self.headers.get("Content-Encoding", ""))
+        except PayloadError as exc:
+            status, answer = track_response(0, 0, [ItemError(0, HTTPStatus.BAD_REQUEST, str(exc))])
+            self._send(status, answer)
+            return
+        rows, errors = parse_batch(items)
+        try:
+            self.server.store.add(rows)
+        except StoreError as exc:
+            log.error("%s", exc)
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
+            return
+        accepted = len(items) - len(errors)
+        if errors:
+            log.warning("rejected %d of %d envelopes: %s", len(errors), len(items), errors[0].message)
+        self._send(*track_response(len(items), accepted, errors))
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        params = parse_qs(url.query, keep_blank_values=True)
+        try:
+            if url.path == "/health":
+                self._send(HTTPStatus.OK, {"status": "ok"})
+            elif url.path == "/query/items":
+                self._send(HTTPStatus.OK, _items(self.server.store.query(parse_params(params))))
+            elif url.path == "/query/inferences":
+                query = parse_params(params, type="event", name=INFERENCE_EVENT_NAME)
+                rows = self.server.store.query(query)
+                self._send(HTTPStatus.OK, _items([inference_record(row) for row in rows]))
+            elif url.path == "/query/metrics":
+                rows = self.server.store.query(parse_params(params, type="metric"))
+                self._send(HTTPStatus.OK, _items([metric_value(row) for row in rows]))
+            else:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no route GET {url.path}"})
+        except QueryError as exc:
+            self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except StoreError as exc:
+            log.error("%s", exc)
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _items(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"count": len(items), "items": items}

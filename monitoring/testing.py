@@ -1,0 +1,87 @@
+"""pytest fixtures and helpers of the monitoring domain, shared with every domain's tests.
+
+Registered for the whole repository by the root `conftest.py`.
+
+- `collector` (session): the real local Application Insights collector (`python -m monitoring collector`)
+  on a free loopback port; `.connection_string` points the real Azure Monitor exporter at it,
+  `.query(route, **params)` reads the query API.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from environments.standins import ManagedProcess, free_port
+
+COLLECTOR_IKEY = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass
+class RunningCollector:
+    """A collector process with its port, store and the connection string that targets it."""
+
+    process: ManagedProcess
+    port: int
+    db_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def connection_string(self) -> str:
+        # The exporter appends "/v2.1/track" to IngestionEndpoint.
+        return f"InstrumentationKey={COLLECTOR_IKEY};IngestionEndpoint={self.url}/"
+
+    def query(self, route: str, **params: str) -> list[dict[str, Any]]:
+        """GET /query/<route> with the given parameters (use dim_<key> for dim.<key>); returns items."""
+        query = urllib.parse.urlencode({_param(k): v for k, v in params.items()})
+        with urllib.request.urlopen(f"{self.url}/query/{route}?{query}", timeout=10) as response:
+            return json.loads(response.read())["items"]
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def _param(key: str) -> str:
+    return "dim." + key[4:] if key.startswith("dim_") else key
+
+
+def start_collector(state_dir: Path, timeout_s: float = 30.0) -> RunningCollector:
+    """Start `python -m monitoring collector` on a free port and wait until /health answers."""
+    port = free_port()
+    db_path = state_dir / "collector" / "telemetry.sqlite"
+    process = ManagedProcess(
+        name="collector",
+        argv=[sys.executable, "-m", "monitoring", "collector", "--port", str(port), "--db", str(db_path)],
+        log_path=state_dir / "collector" / "collector.log",
+        cwd=Path(__file__).resolve().parent.parent,
+    ).start()
+    collector = RunningCollector(process, port, db_path)
+    process.wait_ready(collector.healthy, timeout_s)
+    return collector
+
+
+@pytest.fixture(scope="session")
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    """The real local collector for the whole test session, stopped by PID at the end."""
+    running = start_collector(tmp_path_factory.mktemp("collector"))
+    yield running
+    running.stop()
