@@ -65,33 +65,54 @@ def _download(relative: str, path: Path) -> None:
     path.write_bytes(body)
 
 
-def _fix_quirks(node: Any) -> Any:
+def _composed_refs(node: Any, found: set[str] | None = None) -> set[str]:
+    """Local definitions used as parts of an `allOf`: closing them alone would hide their siblings."""
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        for part in node.get("allOf", []) if isinstance(node.get("allOf"), list) else []:
+            if isinstance(part, dict) and str(part.get("$ref", "")).startswith("#/definitions/"):
+                found.add(part["$ref"].removeprefix("#/definitions/"))
+        for value in node.values():
+            _composed_refs(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _composed_refs(item, found)
+    return found
+
+
+def _fix_quirks(node: Any, part_of_all_of: bool = False) -> Any:
     """Adapt a draft-04 ARM schema for a Draft 2020-12 validator and close open object definitions.
 
-    - A discriminated union is `allOf: [{properties: {<discriminator>}, additionalProperties: false},
-      {oneOf: [...]}]`; taken literally the first part forbids every real property, so its
-      `additionalProperties: false` is dropped and the variants decide.
-    - Object definitions that list `properties` but leave extra keys open get `unevaluatedProperties:
-      false`, so that a misspelled property fails instead of passing silently.
+    - A discriminated union is `allOf: [{<common properties>, additionalProperties: false},
+      {oneOf: [...variants...]}]`; taken literally the first part forbids every variant's property,
+      so its `additionalProperties: false` is dropped and the union as a whole is closed instead.
+    - Object schemas that list `properties` but leave extra keys open get `unevaluatedProperties:
+      false`, so that a misspelled property fails instead of passing silently. Parts of an `allOf`
+      are left open: the closing belongs to the whole, which sees what every part evaluated.
     """
     if isinstance(node, list):
-        return [_fix_quirks(item) for item in node]
+        return [_fix_quirks(item, part_of_all_of) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _fix_quirks(value) for key, value in node.items() if key not in ("$schema", "id")}
-    all_of = node.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 2 and "oneOf" in all_of[1]:
-        head = all_of[0]
-        if head.get("additionalProperties") is False and len(head.get("properties", {})) == 1:
-            head.pop("additionalProperties")
-    if (
-        "properties" in node
-        and "additionalProperties" not in node
-        and "unevaluatedProperties" not in node
-        and node.get("type", "object") == "object"
-    ):
-        node["unevaluatedProperties"] = False
-    return node
+    fixed: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("$schema", "id"):
+            continue
+        if key == "allOf":
+            fixed[key] = [_fix_quirks(item, part_of_all_of=True) for item in value]
+        elif key in ("definitions", "resourceDefinitions") and isinstance(value, dict):
+            composed = _composed_refs(node) if key == "definitions" else set()
+            fixed[key] = {name: _fix_quirks(d, part_of_all_of=name in composed) for name, d in value.items()}
+        else:
+            fixed[key] = _fix_quirks(value)
+    all_of = fixed.get("allOf")
+    is_union = isinstance(all_of, list) and len(all_of) == 2 and "oneOf" in all_of[1]
+    if is_union and all_of[0].get("additionalProperties") is False:
+        all_of[0].pop("additionalProperties")
+    closable = is_union or ("properties" in fixed and fixed.get("type", "object") == "object")
+    if closable and not part_of_all_of and "additionalProperties" not in fixed:
+        fixed.setdefault("unevaluatedProperties", False)
+    return fixed
 
 
 @cache
@@ -102,10 +123,38 @@ def provider_schema(relative: str) -> dict[str, Any]:
     # ARM-level keys (dependsOn, scope, ...); an inner closing could not see those.
     for definition in schema.get("resourceDefinitions", {}).values():
         definition.pop("unevaluatedProperties", None)
-    for name, definition in schema.get("definitions", {}).items():
+    definitions = schema.get("definitions", {})
+    for name, definition in definitions.items():
         if name.endswith("_childResource"):
             definition.pop("unevaluatedProperties", None)
+    # A union's variant does not list the base type's properties; the union closes it instead.
+    for name in _union_variants(schema):
+        definitions.get(name, {}).pop("unevaluatedProperties", None)
     return schema
+
+
+def _union_variants(node: Any) -> set[str]:
+    """Names of local definitions referenced as variants of a discriminated union."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _union_variants(item)
+    elif isinstance(node, dict):
+        all_of = node.get("allOf")
+        if (
+            isinstance(all_of, list)
+            and len(all_of) == 2
+            and isinstance(all_of[1], dict)
+            and "oneOf" in all_of[1]
+        ):
+            for variant in all_of[1]["oneOf"]:
+                for part in variant.get("allOf", []) if isinstance(variant, dict) else []:
+                    ref = part.get("$ref", "") if isinstance(part, dict) else ""
+                    if ref.startswith("#/definitions/"):
+                        found.add(ref.removeprefix("#/definitions/"))
+        for value in node.values():
+            found |= _union_variants(value)
+    return found
 
 
 @cache
