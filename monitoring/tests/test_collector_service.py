@@ -1,0 +1,93 @@
+"""The collector process over HTTP: item-by-item verdicts, queries, durability across a restart."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from monitoring.testing import RunningCollector, start_collector
+
+
+def post(url: str, body: bytes, encoding: str = "") -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json", **({"Content-Encoding": encoding} if encoding else {})}
+    request = urllib.request.Request(f"{url}/v2.1/track", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def event(run: str, i: int, minute: int = 0) -> dict:
+    return {
+        "ver": 1,
+        "name": "Microsoft.ApplicationInsights.Event",
+        "time": f"2026-11-28T08:{minute:02d}:00.000Z",
+        "iKey": "00000000-0000-0000-0000-000000000000",
+        "tags": {"ai.cloud.role": "test"},
+        "data": {
+            "baseType": "EventData",
+            "baseData": {"ver": 2, "name": f"evt-{run}", "properties": {"run": run, "i": str(i)}},
+        },
+    }
+
+
+def test_malformed_envelopes_are_rejected_one_by_one_and_valid_ones_kept(collector: RunningCollector) -> None:
+    run = uuid.uuid4().hex[:8]
+    batch = [
+        event(run, 0),
+        {"name": "no data", "iKey": "k", "time": "2026-11-28T08:00:00Z"},
+        42,
+        event(run, 3),
+    ]
+    status, answer = post(collector.url, gzip.compress(json.dumps(batch).encode()), "gzip")
+    assert status == 206
+    assert answer["itemsReceived"] == 4 and answer["itemsAccepted"] == 2
+    assert [(e["index"], e["statusCode"]) for e in answer["errors"]] == [(1, 400), (2, 400)]
+    assert "data" in answer["errors"][0]["message"]
+    kept = collector.query("items", type="event", name=f"evt-{run}")
+    assert [row["properties"]["i"] for row in kept] == ["0", "3"]
+
+
+def test_a_body_that_is_not_a_batch_is_a_400_and_the_service_keeps_running(
+    collector: RunningCollector,
+) -> None:
+    status, answer = post(collector.url, b"[{not json", "")
+    assert status == 400 and answer["itemsAccepted"] == 0 and answer["errors"][0]["index"] == 0
+    assert collector.healthy()
+
+
+def test_queries_filter_by_half_open_time_range_and_dimension(collector: RunningCollector) -> None:
+    run = uuid.uuid4().hex[:8]
+    lines = "\n".join(json.dumps(event(run, i, minute=i)) for i in range(4)).encode()
+    assert post(collector.url, lines)[0] == 200
+    window = {"from": "2026-11-28T08:01:00Z", "to": "2026-11-28T08:03:00Z"}
+    rows = collector.query("items", name=f"evt-{run}", **window)
+    assert [row["properties"]["i"] for row in rows] == ["1", "2"]
+    assert [r["properties"]["i"] for r in collector.query("items", dim_run=run, dim_i="3")] == ["3"]
+
+
+def test_bad_query_parameter_is_named(collector: RunningCollector) -> None:
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        collector.query("metrics", since="yesterday")
+    assert failure.value.code == 400
+    assert "unknown parameter 'since'" in json.loads(failure.value.read())["error"]
+
+
+def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
+    first = start_collector(tmp_path)
+    try:
+        assert post(first.url, json.dumps([event("durable", 0)]).encode())[0] == 200
+    finally:
+        first.stop()
+    second = start_collector(tmp_path)
+    try:
+        assert [row["name"] for row in second.query("items", name="evt-durable")] == ["evt-durable"]
+    finally:
+        second.stop()
