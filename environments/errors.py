@@ -1,9 +1,9 @@
 """The environments domain's exception tree.
 
-    EnvironmentsError
-    ├── ConfigError          an environment file is missing, unreadable or invalid
-    ├── RenderError          a template failed to render (names template and line)
-    └── ArmValidationError   a rendered ARM template breaks the official schema or a project rule
+EnvironmentsError
+├── ConfigError          an environment file is missing, unreadable or invalid
+├── RenderError          a template failed to render (names template and line)
+└── ArmValidationError   a rendered ARM template breaks the official schema or a project rule
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         raise ConfigError(str(path), [f"{path}: no such environment file (known: {known})"])
     data, origins = _read_merged(path, seen=())
     if data.get("name") != name:
-        raise ConfigError(str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"])
+        raise ConfigError(
+            str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"]
+        )
     try:
         return Environment.model_validate(data)
     except ValidationError as exc:
@@ -83,13 +85,14 @@ def _problems(exc: ValidationError, origins: dict[tuple[str, ...], Path], path: 
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"])
         key = ".".join(loc) or "(root)"
-        origin = _origin(loc, origins) or path
+        # A missing key belongs to the file being loaded; anything else to the file that set it.
+        origin = path if error["type"] == "missing" else (_origin(loc, origins) or path)
         reason = error["msg"]
         if error["type"] == "missing":
             reason = "required key is missing"
         elif error["type"] == "extra_forbidden":
             reason = "unknown key"
-        elif loc and "input" in error and not isinstance(error["input"], dict):
+        elif loc and error["type"] != "value_error" and not isinstance(error.get("input"), dict):
             reason = f"{reason} (got {_short(error['input'])})"
         lines.append(f"{origin}: {key}: {reason}")
     return lines

@@ -90,7 +90,9 @@ class Endpoint(Strict):
 
 class StreamAnalytics(Strict):
     job_name: AzureName
-    streaming_units: Literal[1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90, 96, 102, 108, 114, 120]
+    streaming_units: Literal[
+        1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90, 96, 102, 108, 114, 120
+    ]
     compatibility_level: Literal["1.2"]
     function_batch_size: int = Field(ge=1, le=10000)
     function_parallel_requests: int = Field(ge=1, le=100)
@@ -139,7 +141,9 @@ class Alert(Strict):
         "population_stability_index",
         "two_sample_kolmogorov_smirnov_test",
     ]
-    categorical_metric: Literal["jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test"]
+    categorical_metric: Literal[
+        "jensen_shannon_distance", "population_stability_index", "pearsons_chi_squared_test"
+    ]
 
 
 class Monitoring(Strict):
@@ -156,7 +160,9 @@ class Data(Strict):
 
     schema_file: str = Field(description="Schema file, relative to environments/.")
     training_rows: int = Field(ge=1000, le=10_000_000, description="Rows generated when no file is given.")
-    training_file: str | None = Field(default=None, description="A user's CSV/Parquet file instead of generated data.")
+    training_file: str | None = Field(
+        default=None, description="A user's CSV/Parquet file instead of generated data."
+    )
     seed: int
 
 

@@ -44,7 +44,9 @@ def resource_names(env: Environment) -> ResourceNames:
         container_registry=_compact(f"{env.prefix}{env.name}acr", 50),
         workspace=f"{base}-{env.workspace.name}",
         # The registry is shared by all environments, so its name carries no environment.
-        registry=f"{env.prefix}-{env.registry.name}" if not env.registry.name.startswith(env.prefix) else env.registry.name,
+        registry=f"{env.prefix}-{env.registry.name}"
+        if not env.registry.name.startswith(env.prefix)
+        else env.registry.name,
         event_hubs_namespace=f"{base}-{env.event_hubs.namespace}",
         stream_job=f"{base}-{env.stream_analytics.job_name}",
         # Online endpoint names are unique per Azure region: keep the environment in them.

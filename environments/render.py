@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,6 +84,7 @@ def render_environment(env_name: str, root: Path = REPO_ROOT, out: Path | None =
     contexts: dict[str, dict[str, Any]] = {}
     for domain in DOMAINS:
         shutil.rmtree(out / domain, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
     for domain, template_path in templates(root):
         relative = template_path.relative_to(root / domain / "templates")
         if AZURE_ONLY_FOLDER in relative.parts[:-1] and env.target != "azure":

@@ -59,11 +59,15 @@ def parameter_file_problems(template: dict[str, Any], parameters_file: dict[str,
     (secure ones excepted: they are supplied at deploy time, never written to a file)."""
     declared = template.get("parameters", {})
     given = parameters_file.get("parameters", {})
-    problems = [f"parameters.{name}: not declared by the template" for name in sorted(set(given) - set(declared))]
+    problems = [
+        f"parameters.{name}: not declared by the template" for name in sorted(set(given) - set(declared))
+    ]
     for name, spec in sorted(declared.items()):
         secure = str(spec.get("type", "")).lower() in _SECURE_TYPES
         if secure and name in given and "reference" not in given[name]:
-            problems.append(f"parameters.{name}: secure value written in a parameter file (use a Key Vault reference)")
+            problems.append(
+                f"parameters.{name}: secure value written in a parameter file (use a Key Vault reference)"
+            )
         if not secure and "defaultValue" not in spec and name not in given:
             problems.append(f"parameters.{name}: required by the template but not set")
     return problems

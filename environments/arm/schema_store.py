@@ -51,7 +51,7 @@ def _read(relative: str) -> dict[str, Any]:
 def _download(relative: str, path: Path) -> None:
     url = SCHEMA_BASE + relative
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - fixed https base
+        with urllib.request.urlopen(url, timeout=30) as response:
             body = response.read()
     except OSError as exc:
         raise ArmValidationError(
@@ -127,34 +127,7 @@ def provider_schema(relative: str) -> dict[str, Any]:
     for name, definition in definitions.items():
         if name.endswith("_childResource"):
             definition.pop("unevaluatedProperties", None)
-    # A union's variant does not list the base type's properties; the union closes it instead.
-    for name in _union_variants(schema):
-        definitions.get(name, {}).pop("unevaluatedProperties", None)
     return schema
-
-
-def _union_variants(node: Any) -> set[str]:
-    """Names of local definitions referenced as variants of a discriminated union."""
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= _union_variants(item)
-    elif isinstance(node, dict):
-        all_of = node.get("allOf")
-        if (
-            isinstance(all_of, list)
-            and len(all_of) == 2
-            and isinstance(all_of[1], dict)
-            and "oneOf" in all_of[1]
-        ):
-            for variant in all_of[1]["oneOf"]:
-                for part in variant.get("allOf", []) if isinstance(variant, dict) else []:
-                    ref = part.get("$ref", "") if isinstance(part, dict) else ""
-                    if ref.startswith("#/definitions/"):
-                        found.add(ref.removeprefix("#/definitions/"))
-        for value in node.values():
-            found |= _union_variants(value)
-    return found
 
 
 @cache

@@ -43,11 +43,25 @@ def _is_expression_branch(error: ValidationError) -> bool:
     return str(schema.get("pattern", "")).startswith("^\\[") and error.validator in ("type", "pattern")
 
 
+def _is_discriminator_mismatch(error: ValidationError) -> bool:
+    path = list(error.absolute_path)
+    return error.validator in ("const", "enum") and bool(path) and path[-1] == "type"
+
+
 def _leaves(error: ValidationError) -> list[ValidationError]:
-    """The most specific causes of an error: descend through oneOf/anyOf, skipping expression branches."""
+    """The most specific causes of an error: descend through oneOf/anyOf, skipping the expression
+    alternative and the union variants whose discriminator (`type`) does not match."""
     if not error.context:
         return [error]
-    causes = [cause for cause in error.context if not _is_expression_branch(cause)]
+    branches: dict[object, list[ValidationError]] = {}
+    for cause in error.context:
+        if not _is_expression_branch(cause):
+            branches.setdefault(
+                cause.relative_schema_path[0] if cause.relative_schema_path else None, []
+            ).append(cause)
+    matching = [b for b in branches.values() if not any(_is_discriminator_mismatch(c) for c in b)]
+    chosen = matching or list(branches.values())
+    causes = [cause for branch in chosen for cause in branch]
     if not causes:
         return [error]
     return [leaf for cause in causes for leaf in _leaves(cause)]
@@ -57,6 +71,14 @@ def _messages(validator: Draft202012Validator, instance: Any) -> list[str]:
     found: list[str] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         leaves = sorted(_leaves(error), key=lambda leaf: -len(leaf.absolute_path))
+        # A child that failed leaves its parent's `unevaluatedProperties` reporting it too: keep the child.
+        paths = [tuple(leaf.absolute_path) for leaf in leaves]
+        leaves = [
+            leaf
+            for leaf, path in zip(leaves, paths, strict=True)
+            if leaf.validator != "unevaluatedProperties"
+            or not any(len(other) > len(path) and other[: len(path)] == path for other in paths)
+        ]
         chosen = leaves[:5] if leaves else [best_match([error]) or error]
         for leaf in chosen:
             line = f"{_json_path(leaf)}: {leaf.message[:300]}"

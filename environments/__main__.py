@@ -1,0 +1,62 @@
+"""`python -m environments render|validate|deploy <env> ...`"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from environments.errors import EnvironmentsError
+from environments.loader import environment_names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m environments", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="render every template for an environment into build/<env>/")
+    render.add_argument("env", nargs="*", help="environment names (default: all)")
+    validate = commands.add_parser("validate", help="render, then validate the rendered ARM templates")
+    validate.add_argument("env", nargs="*", help="environment names (default: all)")
+    deploy = commands.add_parser("deploy", help="render -> validate -> plan -> apply (or start, for local)")
+    deploy.add_argument("env")
+    deploy.add_argument("--plan-only", action="store_true", help="print the plan and stop")
+    deploy.add_argument("--out", help="write the plan as JSON to this file")
+    summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
+    summary.add_argument("folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "render":
+            from environments.render import render_environment
+
+            for name in args.env or environment_names():
+                written = render_environment(name)
+                print(f"{name}: {len(written)} files rendered into build/{name}/")
+        elif args.command == "validate":
+            from environments.render import render_environment
+            from environments.validate import validate_environment
+
+            for name in args.env or environment_names():
+                render_environment(name)
+                checked = validate_environment(name)
+                print(f"{name}: {len(checked)} ARM templates valid")
+        elif args.command == "deploy":
+            from environments.deploy.command import deploy
+
+            return deploy(args.env, plan_only=args.plan_only, plan_out=args.out)
+        elif args.command == "bench-summary":
+            from pathlib import Path
+
+            from environments.bench_summary import summarize
+
+            print(f"wrote {summarize(Path(args.folder))}")
+    except EnvironmentsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Combine every domain's benchmark records (`build/bench/<domain>.json`) into `summary.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from environments.errors import EnvironmentsError
+
+RECORD_KEYS = {"name", "value", "unit", "baseline", "ratio", "goal", "met", "params"}
+
+
+def check_record(record: Any, source: Path, index: int) -> list[str]:
+    """Problems with one benchmark record (the DESIGN.md record shape)."""
+    if not isinstance(record, dict):
+        return [f"{source}[{index}]: a record must be an object"]
+    problems = [f"{source}[{index}]: missing key {key}" for key in sorted(RECORD_KEYS - record.keys())]
+    baseline, ratio, value = record.get("baseline"), record.get("ratio"), record.get("value")
+    if (
+        isinstance(baseline, int | float)
+        and baseline
+        and isinstance(value, int | float)
+        and ratio is not None
+    ) and abs(ratio - value / baseline) > 1e-6 * max(1.0, abs(ratio)):
+        problems.append(f"{source}[{index}]: ratio {ratio} is not value / baseline")
+    return problems
+
+
+def summarize(folder: Path) -> Path:
+    """Write `summary.json`: per domain, its records; raises naming every malformed record."""
+    summary: dict[str, Any] = {"domains": {}, "met": 0, "missed": 0}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        records = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(records, list):
+            problems.append(f"{path}: must hold a JSON list of records")
+            continue
+        for index, record in enumerate(records):
+            problems.extend(check_record(record, path, index))
+        summary["domains"][path.stem] = records
+        summary["met"] += sum(1 for r in records if isinstance(r, dict) and r.get("met") is True)
+        summary["missed"] += sum(1 for r in records if isinstance(r, dict) and r.get("met") is False)
+    if problems:
+        raise EnvironmentsError("\n".join(problems))
+    out = folder / "summary.json"
+    out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return out

@@ -1,0 +1,1 @@
+"""Deploy an environment: render -> validate -> plan -> apply (Azure) or start (local)."""

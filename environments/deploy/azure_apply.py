@@ -1,0 +1,133 @@
+"""Apply a plan to Azure: a thin layer over azure-mgmt-resource, the ML domain's command line and
+azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from environments.deploy.plan import Plan, Step
+from environments.errors import EnvironmentsError
+from environments.model import Environment
+from environments.naming import resource_names
+
+
+class ApplyError(EnvironmentsError):
+    """A deployment step failed; names the step and the cause."""
+
+
+def resolve(value: str) -> str:
+    """Resolve an `env:NAME` reference from the environment, failing with the variable's name."""
+    if not value.startswith("env:"):
+        return value
+    name = value.removeprefix("env:")
+    resolved = os.environ.get(name)
+    if not resolved:
+        raise ApplyError(f"environment variable {name} is not set (needed for the Azure deployment)")
+    return resolved
+
+
+def secure_value(env: Environment, step: Step, parameter: str) -> str:
+    """Secure template parameters are never in files: they are read at apply time.
+
+    The Stream Analytics function key comes from the endpoint; any other `<name>` from the variable
+    `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
+    if parameter == "scoringEndpointKey":
+        from azure.ai.ml import MLClient
+        from azure.identity import DefaultAzureCredential
+
+        assert env.azure is not None
+        client = MLClient(
+            DefaultAzureCredential(),
+            resolve(env.azure.subscription_id),
+            env.azure.resource_group,
+            resource_names(env).workspace,
+        )
+        return str(client.online_endpoints.get_keys(resource_names(env).endpoint).primary_key)
+    variable = "STREAMSCORE_SECURE_" + "".join(c if c.isalnum() else "_" for c in parameter).upper()
+    value = os.environ.get(variable)
+    if not value:
+        raise ApplyError(f"step {step.name}: secure parameter {parameter} needs ${variable}")
+    return value
+
+
+def _arm(env: Environment, step: Step) -> None:
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.resource import ResourceManagementClient
+
+    assert env.azure is not None
+    client = ResourceManagementClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
+    body = json.loads(json.dumps(step.request))
+    for parameter in step.secure_parameters:
+        body["properties"]["parameters"][parameter] = {"value": secure_value(env, step, parameter)}
+    poller = client.deployments.begin_create_or_update(env.azure.resource_group, step.name, body)
+    result = poller.result()
+    state = getattr(result.properties, "provisioning_state", None)
+    if state != "Succeeded":
+        raise ApplyError(f"step {step.name}: ARM deployment ended {state}")
+
+
+def _command(step: Step) -> None:
+    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False)
+    if completed.returncode != 0:
+        raise ApplyError(
+            f"step {step.name}: {' '.join(step.request['command'])} exited {completed.returncode}"
+        )
+
+
+def _gate(step: Step, root: Path) -> None:
+    manifest = root / step.request["manifest"]
+    if not manifest.is_file():
+        raise ApplyError(f"step {step.name}: {manifest} is missing; the ML rollout did not finish")
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    for key, expected in step.request["require"].items():
+        if data.get(key) != expected:
+            raise ApplyError(
+                f"step {step.name}: refusing to deploy Stream Analytics against an endpoint that is not "
+                f"healthy ({key}={data.get(key)!r} in {manifest})"
+            )
+
+
+def _start_job(env: Environment, step: Step) -> None:
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.streamanalytics import StreamAnalyticsManagementClient
+    from azure.mgmt.streamanalytics.models import StartStreamingJobParameters
+
+    assert env.azure is not None
+    client = StreamAnalyticsManagementClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
+    name = resource_names(env).stream_job
+    job = client.streaming_jobs.get(env.azure.resource_group, name)
+    if (job.job_state or "").lower() == "running":
+        return
+    mode = step.request["outputStartMode"] if job.last_output_event_time else step.request["firstStart"]
+    client.streaming_jobs.begin_start(
+        env.azure.resource_group, name, StartStreamingJobParameters(output_start_mode=mode)
+    ).result()
+
+
+def apply_plan(env: Environment, plan: Plan, root: Path, report: Callable[[str], Any] = print) -> None:
+    """Run every step in order; the first failure stops the deployment with the step's name."""
+    if env.azure is None:
+        raise ApplyError(f"{env.name} is not an Azure environment")
+    for index, step in enumerate(plan.steps, start=1):
+        report(f"[{index}/{len(plan.steps)}] {step.kind} {step.name}")
+        try:
+            if step.kind == "arm-deployment":
+                _arm(env, step)
+            elif step.kind == "azureml":
+                _command(step)
+            elif step.kind == "gate":
+                _gate(step, root)
+            elif step.kind == "asa-start":
+                _start_job(env, step)
+            else:
+                raise ApplyError(f"step {step.name}: unknown kind {step.kind}")
+        except ApplyError:
+            raise
+        except Exception as exc:  # an SDK error: keep its message, name the step
+            raise ApplyError(f"step {step.name}: {type(exc).__name__}: {exc}") from exc

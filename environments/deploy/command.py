@@ -1,0 +1,47 @@
+"""`python -m environments deploy <env>`: render -> validate -> plan -> apply (Azure) or start (local)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from environments.deploy.plan import Plan, build_plan
+from environments.loader import load_environment
+from environments.render import REPO_ROOT, build_dir, render_environment
+from environments.validate import validate_environment
+
+
+def print_plan(plan: Plan, console: Console) -> None:
+    table = Table(title=f"Deployment plan: {plan.environment}")
+    for column in ("#", "kind", "name", "target", "from"):
+        table.add_column(column)
+    for index, step in enumerate(plan.steps, start=1):
+        table.add_row(str(index), step.kind, step.name, step.target, step.source)
+    console.print(table)
+
+
+def deploy(
+    env_name: str, plan_only: bool = False, plan_out: str | None = None, root: Path = REPO_ROOT
+) -> int:
+    env = load_environment(env_name, root / "environments")
+    console = Console(width=None if Console().is_terminal else 200)
+    render_environment(env_name, root)
+    validate_environment(env_name, root)
+    if env.target == "local":
+        from environments.deploy.local import run_local
+
+        return run_local(env, root, plan_only=plan_only)
+    plan = build_plan(env, build_dir(env_name, root))
+    print_plan(plan, console)
+    if plan_out:
+        Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")
+        console.print(f"plan with request bodies written to {plan_out}")
+    if plan_only:
+        return 0
+    from environments.deploy.azure_apply import apply_plan
+
+    apply_plan(env, plan, root, report=console.print)
+    console.print(f"{env_name}: deployed")
+    return 0

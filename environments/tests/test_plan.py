@@ -1,0 +1,49 @@
+"""The offline deployment plan: ML before Stream Analytics, every template with its request body."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from environments.deploy.plan import build_plan
+from environments.loader import load_environment
+from environments.render import render_environment
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp(request.param)
+    render_environment(request.param, out=out)
+    return build_plan(load_environment(request.param), out)
+
+
+def test_ml_comes_before_stream_analytics(plan) -> None:
+    kinds = [step.kind for step in plan.steps]
+    gate = kinds.index("gate")
+    assert kinds.index("azureml") < gate
+    assert kinds[-1] == "asa-start"
+    after_ml = [s for s in plan.steps[gate + 1 :] if s.kind == "arm-deployment"]
+    assert all("streaming" in s.source for s in after_ml)
+
+
+def test_every_arm_template_is_deployed_with_its_body(plan) -> None:
+    arm = [s for s in plan.steps if s.kind == "arm-deployment"]
+    assert any(s.source == "environments/arm/shared-infra.json" for s in arm)
+    for step in arm:
+        body = step.request["properties"]
+        assert body["mode"] == "Incremental"
+        assert "resources" in body["template"]
+
+
+def test_secure_parameters_are_never_in_the_plan(plan) -> None:
+    for step in plan.steps:
+        if step.kind != "arm-deployment":
+            continue
+        for name in step.secure_parameters:
+            assert name not in step.request["properties"]["parameters"]
+
+
+def test_plan_json_is_printable(plan, tmp_path: Path) -> None:
+    text = plan.to_json()
+    assert plan.environment in text

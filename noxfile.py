@@ -1,0 +1,116 @@
+"""Thin sessions over the project's command lines: CI and a laptop run the same commands.
+
+nox -s lint            ruff check + format check
+nox -s tests           every domain's tests on real local stand-ins (pytest; posargs pass through)
+nox -s render          render templates for environments (posargs: env names, default all)
+nox -s validate        render + validate every environment's ARM templates
+nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
+nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only)
+nox -s bench           every domain's benchmark, written to build/bench/
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+nox.needs_version = ">=2025.2.9"
+
+ROOT = Path(__file__).resolve().parent
+DOMAIN_GROUPS = ("ml", "streaming", "monitoring", "export")
+RUN_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONUNBUFFERED": "1"}
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the project and the given dependency groups from uv.lock, exactly (never re-resolved)."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        *(f"--group={group}" for group in groups),
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def install_node_standins(session: nox.Session) -> None:
+    """Azurite (npm, pinned by tools/node/package-lock.json) for the blob storage stand-in."""
+    marker = ROOT / "tools" / "node" / "node_modules" / ".package-lock.json"
+    lock = ROOT / "tools" / "node" / "package-lock.json"
+    if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    session.run("npm", "ci", "--prefix", "tools/node", "--no-audit", "--no-fund", external=True)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    install(session, "dev")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS, "deploy", "dev")
+    install_node_standins(session)
+    session.run("pytest", *session.posargs, env=RUN_ENV)
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS)
+    session.run("python", "-m", "environments", "render", *session.posargs)
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS)
+    session.run("python", "-m", "environments", "validate", *session.posargs)
+
+
+@nox.session(name="deploy-local")
+def deploy_local(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS)
+    install_node_standins(session)
+    session.run("python", "-m", "environments", "deploy", "local", *session.posargs, env=RUN_ENV)
+
+
+def _deploy_azure(session: nox.Session, env_name: str) -> None:
+    install(session, *DOMAIN_GROUPS, "deploy")
+    session.run("python", "-m", "environments", "deploy", env_name, *session.posargs, env=RUN_ENV)
+
+
+@nox.session(name="deploy-dev")
+def deploy_dev(session: nox.Session) -> None:
+    _deploy_azure(session, "dev")
+
+
+@nox.session(name="deploy-staging")
+def deploy_staging(session: nox.Session) -> None:
+    _deploy_azure(session, "staging")
+
+
+@nox.session(name="deploy-prod")
+def deploy_prod(session: nox.Session) -> None:
+    _deploy_azure(session, "prod")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS)
+    install_node_standins(session)
+    out = ROOT / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    domains = session.posargs or ["ml", "streaming", "monitoring"]
+    for domain in domains:
+        session.run("python", "-m", domain, "bench", "--out", str(out / f"{domain}.json"), env=RUN_ENV)
+    session.run("python", "-m", "environments", "bench-summary", str(out), env=RUN_ENV)
+
+
+if os.environ.get("CI"):
+    nox.options.error_on_missing_interpreters = True
