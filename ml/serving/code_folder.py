@@ -1,0 +1,38 @@
+"""Assemble the code folder a deployment runs: score.py with the modules it imports, nothing else.
+
+Layout (the same locally and in Azure ML, where it is the deployment's `code_configuration.code`):
+
+    <folder>/ml/__init__.py
+    <folder>/ml/scoring/*.py          score.py is ml/scoring/score.py
+    <folder>/monitoring/__init__.py
+    <folder>/monitoring/telemetry/*   the one module that configures the inference log exporter
+
+The data schema is not copied: it travels inside the model folder (`data_schema.json`), so a
+deployment always validates against the schema its model was trained on.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ml.serving.errors import ServingError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRY_SCRIPT = "ml/scoring/score.py"
+_PACKAGES = ("ml/scoring", "monitoring/telemetry")
+_PACKAGE_MARKERS = ("ml/__init__.py", "monitoring/__init__.py")
+
+
+def stage_code(folder: Path, root: Path = REPO_ROOT) -> Path:
+    """Replace `folder` with a fresh copy of the scoring code; returns `folder`."""
+    shutil.rmtree(folder, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
+    try:
+        for package in _PACKAGES:
+            shutil.copytree(root / package, folder / package, ignore=ignore)
+        for marker in _PACKAGE_MARKERS:
+            shutil.copy2(root / marker, folder / marker)
+    except OSError as exc:
+        raise ServingError(f"cannot assemble the scoring code folder {folder}: {exc}") from exc
+    return folder

@@ -1,0 +1,23 @@
+"""Errors of the serving package (see the tree in `ml/serving/__init__.py`)."""
+
+from __future__ import annotations
+
+
+class ServingError(Exception):
+    """Root of every serving error."""
+
+
+class ServerStartError(ServingError):
+    """A deployment's inference server did not start or did not become ready."""
+
+
+class RolloutError(ServingError):
+    """A rollout step failed; the deployment that served before still serves."""
+
+
+class SmokeTestError(RolloutError):
+    """The new deployment answered the smoke batch wrongly."""
+
+
+class ManifestError(ServingError):
+    """A manifest file (model or endpoint) is missing or malformed; names the file and key."""

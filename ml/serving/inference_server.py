@@ -1,0 +1,86 @@
+"""One deployment locally: azmlinfsrv with one worker on a loopback port, serving a staged code folder."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from environments.standins import ManagedProcess, StandInError
+from ml.scoring.settings import ScoringSettings
+from ml.serving.code_folder import ENTRY_SCRIPT
+from ml.serving.errors import ServerStartError
+
+LAUNCHER = Path(__file__).resolve().parent / "azmlinfsrv_loopback.py"
+STARTUP_TIMEOUT_S = 90.0
+
+
+@dataclass
+class InferenceServer:
+    """A running azmlinfsrv: its port, its process and its log."""
+
+    name: str
+    port: int
+    process: ManagedProcess
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_inference_server(
+    name: str,
+    code_dir: Path,
+    model_dir: Path,
+    settings: ScoringSettings,
+    port: int,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout_s: float = STARTUP_TIMEOUT_S,
+) -> InferenceServer:
+    """Start azmlinfsrv for one deployment and wait until its health route answers."""
+    env = {
+        "AML_APP_ROOT": str(code_dir),
+        "WORKER_COUNT": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PYTHONUNBUFFERED": "1",
+        **settings.environment_variables(),
+        **(extra_env or {}),
+    }
+    argv = [
+        sys.executable,
+        "-P",
+        str(LAUNCHER),
+        "--entry_script",
+        ENTRY_SCRIPT,
+        "--model_dir",
+        str(model_dir),
+        "--port",
+        str(port),
+        "--worker_count",
+        "1",
+    ]
+    process = ManagedProcess(name=f"azmlinfsrv {name}", argv=argv, log_path=log_path, env=env, cwd=code_dir)
+    process.start()
+    server = InferenceServer(name=name, port=port, process=process)
+    try:
+        process.wait_ready(lambda: _ready(server.base_url + "/"), timeout_s)
+    except StandInError as exc:
+        raise ServerStartError(f"deployment {name}: azmlinfsrv not ready on port {port}: {exc}") from exc
+    return server

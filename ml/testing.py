@@ -1,0 +1,60 @@
+"""Test support for the ml domain (and other domains' tests): a tiny trained model, request batches.
+
+Registered as a pytest plugin in the root `conftest.py`, so `scoring_model_dir` is available everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from environments.data_schema import DataSchema
+from environments.loader import load_environment
+
+TINY_TRAINING_ROWS = 3000
+TINY_SEED = 7
+
+
+def tiny_model_dir(
+    folder: Path, schema: DataSchema, rows: int = TINY_TRAINING_ROWS, seed: int = TINY_SEED
+) -> Path:
+    """Train the project's model on a few generated rows and save it as an MLflow model folder."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from ml.data.generator import generate
+    from ml.training.model import save, train
+
+    frame = generate(schema, rows, seed)
+    pipeline = train(frame, schema, seed)
+    return save(pipeline, folder / "model", schema, {"roc_auc": 0.0})
+
+
+def bad_rows(schema: DataSchema, good: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:
+    """One broken copy of a good record per failure kind, with the field its error must name."""
+    numeric = next(f for f in schema.features if f.is_numeric)
+    category = next(f for f in schema.features if f.type == "category")
+    boolean = next(f for f in schema.features if f.type == "boolean")
+    missing = dict(good)
+    del missing[numeric.name]
+    return {
+        "missing": (missing, numeric.name),
+        "wrong_type": ({**good, numeric.name: "12.5"}, numeric.name),
+        "nan": ({**good, numeric.name: float("nan")}, numeric.name),
+        "unknown_category": ({**good, category.name: "no-such-category"}, category.name),
+        "out_of_range": ({**good, numeric.name: (numeric.max or 0) + 1}, numeric.name),
+        "bad_boolean": ({**good, boolean.name: "yes"}, boolean.name),
+    }
+
+
+@pytest.fixture(scope="session")
+def local_environment():
+    """The `local` environment model."""
+    return load_environment("local")
+
+
+@pytest.fixture(scope="session")
+def scoring_model_dir(tmp_path_factory: pytest.TempPathFactory, local_environment) -> Path:
+    """An MLflow model folder with `data_schema.json`, trained once per test session."""
+    return tiny_model_dir(tmp_path_factory.mktemp("ml-model"), local_environment.data_schema())
