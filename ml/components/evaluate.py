@@ -1,0 +1,66 @@
+"""`evaluate` component: the champion/challenger gate on the holdout.
+
+The challenger is the model just trained; the champion is the registry's version behind the production
+alias. The decision (register or not, and why) goes to `evaluation.json` for the register step.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from environments.data_schema import load_data_schema
+from ml.components.step_files import EVALUATION_FILE, HOLDOUT_FILE, read_frame, write_json
+from ml.training import gate, metrics, model
+
+_NO_CHAMPION = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
+def champion_version(name: str, alias: str) -> str | None:
+    """The version behind `alias`, or None when the model or the alias does not exist yet."""
+    try:
+        return MlflowClient().get_model_version_by_alias(name, alias).version
+    except MlflowException as exc:
+        if exc.error_code in _NO_CHAMPION:
+            return None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="evaluate", description=__doc__)
+    parser.add_argument("--model", type=Path, required=True, help="the challenger's MLflow model folder")
+    parser.add_argument("--holdout", type=Path, required=True, help="folder with the holdout split")
+    parser.add_argument("--schema", type=Path, required=True, help="data schema YAML")
+    parser.add_argument("--model-name", required=True, help="registered model name")
+    parser.add_argument("--champion-alias", required=True, help="alias of the production model")
+    parser.add_argument("--primary-metric", choices=sorted(metrics.HIGHER_IS_BETTER), required=True)
+    parser.add_argument("--promotion-margin", type=float, required=True)
+    parser.add_argument("--evaluation", type=Path, required=True, help="output folder for evaluation.json")
+    args = parser.parse_args(argv)
+
+    schema = load_data_schema(args.schema)
+    holdout = read_frame(args.holdout, HOLDOUT_FILE)
+    truth = model.labels(holdout, schema)
+    challenger = metrics.compute(truth, model.score(model.load(args.model), holdout, schema))
+    version = champion_version(args.model_name, args.champion_alias)
+    champion = None
+    if version is not None:
+        champion_model = model.load(f"models:/{args.model_name}/{version}")
+        champion = metrics.compute(truth, model.score(champion_model, holdout, schema))
+    decision = gate.decide(challenger, champion, args.primary_metric, args.promotion_margin, version)
+    with mlflow.start_run():
+        mlflow.log_metrics({f"holdout_{k}": v for k, v in challenger.items()})
+        if champion is not None:
+            mlflow.log_metrics({f"champion_holdout_{k}": v for k, v in champion.items()})
+        mlflow.set_tags({"gate.register": str(decision.register).lower(), "gate.reason": decision.reason})
+    write_json(args.evaluation, EVALUATION_FILE, decision.to_json())
+    print(f"evaluate: {'register' if decision.register else 'keep the champion'}: {decision.reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Values the ml templates need beyond the environment: pinned training dependencies and content versions.
+
+Versions are content hashes, so the same code and dependencies render the same component and environment
+versions everywhere: the registry gets each version once and staging and prod refer to exactly it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from environments.model import Environment
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRAINING_PACKAGES = (
+    "mlflow",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "cloudpickle",
+    "pydantic",
+    "pyyaml",
+)
+# Azure ML compute reaches the workspace's MLflow server through this plugin; it is not needed locally.
+AZURE_ONLY_PACKAGES = ("azureml-mlflow==1.62.0.post6",)
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+COMPONENT_SOURCES = ("ml/components", "ml/training", "ml/data", "environments/data_schema.py")
+CHAMPION_ALIAS = "production"
+COMPONENTS = ("prep", "train", "evaluate", "register")
+
+
+def _short_hash(parts: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:12]
+
+
+def training_requirements() -> list[str]:
+    """Pinned pip requirements of the training environment, from the locked virtual environment."""
+    return [f"{name}=={version(name)}" for name in TRAINING_PACKAGES] + list(AZURE_ONLY_PACKAGES)
+
+
+def component_version(root: Path = REPO_ROOT) -> str:
+    """A content hash of the component code: changes exactly when the code the components run changes."""
+    files: list[Path] = []
+    for source in COMPONENT_SOURCES:
+        path = root / source
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return _short_hash([f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() for f in files])
+
+
+def _training_file(env: Environment) -> str:
+    """Where `python -m ml data <env>` writes the training file, relative to the repository root."""
+    state = env.local.state_dir if env.local is not None else f"build/{env.name}/state"
+    return f"{state}/data/training.parquet"
+
+
+def context(env: Environment) -> dict[str, Any]:
+    requirements = training_requirements()
+    conda = {
+        "name": "training",
+        "channels": ["conda-forge"],
+        "dependencies": ["python=3.11", "pip", {"pip": requirements}],
+    }
+    return {
+        "training_environment": {
+            "name": f"{env.model.name}-training",
+            "version": _short_hash([TRAINING_IMAGE.encode(), *(r.encode() for r in requirements)]),
+            "image": TRAINING_IMAGE,
+            "conda": conda,
+        },
+        "component_version": component_version(),
+        "champion_alias": CHAMPION_ALIAS,
+        "data_asset": {"name": f"{env.model.name}-training-data", "local_path": _training_file(env)},
+        "component_names": {name: f"{env.model.name.replace('-', '_')}_{name}" for name in COMPONENTS},
+    }
