@@ -1,0 +1,133 @@
+"""Syntax tree of a parsed query; every node remembers where it starts in the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Node:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    value: Any
+
+
+@dataclass(frozen=True)
+class Column(Node):
+    """A column, a source alias, or a record property path: `amount`, `t.amount`, `result.score`."""
+
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Star(Node):
+    qualifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class IsNull(Node):
+    operand: Node
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Case(Node):
+    operand: Node | None
+    whens: tuple[tuple[Node, Node], ...]
+    default: Node | None
+
+
+@dataclass(frozen=True)
+class Cast(Node):
+    operand: Node
+    type_name: str
+    safe: bool
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function call: built-in scalar, aggregate, window constructor, `System.Timestamp`, or `udf.x`."""
+
+    name: tuple[str, ...]
+    args: tuple[Node, ...]
+    star: bool = False
+    distinct: bool = False
+
+    @property
+    def qualified(self) -> str:
+        return ".".join(self.name).lower()
+
+
+@dataclass(frozen=True)
+class SelectItem(Node):
+    expr: Node
+    alias: str | None
+
+
+@dataclass(frozen=True)
+class Source(Node):
+    name: str
+    alias: str | None
+    timestamp_by: Node | None
+
+
+@dataclass(frozen=True)
+class Select(Node):
+    items: tuple[SelectItem, ...]
+    into: str | None
+    source: Source
+    where: Node | None
+    group_by: tuple[Node, ...]
+    having: Node | None
+    into_position: tuple[int, int] = field(default=(0, 0))
+
+
+@dataclass(frozen=True)
+class Step(Node):
+    name: str
+    select: Select
+
+
+@dataclass(frozen=True)
+class Query(Node):
+    steps: tuple[Step, ...]
+    statements: tuple[Select, ...]
+
+
+def walk(node: Node):
+    """Yield `node` and every node below it, depth first."""
+    yield node
+    children: list[Any] = []
+    if isinstance(node, Unary):
+        children = [node.operand]
+    elif isinstance(node, Binary):
+        children = [node.left, node.right]
+    elif isinstance(node, IsNull | Cast):
+        children = [node.operand]
+    elif isinstance(node, Case):
+        children = [node.operand, node.default] + [part for pair in node.whens for part in pair]
+    elif isinstance(node, Call):
+        children = list(node.args)
+    elif isinstance(node, SelectItem):
+        children = [node.expr]
+    for child in children:
+        if child is not None:
+            yield from walk(child)

@@ -1,0 +1,210 @@
+"""Compile expressions to Python source evaluated over a whole batch in one loop.
+
+Stream Analytics values are schemaless JSON with SQL NULL logic and per-value TRY_CAST, which suits
+compiled row loops better than typed columns: each step becomes a few Python functions generated once at
+plan time (`compile()` to bytecode), then run over every batch with no per-node interpretation.
+Also prints expressions back to SQL (`sql`) for EXPLAIN and to compare GROUP BY keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from streaming.engine import ast, values
+from streaming.engine.errors import PlanError
+from streaming.engine.scalars import AGGREGATES, SCALARS
+
+
+def sql(node: ast.Node | None) -> str:
+    """The expression as SQL text, without positions (also the key that compares expressions)."""
+    if node is None:
+        return "NULL"
+    if isinstance(node, ast.Literal):
+        if node.value is None:
+            return "NULL"
+        if isinstance(node.value, str):
+            return "'" + node.value.replace("'", "''") + "'"
+        return repr(node.value)
+    if isinstance(node, ast.Column):
+        return ".".join(node.path)
+    if isinstance(node, ast.Star):
+        return f"{node.qualifier}.*" if node.qualifier else "*"
+    if isinstance(node, ast.Unary):
+        return f"NOT {sql(node.operand)}" if node.op == "NOT" else f"-{sql(node.operand)}"
+    if isinstance(node, ast.Binary):
+        return f"({sql(node.left)} {node.op} {sql(node.right)})"
+    if isinstance(node, ast.IsNull):
+        return f"{sql(node.operand)} IS {'NOT ' if node.negated else ''}NULL"
+    if isinstance(node, ast.Case):
+        head = f"CASE {sql(node.operand)} " if node.operand else "CASE "
+        whens = " ".join(f"WHEN {sql(c)} THEN {sql(r)}" for c, r in node.whens)
+        return f"{head}{whens} ELSE {sql(node.default)} END"
+    if isinstance(node, ast.Cast):
+        return f"{'TRY_CAST' if node.safe else 'CAST'}({sql(node.operand)} AS {node.type_name})"
+    if isinstance(node, ast.Call):
+        inner = "*" if node.star else ", ".join(sql(a) for a in node.args)
+        return f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+    raise TypeError(f"cannot print {type(node).__name__}")
+
+
+@dataclass
+class Scope:
+    """What names mean inside one SELECT."""
+
+    source_names: frozenset[str]
+    functions: frozenset[str]
+    udf_calls: list[ast.Call] = field(default_factory=list)
+    group_keys: list[str] | None = None
+    aggregates: list[ast.Call] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)
+
+
+_RUNTIME: dict[str, Any] = {
+    "_cmp": values.compare,
+    "_arith": values.arithmetic,
+    "_neg": values.negate,
+    "_and": values.logical_and,
+    "_or": values.logical_or,
+    "_not": values.logical_not,
+    "_prop": values.record_property,
+    "_try_cast": values.try_cast,
+    "_cast": values.strict_cast,
+    "_dt": values.micros_to_datetime,
+    **{f"_f_{name}": impl for name, (impl, _, _) in SCALARS.items()},
+}
+
+
+class ExpressionCompiler:
+    """Turns one SELECT's expressions into Python expression source over `r` (row), `t` (time)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def expr(self, node: ast.Node) -> str:
+        scope = self.scope
+        if scope.group_keys is not None:
+            key = sql(node)
+            if key in scope.group_keys:
+                return f"K[{scope.group_keys.index(key)}]"
+        if isinstance(node, ast.Literal):
+            return repr(node.value)
+        if isinstance(node, ast.Column):
+            return self.column(node)
+        if isinstance(node, ast.Star):
+            raise PlanError("* is only allowed in the SELECT list or COUNT(*)", node.line, node.column)
+        if isinstance(node, ast.Unary):
+            inner = self.expr(node.operand)
+            return f"_not({inner})" if node.op == "NOT" else f"_neg({inner})"
+        if isinstance(node, ast.Binary):
+            left, right = self.expr(node.left), self.expr(node.right)
+            if node.op == "AND":
+                return f"_and({left}, {right})"
+            if node.op == "OR":
+                return f"_or({left}, {right})"
+            if node.op in ("=", "<>", "<", ">", "<=", ">="):
+                return f"_cmp({node.op!r}, {left}, {right})"
+            return f"_arith({node.op!r}, {left}, {right})"
+        if isinstance(node, ast.IsNull):
+            return f"(({self.expr(node.operand)}) is {'not ' if node.negated else ''}None)"
+        if isinstance(node, ast.Case):
+            return self.case(node)
+        if isinstance(node, ast.Cast):
+            type_name = node.type_name
+            if not (type_name in values.CAST_TYPES or type_name.startswith("nvarchar")):
+                raise PlanError(
+                    f"unknown type {type_name} (bigint, float, nvarchar(max), datetime, bit, record, array)",
+                    node.line,
+                    node.column,
+                )
+            if node.safe:
+                return f"_try_cast({self.expr(node.operand)}, {type_name!r})"
+            where = f"CAST at line {node.line}, column {node.column}"
+            return f"_cast({self.expr(node.operand)}, {type_name!r}, {where!r})"
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise PlanError(f"unsupported expression {type(node).__name__}", node.line, node.column)
+
+    def column(self, node: ast.Column) -> str:
+        scope = self.scope
+        if scope.group_keys is not None:
+            raise PlanError(
+                f"{sql(node)} must appear in GROUP BY or inside an aggregate", node.line, node.column
+            )
+        path = list(node.path)
+        if path[0].lower() in scope.source_names:
+            if len(path) == 1:
+                return "r"  # the whole row as a record, e.g. udf.score(Valid)
+            path = path[1:]
+        code = f"r.get({path[0]!r})"
+        for part in path[1:]:
+            code = f"_prop({code}, {part!r})"
+        return code
+
+    def case(self, node: ast.Case) -> str:
+        code = self.expr(node.default) if node.default is not None else "None"
+        for condition, result in reversed(node.whens):
+            if node.operand is not None:
+                test = f"_cmp('=', {self.expr(node.operand)}, {self.expr(condition)})"
+            else:
+                test = self.expr(condition)
+            code = f"({self.expr(result)} if ({test}) is True else {code})"
+        return code
+
+    def call(self, node: ast.Call) -> str:
+        scope = self.scope
+        name = node.qualified
+        if name == "system.timestamp":
+            if node.args:
+                raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
+            return "E" if scope.group_keys is not None else "_dt(t)"
+        if name.startswith("udf."):
+            function = ".".join(node.name[1:])
+            if function not in scope.functions:
+                known = ", ".join(sorted(scope.functions)) or "none"
+                raise PlanError(
+                    f"unknown function udf.{function} (configured: {known})", node.line, node.column
+                )
+            if len(node.args) != 1:
+                raise PlanError(
+                    "an Azure ML function takes exactly one argument (a record)", node.line, node.column
+                )
+            if scope.group_keys is not None:
+                raise PlanError(
+                    "udf calls are not supported in an aggregating SELECT", node.line, node.column
+                )
+            scope.udf_calls.append(node)
+            return f"U[{len(scope.udf_calls) - 1}][n]"
+        if name in AGGREGATES:
+            if scope.group_keys is None:
+                raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
+            if node.distinct:
+                raise PlanError(f"{node.name[-1]}(DISTINCT ...) is not supported", node.line, node.column)
+            if node.star and name != "count":
+                raise PlanError(f"{node.name[-1]}(*) is not valid", node.line, node.column)
+            if not node.star and len(node.args) != 1:
+                raise PlanError(f"{node.name[-1]}() takes one argument", node.line, node.column)
+            key = sql(node)
+            existing = [sql(a) for a in scope.aggregates]
+            if key not in existing:
+                scope.aggregates.append(node)
+                existing.append(key)
+            return f"A[{existing.index(key)}]"
+        if name in SCALARS:
+            _, fewest, most = SCALARS[name]
+            if not fewest <= len(node.args) <= most:
+                raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
+            return f"_f_{name}({', '.join(self.expr(a) for a in node.args)})"
+        raise PlanError(
+            f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
+        )
+
+
+def build(source: str, name: str, extra: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Compile generated function source and return the function called `name`."""
+    namespace: dict[str, Any] = dict(_RUNTIME)
+    if extra:
+        namespace.update(extra)
+    exec(compile(source, f"<query step {name}>", "exec"), namespace)
+    return namespace[name]

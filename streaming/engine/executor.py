@@ -1,0 +1,337 @@
+"""Executor: runs a `Plan` over batches of input events, one method per operator.
+
+State lives in two places: each input's clock (ordering buffer, per-partition watermarks) and each
+aggregate's open windows. `snapshot()` returns both as JSON-safe data and `restore()` puts them back, so a
+runtime that saves the snapshot together with the input offsets it commits resumes exactly (see README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from streaming.engine.errors import EngineError, ExecutionError, StateError
+from streaming.engine.functions import FunctionCaller, Transport
+from streaming.engine.ordering import NEVER, EventOrdering, InputClock
+from streaming.engine.planner import AggregateStep, Plan, SelectStep
+from streaming.engine.values import datetime_to_micros, format_datetime, micros_to_datetime, to_timestamp
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class InputEvent:
+    """One event as read from an input: its JSON payload, when it arrived, and its partition."""
+
+    payload: dict[str, Any]
+    arrival_time: datetime
+    partition: int = 0
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """One row written to an output alias; `timestamp_us` is its System.Timestamp()."""
+
+    output: str
+    payload: dict[str, Any]
+    timestamp_us: int
+
+    @property
+    def timestamp(self) -> datetime:
+        return micros_to_datetime(self.timestamp_us)
+
+
+@dataclass
+class _Windows:
+    """Open windows of one aggregate step: (window end, group key) -> accumulators."""
+
+    open: dict[tuple[int, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
+    closed_until: int = NEVER
+    late_rows: int = 0
+
+
+def _output_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, dict):
+        return {k: _output_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_output_value(v) for v in value]
+    return value
+
+
+class Engine:
+    """A running query: feed it events with `process`, move idle time with `advance`, end with `flush`."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        ordering: EventOrdering | None = None,
+        transport: Transport | None = None,
+        partitions: Mapping[str, Iterable[int]] | None = None,
+        **caller_options: Any,
+    ) -> None:
+        self.plan = plan
+        self.ordering = ordering or EventOrdering()
+        partitions = partitions or {}
+        self.clocks = {
+            alias: InputClock(self.ordering, step.timestamp is not None, list(partitions.get(alias, [])))
+            for alias, step in plan.inputs.items()
+        }
+        self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
+        self.roots = {step.name: self._root(step.source) for step in plan.steps}
+        self.callers: dict[str, FunctionCaller] = {}
+        used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
+        if used and transport is None:
+            raise EngineError(f"the query calls udf.{sorted(used)[0]}: give the engine a transport")
+        for name in used:
+            self.callers[name] = FunctionCaller(plan.functions[name], transport, **caller_options)  # type: ignore[arg-type]
+
+    def _root(self, source: str) -> str:
+        by_name = {step.name: step for step in self.plan.steps}
+        while source in by_name:
+            source = by_name[source].source
+        return source
+
+    # -- public surface --------------------------------------------------------------------------------
+    def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputRecord]:
+        """Take a batch of events from one input; returns every output row they (and the watermark) release."""
+        input_step = self.plan.inputs.get(input_alias)
+        if input_step is None:
+            raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        clock = self.clocks[input_alias]
+        timestamp = input_step.timestamp
+        for event in events:
+            arrival = datetime_to_micros(event.arrival_time)
+            event_time = to_timestamp(timestamp(event.payload)) if timestamp is not None else arrival
+            clock.accept(event.partition, event_time, arrival, event.payload)
+        return self._release(input_alias, flush=False)
+
+    def advance(self, now: datetime) -> list[OutputRecord]:
+        """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""
+        outputs: list[OutputRecord] = []
+        now_us = datetime_to_micros(now)
+        for alias, clock in self.clocks.items():
+            clock.advance_clock(now_us)
+            outputs.extend(self._release(alias, flush=False))
+        return outputs
+
+    def flush(self) -> list[OutputRecord]:
+        """End of input (query tests): release buffered events and close every open window."""
+        outputs: list[OutputRecord] = []
+        for alias in self.clocks:
+            outputs.extend(self._release(alias, flush=True))
+        return outputs
+
+    def counters(self) -> dict[str, Any]:
+        """Ordering and function-call counters, for metrics and logs."""
+        return {
+            "inputs": {alias: vars(clock.counters).copy() for alias, clock in self.clocks.items()},
+            "windows": {
+                name: {"open": len(w.open), "late_rows": w.late_rows} for name, w in self.windows.items()
+            },
+            "functions": {name: vars(caller.counters).copy() for name, caller in self.callers.items()},
+        }
+
+    def close(self) -> None:
+        for caller in self.callers.values():
+            caller.close()
+
+    # -- operators ----------------------------------------------------------------------------------------
+    def _release(self, alias: str, flush: bool) -> list[OutputRecord]:
+        clock = self.clocks[alias]
+        released = clock.release(flush=flush)
+        outputs: list[OutputRecord] = []
+        if released:
+            times = [t for t, _ in released]
+            rows = [payload for _, payload in released]
+            self._push(alias, rows, times, outputs)
+        watermark = None if flush else clock.watermark
+        for step in self.plan.steps:
+            if isinstance(step, AggregateStep) and self.roots[step.name] == alias:
+                rows, times = self._close_windows(step, watermark)
+                if rows:
+                    self._emit(step, rows, times, outputs)
+        return outputs
+
+    def _push(
+        self, source: str, rows: list[dict[str, Any]], times: list[int], outputs: list[OutputRecord]
+    ) -> None:
+        for step in self.plan.consumers(source):
+            if isinstance(step, SelectStep):
+                out_rows, out_times = self._select(step, rows, times)
+                if out_rows:
+                    self._emit(step, out_rows, out_times, outputs)
+            else:
+                self._accumulate(step, rows, times)
+
+    def _emit(
+        self,
+        step: SelectStep | AggregateStep,
+        rows: list[dict[str, Any]],
+        times: list[int],
+        outputs: list[OutputRecord],
+    ) -> None:
+        if step.output is not None:
+            output = step.output
+            outputs.extend(
+                OutputRecord(output, {k: _output_value(v) for k, v in row.items()}, t)
+                for row, t in zip(rows, times, strict=True)
+            )
+        else:
+            self._push(step.name, rows, times, outputs)
+
+    def _select(
+        self, step: SelectStep, rows: list[dict[str, Any]], times: list[int]
+    ) -> tuple[list[Any], list[int]]:
+        try:
+            if step.where is not None:
+                rows, times = step.where(rows, times)
+            if not rows:
+                return [], []
+            udf_results = [
+                self.callers[name](arg(rows, times))
+                for name, arg in zip(step.udf_names, step.udf_args, strict=True)
+            ]
+            if step.project is not None:
+                rows = step.project(rows, times, udf_results)
+            return rows, times
+        except ExecutionError as exc:
+            raise ExecutionError(f"step {step.name}: {exc}") from exc
+
+    def _accumulate(self, step: AggregateStep, rows: list[dict[str, Any]], times: list[int]) -> None:
+        if step.where is not None:
+            rows, times = step.where(rows, times)
+        if not rows:
+            return
+        state = self.windows[step.name]
+        keys = step.keys(rows, times)
+        kinds = step.aggregate_kinds
+        columns = [arg(rows, times) if arg is not None else None for arg in step.aggregate_args]
+        window = step.window
+        for index, (key, timestamp) in enumerate(zip(keys, times, strict=True)):
+            for end in window.ends(timestamp):
+                if end < state.closed_until:
+                    state.late_rows += 1
+                    continue
+                accumulators = state.open.get((end, key))
+                if accumulators is None:
+                    accumulators = state.open[(end, key)] = [_initial(kind) for kind in kinds]
+                for position, kind in enumerate(kinds):
+                    column = columns[position]
+                    _update(accumulators, position, kind, None if column is None else column[index])
+
+    def _close_windows(
+        self, step: AggregateStep, watermark: int | None
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """Emit every window whose end the watermark has passed (all of them when `watermark` is None)."""
+        state = self.windows[step.name]
+        if watermark is not None:
+            state.closed_until = max(state.closed_until, watermark)
+        closing = [entry for entry in state.open if watermark is None or entry[0] < watermark]
+        closing.sort(key=lambda entry: entry[0])
+        rows: list[dict[str, Any]] = []
+        times: list[int] = []
+        for end, key in closing:
+            accumulators = state.open.pop((end, key))
+            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+            end_time = micros_to_datetime(end)
+            if step.having is not None and not step.having(key, finals, end_time):
+                continue
+            rows.append(step.project(key, finals, end_time))
+            times.append(end)
+        return rows, times
+
+    # -- state -------------------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-safe state: ordering buffers and watermarks per input, open windows per aggregate."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "inputs": {alias: clock.snapshot() for alias, clock in self.clocks.items()},
+            "aggregates": {
+                name: {
+                    "closed_until": w.closed_until,
+                    "late_rows": w.late_rows,
+                    "open": [[end, _encode(list(key)), _encode(acc)] for (end, key), acc in w.open.items()],
+                }
+                for name, w in self.windows.items()
+            },
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Put back a `snapshot()` taken from an engine running the same query."""
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise StateError(f"snapshot version {state.get('version')!r}, expected {SNAPSHOT_VERSION}")
+        if set(state["inputs"]) != set(self.clocks) or set(state["aggregates"]) != set(self.windows):
+            raise StateError(
+                f"snapshot of inputs {sorted(state['inputs'])} and aggregates {sorted(state['aggregates'])} "
+                f"does not fit this query ({sorted(self.clocks)}, {sorted(self.windows)})"
+            )
+        for alias, clock_state in state["inputs"].items():
+            self.clocks[alias].restore(clock_state)
+        for name, saved in state["aggregates"].items():
+            windows = _Windows(closed_until=saved["closed_until"], late_rows=saved["late_rows"])
+            for end, key, accumulators in saved["open"]:
+                windows.open[(end, tuple(_decode(key)))] = _decode(accumulators)
+            self.windows[name] = windows
+
+
+def _initial(kind: str) -> Any:
+    if kind in ("count*", "count"):
+        return 0
+    if kind in ("sum", "avg"):
+        return [0, 0]
+    return None
+
+
+def _update(accumulators: list[Any], position: int, kind: str, value: Any) -> None:
+    if kind == "count*":
+        accumulators[position] += 1
+        return
+    if value is None:
+        return
+    if kind == "count":
+        accumulators[position] += 1
+    elif kind in ("sum", "avg"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ExecutionError(f"{kind.upper()} needs numbers, got {value!r}")
+        pair = accumulators[position]
+        pair[0] += value
+        pair[1] += 1
+    else:
+        current = accumulators[position]
+        try:
+            if current is None or (value < current if kind == "min" else value > current):
+                accumulators[position] = value
+        except TypeError as exc:
+            raise ExecutionError(f"{kind.upper()} cannot compare {value!r} with {current!r}") from exc
+
+
+def _final(kind: str, accumulator: Any) -> Any:
+    if kind == "sum":
+        return accumulator[0] if accumulator[1] else None
+    if kind == "avg":
+        return accumulator[0] / accumulator[1] if accumulator[1] else None
+    return accumulator
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": datetime_to_micros(value)}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$datetime"}:
+            return micros_to_datetime(value["$datetime"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value

@@ -1,0 +1,328 @@
+"""Planner: `ast.Query` -> `Plan`, a DAG of steps from inputs to outputs with compiled expressions.
+
+Checks names (inputs, steps, outputs, functions), windows and the supported subset; any refusal is a
+`PlanError` naming line and column. `Plan.explain()` prints the DAG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from streaming.engine import ast
+from streaming.engine.codegen import ExpressionCompiler, Scope, build, sql
+from streaming.engine.errors import PlanError
+from streaming.engine.functions import FunctionBinding
+from streaming.engine.windows import WindowSpec, is_window_call, window_spec
+
+DEFAULT_OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class InputStep:
+    """An input alias and how its events get their time."""
+
+    alias: str
+    timestamp_by: ast.Node | None
+    timestamp: Callable[[dict[str, Any]], Any] | None
+
+    def explain(self) -> str:
+        how = f"TIMESTAMP BY {sql(self.timestamp_by)}" if self.timestamp_by else "arrival time"
+        return f"Input {self.alias} ({how})"
+
+
+@dataclass(frozen=True)
+class SelectStep:
+    """Filter -> function calls -> projection, over batches."""
+
+    name: str
+    source: str
+    output: str | None
+    where: Callable[..., Any] | None
+    udf_names: tuple[str, ...]
+    udf_args: tuple[Callable[..., Any], ...]
+    project: Callable[..., Any] | None
+    description: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AggregateStep:
+    """Filter -> window + group -> aggregates -> HAVING -> projection, emitted when a window closes."""
+
+    name: str
+    source: str
+    output: str | None
+    where: Callable[..., Any] | None
+    window: WindowSpec
+    keys: Callable[..., Any]
+    aggregate_kinds: tuple[str, ...]
+    aggregate_args: tuple[Callable[..., Any] | None, ...]
+    having: Callable[..., Any] | None
+    project: Callable[..., Any]
+    description: tuple[str, ...]
+
+
+Step = SelectStep | AggregateStep
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled query: inputs, steps in dependency order, outputs, and the functions it calls."""
+
+    text: str
+    inputs: dict[str, InputStep]
+    steps: tuple[Step, ...]
+    outputs: tuple[str, ...]
+    functions: dict[str, FunctionBinding] = field(default_factory=dict)
+
+    def consumers(self, name: str) -> list[Step]:
+        return [step for step in self.steps if step.source == name]
+
+    def explain(self) -> str:
+        """A readable DAG: one block per step, naming its source and its operators in order."""
+        lines = [step.explain() for step in self.inputs.values()]
+        for step in self.steps:
+            target = f" INTO {step.output}" if step.output else ""
+            lines.append(f"Step {step.name}{target} <- {step.source}")
+            lines.extend(f"  {part}" for part in step.description)
+        for name in self.outputs:
+            sources = ", ".join(s.name for s in self.steps if s.output == name)
+            lines.append(f"Output {name} <- {sources}")
+        return "\n".join(lines)
+
+
+def plan(query: ast.Query, text: str, functions: Mapping[str, FunctionBinding]) -> Plan:
+    """Build the plan; refuses unknown names and unsupported constructs with line and column."""
+    return _Planner(query, text, dict(functions)).build()
+
+
+class _Planner:
+    def __init__(self, query: ast.Query, text: str, functions: dict[str, FunctionBinding]) -> None:
+        self.query = query
+        self.text = text
+        self.functions = functions
+        self.inputs: dict[str, InputStep] = {}
+        self.steps: list[Step] = []
+        self.step_names: dict[str, str] = {}  # lower-case -> as written
+        self.later_steps = {s.name.lower(): s for s in query.steps}
+
+    def build(self) -> Plan:
+        for step in self.query.steps:
+            if step.name.lower() in self.step_names:
+                raise PlanError(f"step {step.name} is defined twice", step.line, step.column)
+            self.later_steps.pop(step.name.lower())
+            self.steps.append(self.select(step.select, step.name, None))
+            self.step_names[step.name.lower()] = step.name
+        outputs: list[str] = []
+        for index, select in enumerate(self.query.statements, start=1):
+            output = select.into or DEFAULT_OUTPUT
+            self.steps.append(self.select(select, f"#{index}", output))
+            if output not in outputs:
+                outputs.append(output)
+        return Plan(self.text, self.inputs, tuple(self.steps), tuple(outputs), self.functions)
+
+    def resolve_source(self, source: ast.Source) -> str:
+        key = source.name.lower()
+        if key in self.step_names:
+            if source.timestamp_by is not None:
+                raise PlanError(
+                    "TIMESTAMP BY belongs on an input, not on a step",
+                    source.timestamp_by.line,
+                    source.timestamp_by.column,
+                )
+            return self.step_names[key]
+        if key in self.later_steps:
+            raise PlanError(f"step {source.name} is used before it is defined", source.line, source.column)
+        existing = self.inputs.get(source.name)
+        if existing is not None:
+            if sql(existing.timestamp_by) != sql(source.timestamp_by):
+                raise PlanError(
+                    f"input {source.name} is read with two different TIMESTAMP BY clauses",
+                    source.line,
+                    source.column,
+                )
+            return source.name
+        timestamp = None
+        if source.timestamp_by is not None:
+            scope = Scope(
+                frozenset({source.name.lower(), (source.alias or source.name).lower()}), frozenset()
+            )
+            code = ExpressionCompiler(scope).expr(source.timestamp_by)
+            if scope.udf_calls:
+                raise PlanError("TIMESTAMP BY cannot call a function", source.line, source.column)
+            timestamp = build(f"def timestamp(r):\n    t = None\n    return {code}\n", "timestamp")
+        self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
+        return source.name
+
+    def scope(self, select: ast.Select) -> Scope:
+        names = {select.source.name.lower()}
+        if select.source.alias:
+            names.add(select.source.alias.lower())
+        return Scope(frozenset(names), frozenset(self.functions))
+
+    def select(self, select: ast.Select, name: str, output: str | None) -> Step:
+        source = self.resolve_source(select.source)
+        windows = [g for g in select.group_by if is_window_call(g)]
+        if select.group_by and len(windows) != 1:
+            node = select.group_by[0]
+            raise PlanError(
+                "GROUP BY needs exactly one window (TumblingWindow or HoppingWindow)", node.line, node.column
+            )
+        if select.having is not None and not select.group_by:
+            raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
+        where = self.where(select)
+        if windows:
+            return self.aggregate(select, name, output, source, where, windows[0])
+        scope = self.scope(select)
+        compiler = ExpressionCompiler(scope)
+        items: list[str] = []
+        identity = True
+        described: list[str] = []
+        for item in select.items:
+            if isinstance(item.expr, ast.Star):
+                if item.expr.qualifier is None or item.expr.qualifier.lower() in scope.source_names:
+                    items.append("**r")
+                else:
+                    record = compiler.column(ast.Column(item.line, item.column, (item.expr.qualifier,)))
+                    items.append(f"**(lambda v: v if isinstance(v, dict) else {{}})({record})")
+                    identity = False
+                described.append(sql(item.expr))
+                continue
+            identity = False
+            alias = self.alias(item)
+            items.append(f"{alias!r}: {compiler.expr(item.expr)}")
+            described.append(f"{sql(item.expr)} AS {alias}")
+        project = None
+        if not identity or len(select.items) != 1:
+            source_code = (
+                "def project(rows, times, U):\n"
+                f"    return [{{{', '.join(items)}}} for n, (r, t) in enumerate(zip(rows, times))]\n"
+            )
+            project = build(source_code, "project")
+        udf_args = []
+        udf_names = []
+        description = [f"Filter {sql(select.where)}"] if select.where is not None else []
+        for call in scope.udf_calls:
+            arg_code = ExpressionCompiler(self.scope(select)).expr(call.args[0])
+            udf_args.append(
+                build(f"def arg(rows, times):\n    return [{arg_code} for r, t in zip(rows, times)]\n", "arg")
+            )
+            function = ".".join(call.name[1:])
+            udf_names.append(function)
+            binding = self.functions[function]
+            description.append(
+                f"CallFunction udf.{function}({sql(call.args[0])}) batch={binding.batch_size} "
+                f"parallel={binding.parallel_requests}"
+            )
+        description.append("Project " + ", ".join(described) if project else "Project *")
+        return SelectStep(
+            name, source, output, where, tuple(udf_names), tuple(udf_args), project, tuple(description)
+        )
+
+    def where(self, select: ast.Select) -> Callable[..., Any] | None:
+        if select.where is None:
+            return None
+        scope = self.scope(select)
+        code = ExpressionCompiler(scope).expr(select.where)
+        if scope.udf_calls:
+            call = scope.udf_calls[0]
+            raise PlanError("call functions in a SELECT list, not in WHERE", call.line, call.column)
+        return build(
+            "def where(rows, times):\n"
+            "    kept, kept_times = [], []\n"
+            "    for r, t in zip(rows, times):\n"
+            f"        if ({code}) is True:\n"
+            "            kept.append(r)\n"
+            "            kept_times.append(t)\n"
+            "    return kept, kept_times\n",
+            "where",
+        )
+
+    @staticmethod
+    def alias(item: ast.SelectItem) -> str:
+        if item.alias:
+            return item.alias
+        if isinstance(item.expr, ast.Column):
+            return item.expr.path[-1]
+        raise PlanError("give this expression a name with AS", item.line, item.column)
+
+    def aggregate(
+        self,
+        select: ast.Select,
+        name: str,
+        output: str | None,
+        source: str,
+        where: Callable[..., Any] | None,
+        window_call: ast.Node,
+    ) -> AggregateStep:
+        assert isinstance(window_call, ast.Call)
+        window = window_spec(window_call)
+        row_compiler = ExpressionCompiler(self.scope(select))
+        key_nodes = [g for g in select.group_by if g is not window_call]
+        key_codes = []
+        for node in key_nodes:
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and inner.qualified in ("count", "sum", "avg", "min", "max"):
+                    raise PlanError("aggregates are not allowed in GROUP BY", inner.line, inner.column)
+            key_codes.append(row_compiler.expr(node))
+        if row_compiler.scope.udf_calls:
+            call = row_compiler.scope.udf_calls[0]
+            raise PlanError("call functions in a SELECT list, not in GROUP BY", call.line, call.column)
+        keys = build(
+            f"def keys(rows, times):\n    return [({''.join(c + ', ' for c in key_codes)}) for r, t in zip(rows, times)]\n",
+            "keys",
+        )
+        group_scope = self.scope(select)
+        group_scope.group_keys = [sql(node) for node in key_nodes]
+        compiler = ExpressionCompiler(group_scope)
+        items = []
+        described = []
+        for item in select.items:
+            if isinstance(item.expr, ast.Star):
+                raise PlanError("SELECT * is not allowed with GROUP BY", item.line, item.column)
+            alias = self.alias(item)
+            items.append(f"{alias!r}: {compiler.expr(item.expr)}")
+            described.append(f"{sql(item.expr)} AS {alias}")
+        having = None
+        if select.having is not None:
+            having_code = compiler.expr(select.having)
+            having = build(f"def having(K, A, E):\n    return ({having_code}) is True\n", "having")
+        project = build(f"def project(K, A, E):\n    return {{{', '.join(items)}}}\n", "project")
+        kinds = []
+        args: list[Callable[..., Any] | None] = []
+        for call in group_scope.aggregates:
+            kind = call.qualified
+            if call.star:
+                kinds.append("count*")
+                args.append(None)
+                continue
+            arg_scope = self.scope(select)
+            arg_code = ExpressionCompiler(arg_scope).expr(call.args[0])
+            if arg_scope.udf_calls:
+                raise PlanError("call functions in a step before aggregating them", call.line, call.column)
+            kinds.append(kind)
+            args.append(
+                build(f"def arg(rows, times):\n    return [{arg_code} for r, t in zip(rows, times)]\n", "arg")
+            )
+        description = [f"Filter {sql(select.where)}"] if select.where is not None else []
+        description.append(
+            f"Aggregate {window.describe()} keys=[{', '.join(group_scope.group_keys)}] "
+            f"aggregates=[{', '.join(sql(c) for c in group_scope.aggregates)}]"
+        )
+        if select.having is not None:
+            description.append(f"Having {sql(select.having)}")
+        description.append("Project " + ", ".join(described))
+        return AggregateStep(
+            name,
+            source,
+            output,
+            where,
+            window,
+            keys,
+            tuple(kinds),
+            tuple(args),
+            having,
+            project,
+            tuple(description),
+        )

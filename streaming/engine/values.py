@@ -1,0 +1,261 @@
+"""Runtime semantics of values: SQL NULL logic, casts, comparisons and arithmetic.
+
+Values are plain Python: None (NULL), bool (bit), int (bigint), float, str (nvarchar(max)), datetime
+(UTC), dict (record) and list (array), as JSON input gives them under compatibility level 1.2. Generated
+step code calls these functions; they take and return those values and never raise for NULL.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from streaming.engine.errors import ExecutionError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CAST_TYPES = ("bigint", "float", "nvarchar(max)", "nvarchar", "datetime", "bit", "record", "array")
+
+
+class CastFailure(ValueError):
+    """A value that a type cannot hold (TRY_CAST turns it into NULL, CAST fails the job)."""
+
+
+def micros_to_datetime(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def datetime_to_micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO-8601 text -> UTC datetime; digits beyond microseconds are cut (the service keeps 100 ns)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    if "." in value:
+        head, _, tail = value.partition(".")
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        if digits > 6:
+            value = head + "." + tail[:6] + tail[digits:]
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CastFailure(f"{text!r} is not an ISO-8601 date and time") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """The service's JSON form: `2019-10-07T00:03:55.0000000Z` (seven fractional digits, UTC)."""
+    value = value.astimezone(UTC) if value.tzinfo else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0Z"
+
+
+def to_timestamp(value: Any) -> int | None:
+    """A TIMESTAMP BY value -> microseconds since the epoch, or None when it cannot be converted."""
+    if isinstance(value, datetime):
+        return datetime_to_micros(value)
+    if isinstance(value, str):
+        try:
+            return datetime_to_micros(parse_datetime(value))
+        except CastFailure:
+            return None
+    return None
+
+
+def cast(value: Any, type_name: str) -> Any:
+    """Convert `value` to a Stream Analytics type; raises `CastFailure` when it cannot."""
+    if value is None:
+        return None
+    kind = "nvarchar(max)" if type_name.startswith("nvarchar") else type_name
+    if kind == "float":
+        if isinstance(value, bool):
+            return 1.0 if value else 0.0
+        if isinstance(value, int | float):
+            result = float(value)
+        elif isinstance(value, str):
+            try:
+                result = float(value.strip())
+            except ValueError as exc:
+                raise CastFailure(f"{value!r} is not a float") from exc
+        else:
+            raise CastFailure(f"a {type(value).__name__} is not a float")
+        if not math.isfinite(result):
+            raise CastFailure(f"{value!r} is not a finite float")
+        return result
+    if kind == "bigint":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise CastFailure(f"{value!r} is not a bigint")
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                try:
+                    as_float = float(value.strip())
+                except ValueError as exc:
+                    raise CastFailure(f"{value!r} is not a bigint") from exc
+                if not math.isfinite(as_float):
+                    raise CastFailure(f"{value!r} is not a bigint") from None
+                return int(as_float)
+        raise CastFailure(f"a {type(value).__name__} is not a bigint")
+    if kind == "bit":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            return value != 0
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("true", "1"):
+                return True
+            if lowered in ("false", "0"):
+                return False
+        raise CastFailure(f"{value!r} is not a bit")
+    if kind == "nvarchar(max)":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, datetime):
+            return format_datetime(value)
+        if isinstance(value, int | float):
+            return repr(value)
+        raise CastFailure(f"a {type(value).__name__} is not an nvarchar(max)")
+    if kind == "datetime":
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            return parse_datetime(value)
+        raise CastFailure(f"{value!r} is not a datetime")
+    if kind == "record":
+        if isinstance(value, dict):
+            return value
+        raise CastFailure(f"{value!r} is not a record")
+    if kind == "array":
+        if isinstance(value, list):
+            return value
+        raise CastFailure(f"{value!r} is not an array")
+    raise CastFailure(f"unknown type {type_name}")
+
+
+def try_cast(value: Any, type_name: str) -> Any:
+    try:
+        return cast(value, type_name)
+    except CastFailure:
+        return None
+
+
+def strict_cast(value: Any, type_name: str, where: str) -> Any:
+    try:
+        return cast(value, type_name)
+    except CastFailure as exc:
+        raise ExecutionError(f"{where}: CAST failed: {exc} (use TRY_CAST to get NULL instead)") from exc
+
+
+def _comparable(left: Any, right: Any) -> tuple[Any, Any]:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return (
+            int(left) if isinstance(left, bool) else left,
+            int(right) if isinstance(right, bool) else right,
+        )
+    if isinstance(left, datetime) and isinstance(right, str):
+        return left, parse_datetime(right)
+    if isinstance(right, datetime) and isinstance(left, str):
+        return parse_datetime(left), right
+    return left, right
+
+
+def compare(op: str, left: Any, right: Any) -> bool | None:
+    """`left op right` with NULL -> NULL; values of types that cannot be compared give NULL too."""
+    if left is None or right is None:
+        return None
+    try:
+        a, b = _comparable(left, right)
+        if op == "=":
+            return a == b
+        if op == "<>":
+            return a != b
+        if op == "<":
+            return a < b
+        if op == ">":
+            return a > b
+        if op == "<=":
+            return a <= b
+        return a >= b
+    except (TypeError, CastFailure):
+        return None
+
+
+def arithmetic(op: str, left: Any, right: Any) -> Any:
+    """`+ - * / %` with NULL propagation; string `+` concatenates; division by zero gives NULL."""
+    if left is None or right is None:
+        return None
+    try:
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if op == "/":
+            if right == 0:
+                return None
+            if isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool):
+                return left // right if left % right == 0 else left / right
+            return left / right
+        if right == 0:
+            return None
+        return left % right
+    except TypeError as exc:
+        raise ExecutionError(
+            f"operator {op} cannot combine {type(left).__name__} and {type(right).__name__}"
+        ) from exc
+
+
+def negate(value: Any) -> Any:
+    return None if value is None else -value
+
+
+def logical_and(left: bool | None, right: bool | None) -> bool | None:
+    if left is False or right is False:
+        return False
+    if left is None or right is None:
+        return None
+    return True
+
+
+def logical_or(left: bool | None, right: bool | None) -> bool | None:
+    if left is True or right is True:
+        return True
+    if left is None or right is None:
+        return None
+    return False
+
+
+def logical_not(value: bool | None) -> bool | None:
+    return None if value is None else not value
+
+
+def record_property(record: Any, name: str) -> Any:
+    """`record.name`; NULL when the value is not a record or lacks the property."""
+    return record.get(name) if isinstance(record, dict) else None
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it is written to JSON outputs and function requests."""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value

@@ -1,0 +1,132 @@
+"""Window definitions and event-to-window assignment (pure logic).
+
+A window covers the interval (end - size, end]: an event exactly on a boundary belongs to the window that
+ends there. Ends are aligned to the epoch plus the offset (so a five-minute window ends at 12:00, 12:05...).
+Tumbling windows are hopping windows whose hop equals their size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streaming.engine import ast
+from streaming.engine.errors import PlanError
+
+MICROS = {
+    "day": 86_400_000_000,
+    "hour": 3_600_000_000,
+    "minute": 60_000_000,
+    "second": 1_000_000,
+    "millisecond": 1_000,
+    "microsecond": 1,
+}
+UNITS = {
+    **{name: name for name in MICROS},
+    "dd": "day",
+    "d": "day",
+    "hh": "hour",
+    "mi": "minute",
+    "n": "minute",
+    "ss": "second",
+    "s": "second",
+    "ms": "millisecond",
+    "mcs": "microsecond",
+}
+MAX_SIZE = 7 * MICROS["day"]
+TUMBLING = ("tumblingwindow", "tumbling")
+HOPPING = ("hoppingwindow", "hopping")
+OTHER_WINDOWS = ("slidingwindow", "sliding", "sessionwindow", "session", "windows", "snapshotwindow")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A tumbling or hopping window; all lengths in microseconds."""
+
+    kind: str
+    size: int
+    hop: int
+    offset: int = 0
+
+    def describe(self) -> str:
+        if self.kind == "tumbling":
+            return f"TumblingWindow(size={self.size}us, offset={self.offset}us)"
+        return f"HoppingWindow(size={self.size}us, hop={self.hop}us, offset={self.offset}us)"
+
+    def ends(self, timestamp: int) -> list[int]:
+        """Ends of every window that contains `timestamp` (microseconds), earliest first."""
+        first = -((self.offset - timestamp) // self.hop) * self.hop + self.offset  # ceil to the hop grid
+        ends = []
+        end = first
+        while end - self.size < timestamp:
+            ends.append(end)
+            end += self.hop
+        return ends
+
+
+def is_window_call(node: ast.Node) -> bool:
+    return isinstance(node, ast.Call) and node.qualified in TUMBLING + HOPPING + OTHER_WINDOWS
+
+
+def window_spec(call: ast.Call) -> WindowSpec:
+    """Interpret a window call in GROUP BY, every documented form of Tumbling and Hopping windows."""
+    name = call.qualified
+    if name in OTHER_WINDOWS:
+        raise PlanError(f"{'.'.join(call.name)} is not supported by the local engine", call.line, call.column)
+    args = list(call.args)
+    named = [a for a in args if isinstance(a, ast.Call) and a.qualified in ("duration", "hop", "offset")]
+    if named:
+        if len(named) != len(args):
+            raise PlanError("mix of Duration()/Hop()/Offset() and plain arguments", call.line, call.column)
+        parts = {a.qualified: _length(a.args, a) for a in named}
+        size = parts.get("duration")
+        if size is None:
+            raise PlanError("window needs Duration(unit, size)", call.line, call.column)
+        hop = parts.get("hop", size if name in TUMBLING else None)
+        if hop is None:
+            raise PlanError("HoppingWindow needs Hop(unit, size)", call.line, call.column)
+        if name in TUMBLING and "hop" in parts:
+            raise PlanError("TumblingWindow takes no Hop()", call.line, call.column)
+        offset = parts.get("offset", 0)
+    elif name in TUMBLING:
+        if len(args) not in (2, 3):
+            raise PlanError(
+                "TumblingWindow(unit, size [, offset]) takes 2 or 3 arguments", call.line, call.column
+            )
+        unit = _unit(args[0])
+        size = _count(args[1]) * unit
+        hop = size
+        offset = _count(args[2]) * unit if len(args) == 3 else 0
+    else:
+        if len(args) not in (3, 4):
+            raise PlanError(
+                "HoppingWindow(unit, size, hop [, offset]) takes 3 or 4 arguments", call.line, call.column
+            )
+        unit = _unit(args[0])
+        size = _count(args[1]) * unit
+        hop = _count(args[2]) * unit
+        offset = _count(args[3]) * unit if len(args) == 4 else 0
+    if size <= 0 or hop <= 0:
+        raise PlanError("window size and hop must be positive", call.line, call.column)
+    if size > MAX_SIZE:
+        raise PlanError("window size is limited to 7 days", call.line, call.column)
+    if hop > size:
+        raise PlanError("hop must not exceed the window size", call.line, call.column)
+    return WindowSpec("tumbling" if name in TUMBLING else "hopping", size, hop, offset)
+
+
+def _length(args: tuple[ast.Node, ...], call: ast.Call) -> int:
+    if len(args) != 2:
+        raise PlanError(f"{'.'.join(call.name)}(unit, size) takes 2 arguments", call.line, call.column)
+    return _unit(args[0]) * _count(args[1])
+
+
+def _unit(node: ast.Node) -> int:
+    if isinstance(node, ast.Column) and len(node.path) == 1 and node.path[0].lower() in UNITS:
+        return MICROS[UNITS[node.path[0].lower()]]
+    raise PlanError(f"expected a time unit ({', '.join(sorted(UNITS))})", node.line, node.column)
+
+
+def _count(node: ast.Node) -> int:
+    if isinstance(node, ast.Literal) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    raise PlanError("window sizes must be integer constants", node.line, node.column)
