@@ -1,0 +1,131 @@
+"""Drift metrics of one numeric feature, computed from ascending samples.
+
+A sample is held as its distinct ascending values with their counts (``NumericSample``). Float columns
+get there with one sort; integer and count columns with ``numpy.bincount`` over their range (no sort).
+Both samples are then merged once (a stable sort of two ascending runs, which is linear), and every
+metric reads the two empirical CDFs along that merge:
+
+- **normalized Wasserstein distance** (Azure ML model monitoring): the first Wasserstein distance
+  ``W1 = ∫ |F_ref(x) - F_cur(x)| dx`` (``scipy.stats.wasserstein_distance``) divided by
+  ``max(std(ref, ddof=1), 0.001)``, the baseline's sample standard deviation with a floor, so the value
+  is in baseline standard deviations. Drift when ``value > threshold`` (default 0.1).
+- **two-sample Kolmogorov-Smirnov test**: ``D = max |F_ref - F_cur|`` and the two-sided p-value from
+  Smirnov's distribution ``kstwo.sf(D, round(n*m/(n+m)))`` — ``scipy.stats.ks_2samp`` with
+  ``method="asymp"`` (also its ``"auto"`` choice above 10 000 rows); see ``kstest``. The metric value is the p-value;
+  drift when ``p < threshold``.
+- **Jensen-Shannon distance** and **PSI** over the histogram of ``binning`` (equal-width Sturges bins on
+  the joint range), see ``distances``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitoring.drift import distances
+from monitoring.drift.binning import bin_edges, counts_from_support, sturges_bins
+from monitoring.drift.kstest import ks_pvalue
+
+STD_FLOOR = 0.001
+"""Floor of the baseline standard deviation that normalises the Wasserstein distance (as Azure ML)."""
+
+DENSE_RANGE_LIMIT = 1 << 22
+"""Integer columns whose value range is at most this wide are counted with bincount instead of sorted."""
+
+
+@dataclass(frozen=True)
+class NumericSample:
+    """Distinct ascending values of a sample with their counts, plus its mean and sample std."""
+
+    support: np.ndarray
+    counts: np.ndarray
+    n: int
+    std: float
+
+    @property
+    def lo(self) -> float:
+        return float(self.support[0])
+
+    @property
+    def hi(self) -> float:
+        return float(self.support[-1])
+
+
+def sample_from_values(values: np.ndarray, integral: bool = False) -> NumericSample:
+    """Summarise non-null finite values; ``integral`` allows counting instead of sorting."""
+    values = np.asarray(values)
+    n = int(values.size)
+    if n == 0:
+        raise ValueError("a numeric sample needs at least one value")
+    std = float(np.std(values, ddof=1)) if n > 1 else 0.0
+    if integral:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= DENSE_RANGE_LIMIT:
+            counts = np.bincount((values - lo).astype(np.int64, copy=False), minlength=hi - lo + 1)
+            present = np.flatnonzero(counts)
+            return NumericSample(
+                support=(present + lo).astype(np.float64), counts=counts[present], n=n, std=std
+            )
+    ordered = np.sort(values.astype(np.float64, copy=False))
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, n))
+    return NumericSample(support=ordered[starts], counts=counts, n=n, std=std)
+
+
+@dataclass(frozen=True)
+class NumericDrift:
+    """Every numeric metric of one feature."""
+
+    normalized_wasserstein_distance: float
+    wasserstein_distance: float
+    jensen_shannon_distance: float
+    population_stability_index: float
+    ks_statistic: float
+    ks_pvalue: float
+    bins: int
+
+
+def _merged_cdfs(
+    reference: NumericSample, current: NumericSample
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both empirical CDFs along the merged support (values ascending, ties kept)."""
+    values = np.concatenate((reference.support, current.support))
+    order = np.argsort(values, kind="stable")  # two ascending runs: a linear merge
+    merged = values[order]
+    size = len(reference.support)
+    from_reference = order < size
+    ref_weights = np.zeros(len(values), dtype=np.int64)
+    cur_weights = np.zeros(len(values), dtype=np.int64)
+    ref_weights[from_reference] = reference.counts[order[from_reference]]
+    cur_weights[~from_reference] = current.counts[order[~from_reference] - size]
+    return merged, np.cumsum(ref_weights) / reference.n, np.cumsum(cur_weights) / current.n
+
+
+def wasserstein_and_ks(reference: NumericSample, current: NumericSample) -> tuple[float, float, float]:
+    """First Wasserstein distance, KS statistic and asymptotic two-sided KS p-value."""
+    merged, ref_cdf, cur_cdf = _merged_cdfs(reference, current)
+    gaps = np.abs(ref_cdf - cur_cdf)
+    wasserstein = float(np.sum(gaps[:-1] * np.diff(merged)))
+    # The CDFs are right-continuous: read them at the last copy of each value.
+    last_of_value = np.append(merged[1:] != merged[:-1], True)
+    statistic = float(np.max(gaps[last_of_value]))
+    return wasserstein, statistic, ks_pvalue(statistic, reference.n, current.n)
+
+
+def numeric_drift(reference: NumericSample, current: NumericSample) -> NumericDrift:
+    """All numeric drift metrics of one feature, current against reference."""
+    wasserstein, statistic, pvalue = wasserstein_and_ks(reference, current)
+    bins = sturges_bins(reference.n, current.n)
+    edges = bin_edges(min(reference.lo, current.lo), max(reference.hi, current.hi), bins)
+    ref_hist = counts_from_support(reference.support, reference.counts, edges)
+    cur_hist = counts_from_support(current.support, current.counts, edges)
+    return NumericDrift(
+        normalized_wasserstein_distance=wasserstein / max(reference.std, STD_FLOOR),
+        wasserstein_distance=wasserstein,
+        jensen_shannon_distance=distances.jensen_shannon_distance(ref_hist, cur_hist),
+        population_stability_index=distances.population_stability_index(ref_hist, cur_hist),
+        ks_statistic=statistic,
+        ks_pvalue=pvalue,
+        bins=len(edges) - 1,
+    )

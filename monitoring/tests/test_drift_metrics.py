@@ -1,0 +1,92 @@
+"""Drift metric values against scipy's reference implementations (to 1e-9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from monitoring.drift import compute_drift
+from monitoring.drift.binning import bin_edges, sturges_bins
+from monitoring.drift.categorical import categorical_drift
+from monitoring.drift.kstest import ks_pvalue
+from monitoring.drift.numeric import numeric_drift, sample_from_values
+
+TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261129)
+
+
+@pytest.mark.parametrize(("shift", "integral"), [(0.0, False), (0.3, False), (0.0, True), (2.0, True)])
+def test_numeric_metrics_match_scipy(rng: np.random.Generator, shift: float, integral: bool) -> None:
+    if integral:
+        reference = rng.poisson(20, 20_000)
+        current = rng.poisson(20 + shift, 15_000)
+    else:
+        reference = rng.lognormal(3.0, 1.0, 20_000)
+        current = rng.lognormal(3.0 + shift, 1.0, 15_000)
+    drift = numeric_drift(sample_from_values(reference, integral), sample_from_values(current, integral))
+
+    wasserstein = stats.wasserstein_distance(reference, current)
+    assert drift.wasserstein_distance == pytest.approx(wasserstein, abs=TOLERANCE)
+    normalized = wasserstein / max(np.std(reference, ddof=1), 0.001)
+    assert drift.normalized_wasserstein_distance == pytest.approx(normalized, abs=TOLERANCE)
+    ks = stats.ks_2samp(reference, current, method="asymp")
+    assert drift.ks_statistic == pytest.approx(ks.statistic, abs=TOLERANCE)
+    assert drift.ks_pvalue == pytest.approx(ks.pvalue, abs=TOLERANCE)
+    assert drift.ks_pvalue == pytest.approx(stats.ks_2samp(reference, current).pvalue, abs=TOLERANCE)
+
+    bins = sturges_bins(len(reference), len(current))
+    edges = bin_edges(min(reference.min(), current.min()), max(reference.max(), current.max()), bins)
+    ref_hist, _ = np.histogram(reference, edges)
+    cur_hist, _ = np.histogram(current, edges)
+    assert drift.bins == bins == 15
+    js = distance.jensenshannon(ref_hist / ref_hist.sum(), cur_hist / cur_hist.sum(), base=2)
+    assert drift.jensen_shannon_distance == pytest.approx(js, abs=TOLERANCE)
+    p, q = (ref_hist + 1) / len(reference), (cur_hist + 1) / len(current)
+    assert drift.population_stability_index == pytest.approx(np.sum((q - p) * np.log(q / p)), abs=TOLERANCE)
+    assert (drift.normalized_wasserstein_distance > 0.1) == (shift > 0)
+
+
+@pytest.mark.parametrize("statistic", [0.0015, 0.003, 0.0045, 0.01, 0.02, 0.05])
+def test_ks_pvalue_matches_scipy_at_a_million_rows(statistic: float) -> None:
+    # 1M vs 1M rows is where the p-value takes the summed Smirnov series instead of scipy's slow path.
+    assert ks_pvalue(statistic, 1_000_000, 1_000_000) == pytest.approx(
+        stats.kstwo.sf(statistic, 500_000), abs=TOLERANCE
+    )
+
+
+def test_categorical_metrics_match_scipy_with_an_unseen_category() -> None:
+    # Buckets: 4 known categories (the last never seen in either sample) + the unseen bucket.
+    reference = np.array([500, 300, 200, 0, 0])
+    current = np.array([300, 300, 200, 0, 200])
+    drift = categorical_drift(reference, current)
+    kept_ref, kept_cur = reference[[0, 1, 2, 4]], current[[0, 1, 2, 4]]
+
+    js = distance.jensenshannon(kept_ref / kept_ref.sum(), kept_cur / kept_cur.sum(), base=2)
+    assert drift.jensen_shannon_distance == pytest.approx(js, abs=TOLERANCE)
+    chi2, pvalue, _, _ = stats.chi2_contingency(np.vstack([kept_ref, kept_cur]), correction=False)
+    assert drift.chi_squared_statistic == pytest.approx(chi2, abs=TOLERANCE)
+    assert drift.chi_squared_pvalue == pytest.approx(pvalue, abs=TOLERANCE)
+    p, q = (kept_ref + 1) / kept_ref.sum(), (kept_cur + 1) / kept_cur.sum()
+    assert drift.population_stability_index == pytest.approx(np.sum((q - p) * np.log(q / p)), abs=TOLERANCE)
+    assert drift.unseen_in_reference == 1
+
+
+def test_compute_drift_infers_types_and_counts_quality_without_schema() -> None:
+    reference = pa.table({"x": [1.0, 2.0, 3.0, 4.0] * 50, "c": ["a", "b"] * 100, "flag": [True, False] * 100})
+    current = pa.table({"x": [1.0, None, 3.0, 40.0] * 50, "c": ["a", "z"] * 100, "flag": [True, None] * 100})
+    records = {(r.feature, r.metric): r for r in compute_drift(reference, current)}
+    assert records["x", "null_value_rate"].value == pytest.approx(0.25)
+    assert records["x", "null_value_rate"].drifted is True
+    assert records["x", "normalized_wasserstein_distance"].drifted is True
+    assert records["c", "out_of_bounds_rate"].value == pytest.approx(0.5)
+    assert records["c", "jensen_shannon_distance"].drifted is True
+    assert records["flag", "jensen_shannon_distance"].value == pytest.approx(
+        distance.jensenshannon([0.5, 0.5], [1.0, 0.0], base=2), abs=TOLERANCE
+    )
