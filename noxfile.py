@@ -101,6 +101,13 @@ def deploy_prod(session: nox.Session) -> None:
 
 
 @nox.session
+def drift(session: nox.Session) -> None:
+    """The drift pipeline for one environment (posargs: env name, then the command's own flags)."""
+    install(session, *DOMAIN_GROUPS, "deploy")
+    session.run("python", "-m", "monitoring", "drift-pipeline", *(session.posargs or ["local"]), env=RUN_ENV)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS)
     install_node_standins(session)

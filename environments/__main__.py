@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("env")
     deploy.add_argument("--plan-only", action="store_true", help="print the plan and stop")
     deploy.add_argument("--out", help="write the plan as JSON to this file")
+    deploy.add_argument(
+        "--stage", choices=["ml", "streaming"], help="only the ML part, or only what follows it"
+    )
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "deploy":
             from environments.deploy.command import deploy
 
-            return deploy(args.env, plan_only=args.plan_only, plan_out=args.out)
+            return deploy(args.env, plan_only=args.plan_only, plan_out=args.out, stage=args.stage)
         elif args.command == "bench-summary":
             from pathlib import Path
 

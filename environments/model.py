@@ -130,7 +130,10 @@ class DriftThresholds(Strict):
     two_sample_kolmogorov_smirnov_test: float = Field(gt=0, lt=1, description="p-value below which drift")
     pearsons_chi_squared_test: float = Field(gt=0, lt=1, description="p-value below which drift")
     data_quality_allowance: float = Field(
-        default=0.02, ge=0, le=1, description="Null/type-error/out-of-bounds rate allowed above the baseline's"
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Null/type-error/out-of-bounds rate allowed above the baseline's",
     )
 
 

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from environments.arm import rules
+from environments.arm.schema_gaps import split_gaps
 from environments.arm.schema_store import (
     ARM_RESOURCE_KEYS,
     SCHEMA_BASE,
@@ -135,6 +136,11 @@ def _validate_resources(
             problems.extend(f"{label}: {line}" for line in exc.problems)
             continue
         instance = {key: value for key, value in resource.items() if key != "resources"}
+        instance, gaps = split_gaps(full_type, str(api_version), instance)
+        for path, value, schema in gaps:
+            problems.extend(
+                f"{label}: {path}: {e.message[:300]}" for e in Draft202012Validator(schema).iter_errors(value)
+            )
         validator = _resource_validator(relative, pointer)
         problems.extend(f"{label}: {message}" for message in _messages(validator, instance))
         children = resource.get("resources", [])

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from environments.deploy.plan import Plan, build_plan
+from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.loader import load_environment
 from environments.render import REPO_ROOT, build_dir, render_environment
 from environments.validate import validate_environment
@@ -23,7 +23,11 @@ def print_plan(plan: Plan, console: Console) -> None:
 
 
 def deploy(
-    env_name: str, plan_only: bool = False, plan_out: str | None = None, root: Path = REPO_ROOT
+    env_name: str,
+    plan_only: bool = False,
+    plan_out: str | None = None,
+    stage: str | None = None,
+    root: Path = REPO_ROOT,
 ) -> int:
     env = load_environment(env_name, root / "environments")
     console = Console(width=None if Console().is_terminal else 200)
@@ -33,7 +37,7 @@ def deploy(
         from environments.deploy.local import run_local
 
         return run_local(env, root, plan_only=plan_only)
-    plan = build_plan(env, build_dir(env_name, root))
+    plan = select_stage(build_plan(env, build_dir(env_name, root)), stage)
     print_plan(plan, console)
     if plan_out:
         Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")

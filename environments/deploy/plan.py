@@ -93,6 +93,19 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
     )
 
 
+def select_stage(plan: Plan, stage: str | None) -> Plan:
+    """`ml`: everything up to the endpoint rollout; `streaming`: the health gate and what follows."""
+    if stage is None:
+        return plan
+    kinds = [step.kind for step in plan.steps]
+    gate = kinds.index("gate")
+    if stage == "ml":
+        return Plan(plan.environment, plan.steps[:gate])
+    if stage == "streaming":
+        return Plan(plan.environment, plan.steps[gate:])
+    raise ValueError(f"unknown stage {stage!r}: expected 'ml' or 'streaming'")
+
+
 def build_plan(env: Environment, build: Path) -> Plan:
     """The ordered steps that deploy `env` from the files rendered into `build`."""
     names = resource_names(env)

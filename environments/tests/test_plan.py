@@ -47,3 +47,13 @@ def test_secure_parameters_are_never_in_the_plan(plan) -> None:
 def test_plan_json_is_printable(plan, tmp_path: Path) -> None:
     text = plan.to_json()
     assert plan.environment in text
+
+
+def test_stages_split_at_the_health_gate(plan) -> None:
+    from environments.deploy.plan import select_stage
+
+    ml = select_stage(plan, "ml")
+    streaming = select_stage(plan, "streaming")
+    assert ml.steps + streaming.steps == plan.steps
+    assert streaming.steps[0].kind == "gate"
+    assert all(step.kind != "asa-start" for step in ml.steps)
