@@ -17,7 +17,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CAST_TYPES = ("bigint", "float", "nvarchar(max)", "nvarchar", "datetime", "bit", "record", "array")
 
 
-class CastFailure(ValueError):
+class CastError(ValueError):
     """A value that a type cannot hold (TRY_CAST turns it into NULL, CAST fails the job)."""
 
 
@@ -45,7 +45,7 @@ def parse_datetime(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise CastFailure(f"{text!r} is not an ISO-8601 date and time") from exc
+        raise CastError(f"{text!r} is not an ISO-8601 date and time") from exc
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -62,13 +62,13 @@ def to_timestamp(value: Any) -> int | None:
     if isinstance(value, str):
         try:
             return datetime_to_micros(parse_datetime(value))
-        except CastFailure:
+        except CastError:
             return None
     return None
 
 
 def cast(value: Any, type_name: str) -> Any:
-    """Convert `value` to a Stream Analytics type; raises `CastFailure` when it cannot."""
+    """Convert `value` to a Stream Analytics type; raises `CastError` when it cannot."""
     if value is None:
         return None
     kind = "nvarchar(max)" if type_name.startswith("nvarchar") else type_name
@@ -81,11 +81,11 @@ def cast(value: Any, type_name: str) -> Any:
             try:
                 result = float(value.strip())
             except ValueError as exc:
-                raise CastFailure(f"{value!r} is not a float") from exc
+                raise CastError(f"{value!r} is not a float") from exc
         else:
-            raise CastFailure(f"a {type(value).__name__} is not a float")
+            raise CastError(f"a {type(value).__name__} is not a float")
         if not math.isfinite(result):
-            raise CastFailure(f"{value!r} is not a finite float")
+            raise CastError(f"{value!r} is not a finite float")
         return result
     if kind == "bigint":
         if isinstance(value, bool):
@@ -94,7 +94,7 @@ def cast(value: Any, type_name: str) -> Any:
             return value
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise CastFailure(f"{value!r} is not a bigint")
+                raise CastError(f"{value!r} is not a bigint")
             return int(value)
         if isinstance(value, str):
             try:
@@ -103,11 +103,11 @@ def cast(value: Any, type_name: str) -> Any:
                 try:
                     as_float = float(value.strip())
                 except ValueError as exc:
-                    raise CastFailure(f"{value!r} is not a bigint") from exc
+                    raise CastError(f"{value!r} is not a bigint") from exc
                 if not math.isfinite(as_float):
-                    raise CastFailure(f"{value!r} is not a bigint") from None
+                    raise CastError(f"{value!r} is not a bigint") from None
                 return int(as_float)
-        raise CastFailure(f"a {type(value).__name__} is not a bigint")
+        raise CastError(f"a {type(value).__name__} is not a bigint")
     if kind == "bit":
         if isinstance(value, bool):
             return value
@@ -119,7 +119,7 @@ def cast(value: Any, type_name: str) -> Any:
                 return True
             if lowered in ("false", "0"):
                 return False
-        raise CastFailure(f"{value!r} is not a bit")
+        raise CastError(f"{value!r} is not a bit")
     if kind == "nvarchar(max)":
         if isinstance(value, str):
             return value
@@ -129,35 +129,35 @@ def cast(value: Any, type_name: str) -> Any:
             return format_datetime(value)
         if isinstance(value, int | float):
             return repr(value)
-        raise CastFailure(f"a {type(value).__name__} is not an nvarchar(max)")
+        raise CastError(f"a {type(value).__name__} is not an nvarchar(max)")
     if kind == "datetime":
         if isinstance(value, datetime):
             return value
         if isinstance(value, str):
             return parse_datetime(value)
-        raise CastFailure(f"{value!r} is not a datetime")
+        raise CastError(f"{value!r} is not a datetime")
     if kind == "record":
         if isinstance(value, dict):
             return value
-        raise CastFailure(f"{value!r} is not a record")
+        raise CastError(f"{value!r} is not a record")
     if kind == "array":
         if isinstance(value, list):
             return value
-        raise CastFailure(f"{value!r} is not an array")
-    raise CastFailure(f"unknown type {type_name}")
+        raise CastError(f"{value!r} is not an array")
+    raise CastError(f"unknown type {type_name}")
 
 
 def try_cast(value: Any, type_name: str) -> Any:
     try:
         return cast(value, type_name)
-    except CastFailure:
+    except CastError:
         return None
 
 
 def strict_cast(value: Any, type_name: str, where: str) -> Any:
     try:
         return cast(value, type_name)
-    except CastFailure as exc:
+    except CastError as exc:
         raise ExecutionError(f"{where}: CAST failed: {exc} (use TRY_CAST to get NULL instead)") from exc
 
 
@@ -191,7 +191,7 @@ def compare(op: str, left: Any, right: Any) -> bool | None:
         if op == "<=":
             return a <= b
         return a >= b
-    except (TypeError, CastFailure):
+    except (TypeError, CastError):
         return None
 
 
