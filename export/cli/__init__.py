@@ -1,0 +1,1 @@
+"""Command-line entry points of the export domain, one module per command."""

@@ -1,0 +1,58 @@
+"""`python -m export run <env> --from T1 --to T2`: export inference records of a window to blob Parquet.
+
+Local: reads the collector's query API and writes to Azurite. Azure: runs the export KQL against the
+environment's Application Insights and writes to its storage account, both with DefaultAzureCredential.
+Every whole hour the window touches is (re)written, so windows may overlap freely.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from environments.errors import EnvironmentsError
+from environments.loader import load_environment
+from export.blob_sink import BlobSink
+from export.errors import ExportError
+from export.exporter import export_window
+from export.sources.collector import CollectorSource
+from export.sources.log_analytics import LogAnalyticsSource
+from export.targets import azure_target, local_target
+from export.windows import parse_instant
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m export run", description=__doc__.splitlines()[0])
+    parser.add_argument("environment", help="local, dev, staging or prod")
+    parser.add_argument(
+        "--from", dest="start", required=True, help="window start, ISO-8601 (UTC if no offset)"
+    )
+    parser.add_argument("--to", dest="end", required=True, help="window end (exclusive), ISO-8601")
+    parser.add_argument("--collector-url", help="local: collector base URL (default: local.collector_port)")
+    parser.add_argument(
+        "--blob-connection-string",
+        help="local: storage connection string (default: $STREAMSCORE_BLOB_CONNECTION_STRING, else Azurite's "
+        "development account on local.azurite_blob_port)",
+    )
+    parser.add_argument("--container", help="blob container (default: storage.inference_container)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        env = load_environment(args.environment)
+        start, end = parse_instant(args.start, "--from"), parse_instant(args.end, "--to")
+        if env.target == "local":
+            target = local_target(env, args.collector_url, args.blob_connection_string)
+            source = CollectorSource(target.collector_url)
+            container = args.container or target.container
+            sink = BlobSink.from_connection_string(target.blob_connection_string, container)
+        else:
+            azure = azure_target(env)
+            source = LogAnalyticsSource(azure.app_insights_resource_id)
+            sink = BlobSink.from_account(azure.storage_account, args.container or azure.container)
+        report = export_window(start, end, source, sink, env.data_schema())
+    except (ExportError, EnvironmentsError) as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0

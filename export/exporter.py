@@ -1,0 +1,103 @@
+"""Export a window: for each whole hour touched, read records, convert, write one Parquet blob."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from environments.data_schema import DataSchema
+from export.blob_sink import BlobSink
+from export.parquet_bytes import parquet_bytes
+from export.rows import to_rows
+from export.schema import export_schema
+from export.sources import RecordSource
+from export.windows import Hour, hours_touched
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HourResult:
+    hour: Hour
+    rows: int
+    blob: str | None
+    skipped: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+
+@dataclass
+class ExportReport:
+    """What a run did, hour by hour."""
+
+    hours: list[HourResult] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[HourResult]:
+        return [h for h in self.hours if h.blob is not None]
+
+    @property
+    def rows(self) -> int:
+        return sum(h.rows for h in self.hours)
+
+    def summary(self) -> str:
+        if not self.written:
+            return f"no inference records in the {len(self.hours)} hour(s) of the window: nothing written"
+        empty = len(self.hours) - len(self.written)
+        return f"wrote {self.rows} rows in {len(self.written)} blob(s); {empty} hour(s) without records"
+
+
+def export_window(
+    start: datetime,
+    end: datetime,
+    source: RecordSource,
+    sink: BlobSink,
+    data_schema: DataSchema,
+    on_hour: Callable[[HourResult], None] | None = None,
+) -> ExportReport:
+    """Export every whole hour [start, end) touches; an hour without records writes nothing."""
+    schema = export_schema(data_schema)
+    hours = hours_touched(start, end)
+    report = ExportReport()
+    container_ready = False
+    with progress(
+        len(hours), f"export {hours[0].start:%Y-%m-%dT%H}h..{hours[-1].start:%Y-%m-%dT%H}h"
+    ) as advance:
+        for hour in hours:
+            conversion = to_rows(source.fetch(hour.start, hour.end), data_schema, hour.start, hour.end)
+            result = HourResult(hour, len(conversion.rows), None, conversion.skipped, conversion.duplicates)
+            if conversion.rows:
+                if not container_ready:
+                    sink.ensure_container()
+                    container_ready = True
+                sink.write(hour.blob_name, parquet_bytes(conversion.rows, schema))
+                result.blob = hour.blob_name
+            for problem in conversion.skipped:
+                log.warning("%s: %s", hour.blob_name, problem)
+            report.hours.append(result)
+            if on_hour is not None:
+                on_hour(result)
+            advance(result)
+    return report
+
+
+@contextmanager
+def progress(total: int, title: str) -> Iterator[Callable[[HourResult], None]]:
+    """A rich progress bar on a terminal, one plain log line per hour otherwise."""
+    if sys.stderr.isatty() and total > 1:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task(title, total=total)
+            yield lambda result: bar.advance(task)
+        return
+
+    def line(result: HourResult) -> None:
+        what = f"{result.rows} rows -> {result.blob}" if result.blob else "no records, nothing written"
+        log.info("%s: %s", f"{result.hour.start:%Y-%m-%dT%H}h", what)
+
+    yield line

@@ -1,0 +1,38 @@
+"""The one KQL file of the export, and the window bindings both the Logic App and Python prepend (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+QUERY_FILE = Path(__file__).resolve().parent / "queries" / "inference_records.kql"
+COLUMNS = (
+    "time",
+    "request_id",
+    "model_name",
+    "model_version",
+    "deployment",
+    "features",
+    "score",
+    "error",
+    "latency_ms",
+)
+
+
+def inference_query() -> str:
+    """The KQL text, exactly as stored in export/queries/inference_records.kql."""
+    return QUERY_FILE.read_text(encoding="utf-8")
+
+
+def window_bindings(start: datetime, end: datetime) -> str:
+    """`let window_start = datetime(...); let window_end = datetime(...);` with UTC instants."""
+    return f"let window_start = datetime({kql_time(start)});\nlet window_end = datetime({kql_time(end)});\n"
+
+
+def windowed_query(start: datetime, end: datetime, query: str | None = None) -> str:
+    """The export KQL bound to [start, end)."""
+    return window_bindings(start, end) + (inference_query() if query is None else query)
+
+
+def kql_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,35 @@
+"""Records from the local collector's query API (`GET /query/inferences?from=&to=`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from export.errors import SourceError
+from export.query_text import kql_time
+
+
+class CollectorSource:
+    """Reads the collector documented in monitoring/collector/README.md over HTTP."""
+
+    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.description = f"collector {self.base_url}"
+        self._client = client or httpx.Client(timeout=60.0)
+
+    def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
+        params = {"from": kql_time(start), "to": kql_time(end)}
+        url = f"{self.base_url}/query/inferences"
+        try:
+            response = self._client.get(url, params=params)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot reach the collector at {url}: {exc}") from exc
+        if response.status_code != 200:
+            raise SourceError(f"collector {url} answered {response.status_code}: {response.text[:300]}")
+        try:
+            return list(response.json()["items"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SourceError(f"collector {url} answered without an items list") from exc
