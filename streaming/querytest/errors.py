@@ -1,0 +1,7 @@
+"""Errors of the query-test tool: a bad project, test config or data file, named with the key or line."""
+
+from __future__ import annotations
+
+
+class QueryTestError(Exception):
+    """A project, testConfig.json or input/expected file that cannot be used (names file and reason)."""
