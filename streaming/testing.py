@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,3 +26,53 @@ def scoring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scoring
     server = start_scoring_server(STAND_IN_SCORE_SCRIPT, tmp_path_factory.mktemp("scoring"))
     yield server
     server.stop()
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from streaming.engine import FunctionRequest, FunctionResponse
+
+
+class InMemoryTransport:
+    """A function `Transport` in memory: answers with `score(rows)`, or with scripted failures first.
+
+    `failures` is a list of HTTP status codes (or `None` for a refused connection) returned, one per
+    request, before the normal answers; every request body is kept in `requests` (decoded JSON).
+    """
+
+    def __init__(
+        self,
+        score: Callable[[list[dict]], list[dict]] | None = None,
+        failures: list[int | None] | None = None,
+        output_name: str = "Results",
+    ) -> None:
+        from streaming.querytest.standin import stand_in_score
+
+        self.score = score or (lambda rows: [stand_in_score(row) for row in rows])
+        self.failures = list(failures or [])
+        self.output_name = output_name
+        self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []
+
+    def send(self, request: FunctionRequest) -> FunctionResponse:
+        import json
+
+        from streaming.engine import FunctionResponse, TransientTransportError
+
+        body = json.loads(request.body)
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        if self.failures:
+            status = self.failures.pop(0)
+            if status is None:
+                raise TransientTransportError("connection refused (scripted)")
+            return FunctionResponse(status, b'{"error": "scripted failure"}')
+        rows = next(iter(next(iter(body.values())).values()))
+        return FunctionResponse(200, json.dumps({self.output_name: self.score(rows)}).encode())
+
+
+def recorded_sleeps() -> tuple[list[float], Callable[[float], None]]:
+    """A `sleep` stand-in for back-off tests: returns (the delays asked for, the function to pass)."""
+    delays: list[float] = []
+    return delays, delays.append
