@@ -1,0 +1,30 @@
+"""The runtime's exception tree; each error names the file, key, topic or blob it is about.
+
+RunError
+├── ProjectError        the rendered ASA project is missing, unreadable or inconsistent
+├── SettingsError       broker, storage or endpoint settings are missing or wrong
+├── SinkError           an output could not be written durably (nothing is committed then)
+└── CheckpointError     the checkpoint could not be read or written
+"""
+
+from __future__ import annotations
+
+
+class RunError(Exception):
+    """Root of every error raised by `streaming.runtime`."""
+
+
+class ProjectError(RunError):
+    """The rendered project (asaproj.json and the files it lists) cannot be used."""
+
+
+class SettingsError(RunError):
+    """Broker, storage or endpoint settings are missing or inconsistent."""
+
+
+class SinkError(RunError):
+    """An output could not be written durably."""
+
+
+class CheckpointError(RunError):
+    """The checkpoint (engine state + input offsets) could not be read or written."""

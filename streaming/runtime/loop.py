@@ -1,0 +1,190 @@
+"""The run loop: read a batch -> engine -> write outputs durably -> checkpoint -> commit offsets.
+
+Offsets are committed only after the outputs of every event before them are durable and the engine
+state that still holds unfinished windows is checkpointed, so a crash or restart loses no event. Blob
+outputs are named by cycle, so a replay after a crash overwrites rather than duplicates; Kafka outputs
+are at-least-once (as the service's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streaming.engine import Engine, EventOrdering, FunctionBinding, HttpTransport, compile_query
+from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
+from streaming.runtime.endpoint import Endpoint
+from streaming.runtime.errors import ProjectError, RunError
+from streaming.runtime.project import Project
+from streaming.runtime.sinks import BlobSink, KafkaSink
+from streaming.runtime.source import KafkaSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    max_batch: int = 5000
+    poll_timeout_s: float = 0.2
+    max_backoff_s: float = 5.0
+    create_topics: bool = False
+    """Create missing topics (the local broker); in Azure the ARM template creates the hubs."""
+    topic_partitions: int = 1
+
+
+@dataclass
+class RunStats:
+    events_in: int = 0
+    undecodable: int = 0
+    rows_out: dict[str, int] = field(default_factory=dict)
+    cycles: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+def query_sha(query: str) -> str:
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
+
+
+def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
+    """Compile the project's query with its functions bound to `endpoint` (or the project's own)."""
+    functions = {
+        f.alias: FunctionBinding(
+            name=f.alias,
+            endpoint=endpoint.uri or f.endpoint,
+            api_key=endpoint.api_key,
+            input_request_name=f.input_request_name,
+            input_name=f.input_name,
+            output_response_name=f.output_response_name,
+            batch_size=f.batch_size,
+            parallel_requests=f.parallel_requests,
+        )
+        for f in project.functions
+    }
+    plan = compile_query(project.query, functions)
+    known = {o.alias for o in project.eventhub_outputs} | {o.alias for o in project.blob_outputs}
+    unknown = sorted(set(plan.outputs) - known)
+    if unknown:
+        raise ProjectError(
+            f"{project.folder}: the query writes INTO {unknown}, which the project does not define"
+        )
+    job = project.job
+    ordering = EventOrdering(
+        job.late_arrival_max_delay_s, job.out_of_order_max_delay_s, job.out_of_order_policy
+    )  # type: ignore[arg-type]
+    partitions = {i.alias: range(i.partitions) for i in project.inputs}
+    return Engine(plan, ordering, HttpTransport(), partitions=partitions, max_backoff_s=max_backoff_s)
+
+
+def ensure_topics(client_config: dict[str, Any], topics: list[str], partitions: int) -> None:
+    """Create the topics that do not exist yet (local broker only)."""
+    admin = AdminClient(client_config)
+    existing = set(admin.list_topics(timeout=10).topics)
+    missing = [
+        NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing
+    ]
+    for topic, future in admin.create_topics(missing).items() if missing else []:
+        try:
+            future.result(timeout=10)
+        except Exception as exc:  # confluent-kafka raises KafkaException with a KafkaError inside
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise RunError(f"topic {topic}: cannot create: {exc}") from exc
+
+
+class Runner:
+    """One running job: the project's single input, its Kafka and blob outputs, a checkpoint file."""
+
+    def __init__(
+        self,
+        project: Project,
+        client_config: dict[str, Any],
+        blob_service: Any,
+        endpoint: Endpoint,
+        checkpoint_path: Path,
+        options: RunOptions | None = None,
+    ) -> None:
+        if len(project.inputs) != 1:
+            raise ProjectError(
+                f"{project.folder}: the runtime reads exactly one input, found {len(project.inputs)}"
+            )
+        self.project = project
+        self.options = options or RunOptions()
+        self.input = project.inputs[0]
+        self.engine = build_engine(project, endpoint, self.options.max_backoff_s)
+        self.store = FileCheckpointStore(checkpoint_path)
+        sha = query_sha(project.query)
+        saved = self.store.load()
+        if saved is not None and saved.query_sha != sha:
+            raise RunError(
+                f"{checkpoint_path}: the checkpoint belongs to another query (sha {saved.query_sha}, now {sha}); "
+                "move it away to start over from the committed offsets"
+            )
+        self.checkpoint = saved or Checkpoint(query_sha=sha)
+        if saved is not None and saved.engine is not None:
+            self.engine.restore(saved.engine)
+            log.info("restored from %s: offsets %s, cycle %d", checkpoint_path, saved.offsets, saved.sequence)
+        if self.options.create_topics:
+            topics = [self.input.hub, *(o.hub for o in project.eventhub_outputs)]
+            ensure_topics(client_config, topics, self.options.topic_partitions)
+        self.kafka = KafkaSink(client_config, project.eventhub_outputs)
+        self.blobs = BlobSink(blob_service, project.blob_outputs) if project.blob_outputs else None
+        self.source = KafkaSource(
+            client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
+        )
+        self.stats = RunStats()
+
+    def cycle(self) -> int:
+        """One round; returns the number of input events read."""
+        batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
+        records = self.engine.process(self.input.alias, batch.events) if batch.events else []
+        records += self.engine.advance(datetime.now(UTC))
+        self.stats.events_in += len(batch.events)
+        self.stats.undecodable += batch.undecodable
+        if not batch.next_offsets and not records:
+            return 0
+        eventhub_aliases = self.kafka.outputs
+        if records:
+            self.kafka.write(r for r in records if r.output in eventhub_aliases)
+            if self.blobs is not None:
+                self.blobs.write(
+                    (r for r in records if r.output not in eventhub_aliases), self.checkpoint.sequence
+                )
+            self.kafka.flush()
+            for record in records:
+                self.stats.rows_out[record.output] = self.stats.rows_out.get(record.output, 0) + 1
+        self.checkpoint.offsets.update(batch.next_offsets)
+        self.checkpoint.sequence += 1
+        self.checkpoint.engine = self.engine.snapshot()
+        self.store.save(self.checkpoint)
+        self.source.commit(batch.next_offsets)
+        self.stats.cycles += 1
+        return len(batch.events)
+
+    def run(
+        self, stop: threading.Event, idle_exit_s: float | None = None, max_events: int | None = None
+    ) -> RunStats:
+        """Cycle until `stop` is set (SIGTERM), `max_events` were read, or no event came for `idle_exit_s`."""
+        last_event = time.monotonic()
+        try:
+            while not stop.is_set():
+                if self.cycle():
+                    last_event = time.monotonic()
+                if max_events is not None and self.stats.events_in >= max_events:
+                    break
+                if idle_exit_s is not None and time.monotonic() - last_event >= idle_exit_s:
+                    break
+        finally:
+            self.close()
+        return self.stats
+
+    def close(self) -> None:
+        self.source.close()
+        self.kafka.flush()
+        self.engine.close()
