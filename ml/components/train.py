@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
             {"seed": args.seed, "label_noise": args.label_noise, "classifier": "logistic_regression"}
         )
         mlflow.log_metrics({f"train_{k}": v for k, v in train_metrics.items()})
-    with mlflow.start_run():
         mlflow.set_tag("data_fingerprint", info["data_fingerprint"])
-    model.save(pipeline, args.model, schema, {f"train_{k}": v for k, v in train_metrics.items()})
+    model.save(
+        pipeline, args.model, schema, {f"train_{k}": v for k, v in train_metrics.items()}, baseline=frame
+    )
     print(f"train: roc_auc on the training split {train_metrics['roc_auc']:.4f}; model in {args.model}")
     return 0
 

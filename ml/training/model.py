@@ -26,6 +26,7 @@ from environments.data_schema import DataSchema
 
 METRICS_FILE = "metrics.json"
 SCHEMA_FILE = "data_schema.json"
+BASELINE_FILE = "baseline.parquet"
 
 
 def feature_frame(frame: pd.DataFrame, schema: DataSchema) -> pd.DataFrame:
@@ -93,8 +94,17 @@ def _requirements() -> list[str]:
     ]
 
 
-def save(pipeline: Pipeline, path: Path, schema: DataSchema, metrics: dict[str, float]) -> Path:
-    """Write an MLflow model directory (mlflow.sklearn flavour) with the schema and metrics beside it."""
+def save(
+    pipeline: Pipeline,
+    path: Path,
+    schema: DataSchema,
+    metrics: dict[str, float],
+    baseline: pd.DataFrame | None = None,
+) -> Path:
+    """Write an MLflow model directory (mlflow.sklearn flavour) with the schema and metrics beside it.
+
+    `baseline` (the training features) travels with the model as the reference for drift detection.
+    """
     import mlflow.sklearn
 
     mlflow.sklearn.save_model(
@@ -107,6 +117,8 @@ def save(pipeline: Pipeline, path: Path, schema: DataSchema, metrics: dict[str, 
     )
     (path / SCHEMA_FILE).write_text(json.dumps(schema.model_dump(mode="json"), indent=2), encoding="utf-8")
     (path / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
+    if baseline is not None:
+        baseline[schema.feature_names].to_parquet(path / BASELINE_FILE, index=False)
     return path
 
 

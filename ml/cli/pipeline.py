@@ -1,0 +1,91 @@
+"""`python -m ml pipeline <env>`: run the training pipeline (locally: the local runner; Azure: submit it).
+
+python -m ml pipeline local [--data FILE] [--label-noise X]
+python -m ml pipeline dev                      submit to the dev workspace, share the model to the registry
+python -m ml pipeline staging --promote [--version N]   use the registry's version, never retrain
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from environments.errors import EnvironmentsError
+from environments.loader import load_environment
+from environments.render import build_dir, render_environment
+from ml.data.errors import DataError
+from ml.data.store import state_dir
+from ml.pipeline.errors import PipelineError
+
+PIPELINE_FILE = Path("azureml/pipelines/training.yml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ml pipeline", description=__doc__.split("\n")[0])
+    parser.add_argument("environment", help="local, dev, staging or prod")
+    parser.add_argument(
+        "--data", type=Path, help="train on this CSV/Parquet file instead of the recorded data"
+    )
+    parser.add_argument(
+        "--label-noise", type=float, help="corrupt this fraction of training labels (gate check)"
+    )
+    parser.add_argument(
+        "--promote", action="store_true", help="deploy the registry's model version; no training"
+    )
+    parser.add_argument(
+        "--version", help="with --promote: the model version (default: the registry's latest)"
+    )
+    parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
+    parser.add_argument(
+        "--no-wait", action="store_true", help="Azure: submit and return without streaming logs"
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    try:
+        env = load_environment(args.environment)
+        state = args.state_dir or state_dir(env)
+        render_environment(env.name)
+        pipeline_path = build_dir(env.name) / "ml" / PIPELINE_FILE
+        overrides = {} if args.label_noise is None else {"label_noise": args.label_noise}
+        if env.target == "local":
+            from ml.pipeline.training import train_local
+            from ml.registry.local_registry import set_stage_alias
+
+            if args.promote:
+                version = args.version or _manifest_version(state)
+                set_stage_alias(state, env.model.name, version, env.name)
+                print(f"{env.model.name} version {version} has the alias {env.name!r}")
+                return 0
+            registration, manifest = train_local(env, state, pipeline_path, args.data, overrides)
+            print(json.dumps({"registration": registration, "manifest": manifest}, indent=2))
+            return 0
+        from ml.pipeline import azure_submit
+
+        if args.promote:
+            record = azure_submit.promote(env, state, args.version)
+        else:
+            record = azure_submit.train(
+                env, state, pipeline_path, args.data, overrides, wait=not args.no_wait
+            )
+        print(json.dumps(record, indent=2))
+        return 0
+    except (EnvironmentsError, DataError, PipelineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _manifest_version(state: Path) -> str:
+    from ml.registry.manifest import read_manifest
+
+    return str(read_manifest(state)["version"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
