@@ -1,3 +1,3 @@
 """Repository-wide pytest set-up: every domain's shared fixtures are registered here."""
 
-pytest_plugins = ["environments.testing", "monitoring.testing", "streaming.testing"]
+pytest_plugins = ["environments.testing", "ml.testing", "monitoring.testing", "streaming.testing"]

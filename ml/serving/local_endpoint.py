@@ -1,0 +1,260 @@
+"""The local managed online endpoint: a router on one stable loopback URL in front of blue/green
+azmlinfsrv deployments, with the same rollout steps as Azure (`LocalEndpoint` is a DeploymentTarget).
+
+State lives in `<local.state_dir>/ml/`: `routes.json` (the routing table), `endpoint.json` (the endpoint
+manifest), `endpoint.key` (generated key, mode 0600, when `ML_ENDPOINT_KEY` is not set) and
+`deployments/<name>/` (staged code folder and server log). Processes are started in their own session,
+so a deployment created by `python -m ml rollout local` keeps running after that command exits; they
+are stopped by the PID recorded in the routing table, after checking that the PID is still our server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from environments.model import Environment
+from environments.standins import ManagedProcess, StandInError, free_port, wait_until
+from environments.standins.process import port_open
+from ml.data.store import state_dir
+from ml.scoring.settings import ScoringSettings
+from ml.serving.code_folder import stage_code
+from ml.serving.errors import RolloutError, ServerStartError, ServingError
+from ml.serving.inference_server import LAUNCHER, InferenceServer, start_inference_server
+from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
+from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
+
+KEY_ENV = "ML_ENDPOINT_KEY"
+STOP_TIMEOUT_S = 30.0
+
+
+def endpoint_key(state: Path) -> str:
+    """The endpoint key: `ML_ENDPOINT_KEY` if set, else the key generated once into the state folder."""
+    given = os.environ.get(KEY_ENV)
+    if given:
+        return given
+    path = state / "endpoint.key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def local_model_dir(model: ModelRef, dest: Path) -> Path:
+    """The model's MLflow folder on disk: the manifest's path, or a download of its MLflow URI."""
+    parsed = urlparse(model.uri)
+    if parsed.scheme in ("", "file"):
+        path = Path(parsed.path if parsed.scheme else model.uri)
+        if not path.is_dir():
+            raise ServingError(f"model {model.name} version {model.version}: folder {path} does not exist")
+        return path
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow.artifacts
+
+    try:
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(dest)))
+    except Exception as exc:  # MLflow raises many types for an unreachable registry
+        raise ServingError(
+            f"model {model.name} version {model.version}: cannot fetch {model.uri}: {exc}"
+        ) from exc
+
+
+def _is_our_server(pid: int) -> bool:
+    """Whether `pid` is still an inference server started by this module (PIDs get reused)."""
+    try:
+        return LAUNCHER.name in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+@dataclass
+class LocalEndpoint:
+    """One environment's local endpoint; the rollout's DeploymentTarget for `local`."""
+
+    env: Environment
+    state: Path
+    port: int
+    request_timeout_s: float = 30.0
+    servers: dict[str, InferenceServer] = field(default_factory=dict)
+
+    @classmethod
+    def for_environment(
+        cls, env: Environment, port: int | None = None, state: Path | None = None
+    ) -> LocalEndpoint:
+        """The endpoint of a local environment; its files go to `<state folder>/ml/`."""
+        if env.local is None:
+            raise ServingError(f"environment {env.name} is not local: it has no local section")
+        timeout_s = env.endpoint.request.request_timeout_ms / 1000.0
+        return cls(env, (state or state_dir(env)) / "ml", port or env.local.endpoint_port, timeout_s)
+
+    @property
+    def routes_path(self) -> Path:
+        return self.state / "routes.json"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.state / ENDPOINT_MANIFEST
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def key(self) -> str:
+        return endpoint_key(self.state)
+
+    def headers(self, deployment: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key()}"}
+        if deployment:
+            headers[DEPLOYMENT_HEADER] = deployment
+        return headers
+
+    # -- the router -------------------------------------------------------------------------------
+
+    def start_router(self) -> ManagedProcess:
+        """Start the router on the stable port; it serves whatever the routing table says."""
+        if port_open(self.port):
+            raise ServingError(f"port {self.port} is taken: is the local endpoint already running?")
+        self.state.mkdir(parents=True, exist_ok=True)
+        if not self.routes_path.exists():
+            save_routes(self.routes_path, Routes())
+        argv = [sys.executable, "-m", "ml.serving.router", "--routes", str(self.routes_path)]
+        argv += ["--port", str(self.port), "--key-env", KEY_ENV, "--timeout-s", str(self.request_timeout_s)]
+        router = ManagedProcess("endpoint router", argv, self.state / "router.log", env={KEY_ENV: self.key()})
+        router.start()
+        try:
+            router.wait_ready(lambda: port_open(self.port), timeout_s=20.0)
+        except StandInError as exc:
+            raise ServerStartError(f"local endpoint router on port {self.port}: {exc}") from exc
+        return router
+
+    def router_state(self) -> dict[str, Any]:
+        try:
+            answer = httpx.get(f"{self.url}/-/routes", headers=self.headers(), timeout=5.0)
+        except httpx.HTTPError as exc:
+            raise ServingError(f"local endpoint router on {self.url} does not answer: {exc}") from exc
+        if answer.status_code != 200:
+            raise ServingError(
+                f"local endpoint router on {self.url}: HTTP {answer.status_code} {answer.text[:200]}"
+            )
+        return answer.json()
+
+    def _publish(self, routes: Routes) -> None:
+        """Write the routing table and wait until the router has loaded it."""
+        save_routes(self.routes_path, routes)
+        wait_until(
+            lambda: self.router_state()["generation"] >= routes.generation,
+            timeout_s=10.0,
+            what=f"router loading routing table generation {routes.generation}",
+        )
+
+    # -- DeploymentTarget ---------------------------------------------------------------------------
+
+    def routes(self) -> Routes:
+        return load_routes(self.routes_path)
+
+    def serving(self) -> str | None:
+        return self.routes().serving()
+
+    def create(self, name: str, model: ModelRef) -> None:
+        if name in self.routes().deployments:
+            self.delete(name)  # left over from an interrupted rollout; it takes no traffic
+        routes = self.routes()
+        folder = self.state / "deployments" / name
+        model_dir = local_model_dir(model, folder / "model")
+        code_dir = stage_code(folder / "code")
+        settings = ScoringSettings(model.name, model.version, name)
+        server = start_inference_server(
+            name, code_dir, model_dir, settings, free_port(), folder / "azmlinfsrv.log"
+        )
+        self.servers[name] = server
+        deployment = RoutedDeployment(server.port, server.pid, model.name, model.version)
+        self._publish(routes.with_deployment(name, deployment))
+
+    def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        try:
+            answer = httpx.post(
+                f"{self.url}/score", json=body, headers=self.headers(name), timeout=self.request_timeout_s
+            )
+        except httpx.HTTPError as exc:
+            raise RolloutError(f"deployment {name}: smoke request failed: {exc}") from exc
+        try:
+            return answer.status_code, answer.json()
+        except ValueError:
+            return answer.status_code, answer.text
+
+    def shift(self, name: str) -> None:
+        routes = self.routes().with_traffic({name: 100})
+        self._publish(routes)
+        deployment = routes.deployments[name]
+        self.write_manifest(name, deployment.model_name, deployment.model_version, healthy=True)
+
+    def delete(self, name: str) -> None:
+        routes = self.routes()
+        if name not in routes.deployments:
+            return
+        pid = routes.deployments[name].pid
+        self._publish(routes.without(name))
+        wait_until(
+            lambda: self.router_state()["in_flight"].get(name, 0) == 0,
+            timeout_s=self.request_timeout_s,
+            what=f"requests in flight to deployment {name} to finish",
+        )
+        self._stop(name, pid)
+
+    # -- processes and manifest ----------------------------------------------------------------------
+
+    def _stop(self, name: str, pid: int) -> None:
+        """Stop a deployment's server gracefully (gunicorn finishes the request it is serving)."""
+        server = self.servers.pop(name, None)
+        if server is not None and server.pid == pid:
+            server.stop()
+            return
+        if not _is_our_server(pid):
+            return  # already gone (or the PID now belongs to something else: leave it alone)
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            wait_until(
+                lambda: not _is_our_server(pid), STOP_TIMEOUT_S, f"deployment {name} (pid {pid}) stopping"
+            )
+        except StandInError:
+            os.killpg(pid, signal.SIGKILL)
+
+    def stop_all(self) -> None:
+        """Stop every deployment in the routing table and empty it (used when `serve` ends)."""
+        routes = self.routes()
+        for name, deployment in sorted(routes.deployments.items()):
+            self._stop(name, deployment.pid)
+        save_routes(self.routes_path, Routes(routes.generation + 1))
+        if self.manifest_path.exists():
+            self.write_manifest(None, "", "", healthy=False)
+
+    def write_manifest(
+        self, deployment: str | None, model_name: str, model_version: str, healthy: bool
+    ) -> Path:
+        manifest = EndpointManifest(
+            environment=self.env.name,
+            scoring_uri=f"{self.url}/score",
+            swagger_uri=f"{self.url}/swagger.json",
+            deployment=deployment or "",
+            model_name=model_name,
+            model_version=model_version,
+            key_env=KEY_ENV,
+            healthy=healthy,
+            key_file=None if os.environ.get(KEY_ENV) else str(self.state / "endpoint.key"),
+        )
+        return write_endpoint_manifest(self.manifest_path, manifest)

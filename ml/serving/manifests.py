@@ -1,0 +1,79 @@
+"""The two files the serving side meets other steps at: the model manifest (read) and the endpoint
+manifest (written; docs/contracts.md "Endpoint manifest")."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ml.serving.errors import ManifestError
+
+MODEL_MANIFEST = "model-manifest.json"
+ENDPOINT_MANIFEST = "endpoint.json"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model version and where its MLflow folder is (a local path or an Azure ML URI)."""
+
+    name: str
+    version: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class EndpointManifest:
+    """What streaming deploy and the local loop need to call the endpoint."""
+
+    environment: str
+    scoring_uri: str
+    swagger_uri: str
+    deployment: str
+    model_name: str
+    model_version: str
+    key_env: str
+    healthy: bool
+    key_file: str | None = None
+    """Local only: where the generated key is kept when `key_env` is not set (never the key itself)."""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.key_file is None:
+            del data["key_file"]
+        return data
+
+
+def read_model_manifest(path: Path) -> ModelRef:
+    """The registered model to deploy, from the training pipeline's manifest."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ManifestError(f"{path}: no model manifest; run `python -m ml pipeline <env>` first") from exc
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"{path}: cannot read the model manifest: {exc}") from exc
+    try:
+        return ModelRef(
+            name=str(raw["model_name"]), version=str(raw["model_version"]), uri=str(raw["model_uri"])
+        )
+    except (KeyError, TypeError) as exc:
+        raise ManifestError(f"{path}: model manifest lacks {exc}") from exc
+
+
+def write_endpoint_manifest(path: Path, manifest: EndpointManifest) -> Path:
+    """Replace the endpoint manifest atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def read_endpoint_manifest(path: Path) -> EndpointManifest:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return EndpointManifest(**raw)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ManifestError(f"{path}: cannot read the endpoint manifest: {exc}") from exc

@@ -1,0 +1,200 @@
+"""The local endpoint's stable URL: key auth in front of the deployments named in the routing table.
+
+`python -m ml.serving.router --routes FILE --port N --key-env VAR` serves on 127.0.0.1 until stopped.
+Like a managed online endpoint it checks `Authorization: Bearer <key>`, splits traffic by the table,
+honours the `azureml-model-deployment` header and names the deployment that answered in the same
+header. The table is re-read whenever its file changes; a request whose deployment went away before
+it connected (a rollout just removed it) is retried once on the current table, so swaps lose nothing.
+
+Routes: `/score`, `/swagger.json` and everything else go to a deployment (key needed);
+`GET /-/health` (no key) says whether any deployment takes traffic; `GET /-/routes` (key) gives the
+loaded generation and in-flight requests per deployment, which the rollout waits on before stopping one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import http.client
+import json
+import logging
+import os
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from ml.serving.routes import DEPLOYMENT_HEADER, Routes, load_routes
+
+logger = logging.getLogger("ml.serving.router")
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "authorization"}
+
+
+class RoutingTable:
+    """The routing table file, re-read when it changes, with in-flight counts per deployment."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._routes = Routes()
+        self.in_flight: dict[str, int] = {}
+
+    def current(self) -> Routes:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._routes = load_routes(self.path)
+                self._stamp = stamp
+            return self._routes
+
+    def enter(self, name: str) -> None:
+        with self._lock:
+            self.in_flight[name] = self.in_flight.get(name, 0) + 1
+
+    def leave(self, name: str) -> None:
+        with self._lock:
+            self.in_flight[name] -= 1
+
+
+class _Upstreams(threading.local):
+    """Keep-alive connections to the deployments, one set per router thread."""
+
+    def __init__(self) -> None:
+        self.connections: dict[int, http.client.HTTPConnection] = {}
+
+    def get(self, port: int, timeout_s: float) -> http.client.HTTPConnection:
+        if port not in self.connections:
+            self.connections[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+        return self.connections[port]
+
+    def drop(self, port: int) -> None:
+        connection = self.connections.pop(port, None)
+        if connection is not None:
+            connection.close()
+
+
+def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHTTPRequestHandler]:
+    """The request handler class bound to one routing table and key."""
+    expected = f"Bearer {key}".encode()
+    upstreams = _Upstreams()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "streamscore-endpoint"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base class signature
+            logger.debug("%s " + format, self.address_string(), *args)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            self._handle()
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._handle()
+
+        def _reply(self, status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _authorized(self) -> bool:
+            given = (self.headers.get("Authorization") or "").encode()
+            return hmac.compare_digest(given, expected)
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path == "/-/health":
+                routes = table.current()
+                serving = routes.serving()
+                self._reply(200 if serving else 503, {"serving": serving, "generation": routes.generation})
+                return
+            if not self._authorized():
+                self._reply(401, {"message": "missing or wrong key: send 'Authorization: Bearer <key>'"})
+                return
+            if self.path == "/-/routes":
+                routes = table.current()
+                self._reply(200, {**routes.to_json(), "in_flight": dict(table.in_flight)})
+                return
+            self._forward(body)
+
+        def _forward(self, body: bytes) -> None:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            requested = self.headers.get(DEPLOYMENT_HEADER)
+            for attempt in (1, 2):
+                routes = table.current()
+                name = routes.choose(requested)
+                if name is None:
+                    what = (
+                        f"no deployment named {requested!r}" if requested else "no deployment takes traffic"
+                    )
+                    self._reply(503, {"message": what})
+                    return
+                port = routes.deployments[name].port
+                table.enter(name)
+                try:
+                    connection = upstreams.get(port, timeout_s)
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    data = response.read()
+                except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                    upstreams.drop(port)
+                    if attempt == 2:
+                        logger.warning("deployment %s on port %d failed: %s", name, port, exc)
+                        self._reply(502, {"message": f"deployment {name} did not answer: {exc}"})
+                        return
+                    continue  # the table may have moved on: a removed deployment refuses connections
+                finally:
+                    table.leave(name)
+                self.send_response(response.status)
+                for header, value in response.getheaders():
+                    if header.lower() not in _HOP_BY_HOP and header.lower() != "content-length":
+                        self.send_header(header, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header(DEPLOYMENT_HEADER, name)
+                self.end_headers()
+                self.wfile.write(data)
+                return
+
+    return Handler
+
+
+def serve(routes_path: Path, port: int, key: str, timeout_s: float) -> None:
+    """Serve on 127.0.0.1:`port` until interrupted."""
+    table = RoutingTable(routes_path)
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(table, key, timeout_s))
+    server.daemon_threads = True
+    logger.info("local endpoint on http://127.0.0.1:%d (routes %s)", port, routes_path)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ml.serving.router", description=__doc__.splitlines()[0])
+    parser.add_argument("--routes", type=Path, required=True, help="routing table file (JSON)")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--key-env", required=True, help="environment variable holding the endpoint key")
+    parser.add_argument("--timeout-s", type=float, default=30.0, help="per-request upstream timeout")
+    args = parser.parse_args(argv)
+    key = os.environ.get(args.key_env)
+    if not key:
+        print(f"the endpoint key is missing: set {args.key_env}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve(args.routes, args.port, key, args.timeout_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
