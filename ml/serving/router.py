@@ -87,13 +87,13 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
         protocol_version = "HTTP/1.1"
         server_version = "streamscore-endpoint"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base class signature
+        def log_message(self, format: str, *args: object) -> None:
             logger.debug("%s " + format, self.address_string(), *args)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        def do_GET(self) -> None:
             self._handle()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._handle()
 
         def _reply(self, status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> None:
