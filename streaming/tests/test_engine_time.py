@@ -30,7 +30,13 @@ def event(t: str, arrival: str, partition: int = 0, key: str = "a", ident: str =
 def test_documented_late_and_out_of_order_table() -> None:
     """asa-semantics §3 (event ordering docs): L=15 s... as minutes here, O=5, Adjust."""
     clock = InputClock(EventOrdering(15 * 60, 5 * 60, "Adjust"), event_time=True)
-    rows = [("10:00", "10:40"), ("10:30", "10:41"), ("10:42", "10:42"), ("10:38", "10:43"), ("10:35", "10:45")]
+    rows = [
+        ("10:00", "10:40"),
+        ("10:30", "10:41"),
+        ("10:42", "10:42"),
+        ("10:38", "10:43"),
+        ("10:35", "10:45"),
+    ]
     for index, (t, arrival) in enumerate(rows):
         clock.accept(0, datetime_to_micros(at(t)), datetime_to_micros(at(arrival)), index)
     released = clock.release(flush=True)
@@ -42,7 +48,13 @@ def test_documented_late_and_out_of_order_table() -> None:
 
 def test_drop_policy_drops_late_and_out_of_order() -> None:
     clock = InputClock(EventOrdering(15 * 60, 5 * 60, "Drop"), event_time=True)
-    rows = [("10:00", "10:40"), ("10:30", "10:41"), ("10:42", "10:42"), ("10:38", "10:43"), ("10:35", "10:45")]
+    rows = [
+        ("10:00", "10:40"),
+        ("10:30", "10:41"),
+        ("10:42", "10:42"),
+        ("10:38", "10:43"),
+        ("10:35", "10:45"),
+    ]
     for index, (t, arrival) in enumerate(rows):
         clock.accept(0, datetime_to_micros(at(t)), datetime_to_micros(at(arrival)), index)
     assert [item for _, item in clock.release(flush=True)] == [1, 3, 2]
@@ -51,7 +63,9 @@ def test_drop_policy_drops_late_and_out_of_order() -> None:
 
 def test_out_of_order_buffer_releases_sorted_when_watermark_passes() -> None:
     engine = Engine(compile_query(COUNTS), EventOrdering(-1, 10, "Adjust"))
-    first = engine.process("events", [event("10:00:05", "10:00:05", ident="a"), event("10:00:02", "10:00:06", ident="b")])
+    first = engine.process(
+        "events", [event("10:00:05", "10:00:05", ident="a"), event("10:00:02", "10:00:06", ident="b")]
+    )
     assert [r for r in first if r.output == "rows"] == []  # both wait: watermark 09:59:55
     later = engine.process("events", [event("10:00:20", "10:00:20", ident="c")])
     assert [r.payload["id"] for r in later if r.output == "rows"] == ["b", "a"]
@@ -87,7 +101,9 @@ def test_merged_partitions_wait_for_the_slowest() -> None:
 def test_early_events_and_bad_timestamps_are_dropped() -> None:
     engine = Engine(compile_query(COUNTS), EventOrdering(5, 0, "Adjust"))
     bad = InputEvent({"id": "x", "k": "a", "t": "not a time"}, at("10:00:00"))
-    out = engine.process("events", [event("10:06:00", "10:00:00"), bad, event("10:00:01", "10:00:01", ident="ok")])
+    out = engine.process(
+        "events", [event("10:06:00", "10:00:00"), bad, event("10:00:01", "10:00:01", ident="ok")]
+    )
     assert [r.payload["id"] for r in out if r.output == "rows"] == ["ok"]
     counters = engine.counters()["inputs"]["events"]
     assert (counters["early_dropped"], counters["no_timestamp"]) == (1, 1)
@@ -105,6 +121,7 @@ def test_snapshot_restore_resumes_open_windows_exactly() -> None:
     second = Engine(compile_query(COUNTS), EventOrdering(5, 3, "Adjust"))
     second.restore(state)
     got += second.process("events", events[9:]) + second.flush()
+
     def rows(records: list) -> list[str]:
         return sorted(json.dumps([r.output, r.payload], sort_keys=True) for r in records)
 

@@ -25,10 +25,16 @@ def spec_of(group_by: str) -> WindowSpec:
         ("TumblingWindow(minute, 5)", WindowSpec("tumbling", 5 * MINUTE, 5 * MINUTE)),
         ("Tumbling(mi, 5)", WindowSpec("tumbling", 5 * MINUTE, 5 * MINUTE)),
         ("TumblingWindow(minute, 5, 1)", WindowSpec("tumbling", 5 * MINUTE, 5 * MINUTE, MINUTE)),
-        ("TumblingWindow(Duration(minute, 5), Offset(second, 30))", WindowSpec("tumbling", 5 * MINUTE, 5 * MINUTE, 30 * SECOND)),
+        (
+            "TumblingWindow(Duration(minute, 5), Offset(second, 30))",
+            WindowSpec("tumbling", 5 * MINUTE, 5 * MINUTE, 30 * SECOND),
+        ),
         ("HoppingWindow(second, 10, 5)", WindowSpec("hopping", 10 * SECOND, 5 * SECOND)),
         ("Hopping(ss, 10, 5, 2)", WindowSpec("hopping", 10 * SECOND, 5 * SECOND, 2 * SECOND)),
-        ("HoppingWindow(Duration(hour, 1), Hop(minute, 15))", WindowSpec("hopping", 60 * MINUTE, 15 * MINUTE)),
+        (
+            "HoppingWindow(Duration(hour, 1), Hop(minute, 15))",
+            WindowSpec("hopping", 60 * MINUTE, 15 * MINUTE),
+        ),
         (
             "HoppingWindow(Duration(hour, 1), Hop(minute, 15), Offset(millisecond, -1))",
             WindowSpec("hopping", 60 * MINUTE, 15 * MINUTE, -1000),

@@ -1,0 +1,56 @@
+"""The rendered query's testConfig.json cases pass on the local engine, per environment; failures show."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from environments.render import render_environment
+from streaming.cli import test as test_command
+from streaming.engine import FunctionBinding, compile_query
+from streaming.querytest import run_tests
+
+
+@pytest.fixture(scope="module", params=["local", "prod"])
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp(f"render-{request.param}")
+    render_environment(request.param, out=out)
+    return out / "streaming" / "asa"
+
+
+def test_rendered_query_compiles_with_its_aliases(rendered: Path) -> None:
+    plan = compile_query(
+        (rendered / "scoring.asaql").read_text(), {"score": FunctionBinding("score", "http://x")}
+    )
+    assert list(plan.inputs) == ["transactions"]
+    assert set(plan.outputs) == {"scored-eventhub", "scored-blob", "deadletter", "category-aggregates"}
+
+
+def test_query_cases_pass(rendered: Path, tmp_path: Path) -> None:
+    run = run_tests(rendered / "asaproj.json", rendered / "test" / "testConfig.json", tmp_path)
+    summary = json.loads((tmp_path / "testResultSummary.json").read_text())
+    assert run.passed, json.dumps(summary, indent=1)[:3000]
+    assert summary["Total"] == summary["Passed"] == 2
+    late = next(case for case in summary["Cases"] if case["Name"].startswith("Late"))
+    assert "category-aggregates" in late["OutputMatched"]
+
+
+def test_a_wrong_expectation_fails_with_exit_code_minus_two(rendered: Path, tmp_path: Path) -> None:
+    project = tmp_path / "asa"
+    shutil.copytree(rendered, project)
+    expected = project / "test" / "valid-and-invalid.deadletter.json"
+    expected.write_text(expected.read_text().replace("amount: out of range", "amount: fine"))
+    code = test_command.main(
+        ["--project", str(project / "asaproj.json"), "--outputPath", str(tmp_path / "out")]
+    )
+    assert code == -2
+    summary = json.loads((tmp_path / "out" / "testResultSummary.json").read_text())
+    first = summary["Cases"][0]
+    assert (first["Status"], first["OutputNotEqual"]) == (1, ["deadletter"])
+
+
+def test_a_missing_project_file_exits_minus_one(tmp_path: Path) -> None:
+    assert test_command.main(["--project", str(tmp_path / "asaproj.json")]) == -1
