@@ -27,11 +27,47 @@ class Checkpoint:
     engine: dict[str, Any] | None = None
 
 
+def write_atomically(path: Path, body: Any) -> None:
+    """Write JSON to `path` so that a crash leaves either the old or the new file (write, fsync, rename)."""
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(body, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot write: {exc}") from exc
+
+
 class FileCheckpointStore:
-    """A JSON file replaced atomically (write, fsync, rename)."""
+    """A JSON file replaced atomically, plus a journal of the blobs of the cycle in flight.
+
+    The journal (`<checkpoint>.pending.json`) lists the blobs a cycle is about to write; it is removed
+    once that cycle's checkpoint is saved. Found at start, it names blobs of a cycle whose events will
+    be read again: they are deleted, so the replay cannot leave the same rows twice.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.pending_path = path.with_name(path.name + ".pending.json")
+
+    def pending_blobs(self) -> list[tuple[str, str]]:
+        if not self.pending_path.exists():
+            return []
+        try:
+            return [(c, n) for c, n in json.loads(self.pending_path.read_text(encoding="utf-8"))]
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(
+                f"{self.pending_path}: cannot read the pending-blob journal: {exc}"
+            ) from exc
+
+    def begin(self, blobs: list[tuple[str, str]]) -> None:
+        write_atomically(self.pending_path, blobs)
+
+    def end(self) -> None:
+        self.pending_path.unlink(missing_ok=True)
 
     def load(self) -> Checkpoint | None:
         if not self.path.exists():
@@ -59,13 +95,4 @@ class FileCheckpointStore:
             "sequence": checkpoint.sequence,
             "engine": checkpoint.engine,
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with temporary.open("w", encoding="utf-8") as handle:
-                json.dump(body, handle, separators=(",", ":"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except OSError as exc:
-            raise CheckpointError(f"{self.path}: cannot write the checkpoint: {exc}") from exc
+        write_atomically(self.path, body)

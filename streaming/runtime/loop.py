@@ -135,6 +135,13 @@ class Runner:
             ensure_topics(client_config, topics, self.options.topic_partitions)
         self.kafka = KafkaSink(client_config, project.eventhub_outputs)
         self.blobs = BlobSink(blob_service, project.blob_outputs) if project.blob_outputs else None
+        unfinished = self.store.pending_blobs()
+        if unfinished:
+            if self.blobs is None:
+                raise RunError(f"{self.store.pending_path}: lists blobs but the project has no blob output")
+            log.info("removing %d blobs of a cycle that was not checkpointed", len(unfinished))
+            self.blobs.delete(unfinished)
+            self.store.end()
         self.source = KafkaSource(
             client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
         )
@@ -153,9 +160,11 @@ class Runner:
         if records:
             self.kafka.write(r for r in records if r.output in eventhub_aliases)
             if self.blobs is not None:
-                self.blobs.write(
-                    (r for r in records if r.output not in eventhub_aliases), self.checkpoint.sequence
-                )
+                rows = (r for r in records if r.output not in eventhub_aliases)
+                blobs = self.blobs.plan(rows, self.checkpoint.sequence)
+                if blobs:
+                    self.store.begin(list(blobs))  # journal first: a crash now leaves blobs to remove
+                    self.blobs.upload(blobs)
             self.kafka.flush()
             for record in records:
                 self.stats.rows_out[record.output] = self.stats.rows_out.get(record.output, 0) + 1
@@ -163,6 +172,7 @@ class Runner:
         self.checkpoint.sequence += 1
         self.checkpoint.engine = self.engine.snapshot()
         self.store.save(self.checkpoint)
+        self.store.end()
         self.source.commit(batch.next_offsets)
         self.stats.cycles += 1
         return len(batch.events)

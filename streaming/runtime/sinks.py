@@ -77,23 +77,39 @@ class BlobSink:
             with contextlib.suppress(ResourceExistsError):  # already there
                 service.create_container(container)
 
-    def write(self, records: Iterable[OutputRecord], sequence: int) -> int:
-        """Upload this cycle's rows; the blob name carries `sequence`, so a replay overwrites, never adds."""
-        from azure.core.exceptions import AzureError
-
+    def plan(self, records: Iterable[OutputRecord], sequence: int) -> dict[tuple[str, str], bytes]:
+        """This cycle's blobs, (container, name) -> JSON lines; names carry `sequence`."""
         batches: dict[tuple[str, str], list[bytes]] = {}
         for record in records:
             output = self.outputs[record.output]
             folder = blob_folder(
                 output.path_pattern, output.date_format, output.time_format, record.timestamp
             )
-            batches.setdefault((output.container, folder), []).append(json_line(record.payload))
-        for (container, folder), lines in sorted(batches.items()):
-            name = blob_name(folder, sequence)
+            batches.setdefault((output.container, blob_name(folder, sequence)), []).append(
+                json_line(record.payload)
+            )
+        return {key: b"\n".join(lines) + b"\n" for key, lines in sorted(batches.items())}
+
+    def upload(self, blobs: dict[tuple[str, str], bytes]) -> None:
+        """Upload (overwrite) every blob; returns once all are stored."""
+        from azure.core.exceptions import AzureError
+
+        for (container, name), body in blobs.items():
             try:
-                self.service.get_blob_client(container, name).upload_blob(
-                    b"\n".join(lines) + b"\n", overwrite=True
-                )
+                self.service.get_blob_client(container, name).upload_blob(body, overwrite=True)
             except AzureError as exc:
                 raise SinkError(f"blob {container}/{name}: upload failed: {exc}") from exc
-        return sum(len(lines) for lines in batches.values())
+
+    def delete(self, blobs: Iterable[tuple[str, str]]) -> None:
+        """Remove blobs of a cycle that was not checkpointed (missing ones are fine)."""
+        from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+        for container, name in blobs:
+            try:
+                self.service.get_blob_client(container, name).delete_blob()
+            except ResourceNotFoundError:
+                continue
+            except AzureError as exc:
+                raise SinkError(
+                    f"blob {container}/{name}: cannot delete a blob of an unfinished cycle: {exc}"
+                ) from exc
