@@ -28,7 +28,10 @@ def parameter_problems(template: dict[str, Any]) -> list[str]:
     body = {key: value for key, value in template.items() if key != "parameters"}
     # Parameters may refer to each other in default values.
     defaults = [spec.get("defaultValue") for spec in declared.values() if isinstance(spec, dict)]
-    used = {match for text in strings([body, defaults]) for match in _PARAMETER_USE.findall(text)}
+    # Only ARM expressions ("[...]", not "[[" escapes) count: a Logic App definition inside a template
+    # has its own `@parameters('...')` expressions.
+    expressions = [t for t in strings([body, defaults]) if t.startswith("[") and not t.startswith("[[")]
+    used = {match for text in expressions for match in _PARAMETER_USE.findall(text)}
     problems = []
     for name in sorted(set(declared) - used):
         problems.append(f"parameters.{name}: declared but never used")

@@ -96,7 +96,8 @@ def _fix_quirks(node: Any, part_of_all_of: bool = False) -> Any:
         return node
     fixed: dict[str, Any] = {}
     for key, value in node.items():
-        if key in ("$schema", "id"):
+        if key == "$schema" or (key == "id" and isinstance(value, str)):
+            # draft-04 `id` keywords; a property *named* id (an object schema) stays
             continue
         if key == "allOf":
             fixed[key] = [_fix_quirks(item, part_of_all_of=True) for item in value]
