@@ -54,6 +54,8 @@ def endpoint_key(state: Path) -> str:
 
 def local_model_dir(model: ModelRef, dest: Path) -> Path:
     """The model's MLflow folder on disk: the manifest's path, or a download of its MLflow URI."""
+    if model.path and Path(model.path).is_dir():
+        return Path(model.path)
     parsed = urlparse(model.uri)
     if parsed.scheme in ("", "file"):
         path = Path(parsed.path if parsed.scheme else model.uri)

@@ -11,17 +11,17 @@ from typing import Any
 
 from ml.serving.errors import ManifestError
 
-MODEL_MANIFEST = "model-manifest.json"
 ENDPOINT_MANIFEST = "endpoint.json"
 
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A registered model version and where its MLflow folder is (a local path or an Azure ML URI)."""
+    """A registered model version: its registry URI and, locally, its MLflow folder on disk."""
 
     name: str
     version: str
     uri: str
+    path: str | None = None
 
 
 @dataclass(frozen=True)

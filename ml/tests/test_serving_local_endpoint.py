@@ -29,7 +29,7 @@ def endpoint(tmp_path_factory, local_environment, scoring_model_dir) -> Iterator
     router = endpoint.start_router()
     try:
         smoke = smoke_batch(local_environment.data_schema(), local_environment.endpoint.smoke_batch_size)
-        rollout(endpoint, ModelRef("card-fraud", "1", str(scoring_model_dir)), smoke)
+        rollout(endpoint, ModelRef("card-fraud", "1", "models:/card-fraud/1", str(scoring_model_dir)), smoke)
         yield endpoint
     finally:
         endpoint.stop_all()
@@ -133,7 +133,9 @@ def test_failed_smoke_test_leaves_the_old_deployment_serving(
 ):
     before = endpoint.serving()
     smoke = smoke_batch(local_environment.data_schema(), local_environment.endpoint.smoke_batch_size)
-    broken = ModelRef("card-fraud", "99", str(_broken_model(scoring_model_dir, tmp_path)))
+    broken = ModelRef(
+        "card-fraud", "99", "models:/card-fraud/99", str(_broken_model(scoring_model_dir, tmp_path))
+    )
 
     with pytest.raises(SmokeTestError):
         rollout(endpoint, broken, smoke)
@@ -168,7 +170,9 @@ def test_rollout_swaps_the_deployment_without_failing_requests_in_flight(
     worker.start()
     try:
         smoke = smoke_batch(schema, local_environment.endpoint.smoke_batch_size)
-        result = rollout(endpoint, ModelRef("card-fraud", "2", str(scoring_model_dir)), smoke)
+        result = rollout(
+            endpoint, ModelRef("card-fraud", "2", "models:/card-fraud/2", str(scoring_model_dir)), smoke
+        )
         # keep calling until requests have reached the new deployment
         answer_version = _score(endpoint, rows[:1]).json()["Results"][0]["model_version"]
     finally:

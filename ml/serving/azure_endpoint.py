@@ -1,0 +1,165 @@
+"""The Azure ML managed online endpoint as a rollout target, with azure-ai-ml.
+
+Entities come from the rendered YAML (`build/<env>/ml/azureml/endpoint.yml`, `deployment.yml`); the
+rollout only names the deployment (blue/green), pins the model to the manifest's registry version,
+stages the code folder next to the YAML and adds settings that are known at deploy time only (the
+Application Insights connection string, from `APPLICATIONINSIGHTS_CONNECTION_STRING`, never rendered).
+`build_endpoint` and `build_deployment` are pure, so tests validate them offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.ai.ml import load_online_deployment, load_online_endpoint
+from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from environments.model import Environment
+from environments.naming import resource_names
+from environments.render import build_dir
+from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
+from ml.serving.code_folder import stage_code
+from ml.serving.errors import RolloutError
+from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
+
+CONNECTION_STRING_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+KEY_ENV = "ML_ENDPOINT_KEY"
+"""Where streaming deploy expects the key when it does not read it from Azure ML itself."""
+AZUREML_FOLDER = "azureml"
+CODE_FOLDER = "score-code"
+
+
+def build_endpoint(rendered: Path) -> ManagedOnlineEndpoint:
+    """The endpoint entity from the rendered `endpoint.yml` (traffic is left to the rollout)."""
+    return load_online_endpoint(rendered / "endpoint.yml")
+
+
+def build_deployment(
+    rendered: Path, name: str, model: ModelRef, connection_string: str | None = None
+) -> ManagedOnlineDeployment:
+    """Deployment `name` of the rendered `deployment.yml`, serving exactly `model`'s registry version."""
+    deployment = load_online_deployment(rendered / "deployment.yml", params_override=[{"name": name}])
+    deployment.model = model.uri
+    variables = dict(deployment.environment_variables or {})
+    variables.update(ScoringSettings(model.name, model.version, name).environment_variables())
+    if connection_string:
+        variables[CONNECTION_STRING_VAR] = connection_string
+    deployment.environment_variables = variables
+    return deployment
+
+
+@dataclass
+class AzureEndpoint:
+    """DeploymentTarget over an Azure ML workspace's managed online endpoint."""
+
+    env: Environment
+    client: Any  # azure.ai.ml.MLClient
+    rendered: Path
+
+    @classmethod
+    def connect(cls, env: Environment) -> AzureEndpoint:
+        """Render the environment and connect with DefaultAzureCredential."""
+        from azure.ai.ml import MLClient
+        from azure.identity import DefaultAzureCredential
+
+        from environments.deploy.azure_apply import resolve
+        from environments.render import render_environment
+
+        if env.azure is None:
+            raise RolloutError(f"environment {env.name} has no azure section")
+        render_environment(env.name)
+        client = MLClient(
+            DefaultAzureCredential(),
+            resolve(env.azure.subscription_id),
+            env.azure.resource_group,
+            resource_names(env).workspace,
+        )
+        return cls(env, client, build_dir(env.name) / "ml" / AZUREML_FOLDER)
+
+    @property
+    def name(self) -> str:
+        return resource_names(self.env).endpoint
+
+    def _endpoint(self) -> ManagedOnlineEndpoint | None:
+        try:
+            return self.client.online_endpoints.get(self.name)
+        except ResourceNotFoundError:
+            return None
+
+    def serving(self) -> str | None:
+        endpoint = self._endpoint()
+        live = [
+            (share, name) for name, share in ((endpoint.traffic if endpoint else None) or {}).items() if share
+        ]
+        return max(live)[1] if live else None
+
+    def create(self, name: str, model: ModelRef) -> None:
+        try:
+            if self._endpoint() is None:
+                self.client.online_endpoints.begin_create_or_update(build_endpoint(self.rendered)).result()
+            stage_code(self.rendered / CODE_FOLDER)
+            deployment = build_deployment(self.rendered, name, model, os.environ.get(CONNECTION_STRING_VAR))
+            self.client.online_deployments.begin_create_or_update(deployment).result()
+        except HttpResponseError as exc:
+            raise RolloutError(
+                f"endpoint {self.name}: creating deployment {name} failed: {exc.message}"
+            ) from exc
+
+    def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        with tempfile.TemporaryDirectory() as folder:
+            request = Path(folder) / "smoke.json"
+            request.write_text(json.dumps(body), encoding="utf-8")
+            try:
+                answer = self.client.online_endpoints.invoke(
+                    endpoint_name=self.name, deployment_name=name, request_file=str(request)
+                )
+            except HttpResponseError as exc:
+                return int(exc.status_code or 500), exc.message
+        try:
+            return 200, json.loads(answer)
+        except ValueError:
+            return 200, answer
+
+    def shift(self, name: str) -> None:
+        endpoint = self._endpoint()
+        if endpoint is None:
+            raise RolloutError(f"endpoint {self.name} does not exist")
+        endpoint.traffic = {
+            deployment: (100 if deployment == name else 0) for deployment in endpoint.traffic or {}
+        }
+        endpoint.traffic[name] = 100
+        try:
+            endpoint = self.client.online_endpoints.begin_create_or_update(endpoint).result()
+        except HttpResponseError as exc:
+            raise RolloutError(
+                f"endpoint {self.name}: shifting traffic to {name} failed: {exc.message}"
+            ) from exc
+        deployment = self.client.online_deployments.get(name=name, endpoint_name=self.name)
+        variables = deployment.environment_variables or {}
+        manifest = EndpointManifest(
+            environment=self.env.name,
+            scoring_uri=str(endpoint.scoring_uri),
+            swagger_uri=str(endpoint.openapi_uri),
+            deployment=name,
+            model_name=variables.get(MODEL_NAME_VAR, ""),
+            model_version=variables.get(MODEL_VERSION_VAR, ""),
+            key_env=KEY_ENV,
+            healthy=endpoint.provisioning_state == "Succeeded",
+        )
+        write_endpoint_manifest(build_dir(self.env.name) / "ml" / ENDPOINT_MANIFEST, manifest)
+
+    def delete(self, name: str) -> None:
+        try:
+            self.client.online_deployments.begin_delete(name=name, endpoint_name=self.name).result()
+        except ResourceNotFoundError:
+            return
+        except HttpResponseError as exc:
+            raise RolloutError(
+                f"endpoint {self.name}: removing deployment {name} failed: {exc.message}"
+            ) from exc
