@@ -1,4 +1,4 @@
-"""Read a user's CSV or Parquet file and check it against the data schema.
+"""Read a user's CSV, Parquet or JSON-lines file and check it against the data schema.
 
 Every problem is collected before failing, so a user fixes a file in one pass; each names the file, the
 column, the row (1-based data row; for CSV also the line, counting the header) and the reason.
@@ -28,7 +28,7 @@ DTYPES = {
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV (all columns as text) or Parquet file as a frame."""
+    """A CSV (all columns as text), Parquet or JSON-lines file as a frame."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise DataFileError(path, "no such file")
@@ -37,9 +37,11 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
+        if suffix == ".jsonl":
+            return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataFileError(path, f"cannot read as {suffix[1:]}: {exc}") from exc
-    raise DataFileError(path, f"unsupported file type {suffix!r}: use .csv or .parquet")
+    raise DataFileError(path, f"unsupported file type {suffix!r}: use .csv, .parquet or .jsonl")
 
 
 class _Problems:

@@ -1,0 +1,87 @@
+"""`python -m ml data <env>`: make or check data.
+
+python -m ml data local                          generate the environment's training data (seeded)
+python -m ml data local --from my.csv            validate a user's file and use it as training data
+python -m ml data local --out x.parquet --rows 5000 --seed 7 --scenario amount_inflation
+                                                 write a sample (CSV, Parquet or JSON lines), e.g. drifted
+python -m ml data local --check my.parquet       validate a file against the schema only
+python -m ml data local --scenarios              list the drift scenarios and the features they affect
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from environments.errors import EnvironmentsError
+from environments.loader import load_environment
+from ml.data import generator, loader, store
+from ml.data.errors import DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ml data", description=__doc__.split("\n")[0])
+    parser.add_argument("environment")
+    parser.add_argument("--from", dest="source", type=Path, help="a CSV/Parquet file to use as training data")
+    parser.add_argument("--check", type=Path, help="only validate this file against the schema")
+    parser.add_argument("--out", type=Path, help="write a generated sample here instead of training data")
+    parser.add_argument("--rows", type=int, help="rows to generate (default: data.training_rows)")
+    parser.add_argument("--seed", type=int, help="seed (default: data.seed)")
+    parser.add_argument("--scenario", choices=sorted(generator.SCENARIOS), help="drift scenario for --out")
+    parser.add_argument("--start", type=datetime.fromisoformat, help="first event time (ISO 8601) for --out")
+    parser.add_argument("--scenarios", action="store_true", help="list drift scenarios")
+    parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
+    return parser
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """Write by suffix: .csv, .parquet or .jsonl (one JSON record per line, ISO times)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    elif suffix == ".jsonl":
+        frame.to_json(path, orient="records", lines=True, date_format="iso")
+    else:
+        raise DataError(f"{path}: unsupported output type {suffix!r}: use .csv, .parquet or .jsonl")
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        env = load_environment(args.environment)
+        schema = env.data_schema()
+        if args.scenarios:
+            for scenario in generator.SCENARIOS.values():
+                print(f"{scenario.name}: affects {', '.join(scenario.affects)}. {scenario.description}")
+            return 0
+        if args.check:
+            frame = loader.load(args.check, schema)
+            print(f"{args.check}: {len(frame)} rows match schema {schema.name}")
+            return 0
+        if args.out:
+            rows = args.rows or env.data.training_rows
+            seed = env.data.seed if args.seed is None else args.seed
+            frame = generator.generate(schema, rows, seed, args.scenario, args.start)
+            write_frame(frame, args.out)
+            print(f"{args.out}: {rows} rows, seed {seed}, scenario {args.scenario or 'none'}")
+            return 0
+        state = args.state_dir or store.state_dir(env)
+        training = store.prepare(env, state, args.source, args.rows)
+        print(json.dumps({**asdict(training), "path": str(training.path)}, indent=2))
+        return 0
+    except (EnvironmentsError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
