@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.registry.manifest import manifest_path, read_manifest
 from ml.serving.errors import ManifestError
 
 ENDPOINT_MANIFEST = "endpoint.json"
@@ -46,20 +47,22 @@ class EndpointManifest:
         return data
 
 
-def read_model_manifest(path: Path) -> ModelRef:
-    """The registered model to deploy, from the training pipeline's manifest."""
+def read_model_manifest(state: Path) -> ModelRef:
+    """The registered model to deploy, from the pipeline's manifest (`<state>/ml/model-manifest.json`)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_manifest(state)
     except FileNotFoundError as exc:
-        raise ManifestError(f"{path}: no model manifest; run `python -m ml pipeline <env>` first") from exc
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"{path}: cannot read the model manifest: {exc}") from exc
+        raise ManifestError(str(exc)) from exc
     try:
+        path = raw.get("model_path")
         return ModelRef(
-            name=str(raw["model_name"]), version=str(raw["model_version"]), uri=str(raw["model_uri"])
+            name=str(raw["model_name"]),
+            version=str(raw["version"]),
+            uri=str(raw["model_uri"]),
+            path=str(path) if path else None,
         )
-    except (KeyError, TypeError) as exc:
-        raise ManifestError(f"{path}: model manifest lacks {exc}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ManifestError(f"{manifest_path(state)}: model manifest lacks {exc}") from exc
 
 
 def write_endpoint_manifest(path: Path, manifest: EndpointManifest) -> Path:
