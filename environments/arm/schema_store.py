@@ -101,6 +101,9 @@ def _fix_quirks(node: Any, part_of_all_of: bool = False) -> Any:
             continue
         if key == "allOf":
             fixed[key] = [_fix_quirks(item, part_of_all_of=True) for item in value]
+        elif key in ("properties", "patternProperties") and isinstance(value, dict):
+            # keys here are property names (a property may be *named* allOf), never keywords
+            fixed[key] = {name: _fix_quirks(d) for name, d in value.items()}
         elif key in ("definitions", "resourceDefinitions") and isinstance(value, dict):
             composed = _composed_refs(node) if key == "definitions" else set()
             fixed[key] = {name: _fix_quirks(d, part_of_all_of=name in composed) for name, d in value.items()}
