@@ -1,0 +1,81 @@
+"""Values the monitoring templates need beyond the environment: alert rules, retrain workflow, drift pipeline.
+
+The rule list is computed here (logic stays in Python) and only placed by `templates/arm/drift-alerts.json.j2`;
+the local evaluator reads the same rules back from the rendered file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from environments.model import Environment
+from environments.naming import resource_names
+from monitoring.alerts.queries import DIMENSIONS, MEASURE_COLUMN, drift_query
+
+PVALUE_METRICS = ("two_sample_kolmogorov_smirnov_test", "pearsons_chi_squared_test")
+METRIC_PREFIX = "drift_"
+PREDICTION_FEATURE = "score"
+
+
+def iso_duration(minutes: int) -> str:
+    """ISO-8601 duration of whole minutes, as Azure Monitor writes it (PT5M, PT1H, P1D)."""
+    if minutes % 1440 == 0:
+        return f"P{minutes // 1440}D"
+    if minutes % 60 == 0:
+        return f"PT{minutes // 60}H"
+    return f"PT{minutes}M"
+
+
+def alert_rules(env: Environment) -> list[dict[str, Any]]:
+    """One scheduled query rule per alerting metric: numeric features (and the score), then categorical."""
+    schema = env.data_schema()
+    numeric = [f.name for f in schema.features if f.is_numeric] + [PREDICTION_FEATURE]
+    categorical = [f.name for f in schema.features if not f.is_numeric]
+    names = resource_names(env)
+    rules = []
+    for group, metric, features in (
+        ("numeric", env.monitoring.alert.numeric_metric, numeric),
+        ("categorical", env.monitoring.alert.categorical_metric, categorical),
+    ):
+        pvalue = metric in PVALUE_METRICS
+        rules.append(
+            {
+                "name": f"{names.base}-drift-{group}",
+                "group": group,
+                "metric": metric,
+                "metric_name": f"{METRIC_PREFIX}{metric}",
+                "features": features,
+                "threshold": getattr(env.monitoring.drift, metric),
+                "operator": "LessThan" if pvalue else "GreaterThan",
+                "time_aggregation": "Minimum" if pvalue else "Maximum",
+                "query": drift_query(f"{METRIC_PREFIX}{metric}", env.name, features),
+                "description": (
+                    f"{metric} of a {group} feature of {env.model.name} in {env.name} "
+                    f"{'below' if pvalue else 'above'} {getattr(env.monitoring.drift, metric)}: start retraining."
+                ),
+            }
+        )
+    return rules
+
+
+def _secret_name(reference: str) -> str:
+    return reference.split(":", 1)[1] if reference.startswith("keyvault:") else "github-dispatch-token"
+
+
+def context(env: Environment) -> dict[str, Any]:
+    names = resource_names(env)
+    return {
+        "drift_alert": {
+            "rules": alert_rules(env),
+            "measure_column": MEASURE_COLUMN,
+            "dimensions": list(DIMENSIONS),
+            "severity": env.monitoring.alert.severity,
+            "evaluation_frequency": iso_duration(env.monitoring.alert.evaluation_frequency_minutes),
+            "window_size": iso_duration(env.monitoring.alert.window_minutes),
+            "action_group": f"{names.base}-retrain-ag",
+            "action_group_short_name": f"retrain{env.name}"[:12],
+            "workflow": f"{names.base}-retrain",
+            "token_secret": _secret_name(env.github.dispatch_token),
+            "repository": env.github.repository,
+        },
+    }
