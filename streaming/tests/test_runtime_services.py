@@ -1,0 +1,356 @@
+"""The runtime end to end on the real local broker (Tansu), Azurite and azmlinfsrv serving a stand-in
+score.py: scored, dead-letter and aggregate outputs arrive; the endpoint going away loses no event and
+duplicates none in the aggregate; a killed runtime resumes from its committed offsets.
+
+Each test works on its own copy of the rendered local project with its own topics, containers and
+consumer group. The copy sets EventsLateArrivalMaxDelayInSeconds to -1 so that events may carry event
+times of the past: the watermark then follows event time only, and a closing event per partition ends
+the one-minute windows without waiting for the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+from confluent_kafka import Consumer, Producer
+
+from environments.loader import load_environment
+from environments.render import render_environment
+from environments.standins import Azurite, Broker, wait_until
+from streaming import aliases
+from streaming.producer import EventGenerator
+from streaming.producer.events import format_event_time
+from streaming.runtime import Endpoint, Runner, RunOptions, ensure_topics, load_project
+from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
+
+pytestmark = pytest.mark.services
+
+SCHEMA = load_environment("local").data_schema()
+PARTITIONS = 2
+WINDOW = timedelta(minutes=1)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runtime-render")
+    render_environment("local", out=out)
+    return out / "streaming" / "asa"
+
+
+@dataclass
+class Job:
+    """An isolated copy of the project and the names it uses."""
+
+    folder: Path
+    tag: str
+    input_topic: str
+    output_topic: str
+    containers: dict[str, str]
+    checkpoint: Path
+
+
+def isolated(rendered: Path, tmp_path: Path) -> Job:
+    tag = uuid.uuid4().hex[:8]
+    folder = tmp_path / "asa"
+    shutil.copytree(rendered, folder)
+    containers = {}
+
+    def edit(path: Path, change: Any) -> None:
+        document = json.loads(path.read_text())
+        change(document)
+        path.write_text(json.dumps(document))
+
+    def input_change(d: dict[str, Any]) -> None:
+        d["EventHubProperties"].update(
+            EventHubName=f"in-{tag}", ConsumerGroupName=f"g-{tag}", PartitionCount=PARTITIONS
+        )
+
+    edit(folder / "Inputs" / f"{aliases.INPUT_TRANSACTIONS}.json", input_change)
+    edit(
+        folder / "Outputs" / f"{aliases.OUTPUT_SCORED_EVENTHUB}.json",
+        lambda d: d["EventHubProperties"].update(EventHubName=f"out-{tag}"),
+    )
+    for alias in (aliases.OUTPUT_SCORED_BLOB, aliases.OUTPUT_DEADLETTER, aliases.OUTPUT_CATEGORY_AGGREGATES):
+        containers[alias] = f"{alias}-{tag}"
+        edit(
+            folder / "Outputs" / f"{alias}.json",
+            lambda d, c=containers[alias]: d["BlobStorageProperties"].update(Container=c),
+        )
+    edit(folder / "JobConfig.json", lambda d: d.update(EventsLateArrivalMaxDelayInSeconds=-1))
+    return Job(folder, tag, f"in-{tag}", f"out-{tag}", containers, tmp_path / "job.checkpoint.json")
+
+
+@dataclass
+class Traffic:
+    """What a test sends, and what must come out."""
+
+    valid: list[dict[str, Any]]
+    invalid: list[dict[str, Any]]
+    closing: list[dict[str, Any]]
+
+    def expected_aggregates(self) -> dict[tuple[str, str], tuple[int, float]]:
+        """(category, window end) -> (events, average score) for the valid events (closing ones excluded)."""
+        groups: dict[tuple[str, str], list[float]] = {}
+        for event in self.valid:
+            when = datetime.fromisoformat(event[SCHEMA.time_column].replace("0Z", "+00:00"))
+            window = WINDOW.total_seconds()
+            end = datetime.fromtimestamp(math.ceil(when.timestamp() / window) * window, UTC)
+            key = (event["merchant_category"], format_event_time(end))
+            groups.setdefault(key, []).append(min(1.0, event["amount"] / 10000.0))
+        return {key: (len(scores), sum(scores) / len(scores)) for key, scores in groups.items()}
+
+    @property
+    def scored_ids(self) -> set[str]:
+        return {e[SCHEMA.id_column] for e in self.valid + self.closing}
+
+
+def traffic(count: int, seed: int) -> Traffic:
+    """Events over three minutes of the past, a few invalid ones, and one closing event per partition."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    generator = EventGenerator(SCHEMA, seed)
+    valid = [generator.event(start + timedelta(seconds=0.5 + 180 * i / count)) for i in range(count)]
+    invalid = []
+    for i, (field, value) in enumerate([("amount", None), ("channel", "teleport"), ("customer_age", 7)]):
+        event = generator.event(start + timedelta(seconds=1 + i))
+        event[field] = value
+        invalid.append(event)
+    closing = [generator.event(start + timedelta(minutes=5, seconds=30)) for _ in range(PARTITIONS)]
+    return Traffic(valid, invalid, closing)
+
+
+def produce(broker: Broker, topic: str, events: list[dict[str, Any]], partition: int | None = None) -> None:
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 5})
+    for event in events:
+        value = json.dumps(event).encode()
+        if partition is None:
+            producer.produce(topic, value=value, key=event[SCHEMA.id_column].encode())
+        else:
+            producer.produce(topic, value=value, partition=partition)
+    assert producer.flush(30) == 0
+
+
+def produce_closing(broker: Broker, topic: str, sent: Traffic) -> None:
+    for partition, event in enumerate(sent.closing):
+        produce(broker, topic, [event], partition)
+
+
+def blob_rows(azurite: Azurite, container: str) -> list[dict[str, Any]]:
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    client = service.get_container_client(container)
+    if not client.exists():
+        return []
+    rows = []
+    for blob in client.list_blobs():
+        text = client.download_blob(blob.name).readall().decode()
+        rows.extend(json.loads(line) for line in text.splitlines() if line)
+    return rows
+
+
+def topic_rows(broker: Broker, topic: str, expected: int) -> list[dict[str, Any]]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap_servers,
+            "group.id": f"check-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 1000,
+        }
+    )
+    consumer.subscribe([topic])
+    rows: list[dict[str, Any]] = []
+
+    def read() -> bool:
+        for message in consumer.consume(1000, timeout=0.5):
+            if message.error() is None:
+                rows.append(json.loads(message.value()))
+        return len(rows) >= expected
+
+    try:
+        wait_until(read, 60, f"{expected} rows on topic {topic}", interval_s=0)
+    finally:
+        consumer.close()
+    return rows
+
+
+def outputs_complete(azurite: Azurite, job: Job, sent: Traffic) -> bool:
+    scored = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    aggregates = blob_rows(azurite, job.containers[aliases.OUTPUT_CATEGORY_AGGREGATES])
+    return len({r[SCHEMA.id_column] for r in scored}) >= len(sent.scored_ids) and len(aggregates) >= len(
+        sent.expected_aggregates()
+    )
+
+
+def assert_outputs(azurite: Azurite, job: Job, sent: Traffic) -> None:
+    scored = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    ids = Counter(r[SCHEMA.id_column] for r in scored)
+    assert set(ids) == sent.scored_ids
+    assert max(ids.values()) == 1, "a scored event was written twice to blob storage"
+    assert all(r["score"] is not None and r["scoring_error"] is None for r in scored)
+    dead = blob_rows(azurite, job.containers[aliases.OUTPUT_DEADLETTER])
+    assert sorted(r[SCHEMA.id_column] for r in dead) == sorted(e[SCHEMA.id_column] for e in sent.invalid)
+    assert all(r["rejection"] for r in dead)
+    aggregates = blob_rows(azurite, job.containers[aliases.OUTPUT_CATEGORY_AGGREGATES])
+    got = Counter((r["merchant_category"], r["window_end"]) for r in aggregates)
+    assert max(got.values()) == 1, "an aggregate window was written twice"
+    expected = sent.expected_aggregates()
+    assert set(got) == set(expected)
+    for row in aggregates:
+        count, average = expected[(row["merchant_category"], row["window_end"])]
+        assert (row["events"], row["scored_events"]) == (count, count)
+        assert row["avg_score"] == pytest.approx(average, abs=1e-6)
+
+
+def runner(job: Job, broker: Broker, azurite: Azurite, endpoint: str, max_batch: int = 500) -> Runner:
+    config = {"bootstrap.servers": broker.bootstrap_servers}
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    options = RunOptions(
+        max_batch=max_batch, max_backoff_s=0.5, create_topics=True, topic_partitions=PARTITIONS
+    )
+    return Runner(load_project(job.folder), config, service, Endpoint(endpoint), job.checkpoint, options)
+
+
+@pytest.fixture
+def running() -> Iterator[list[tuple[Runner, threading.Event, threading.Thread]]]:
+    started: list[tuple[Runner, threading.Event, threading.Thread]] = []
+    yield started
+    for _, stop, thread in started:
+        stop.set()
+        thread.join(30)
+
+
+def start(
+    job_runner: Runner, running: list[tuple[Runner, threading.Event, threading.Thread]]
+) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(target=job_runner.run, args=(stop,), daemon=True)
+    thread.start()
+    running.append((job_runner, stop, thread))
+    return stop
+
+
+def test_scored_dead_letter_and_aggregates_arrive(
+    rendered: Path,
+    tmp_path: Path,
+    kafka_broker: Broker,
+    azurite: Azurite,
+    scoring_server: ScoringServer,
+    running: list,
+) -> None:
+    job = isolated(rendered, tmp_path)
+    sent = traffic(600, seed=1)
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    produce(kafka_broker, job.input_topic, sent.valid + sent.invalid)
+    produce_closing(kafka_broker, job.input_topic, sent)
+    start(runner(job, kafka_broker, azurite, scoring_server.scoring_uri), running)
+    wait_until(lambda: outputs_complete(azurite, job, sent), 90, "all outputs", interval_s=0.5)
+    assert_outputs(azurite, job, sent)
+    on_topic = topic_rows(kafka_broker, job.output_topic, len(sent.scored_ids))
+    assert {r[SCHEMA.id_column] for r in on_topic} == sent.scored_ids
+
+
+def test_endpoint_outage_loses_nothing_and_duplicates_no_window(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, running: list
+) -> None:
+    job = isolated(rendered, tmp_path)
+    sent = traffic(400, seed=2)
+    server = start_scoring_server(STAND_IN_SCORE_SCRIPT, tmp_path / "scoring")
+    try:
+        ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+        half = len(sent.valid) // 2
+        produce(kafka_broker, job.input_topic, sent.valid[:half])
+        job_runner = runner(job, kafka_broker, azurite, server.scoring_uri, max_batch=100)
+        start(job_runner, running)
+        wait_until(
+            lambda: job_runner.stats.rows_out.get(aliases.OUTPUT_SCORED_BLOB, 0) >= half,
+            60,
+            "first half scored",
+        )
+        server.stop()
+        produce(kafka_broker, job.input_topic, sent.valid[half:] + sent.invalid)
+        produce_closing(kafka_broker, job.input_topic, sent)
+        retries = lambda: job_runner.engine.counters()["functions"][aliases.FUNCTION_SCORE]["retries"]  # noqa: E731
+        wait_until(lambda: retries() >= 2, 60, "calls retried while the endpoint is away")
+        server = start_scoring_server(STAND_IN_SCORE_SCRIPT, tmp_path / "scoring", port=server.port)
+        wait_until(lambda: outputs_complete(azurite, job, sent), 90, "all outputs", interval_s=0.5)
+    finally:
+        server.stop()
+    assert_outputs(azurite, job, sent)
+
+
+def run_process(
+    job: Job, broker: Broker, azurite: Azurite, endpoint: str, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TEST_BLOB_CONNECTION_STRING": azurite.connection_string}
+    argv = [
+        sys.executable, "-m", "streaming", "run", "local",
+        "--project", str(job.folder),
+        "--bootstrap-servers", broker.bootstrap_servers,
+        "--blob-connection-string-env", "TEST_BLOB_CONNECTION_STRING",
+        "--endpoint", endpoint,
+        "--checkpoint", str(job.checkpoint),
+        "--max-batch", "100",
+    ]  # fmt: skip
+    with log.open("ab") as handle:
+        return subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+
+
+def events_read(log: Path) -> list[int]:
+    """`events in` of each run that stopped cleanly, from the runtime's log."""
+    return [
+        int(line.split("stopped: ")[1].split()[0])
+        for line in log.read_text().splitlines()
+        if "stopped: " in line
+    ]
+
+
+def test_killed_runtime_resumes_from_committed_offsets(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    job = isolated(rendered, tmp_path)
+    sent = traffic(400, seed=3)
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    half = len(sent.valid) // 2
+    produce(kafka_broker, job.input_topic, sent.valid[:half])
+    log = tmp_path / "run.log"
+    first = run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log)
+    try:
+
+        def checkpointed() -> bool:
+            return (
+                job.checkpoint.exists()
+                and sum(json.loads(job.checkpoint.read_text())["offsets"].values()) == half
+            )
+
+        wait_until(checkpointed, 60, "first half checkpointed")
+        first.kill()  # a crash: no clean shutdown
+        first.wait(10)
+        produce(kafka_broker, job.input_topic, sent.valid[half:] + sent.invalid)
+        produce_closing(kafka_broker, job.input_topic, sent)
+        second = run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log)
+        wait_until(lambda: outputs_complete(azurite, job, sent), 90, "all outputs", interval_s=0.5)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0, log.read_text()[-3000:]
+    finally:
+        for process in (first, locals().get("second")):
+            if process is not None and process.poll() is None:
+                process.kill()
+    total = len(sent.valid) + len(sent.invalid) + len(sent.closing)
+    assert events_read(log) == [total - half], "the restarted runtime must start at the committed offsets"
+    assert_outputs(azurite, job, sent)
