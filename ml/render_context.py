@@ -30,6 +30,8 @@ AZURE_ONLY_PACKAGES = ("azureml-mlflow==1.62.0.post6",)
 TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 COMPONENT_SOURCES = ("ml/components", "ml/training", "ml/data", "environments/data_schema.py")
 CHAMPION_ALIAS = "production"
+# The registry is shared: one environment creates it, the others only use it (ARM `condition`).
+REGISTRY_OWNER = "dev"
 COMPONENTS = ("prep", "train", "evaluate", "register")
 
 
@@ -76,6 +78,8 @@ def context(env: Environment) -> dict[str, Any]:
         },
         "component_version": component_version(),
         "champion_alias": CHAMPION_ALIAS,
+        "registry_owner": REGISTRY_OWNER,
+        "container_registry_sku": "Standard" if env.name == "prod" else "Basic",
         "data_asset": {"name": f"{env.model.name}-training-data", "local_path": _training_file(env)},
         "component_names": {name: f"{env.model.name.replace('-', '_')}_{name}" for name in COMPONENTS},
     }
