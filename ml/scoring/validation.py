@@ -64,7 +64,11 @@ def validate_rows(rows: Sequence[Any], schema: ScoringSchema) -> ValidatedBatch:
         errors[index] = _row_error(rows[index], schema, invalid, index)
     if row_invalid.any():
         columns = {name: column[valid] for name, column in columns.items()}
-    return ValidatedBatch(features=pd.DataFrame(columns, copy=False), valid=valid, errors=errors)
+    # Series with explicit dtypes: pandas would otherwise scan text columns to infer a string dtype.
+    frame = pd.DataFrame(
+        {name: pd.Series(column, dtype=column.dtype, copy=False) for name, column in columns.items()}
+    )
+    return ValidatedBatch(features=frame, valid=valid, errors=errors)
 
 
 def _records(rows: Sequence[Any]) -> tuple[Sequence[dict[str, Any]], np.ndarray]:
