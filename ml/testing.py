@@ -58,3 +58,22 @@ def local_environment():
 def scoring_model_dir(tmp_path_factory: pytest.TempPathFactory, local_environment) -> Path:
     """An MLflow model folder with `data_schema.json`, trained once per test session."""
     return tiny_model_dir(tmp_path_factory.mktemp("ml-model"), local_environment.data_schema())
+
+
+@pytest.fixture(scope="session")
+def card_schema(local_environment) -> DataSchema:
+    """The local environment's data schema (card transactions by default)."""
+    return local_environment.data_schema()
+
+
+@pytest.fixture(scope="session")
+def rendered_ml(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every environment rendered once per session into a temporary build folder: name -> `<out>/ml`."""
+    from environments.render import render_environment
+
+    folders = {}
+    for name in ("local", "dev", "staging", "prod"):
+        out = tmp_path_factory.mktemp(f"ml-render-{name}")
+        render_environment(name, out=out)
+        folders[name] = out / "ml"
+    return folders

@@ -247,7 +247,7 @@ def generate(
     ids = draw.rng("__id__").integers(0, 2**63 - 1, rows, dtype=np.int64)
     columns: dict[str, object] = {
         schema.id_column: [f"{v:016x}" for v in ids],
-        schema.time_column: pd.Timestamp(start) + pd.to_timedelta(offsets, unit="s"),
+        schema.time_column: (pd.Timestamp(start) + pd.to_timedelta(offsets, unit="s")).floor("ms"),
     }
     channel = None
     ordered = sorted(schema.features, key=lambda f: f.name != "channel")  # card_present depends on channel

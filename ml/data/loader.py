@@ -38,7 +38,7 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix == ".jsonl":
-            return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            return pd.read_json(path, lines=True, dtype=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataFileError(path, f"cannot read as {suffix[1:]}: {exc}") from exc
     raise DataFileError(path, f"unsupported file type {suffix!r}: use .csv, .parquet or .jsonl")
@@ -121,7 +121,7 @@ def validate(frame: pd.DataFrame, schema: DataSchema, path: Path) -> pd.DataFram
     out[schema.id_column] = ids.fillna("").astype(str)
     times = pd.to_datetime(frame[schema.time_column], utc=True, errors="coerce", format="mixed")
     problems.rows(schema.time_column, times.isna().to_numpy(), frame[schema.time_column], "not a timestamp")
-    out[schema.time_column] = times
+    out[schema.time_column] = times.dt.as_unit("ns")
     for feature in schema.features:
         values = frame[feature.name]
         if feature.is_numeric:
