@@ -7,6 +7,7 @@ import sys
 
 COMMANDS = {
     "run": "export.cli.run",
+    "bench": "export.cli.bench",
 }
 
 

@@ -54,3 +54,12 @@ class BlobSink:
             self._container.upload_blob(name, data, overwrite=True)
         except AzureError as exc:
             raise SinkError(f"cannot write blob {name} to {self.description}: {exc}") from exc
+
+    def read(self, name: str) -> bytes:
+        """A blob's bytes (checks and benchmarks)."""
+        from azure.core.exceptions import AzureError
+
+        try:
+            return self._container.download_blob(name).readall()
+        except AzureError as exc:
+            raise SinkError(f"cannot read blob {name} from {self.description}: {exc}") from exc

@@ -1,0 +1,34 @@
+"""`python -m export bench --out build/bench/export.json [--rows N]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from environments.errors import EnvironmentsError
+from environments.loader import load_environment
+from export.bench import run_bench
+from export.errors import ExportError
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m export bench", description="Collector ingest and hour export."
+    )
+    parser.add_argument("--out", type=Path, default=Path("build/bench/export.json"))
+    parser.add_argument("--rows", type=int, default=20_000, help="inference records in the benchmark hour")
+    args = parser.parse_args(argv)
+    if args.rows < 100:
+        parser.error("--rows must be at least 100")
+    try:
+        records = run_bench(load_environment("local").data_schema(), args.rows)
+    except (ExportError, EnvironmentsError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    for r in records:
+        print(f"{r['name']}: {r['value']} {r['unit']} vs {r['baseline']} (ratio {r['ratio']}) met={r['met']}")
+    return 0 if all(r["met"] for r in records) else 1
