@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,8 +109,10 @@ def _epoch_ns(when: datetime) -> int:
 
 
 def _number(key: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # numbers.Real admits numpy scalars (float32, int64) as well as Python numbers.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InferenceRecordError(f"{key} must be a number, got {value!r}")
+    value = float(value)
     if not math.isfinite(value):
         raise InferenceRecordError(f"{key} must be finite, got {value!r}")
     return repr(float(value))
@@ -117,6 +120,17 @@ def _number(key: str, value: Any) -> str:
 
 def _features_json(features: Mapping[str, Any]) -> str:
     try:
-        return json.dumps(dict(features), sort_keys=True, separators=(",", ":"), allow_nan=False, default=str)
+        return json.dumps(
+            dict(features), sort_keys=True, separators=(",", ":"), allow_nan=False, default=_plain
+        )
     except ValueError as exc:
         raise InferenceRecordError(f"features are not JSON-serialisable: {exc}") from exc
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback: numpy scalars as their Python value, datetimes as ISO text, anything else as str."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if isinstance(value, datetime):
+        return format_time(value)
+    return str(value)

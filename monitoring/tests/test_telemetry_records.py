@@ -127,3 +127,12 @@ def test_disabled_telemetry_is_a_no_op() -> None:
     assert telemetry.log_inferences([RECORD]) == 0
     telemetry.emit_metric("drift_psi", 0.1, {"feature": "amount"})
     telemetry.flush()
+
+
+def test_numpy_values_are_sent_as_plain_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    event = to_event(
+        {**RECORD, "score": np.float32(0.5), "features": {"n": np.int64(3), "x": np.float64(1.5)}}
+    )
+    assert event.attributes["score"] == "0.5"
+    assert json.loads(event.attributes["features"]) == {"n": 3, "x": 1.5}
