@@ -1,0 +1,53 @@
+"""The rendered drift alert template of an environment, and the rules in it.
+
+Azure environments read `build/<env>/monitoring/arm/drift-alerts.json` (written by
+`python -m environments render <env>`). `arm/` templates do not render for `local`, so for it the same
+template is rendered with the same context into `build/local/monitoring/alerts/drift-alerts.json`:
+the local evaluator applies exactly the rules Azure would get for those settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from environments import render
+from environments.model import Environment
+from environments.naming import resource_names
+from monitoring.alerts.errors import RuleError
+from monitoring.alerts.rules import AlertRule, rules_from_template
+from monitoring.render_context import context
+
+TEMPLATE = Path("monitoring/templates/arm/drift-alerts.json.j2")
+
+
+def rendered_template_path(env: Environment, root: Path = render.REPO_ROOT) -> Path:
+    """Where the environment's rendered drift alert template is (rendering it for `local`)."""
+    if env.target == "azure":
+        path = render.build_dir(env.name, root) / "monitoring" / "arm" / "drift-alerts.json"
+        if not path.is_file():
+            raise RuleError(f"{path}: not rendered yet; run `python -m environments render {env.name}`")
+        return path
+    path = render.build_dir(env.name, root) / "monitoring" / "alerts" / "drift-alerts.json"
+    values = {
+        "env": env,
+        "names": resource_names(env),
+        "repo_root": Path(os.path.relpath(root, path.parent)).as_posix(),
+        **context(env),
+    }
+    # The renderer's own Jinja set-up (StrictUndefined, json filter), so the output is what it would write.
+    text = render._render_one(render._jinja(root), TEMPLATE.as_posix(), values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_rules(env: Environment, root: Path = render.REPO_ROOT) -> tuple[Path, list[AlertRule]]:
+    """The rendered template's path and its rules."""
+    path = rendered_template_path(env, root)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read the rendered alert template: {exc}") from exc
+    return path, rules_from_template(document, str(path))

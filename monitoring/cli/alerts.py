@@ -1,0 +1,136 @@
+"""`python -m monitoring alerts evaluate|dispatch <env> ...`: the local alert evaluator and the retrain dispatch.
+
+evaluate <env> [--collector URL] [--at ISO] [--loop [--interval S] [--max-rounds N]] [--no-retrain]
+         [--pipeline-command CMD] [--rollout-command CMD]
+    Apply the rendered drift alert rules to the collector's metrics; when one fires, retrain locally
+    (pipeline -> gate -> register -> safe rollout). Exit 0: no alert, or the new model serves;
+    3: the gate rejected the new model (the serving model stays); 1: an error or a failed step.
+dispatch <env> --metrics M.json [--dry-run]
+    Send GitHub the repository_dispatch 'retrain' event the Azure Logic App sends (token from the
+    environment's `env:NAME` reference); --dry-run prints the request without the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from environments.errors import ConfigError
+from environments.loader import load_environment
+from environments.model import Environment
+from monitoring.alerts import AlertError, CollectorMetrics, RuleResult, evaluate_rule, load_rules
+from monitoring.retrain.dispatch import dispatch_request, send_dispatch, token_from_reference
+from monitoring.retrain.errors import RetrainError
+from monitoring.retrain.local import RetrainSteps, retrain_locally
+
+LOG = logging.getLogger("streamscore.monitoring.alerts")
+GATE_REJECTED_EXIT = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m monitoring alerts", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    evaluate = commands.add_parser(
+        "evaluate", help="apply the drift alert rules to the local collector's metrics"
+    )
+    evaluate.add_argument("environment")
+    evaluate.add_argument(
+        "--collector", help="collector URL (default: http://127.0.0.1:<local.collector_port>)"
+    )
+    evaluate.add_argument("--at", help="evaluate at this ISO-8601 time instead of now")
+    evaluate.add_argument("--loop", action="store_true", help="evaluate every evaluation frequency")
+    evaluate.add_argument(
+        "--interval", type=float, help="loop period in seconds (default: the rules' frequency)"
+    )
+    evaluate.add_argument("--max-rounds", type=int, help="stop the loop after this many evaluations")
+    evaluate.add_argument("--no-retrain", action="store_true", help="report only; never start retraining")
+    evaluate.add_argument("--pipeline-command", help="replaces `python -m ml pipeline {env}`")
+    evaluate.add_argument("--rollout-command", help="replaces `python -m ml rollout {env}`")
+    dispatch = commands.add_parser("dispatch", help="send the repository_dispatch 'retrain' event")
+    dispatch.add_argument("environment")
+    dispatch.add_argument("--metrics", type=Path, required=True, help="drift records (JSON list)")
+    dispatch.add_argument("--dry-run", action="store_true")
+    return parser
+
+
+def _evaluate_once(env: Environment, metrics: CollectorMetrics, at: datetime) -> list[RuleResult]:
+    _, rules = load_rules(env)
+    results = []
+    for rule in rules:
+        rows = metrics.rows(rule.metric_name, rule.environment, at - rule.window, at)
+        results.append(evaluate_rule(rule, rows, at))
+    return results
+
+
+def _retrain(env: Environment, args: argparse.Namespace) -> int:
+    steps = RetrainSteps.for_environment(env.name, args.pipeline_command, args.rollout_command)
+    outcome = retrain_locally(steps)
+    print(json.dumps({"retrain": outcome.to_json()}), flush=True)
+    if outcome.status == "rolled_out":
+        return 0
+    return GATE_REJECTED_EXIT if outcome.status == "gate_rejected" else 1
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    env = load_environment(args.environment)
+    if env.target != "local" and not args.collector:
+        raise AlertError(
+            f"{env.name}: Azure Monitor evaluates these rules itself; pass --collector to evaluate here"
+        )
+    url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+    metrics = CollectorMetrics(url)
+    at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+    firing = False
+    rounds = 0
+    while True:
+        moment = at or datetime.now(UTC)
+        results = _evaluate_once(env, metrics, moment)
+        fired = [r for r in results if r.fired]
+        print(json.dumps({"at": moment.isoformat(), "rules": [r.to_json() for r in results]}), flush=True)
+        code = 0
+        if fired and not firing:
+            LOG.warning("alert: %s fired", ", ".join(r.rule.name for r in fired))
+            if not args.no_retrain:
+                code = _retrain(env, args)
+        firing = bool(fired)  # one retraining per firing; again only after the alert resolved
+        rounds += 1
+        if not args.loop or (args.max_rounds and rounds >= args.max_rounds):
+            return code
+        _, rules = load_rules(env)
+        time.sleep(args.interval or min(r.frequency for r in rules).total_seconds())
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    env = load_environment(args.environment)
+    records = json.loads(args.metrics.read_text(encoding="utf-8"))
+    drifted = [r for r in records if r.get("drifted")]
+    token = "<token>" if args.dry_run else token_from_reference(env.github.dispatch_token)
+    request = dispatch_request(env.github.repository, token, env.name, env.model.name, drifted)
+    if args.dry_run:
+        print(
+            json.dumps(
+                {"method": request.method, "url": str(request.url), "body": json.loads(request.content)}
+            )
+        )
+        return 0
+    with httpx.Client(timeout=30) as client:
+        send_dispatch(request, client)
+    print(f"repository_dispatch 'retrain' sent to {env.github.repository}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return _evaluate(args) if args.command == "evaluate" else _dispatch(args)
+    except (ConfigError, AlertError, RetrainError, OSError, json.JSONDecodeError) as exc:
+        print(f"alerts: {exc}", file=sys.stderr)
+        return 1
