@@ -1,0 +1,1 @@
+"""Benchmarks of the ml domain (`python -m ml bench`)."""

@@ -1,0 +1,33 @@
+"""`python -m ml bench [--out build/bench/ml.json] [--env local]`: scoring through azmlinfsrv vs in process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from environments.errors import EnvironmentsError
+from environments.loader import load_environment
+from ml.serving.errors import ServingError
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ml bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("build/bench/ml.json"))
+    parser.add_argument("--env", default="local", help="environment whose data schema and seed are used")
+    args = parser.parse_args(argv)
+    from ml.bench.scoring import run_bench
+
+    try:
+        records = run_bench(load_environment(args.env))
+    except (EnvironmentsError, ServingError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    for r in records:
+        print(
+            f"{r['name']}: {r['value']} {r['unit']} vs in-process {r['baseline']} (ratio {r['ratio']:.3f}) met={r['met']}"
+        )
+    return 0
