@@ -48,15 +48,17 @@ class CollectorHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = "/" + urlsplit(self.path).path.lstrip("/")
+        # Early answers leave the body unread: close the connection so it is not parsed as a request.
         if path not in TRACK_PATHS:
-            self._send(HTTPStatus.NOT_FOUND, {"error": f"no route POST {path}"})
+            self._send(HTTPStatus.NOT_FOUND, {"error": f"no route POST {path}"}, close=True)
             return
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
+            self._send(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"}, close=True)
             return
         if int(length) > MAX_BODY_BYTES:
-            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"body over {MAX_BODY_BYTES} bytes"})
+            answer = {"error": f"body over {MAX_BODY_BYTES} bytes"}
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, answer, close=True)
             return
         body = self.rfile.read(int(length))
         try:
@@ -100,11 +102,14 @@ class CollectorHandler(BaseHTTPRequestHandler):
             log.error("%s", exc)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
+    def _send(self, status: int, payload: dict[str, Any], close: bool = False) -> None:
         data = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
 
