@@ -176,10 +176,16 @@ class Engine:
     ) -> None:
         if step.output is not None:
             output = step.output
-            outputs.extend(
-                OutputRecord(output, {k: _output_value(v) for k, v in row.items()}, t)
-                for row, t in zip(rows, times, strict=True)
-            )
+            columns = step.datetime_columns
+            if "*" in columns:
+                payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
+            elif columns:
+                payloads = [
+                    {**row, **{c: _output_value(row[c]) for c in columns if c in row}} for row in rows
+                ]
+            else:
+                payloads = rows  # JSON values already: payload fields and function replies
+            outputs.extend(OutputRecord(output, p, t) for p, t in zip(payloads, times, strict=True))
         else:
             self._push(step.name, rows, times, outputs)
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from streaming.engine.errors import FunctionCallError
-from streaming.engine.values import jsonable
+from streaming.engine.values import json_default
 
 RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -126,8 +126,10 @@ class FunctionCaller:
 
     def call_batch(self, records: Sequence[Any]) -> list[Any]:
         binding = self.binding
-        body = {binding.input_request_name: {binding.input_name: [jsonable(r) for r in records]}}
-        request = FunctionRequest(binding.endpoint, self.headers, json.dumps(body).encode())
+        body = {binding.input_request_name: {binding.input_name: list(records)}}
+        request = FunctionRequest(
+            binding.endpoint, self.headers, json.dumps(body, default=json_default).encode()
+        )
         response = self._send_with_retries(request)
         try:
             reply = json.loads(response.body)

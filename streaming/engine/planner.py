@@ -6,12 +6,15 @@ Checks names (inputs, steps, outputs, functions), windows and the supported subs
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from streaming.engine import ast
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, sql
+from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.windows import WindowSpec, is_window_call, window_spec
@@ -44,6 +47,8 @@ class SelectStep:
     udf_args: tuple[Callable[..., Any], ...]
     project: Callable[..., Any] | None
     description: tuple[str, ...]
+    datetime_columns: frozenset[str] = frozenset()
+    """Columns that may hold datetimes (System.Timestamp(), CAST AS datetime): converted on output."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class AggregateStep:
     having: Callable[..., Any] | None
     project: Callable[..., Any]
     description: tuple[str, ...]
+    datetime_columns: frozenset[str] = frozenset()
 
 
 Step = SelectStep | AggregateStep
@@ -106,6 +112,7 @@ class _Planner:
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
+        self.datetime_columns: dict[str, frozenset[str]] = {}
 
     def build(self) -> Plan:
         for step in self.query.steps:
@@ -162,6 +169,12 @@ class _Planner:
         return Scope(frozenset(names), frozenset(self.functions))
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
+        step = self._select(select, name, output)
+        columns = _datetime_columns(select, self.datetime_columns.get(step.source, frozenset()))
+        self.datetime_columns[step.name] = columns
+        return dataclasses.replace(step, datetime_columns=columns)
+
+    def _select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
         windows = [g for g in select.group_by if is_window_call(g)]
         if select.group_by and len(windows) != 1:
@@ -175,39 +188,34 @@ class _Planner:
         if windows:
             return self.aggregate(select, name, output, source, where, windows[0])
         scope = self.scope(select)
-        compiler = ExpressionCompiler(scope)
-        items: list[str] = []
-        identity = True
+        compiler = ColumnarCompiler(scope)
+        parts: list[str] = []
+        evaluators = []
         described: list[str] = []
         for item in select.items:
             if isinstance(item.expr, ast.Star):
-                if item.expr.qualifier is None or item.expr.qualifier.lower() in scope.source_names:
-                    items.append("**r")
+                qualifier = item.expr.qualifier
+                if qualifier is None or qualifier.lower() in scope.source_names:
+                    parts.append("**r")
                 else:
-                    record = compiler.column(ast.Column(item.line, item.column, (item.expr.qualifier,)))
-                    items.append(f"**(lambda v: v if isinstance(v, dict) else {{}})({record})")
-                    identity = False
+                    evaluators.append(compiler.compile(ast.Column(item.line, item.column, (qualifier,))))
+                    parts.append(
+                        f"**(c{len(evaluators) - 1} if isinstance(c{len(evaluators) - 1}, dict) else {{}})"
+                    )
                 described.append(sql(item.expr))
                 continue
-            identity = False
             alias = self.alias(item)
-            items.append(f"{alias!r}: {compiler.expr(item.expr)}")
+            evaluators.append(compiler.compile(item.expr))
+            parts.append(f"{alias!r}: c{len(evaluators) - 1}")
             described.append(f"{sql(item.expr)} AS {alias}")
         project = None
-        if not identity or len(select.items) != 1:
-            source_code = (
-                "def project(rows, times, U):\n"
-                f"    return [{{{', '.join(items)}}} for n, (r, t) in enumerate(zip(rows, times))]\n"
-            )
-            project = build(source_code, "project")
+        if parts != ["**r"]:
+            project = _projection(parts, evaluators)
         udf_args = []
         udf_names = []
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         for call in scope.udf_calls:
-            arg_code = ExpressionCompiler(self.scope(select)).expr(call.args[0])
-            udf_args.append(
-                build(f"def arg(rows, times):\n    return [{arg_code} for r, t in zip(rows, times)]\n", "arg")
-            )
+            udf_args.append(_column_function(ColumnarCompiler(self.scope(select)).compile(call.args[0])))
             function = ".".join(call.name[1:])
             udf_names.append(function)
             binding = self.functions[function]
@@ -224,20 +232,18 @@ class _Planner:
         if select.where is None:
             return None
         scope = self.scope(select)
-        code = ExpressionCompiler(scope).expr(select.where)
+        condition = ColumnarCompiler(scope).compile(select.where)
         if scope.udf_calls:
             call = scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in WHERE", call.line, call.column)
-        return build(
-            "def where(rows, times):\n"
-            "    kept, kept_times = [], []\n"
-            "    for r, t in zip(rows, times):\n"
-            f"        if ({code}) is True:\n"
-            "            kept.append(r)\n"
-            "            kept_times.append(t)\n"
-            "    return kept, kept_times\n",
-            "where",
-        )
+
+        def where(rows: list[Any], times: list[int]) -> tuple[list[Any], list[int]]:
+            mask = truth(condition(Batch(rows, times, [])), len(rows))
+            if mask.all():
+                return rows, times
+            return list(compress(rows, mask)), list(compress(times, mask))
+
+        return where
 
     @staticmethod
     def alias(item: ast.SelectItem) -> str:
@@ -258,21 +264,23 @@ class _Planner:
     ) -> AggregateStep:
         assert isinstance(window_call, ast.Call)
         window = window_spec(window_call)
-        row_compiler = ExpressionCompiler(self.scope(select))
+        row_compiler = ColumnarCompiler(self.scope(select))
         key_nodes = [g for g in select.group_by if g is not window_call]
-        key_codes = []
+        key_evaluators = []
         for node in key_nodes:
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Call) and inner.qualified in ("count", "sum", "avg", "min", "max"):
                     raise PlanError("aggregates are not allowed in GROUP BY", inner.line, inner.column)
-            key_codes.append(row_compiler.expr(node))
+            key_evaluators.append(_column_function(row_compiler.compile(node)))
         if row_compiler.scope.udf_calls:
             call = row_compiler.scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in GROUP BY", call.line, call.column)
-        keys = build(
-            f"def keys(rows, times):\n    return [({''.join(c + ', ' for c in key_codes)}) for r, t in zip(rows, times)]\n",
-            "keys",
-        )
+
+        def keys(rows: list[Any], times: list[int]) -> list[tuple[Any, ...]]:
+            if not key_evaluators:
+                return [()] * len(rows)
+            return list(zip(*(key(rows, times) for key in key_evaluators), strict=True))
+
         group_scope = self.scope(select)
         group_scope.group_keys = [sql(node) for node in key_nodes]
         compiler = ExpressionCompiler(group_scope)
@@ -326,3 +334,59 @@ class _Planner:
             project,
             tuple(description),
         )
+
+
+def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[list[Any], list[int]], list[Any]]:
+    """An evaluator as `f(rows, times) -> list` (function arguments, group keys, aggregate inputs)."""
+
+    def column(rows: list[Any], times: list[int]) -> list[Any]:
+        return to_list(evaluator(Batch(rows, times, [])), len(rows))
+
+    return column
+
+
+def _projection(parts: list[str], evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Any]:
+    """Evaluate every SELECT column over the batch, then build the rows with one generated dict display."""
+    names = [f"c{i}" for i in range(len(evaluators))]
+    zipped = ", ".join(["r", *names])
+    sources = ", ".join(["rows", *(f"C[{i}]" for i in range(len(evaluators)))])
+    assemble = build(
+        f"def assemble(rows, C):\n    return [{{{', '.join(parts)}}} for {zipped} in zip({sources})]\n",
+        "assemble",
+    )
+
+    def project(rows: list[Any], times: list[int], udf: list[list[Any]]) -> list[dict[str, Any]]:
+        batch = Batch(rows, times, udf)
+        size = len(rows)
+        return assemble(rows, [to_list(evaluator(batch), size) for evaluator in evaluators])
+
+    return project
+
+
+def _datetime_columns(select: ast.Select, source_columns: frozenset[str]) -> frozenset[str]:
+    """Output columns of a SELECT that may hold a datetime (payloads and function replies are JSON)."""
+    names = {select.source.name.lower(), (select.source.alias or select.source.name).lower()}
+    columns: set[str] = set()
+    for item in select.items:
+        if isinstance(item.expr, ast.Star):
+            columns |= source_columns
+            if item.expr.qualifier and item.expr.qualifier.lower() not in names:
+                columns.add("*")  # a flattened record: its fields are not known before run time
+        elif _may_be_datetime(item.expr, source_columns, names):
+            columns.add(item.alias or (item.expr.path[-1] if isinstance(item.expr, ast.Column) else ""))
+    return frozenset(columns)
+
+
+def _may_be_datetime(node: ast.Node, source_columns: frozenset[str], names: set[str]) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call) and inner.qualified == "system.timestamp":
+            return True
+        if isinstance(inner, ast.Cast) and inner.type_name == "datetime":
+            return True
+        if isinstance(inner, ast.Column):
+            path = inner.path[1:] if len(inner.path) > 1 and inner.path[0].lower() in names else inner.path
+            if inner.path[0].lower() in names and len(inner.path) == 1:
+                return bool(source_columns)  # the whole row as a record
+            if path[0] in source_columns or "*" in source_columns:
+                return True
+    return False

@@ -7,6 +7,7 @@ step code calls these functions; they take and return those values and never rai
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,10 +50,18 @@ def parse_datetime(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_datetime(value: datetime) -> str:
     """The service's JSON form: `2019-10-07T00:03:55.0000000Z` (seven fractional digits, UTC)."""
-    value = value.astimezone(UTC) if value.tzinfo else value
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0Z"
+    v = value.astimezone(UTC) if value.tzinfo else value
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}0Z"
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=...)`: datetimes in the service's form; anything else is an error."""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    raise TypeError(f"a {type(value).__name__} cannot be written as JSON")
 
 
 def to_timestamp(value: Any) -> int | None:

@@ -1,0 +1,415 @@
+"""Columnar evaluation: an expression is compiled once into a tree of closures that each process a whole
+batch column at a time, numeric and boolean columns as numpy arrays with a validity mask (SQL NULL).
+
+JSON input is schemaless, so a column read from the payload starts as a Python list; it becomes a numpy
+vector as soon as an operation needs one and every value has a fitting type (the common case, checked
+with one `set(map(type, ...))`); otherwise the operation falls back to per-value semantics from `values`,
+which define the results in every case.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+from streaming.engine import ast, values
+from streaming.engine.codegen import Scope, sql
+from streaming.engine.errors import ExecutionError, PlanError
+from streaming.engine.scalars import AGGREGATES, SCALARS
+
+_NONE = type(None)
+_NUMBER_TYPES = frozenset({int, float, _NONE})
+_INT_TYPES = frozenset({int, _NONE})
+_BOOL_TYPES = frozenset({bool, _NONE})
+_STR_TYPES = frozenset({str, _NONE})
+_COMPARE = {
+    "=": np.equal,
+    "<>": np.not_equal,
+    "<": np.less,
+    ">": np.greater,
+    "<=": np.less_equal,
+    ">=": np.greater_equal,
+}
+
+
+@dataclass
+class Batch:
+    """The rows of one step's input, their System.Timestamp() (microseconds) and function results."""
+
+    rows: list[dict[str, Any]]
+    times: list[int]
+    udf: list[list[Any]]
+    cache: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class Vector:
+    """A numeric or bit column: `values` where `valid`, NULL elsewhere (either may be a scalar)."""
+
+    values: Any
+    valid: Any
+
+
+@dataclass
+class Const:
+    value: Any
+
+
+Value = Vector | Const | list
+Evaluator = Callable[[Batch], Value]
+
+
+def to_list(value: Value, size: int) -> list[Any]:
+    """Any column as a Python list with None for NULL."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Const):
+        return [value.value] * size
+    data = np.broadcast_to(value.values, (size,))
+    valid = np.broadcast_to(value.valid, (size,))
+    if valid.all():
+        return data.tolist()
+    objects = data.astype(object)
+    objects[~valid] = None
+    return objects.tolist()
+
+
+def to_vector(value: Value, size: int) -> Vector | None:
+    """A numeric/bit view of the column, or None when some value is not a number (or not all bits)."""
+    if isinstance(value, Vector):
+        return value
+    if isinstance(value, Const):
+        item = value.value
+        if item is None:
+            return Vector(np.zeros(size), False)
+        if isinstance(item, bool | int | float):
+            return Vector(item, True)
+        return None
+    kinds = set(map(type, value))
+    if kinds <= _BOOL_TYPES and bool in kinds:
+        valid = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
+        return Vector(np.array([v is True for v in value], dtype=bool), valid)
+    if kinds <= _NUMBER_TYPES:
+        if _NONE in kinds:
+            valid = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
+            filled = [0 if v is None else v for v in value]
+        else:
+            valid, filled = True, value
+        try:
+            data = np.array(filled, dtype=np.int64 if float not in kinds else np.float64)
+        except OverflowError:
+            return None
+        return Vector(data, valid)
+    return None
+
+
+def truth(value: Value, size: int) -> np.ndarray:
+    """Rows where a condition is TRUE (NULL and FALSE are not)."""
+    vector = to_vector(value, size)
+    if vector is None:
+        return np.fromiter((v is True for v in to_list(value, size)), bool, size)
+    return np.broadcast_to(np.asarray(vector.values, dtype=bool) & vector.valid, (size,))
+
+
+def _objects(items: list[Any], size: int) -> np.ndarray:
+    """A list as a one-dimensional object array (records and arrays stay single elements)."""
+    return np.fromiter(items, dtype=object, count=size)
+
+
+def _bits(value: Value, size: int) -> Vector:
+    vector = to_vector(value, size)
+    if vector is not None:
+        return Vector(np.asarray(vector.values, dtype=bool), vector.valid)
+    items = to_list(value, size)
+    return Vector(
+        np.fromiter((v is True for v in items), bool, size),
+        np.fromiter((isinstance(v, bool) for v in items), bool, size),
+    )
+
+
+class ColumnarCompiler:
+    """Compiles expressions of one SELECT into batch evaluators (same names and checks as codegen)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._compiled: dict[str, Evaluator] = {}
+
+    def compile(self, node: ast.Node) -> Evaluator:
+        """An evaluator for `node`; equal subexpressions share one evaluator and one result per batch."""
+        if isinstance(node, ast.Literal | ast.Star):
+            return self._literal(node) if isinstance(node, ast.Literal) else self._star(node)
+        key = sql(node)
+        if key in self._compiled:
+            return self._compiled[key]
+        method = getattr(self, f"_{type(node).__name__.lower()}", None)
+        if method is None:
+            raise PlanError(f"unsupported expression {type(node).__name__}", node.line, node.column)
+        evaluate = method(node)
+        slot = len(self._compiled)
+
+        def memoised(batch: Batch) -> Value:
+            cache = batch.cache
+            if slot in cache:
+                return cache[slot]
+            result = cache[slot] = evaluate(batch)
+            return result
+
+        self._compiled[key] = memoised
+        return memoised
+
+    def _literal(self, node: ast.Literal) -> Evaluator:
+        constant = Const(node.value)
+        return lambda batch: constant
+
+    def _star(self, node: ast.Star) -> Evaluator:
+        raise PlanError("* is only allowed in the SELECT list or COUNT(*)", node.line, node.column)
+
+    def _column(self, node: ast.Column) -> Evaluator:
+        path = list(node.path)
+        if path[0].lower() in self.scope.source_names:
+            if len(path) == 1:
+                return lambda batch: batch.rows  # the whole row as a record
+            path = path[1:]
+        name, rest = path[0], path[1:]
+
+        def column(batch: Batch) -> Value:
+            items = list(map(dict.get, batch.rows, repeat(name)))
+            for part in rest:
+                items = [values.record_property(v, part) for v in items]
+            return items
+
+        return column
+
+    def _unary(self, node: ast.Unary) -> Evaluator:
+        operand = self.compile(node.operand)
+        if node.op == "NOT":
+
+            def logical_not(batch: Batch) -> Value:
+                bits = _bits(operand(batch), batch.size)
+                return Vector(~bits.values, bits.valid)
+
+            return logical_not
+
+        def negate(batch: Batch) -> Value:
+            value = operand(batch)
+            vector = to_vector(value, batch.size)
+            if vector is not None and np.asarray(vector.values).dtype.kind != "b":
+                return Vector(-vector.values, vector.valid)
+            return [values.negate(v) for v in to_list(value, batch.size)]
+
+        return negate
+
+    def _binary(self, node: ast.Binary) -> Evaluator:
+        left, right = self.compile(node.left), self.compile(node.right)
+        op = node.op
+        if op in ("AND", "OR"):
+
+            def logical(batch: Batch) -> Value:
+                a, b = _bits(left(batch), batch.size), _bits(right(batch), batch.size)
+                a_true, b_true = a.values & a.valid, b.values & b.valid
+                if op == "AND":
+                    known = (a.valid & b.valid) | (a.valid & ~a.values) | (b.valid & ~b.values)
+                    return Vector(a_true & b_true, known)
+                result = a_true | b_true
+                return Vector(result, (a.valid & b.valid) | result)
+
+            return logical
+        if op in _COMPARE:
+            function = _COMPARE[op]
+
+            def compare(batch: Batch) -> Value:
+                size = batch.size
+                a_value, b_value = left(batch), right(batch)
+                a, b = to_vector(a_value, size), to_vector(b_value, size)
+                if a is not None and b is not None:
+                    return Vector(function(a.values, b.values), a.valid & b.valid)
+                if isinstance(b_value, Const) and isinstance(b_value.value, str) and op in ("=", "<>"):
+                    literal = b_value.value
+                    items = to_list(a_value, size)
+                    if set(map(type, items)) <= _STR_TYPES:
+                        if op == "=":
+                            return [None if v is None else v == literal for v in items]
+                        return [None if v is None else v != literal for v in items]
+                return [
+                    values.compare(op, x, y)
+                    for x, y in zip(to_list(a_value, size), to_list(b_value, size), strict=True)
+                ]
+
+            return compare
+
+        def arithmetic(batch: Batch) -> Value:
+            size = batch.size
+            a_value, b_value = left(batch), right(batch)
+            a, b = to_vector(a_value, size), to_vector(b_value, size)
+            numeric = (
+                a is not None
+                and b is not None
+                and np.asarray(a.values).dtype.kind != "b"
+                and np.asarray(b.values).dtype.kind != "b"
+            )
+            if numeric and op in ("+", "-", "*"):
+                result = {"+": np.add, "-": np.subtract, "*": np.multiply}[op](a.values, b.values)
+                return Vector(result, a.valid & b.valid)
+            if numeric and op == "/":
+                divisor = np.asarray(b.values, dtype=np.float64)
+                nonzero = divisor != 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    result = np.true_divide(a.values, np.where(nonzero, divisor, 1.0))
+                return Vector(result, a.valid & b.valid & nonzero)
+            return [
+                values.arithmetic(op, x, y)
+                for x, y in zip(to_list(a_value, size), to_list(b_value, size), strict=True)
+            ]
+
+        return arithmetic
+
+    def _isnull(self, node: ast.IsNull) -> Evaluator:
+        operand = self.compile(node.operand)
+        negated = node.negated
+
+        def is_null(batch: Batch) -> Value:
+            value = operand(batch)
+            if isinstance(value, Vector):
+                valid = np.broadcast_to(value.valid, (batch.size,))
+                return Vector(valid if negated else ~valid, True)
+            if isinstance(value, Const):
+                return Const((value.value is not None) if negated else (value.value is None))
+            nulls = np.array(list(map(operator.is_, value, repeat(None))), dtype=bool)
+            return Vector(~nulls if negated else nulls, True)
+
+        return is_null
+
+    def _case(self, node: ast.Case) -> Evaluator:
+        operand = self.compile(node.operand) if node.operand is not None else None
+        whens = [(self.compile(c), self.compile(r)) for c, r in node.whens]
+        default = self.compile(node.default) if node.default is not None else (lambda batch: Const(None))
+
+        def case(batch: Batch) -> Value:
+            size = batch.size
+            subject = operand(batch) if operand is not None else None
+            result = _objects(to_list(default(batch), size), size)
+            decided = np.zeros(size, dtype=bool)
+            for condition, branch in whens:
+                value = condition(batch)
+                if subject is not None:
+                    value = [
+                        values.compare("=", x, y)
+                        for x, y in zip(to_list(subject, size), to_list(value, size), strict=True)
+                    ]
+                hit = truth(value, size) & ~decided
+                if hit.any():
+                    branch_value = branch(batch)
+                    if isinstance(branch_value, Const):
+                        result[hit] = branch_value.value
+                    else:
+                        result[hit] = _objects(to_list(branch_value, size), size)[hit]
+                    decided |= hit
+            return result.tolist()
+
+        return case
+
+    def _cast(self, node: ast.Cast) -> Evaluator:
+        type_name = node.type_name
+        if not (type_name in values.CAST_TYPES or type_name.startswith("nvarchar")):
+            raise PlanError(
+                f"unknown type {type_name} (bigint, float, nvarchar(max), datetime, bit, record, array)",
+                node.line,
+                node.column,
+            )
+        operand = self.compile(node.operand)
+        kind = "nvarchar(max)" if type_name.startswith("nvarchar") else type_name
+        where = f"CAST at line {node.line}, column {node.column}"
+        safe = node.safe
+
+        def cast(batch: Batch) -> Value:
+            size = batch.size
+            value = operand(batch)
+            if isinstance(value, Const):
+                return Const(
+                    values.try_cast(value.value, kind)
+                    if safe
+                    else values.strict_cast(value.value, kind, where)
+                )
+            if isinstance(value, Vector):
+                dtype = np.asarray(value.values).dtype
+                if kind == "float" and dtype.kind != "b":
+                    return Vector(np.asarray(value.values, dtype=np.float64), value.valid)
+                if kind == "bit" and dtype.kind == "b":
+                    return value
+                value = to_list(value, size)
+            kinds = set(map(type, value))
+            if kind == "float" and kinds <= _NUMBER_TYPES:
+                vector = to_vector(value, size)
+                if vector is not None:
+                    data = np.asarray(vector.values, dtype=np.float64)
+                    return Vector(data, vector.valid & np.isfinite(data))
+            if kind == "bigint" and kinds <= _INT_TYPES:
+                vector = to_vector(value, size)
+                if vector is not None:
+                    return Vector(vector.values, vector.valid)
+            if kind == "bit" and kinds <= _BOOL_TYPES:
+                return value
+            if kind == "nvarchar(max)" and kinds <= _STR_TYPES:
+                return value
+            if safe:
+                return [values.try_cast(v, kind) for v in value]
+            return [values.strict_cast(v, kind, where) for v in value]
+
+        return cast
+
+    def _call(self, node: ast.Call) -> Evaluator:
+        scope = self.scope
+        name = node.qualified
+        if name == "system.timestamp":
+            if node.args:
+                raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
+
+            def timestamp(batch: Batch) -> Value:
+                cache: dict[int, Any] = {}
+                return [
+                    cache.get(t) or cache.setdefault(t, values.micros_to_datetime(t)) for t in batch.times
+                ]
+
+            return timestamp
+        if name.startswith("udf."):
+            function = ".".join(node.name[1:])
+            if function not in scope.functions:
+                known = ", ".join(sorted(scope.functions)) or "none"
+                raise PlanError(
+                    f"unknown function udf.{function} (configured: {known})", node.line, node.column
+                )
+            if len(node.args) != 1:
+                raise PlanError(
+                    "an Azure ML function takes exactly one argument (a record)", node.line, node.column
+                )
+            scope.udf_calls.append(node)
+            index = len(scope.udf_calls) - 1
+            return lambda batch: batch.udf[index]
+        if name in AGGREGATES:
+            raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
+        if name in SCALARS:
+            implementation, fewest, most = SCALARS[name]
+            if not fewest <= len(node.args) <= most:
+                raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
+            arguments = [self.compile(a) for a in node.args]
+
+            def scalar(batch: Batch) -> Value:
+                columns = [to_list(argument(batch), batch.size) for argument in arguments]
+                try:
+                    return [implementation(*row) for row in zip(*columns, strict=True)]
+                except TypeError as exc:
+                    raise ExecutionError(f"{node.name[-1]}() at line {node.line}: {exc}") from exc
+
+            return scalar
+        raise PlanError(
+            f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
+        )
