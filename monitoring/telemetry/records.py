@@ -43,6 +43,8 @@ class InferenceEvent:
 
 def to_event(record: Mapping[str, Any], sampling_ratio: float = 1.0) -> InferenceEvent:
     """Check one record and turn it into custom-event attributes (customDimensions are strings)."""
+    if not isinstance(record, Mapping):
+        raise InferenceRecordError(f"inference record must be a mapping, got {type(record).__name__}")
     missing = [key for key in REQUIRED_FIELDS if record.get(key) is None]
     if missing:
         raise InferenceRecordError(f"inference record lacks {', '.join(missing)}")

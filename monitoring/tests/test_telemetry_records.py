@@ -115,10 +115,11 @@ class ListSink:
 def test_bad_record_is_skipped_and_the_rest_are_sent(caplog: pytest.LogCaptureFixture) -> None:
     sink = ListSink()
     telemetry = Telemetry("score", sink)
-    sent = telemetry.log_inferences([RECORD, {**RECORD, "score": "x"}, {**RECORD, "request_id": "r-2"}])
-    assert sent == 2
+    records = [RECORD, {**RECORD, "score": "x"}, ["not", "a", "record"], {**RECORD, "request_id": "r-2"}]
+    assert telemetry.log_inferences(records) == 2
     assert [e.attributes["request_id"] for e in sink.events] == ["r-1", "r-2"]
-    assert "inference record 1 not sent" in caplog.text
+    assert "inference record 1 not sent: score must be a number" in caplog.text
+    assert "inference record 2 not sent: inference record must be a mapping" in caplog.text
 
 
 def test_disabled_telemetry_is_a_no_op() -> None:
