@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-INFERENCE_EVENT_NAME = "inference"
+from monitoring.telemetry.records import INFERENCE_EVENT_NAME
+
+__all__ = ["INFERENCE_COLUMNS", "INFERENCE_EVENT_NAME", "inference_record", "metric_value"]
 INFERENCE_COLUMNS = (
     "time",
     "request_id",
