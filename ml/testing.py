@@ -66,49 +66,38 @@ def card_schema(local_environment) -> DataSchema:
     return local_environment.data_schema()
 
 
+def render_ml(env_name: str, out: Path) -> Path:
+    """Render only the ml domain's templates for `env_name` into `out/ml`, as `render_environment` does.
+
+    Keeps ml tests independent of other domains' templates while they change.
+    """
+    import os as _os
+
+    from environments.naming import resource_names
+    from environments.render import AZURE_ONLY_FOLDER, REPO_ROOT, _jinja, _render_one, templates
+    from ml.render_context import context
+
+    env = load_environment(env_name)
+    jinja = _jinja(REPO_ROOT)
+    extra = context(env)
+    for _, template in templates(REPO_ROOT, domains=("ml",)):
+        relative = template.relative_to(REPO_ROOT / "ml" / "templates")
+        if AZURE_ONLY_FOLDER in relative.parts[:-1] and env.target != "azure":
+            continue
+        target = out / "ml" / relative.with_suffix("")
+        repo_root = Path(_os.path.relpath(REPO_ROOT, target.parent)).as_posix()
+        values = {"env": env, "names": resource_names(env), "repo_root": repo_root, **extra}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(
+            _render_one(jinja, template.relative_to(REPO_ROOT).as_posix(), values).encode("utf-8")
+        )
+    return out / "ml"
+
+
 @pytest.fixture(scope="session")
 def rendered_ml(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every environment rendered once per session into a temporary build folder: name -> `<out>/ml`."""
-    from environments.render import render_environment
-
-    folders = {}
-    for name in ("local", "dev", "staging", "prod"):
-        out = tmp_path_factory.mktemp(f"ml-render-{name}")
-        render_environment(name, out=out)
-        folders[name] = out / "ml"
-    return folders
-
-
-class InMemoryTarget:
-    """A DeploymentTarget without processes: deployments are dicts, `invoke` answers with `answer(name, body)`.
-
-    For tests of the rollout flow; `events` records every call in order.
-    """
-
-    def __init__(self, answer, serving: str | None = None, version: str = "1") -> None:
-        self.answer = answer
-        self.traffic: dict[str, int] = {serving: 100} if serving else {}
-        self.models: dict[str, Any] = {serving: version} if serving else {}
-        self.events: list[tuple[str, str]] = []
-
-    def serving(self) -> str | None:
-        live = [name for name, share in self.traffic.items() if share > 0]
-        return live[0] if live else None
-
-    def create(self, name: str, model: Any) -> None:
-        self.events.append(("create", name))
-        self.models[name] = model
-        self.traffic[name] = 0
-
-    def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
-        self.events.append(("invoke", name))
-        return self.answer(name, body)
-
-    def shift(self, name: str) -> None:
-        self.events.append(("shift", name))
-        self.traffic = {deployment: (100 if deployment == name else 0) for deployment in self.traffic}
-
-    def delete(self, name: str) -> None:
-        self.events.append(("delete", name))
-        self.models.pop(name, None)
-        self.traffic.pop(name, None)
+    """The ml templates of every environment, rendered once per session: name -> `<out>/ml`."""
+    return {
+        name: render_ml(name, tmp_path_factory.mktemp(f"ml-render-{name}"))
+        for name in ("local", "dev", "staging", "prod")
+    }

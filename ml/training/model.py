@@ -11,6 +11,7 @@ as numbers (booleans 0/1, NaN for missing), category columns as strings (None fo
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,10 @@ def train(frame: pd.DataFrame, schema: DataSchema, seed: int) -> Pipeline:
     return pipeline
 
 
+def _quiet_mlflow() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
 def _signature(schema: DataSchema) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
@@ -105,6 +110,7 @@ def save(
 
     `baseline` (the training features) travels with the model as the reference for drift detection.
     """
+    _quiet_mlflow()
     import mlflow.sklearn
 
     mlflow.sklearn.save_model(
@@ -124,6 +130,7 @@ def save(
 
 def load(path: Path | str) -> Pipeline:
     """Load the scikit-learn pipeline from an MLflow model directory or URI."""
+    _quiet_mlflow()
     import mlflow.sklearn
 
     return mlflow.sklearn.load_model(str(path))
