@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -53,7 +54,8 @@ def main(argv: list[str]) -> int:
         result = rollout(endpoint, model, smoke)
         print(f"serving {model.name} version {model.version} ({result.deployment}) on {endpoint.url}/score")
         print(f"endpoint manifest: {endpoint.manifest_path} (key: $ML_ENDPOINT_KEY or the key_file it names)")
-        stop.wait()
+        while not stop.wait(timeout=1.0):
+            endpoint.reap()
         return 0
     except ServingError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -236,6 +236,12 @@ class LocalEndpoint:
         except StandInError:
             os.killpg(pid, signal.SIGKILL)
 
+    def reap(self) -> None:
+        """Collect servers of this process that a rollout elsewhere stopped (no zombies left behind)."""
+        for name, server in list(self.servers.items()):
+            if not server.process.alive():  # alive() polls the child, which reaps it once it has exited
+                del self.servers[name]
+
     def stop_all(self) -> None:
         """Stop every deployment in the routing table and empty it (used when `serve` ends)."""
         routes = self.routes()
