@@ -6,12 +6,34 @@ the local evaluator reads the same rules back from the rendered file.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from environments.model import Environment
 from environments.naming import resource_names
 from monitoring.alerts.queries import DIMENSIONS, MEASURE_COLUMN, drift_query
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DRIFT_PACKAGES = (
+    "numpy",
+    "scipy",
+    "pyarrow",
+    "pydantic",
+    "pyyaml",
+    "matplotlib",
+    "azure-monitor-opentelemetry",
+    "azure-monitor-opentelemetry-exporter",
+)
+DRIFT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+DRIFT_SOURCES = (
+    "monitoring/drift",
+    "monitoring/telemetry",
+    "environments/data_schema.py",
+    "environments/errors.py",
+)
 PVALUE_METRICS = ("two_sample_kolmogorov_smirnov_test", "pearsons_chi_squared_test")
 METRIC_PREFIX = "drift_"
 PREDICTION_FEATURE = "score"
@@ -62,9 +84,64 @@ def _secret_name(reference: str) -> str:
     return reference.split(":", 1)[1] if reference.startswith("keyvault:") else "github-dispatch-token"
 
 
+def _short_hash(parts: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:12]
+
+
+def drift_requirements() -> list[str]:
+    """Pinned pip requirements of the drift component's environment, from the locked virtual environment."""
+    return [f"{name}=={version(name)}" for name in DRIFT_PACKAGES]
+
+
+def drift_component_version(root: Path = REPO_ROOT) -> str:
+    """Content hash of the code the drift component runs."""
+    files: list[Path] = []
+    for source in DRIFT_SOURCES:
+        path = root / source
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return _short_hash([f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() for f in files])
+
+
+def _drift_pipeline(env: Environment) -> dict[str, Any]:
+    names = resource_names(env)
+    requirements = drift_requirements()
+    state = env.local.state_dir if env.local is not None else None
+    return {
+        "component_name": f"{env.model.name.replace('-', '_')}_drift",
+        "component_version": drift_component_version(),
+        "environment": {
+            "name": f"{env.model.name}-drift",
+            "version": _short_hash([DRIFT_IMAGE.encode(), *(r.encode() for r in requirements)]),
+            "image": DRIFT_IMAGE,
+            "conda": {
+                "name": "drift",
+                "channels": ["conda-forge"],
+                "dependencies": ["python=3.11", "pip", {"pip": requirements}],
+            },
+        },
+        # Locally: the folders the local runner fills (Azurite download, the ML pipeline's baseline).
+        "local_inference_data": f"{state}/monitoring/drift/inference-data" if state else None,
+        "local_baseline": f"{state}/data" if state else None,
+        "inference_data_url": (
+            f"https://{names.storage_account}.blob.core.windows.net/{env.storage.inference_container}/"
+        ),
+        "thresholds": json.dumps(env.monitoring.drift.model_dump(), sort_keys=True),
+        "alert_metrics": json.dumps(
+            {
+                "numeric": env.monitoring.alert.numeric_metric,
+                "categorical": env.monitoring.alert.categorical_metric,
+            }
+        ),
+    }
+
+
 def context(env: Environment) -> dict[str, Any]:
     names = resource_names(env)
     return {
+        "drift_pipeline": _drift_pipeline(env),
         "drift_alert": {
             "rules": alert_rules(env),
             "measure_column": MEASURE_COLUMN,

@@ -15,9 +15,9 @@ from pathlib import Path
 from environments import render
 from environments.model import Environment
 from environments.naming import resource_names
+from monitoring import render_context  # module import: render_context itself imports monitoring.alerts
 from monitoring.alerts.errors import RuleError
 from monitoring.alerts.rules import AlertRule, rules_from_template
-from monitoring.render_context import context
 
 TEMPLATE = Path("monitoring/templates/arm/drift-alerts.json.j2")
 
@@ -34,7 +34,7 @@ def rendered_template_path(env: Environment, root: Path = render.REPO_ROOT) -> P
         "env": env,
         "names": resource_names(env),
         "repo_root": Path(os.path.relpath(root, path.parent)).as_posix(),
-        **context(env),
+        **render_context.context(env),
     }
     # The renderer's own Jinja set-up (StrictUndefined, json filter), so the output is what it would write.
     text = render._render_one(render._jinja(root), TEMPLATE.as_posix(), values)
