@@ -101,3 +101,38 @@ def rendered_ml(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         name: render_ml(name, tmp_path_factory.mktemp(f"ml-render-{name}"))
         for name in ("local", "dev", "staging", "prod")
     }
+
+
+class InMemoryTarget:
+    """A DeploymentTarget without processes: deployments are dicts, `invoke` answers with `answer(name, body)`.
+
+    For tests of the rollout flow; `events` records every call in order.
+    """
+
+    def __init__(self, answer, serving: str | None = None, version: str = "1") -> None:
+        self.answer = answer
+        self.traffic: dict[str, int] = {serving: 100} if serving else {}
+        self.models: dict[str, Any] = {serving: version} if serving else {}
+        self.events: list[tuple[str, str]] = []
+
+    def serving(self) -> str | None:
+        live = [name for name, share in self.traffic.items() if share > 0]
+        return live[0] if live else None
+
+    def create(self, name: str, model: Any) -> None:
+        self.events.append(("create", name))
+        self.models[name] = model
+        self.traffic[name] = 0
+
+    def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        self.events.append(("invoke", name))
+        return self.answer(name, body)
+
+    def shift(self, name: str) -> None:
+        self.events.append(("shift", name))
+        self.traffic = {deployment: (100 if deployment == name else 0) for deployment in self.traffic}
+
+    def delete(self, name: str) -> None:
+        self.events.append(("delete", name))
+        self.models.pop(name, None)
+        self.traffic.pop(name, None)
