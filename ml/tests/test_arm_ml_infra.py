@@ -1,0 +1,106 @@
+"""ML infrastructure ARM: schema-valid per environment, the same resources everywhere but for names and sizes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from environments.arm import validate_directory, validate_template
+from environments.loader import load_environment
+from environments.naming import resource_names
+
+AZURE_ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+def _template(rendered_ml: dict[str, Path], env: str) -> dict:
+    return json.loads((rendered_ml[env] / "arm" / "ml-infra.json").read_text())
+
+
+@pytest.mark.parametrize("env", AZURE_ENVIRONMENTS)
+def test_template_and_parameters_validate(rendered_ml: dict[str, Path], env: str) -> None:
+    validated = validate_directory(rendered_ml[env] / "arm")
+    assert [p.name for p in validated] == ["ml-infra.json"]
+
+
+def test_local_renders_no_arm(rendered_ml: dict[str, Path]) -> None:
+    assert not (rendered_ml["local"] / "arm").exists()
+
+
+def _shape(template: dict, env: str) -> list[tuple[str, str]]:
+    """Resource types with their names, the environment's own names replaced by placeholders."""
+    names = resource_names(load_environment(env))
+    replacements = sorted(
+        ((value, f"<{field}>") for field, value in vars(names).items() if field != "base"),
+        key=lambda pair: -len(pair[0]),
+    )
+    shape = []
+    for resource in template["resources"]:
+        name = resource["name"]
+        for value, placeholder in replacements:
+            name = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", placeholder, name)
+        shape.append((resource["type"], name))
+    return shape
+
+
+def test_every_environment_deploys_the_same_resources(rendered_ml: dict[str, Path]) -> None:
+    shapes = {env: _shape(_template(rendered_ml, env), env) for env in AZURE_ENVIRONMENTS}
+    assert shapes["dev"] == shapes["staging"] == shapes["prod"]
+    assert shapes["dev"] == [
+        ("Microsoft.ContainerRegistry/registries", "<container_registry>"),
+        ("Microsoft.MachineLearningServices/workspaces", "<workspace>"),
+        (
+            "Microsoft.MachineLearningServices/workspaces/computes",
+            "[format('{0}/{1}', '<workspace>', '<compute_cluster>')]",
+        ),
+        ("Microsoft.MachineLearningServices/registries", "<registry>"),
+    ]
+
+
+def test_workspace_links_the_shared_infrastructure(rendered_ml: dict[str, Path]) -> None:
+    template = _template(rendered_ml, "staging")
+    names = resource_names(load_environment("staging"))
+    workspace = next(r for r in template["resources"] if r["type"].endswith("/workspaces"))
+    linked = {
+        key: template["variables"][value[len("[variables('") : -len("')]")]]
+        for key, value in workspace["properties"].items()
+        if str(value).startswith("[variables(")
+    }
+    assert linked == {
+        "storageAccount": f"[resourceId('Microsoft.Storage/storageAccounts', '{names.storage_account}')]",
+        "keyVault": f"[resourceId('Microsoft.KeyVault/vaults', '{names.key_vault}')]",
+        "applicationInsights": f"[resourceId('Microsoft.Insights/components', '{names.app_insights}')]",
+        "containerRegistry": f"[resourceId('Microsoft.ContainerRegistry/registries', '{names.container_registry}')]",
+    }
+
+
+def test_only_the_owner_creates_the_shared_registry(rendered_ml: dict[str, Path]) -> None:
+    created = {
+        env: json.loads((rendered_ml[env] / "arm" / "ml-infra.parameters.json").read_text())["parameters"][
+            "createRegistry"
+        ]["value"]
+        for env in AZURE_ENVIRONMENTS
+    }
+    assert created == {"dev": True, "staging": False, "prod": False}
+
+
+def test_compute_size_follows_the_environment(rendered_ml: dict[str, Path]) -> None:
+    for env in AZURE_ENVIRONMENTS:
+        settings = load_environment(env).workspace
+        compute = next(r for r in _template(rendered_ml, env)["resources"] if r["type"].endswith("/computes"))
+        assert compute["properties"]["properties"]["vmSize"] == settings.compute_vm_size
+        assert (
+            compute["properties"]["properties"]["scaleSettings"]["maxNodeCount"]
+            == settings.compute_max_instances
+        )
+
+
+def test_a_misspelled_property_is_caught(rendered_ml: dict[str, Path]) -> None:
+    template = copy.deepcopy(_template(rendered_ml, "dev"))
+    workspace = next(r for r in template["resources"] if r["type"].endswith("/workspaces"))
+    workspace["properties"]["keyVaultt"] = workspace["properties"].pop("keyVault")
+    problems = validate_template(template)
+    assert any("keyVaultt" in problem for problem in problems), problems
