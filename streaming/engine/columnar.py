@@ -125,6 +125,31 @@ def _objects(items: list[Any], size: int) -> np.ndarray:
     return np.fromiter(items, dtype=object, count=size)
 
 
+def _subset(batch: Batch, positions: np.ndarray) -> Batch:
+    rows, times = batch.rows, batch.times
+    return Batch(
+        [rows[i] for i in positions],
+        [times[i] for i in positions],
+        [[column[i] for i in positions] for column in batch.udf],
+    )
+
+
+def _fill(result: np.ndarray, mask: np.ndarray, evaluate: Evaluator, batch: Batch) -> None:
+    """Evaluate `evaluate` on the rows in `mask` only and put the values there."""
+    if mask.all():
+        value = evaluate(batch)
+        result[:] = (
+            value.value if isinstance(value, Const) else _objects(to_list(value, batch.size), batch.size)
+        )
+        return
+    positions = np.flatnonzero(mask)
+    sub = _subset(batch, positions)
+    value = evaluate(sub)
+    result[positions] = (
+        value.value if isinstance(value, Const) else _objects(to_list(value, sub.size), sub.size)
+    )
+
+
 def _bits(value: Value, size: int) -> Vector:
     vector = to_vector(value, size)
     if vector is not None:
@@ -294,9 +319,10 @@ class ColumnarCompiler:
         default = self.compile(node.default) if node.default is not None else (lambda batch: Const(None))
 
         def case(batch: Batch) -> Value:
+            # Branches run only on the rows that take them, so a CAST in a branch not taken cannot fail.
             size = batch.size
             subject = operand(batch) if operand is not None else None
-            result = _objects(to_list(default(batch), size), size)
+            result = np.empty(size, dtype=object)
             decided = np.zeros(size, dtype=bool)
             for condition, branch in whens:
                 value = condition(batch)
@@ -307,12 +333,10 @@ class ColumnarCompiler:
                     ]
                 hit = truth(value, size) & ~decided
                 if hit.any():
-                    branch_value = branch(batch)
-                    if isinstance(branch_value, Const):
-                        result[hit] = branch_value.value
-                    else:
-                        result[hit] = _objects(to_list(branch_value, size), size)[hit]
+                    _fill(result, hit, branch, batch)
                     decided |= hit
+            if not decided.all():
+                _fill(result, ~decided, default, batch)
             return result.tolist()
 
         return case

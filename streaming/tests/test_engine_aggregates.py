@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from streaming.engine import Engine, EventOrdering, InputEvent, compile_query
+import pytest
+
+from streaming.engine import Engine, EventOrdering, ExecutionError, InputEvent, compile_query
 
 START = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
@@ -79,3 +81,11 @@ def test_try_cast_and_three_valued_logic() -> None:
         {"id": 4, "f": None, "n": None, "b": None, "flag": True},
         {"id": 6, "f": 1.0, "n": 1, "b": True, "flag": False},
     ]
+
+
+def test_cast_in_a_branch_not_taken_does_not_fail_but_a_failing_cast_stops_with_its_position() -> None:
+    guarded = "SELECT id, CASE WHEN TRY_CAST(v AS float) IS NULL THEN -1.0 ELSE CAST(v AS float) END AS f INTO o FROM i"
+    out = run(guarded, [{"id": 1, "v": "x"}, {"id": 2, "v": "2"}], [1, 2])["o"]
+    assert out == [{"id": 1, "f": -1.0}, {"id": 2, "f": 2.0}]
+    with pytest.raises(ExecutionError, match=r"step #1: CAST at line 1, column 12: CAST failed: 'x' is not a float"):
+        run("SELECT id, CAST(v AS float) AS f INTO o FROM i", [{"id": 1, "v": "x"}], [1])
