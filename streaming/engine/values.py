@@ -15,6 +15,7 @@ from typing import Any
 from streaming.engine.errors import ExecutionError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 CAST_TYPES = ("bigint", "float", "nvarchar(max)", "nvarchar", "datetime", "bit", "record", "array")
 
 
@@ -66,13 +67,19 @@ def json_default(value: Any) -> Any:
 
 def to_timestamp(value: Any) -> int | None:
     """A TIMESTAMP BY value -> microseconds since the epoch, or None when it cannot be converted."""
-    if isinstance(value, datetime):
-        return datetime_to_micros(value)
     if isinstance(value, str):
         try:
-            return datetime_to_micros(parse_datetime(value))
-        except CastError:
-            return None
+            parsed = datetime.fromisoformat(value)  # the common case; parse_datetime handles the rest
+        except ValueError:
+            try:
+                parsed = parse_datetime(value)
+            except CastError:
+                return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return (parsed - EPOCH) // _MICROSECOND
+    if isinstance(value, datetime):
+        return datetime_to_micros(value)
     return None
 
 

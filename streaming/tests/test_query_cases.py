@@ -53,7 +53,7 @@ def test_query_cases_pass(rendered: Path, tmp_path: Path) -> None:
     run = run_tests(rendered / "asaproj.json", rendered / "test" / "testConfig.json", tmp_path)
     summary = json.loads((tmp_path / "testResultSummary.json").read_text())
     assert run.passed, json.dumps(summary, indent=1)[:3000]
-    assert summary["Total"] == summary["Passed"] == 2
+    assert summary["Total"] == summary["Passed"] == 3
     late = next(case for case in summary["Cases"] if case["Name"].startswith("Late"))
     assert "category-aggregates" in late["OutputMatched"]
 
