@@ -141,7 +141,7 @@ class _Planner:
             return self.step_names[key]
         if key in self.later_steps:
             raise PlanError(f"step {source.name} is used before it is defined", source.line, source.column)
-        existing = self.inputs.get(source.name)
+        existing = next((step for alias, step in self.inputs.items() if alias.lower() == key), None)
         if existing is not None:
             if sql(existing.timestamp_by) != sql(source.timestamp_by):
                 raise PlanError(
@@ -149,7 +149,7 @@ class _Planner:
                     source.line,
                     source.column,
                 )
-            return source.name
+            return existing.alias
         timestamp = None
         if source.timestamp_by is not None:
             scope = Scope(
@@ -215,7 +215,15 @@ class _Planner:
         udf_names = []
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         for call in scope.udf_calls:
-            udf_args.append(_column_function(ColumnarCompiler(self.scope(select)).compile(call.args[0])))
+            arg_scope = self.scope(select)
+            udf_args.append(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0])))
+            if arg_scope.udf_calls:
+                inner = arg_scope.udf_calls[0]
+                raise PlanError(
+                    "function calls cannot be nested; call the inner one in an earlier step",
+                    inner.line,
+                    inner.column,
+                )
             function = ".".join(call.name[1:])
             udf_names.append(function)
             binding = self.functions[function]
