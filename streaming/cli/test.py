@@ -28,9 +28,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--outputPath", type=Path, help="where actual outputs and the summary go")
     args = parser.parse_args(argv)
-    output = args.outputPath or (args.testConfigPath or args.project.parent / "test" / "x").parent / "output"
+    test_config = args.testConfigPath or args.project.parent / "test" / "testConfig.json"
+    output = args.outputPath or test_config.parent / "output"
     try:
-        run = run_tests(args.project, args.testConfigPath, output)
+        run = run_tests(args.project, test_config, output)
     except QueryTestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
