@@ -1,0 +1,177 @@
+"""`python -m streaming bench --out build/bench/streaming.json`: throughput and latency of the local job.
+
+Starts its own broker, Azurite and scoring server (azmlinfsrv serving the stand-in score.py) on loopback,
+renders the local project, and measures (see `streaming.bench.measure`). About two minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from azure.storage.blob import BlobServiceClient
+
+from environments.loader import load_environment
+from environments.render import render_environment
+from environments.standins import start_azurite, start_broker
+from streaming.bench.measure import (
+    endpoint_rows_per_s,
+    fill_topic,
+    latencies_at_rate,
+    percentile,
+    runtime_throughput,
+)
+from streaming.bench.scoring_standin import start_scoring_server
+from streaming.testing import STAND_IN_SCORE_SCRIPT
+
+log = logging.getLogger("streaming.bench")
+
+THROUGHPUT_GOAL = 50_000
+LATENCY_RATE = 10_000
+LATENCY_GOAL_MS = 1000.0
+
+
+def record(
+    name: str,
+    value: float,
+    unit: str,
+    goal: str,
+    met: bool | None,
+    params: dict[str, Any],
+    baseline: float | None = None,
+) -> dict[str, Any]:
+    value = round(value, 3)
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": value / baseline if baseline else None,
+        "goal": goal,
+        "met": met,
+        "params": params,
+    }
+
+
+def project_copy(rendered: Path, target: Path, tag: str) -> Path:
+    """The rendered project with its own topics and consumer group (one per phase)."""
+    shutil.copytree(rendered, target)
+    for path, section, changes in (
+        (target / "Inputs" / "transactions.json", "EventHubProperties", {"EventHubName": f"in-{tag}", "ConsumerGroupName": f"g-{tag}"}),
+        (target / "Outputs" / "scored-eventhub.json", "EventHubProperties", {"EventHubName": f"out-{tag}"}),
+    ):  # fmt: skip
+        document = json.loads(path.read_text())
+        document[section].update(changes)
+        path.write_text(json.dumps(document))
+    return target
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m streaming bench", description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("build/bench/streaming.json"))
+    p.add_argument("--events", type=int, default=100_000, help="backlog drained in the throughput phase")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of the latency phase")
+    args = p.parse_args(argv)
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("azure", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    env = load_environment("local")
+    schema = env.data_schema()
+    batch_size = env.stream_analytics.function_batch_size
+    state = args.out.parent / "streaming-state"
+    shutil.rmtree(state, ignore_errors=True)
+    if True:
+        broker = start_broker(state)
+        azurite = start_azurite(state)
+        server = start_scoring_server(STAND_IN_SCORE_SCRIPT, state)
+        try:
+            render_environment("local", out=state / "build")
+            rendered = state / "build" / "streaming" / "asa"
+            log.info("endpoint alone, batches of %d rows", batch_size)
+            endpoint_rate = endpoint_rows_per_s(server.scoring_uri, schema, batch_size, 8.0)
+            log.info("endpoint: %.0f rows/s; filling %d events", endpoint_rate, args.events)
+            throughput_project = project_copy(rendered, state / "throughput", "throughput")
+            fill_topic(broker.bootstrap_servers, "in-throughput", schema, args.events)
+            service = BlobServiceClient.from_connection_string(azurite.connection_string)
+            throughput = runtime_throughput(
+                throughput_project,
+                broker.bootstrap_servers,
+                service,
+                server.scoring_uri,
+                state / "throughput.checkpoint.json",
+                args.events,
+            )
+            log.info("throughput: %.0f events/s; latency at %d events/s", throughput.rate, LATENCY_RATE)
+            latency_project = project_copy(rendered, state / "latency", "latency")
+            latencies, achieved = latencies_at_rate(
+                latency_project,
+                broker.bootstrap_servers,
+                azurite.connection_string,
+                server.scoring_uri,
+                state,
+                schema,
+                LATENCY_RATE,
+                args.seconds,
+                output_topic="out-latency",
+                input_topic="in-latency",
+                partitions=env.event_hubs.partitions,
+            )
+        finally:
+            server.stop()
+            azurite.stop()
+            broker.stop()
+    common = {"batch_size": batch_size, "parallel_requests": env.stream_analytics.function_parallel_requests}
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    records = [
+        record(
+            "sustained_throughput",
+            throughput.rate,
+            "events/s",
+            f">= {THROUGHPUT_GOAL} events/s at batch size 1000",
+            throughput.rate >= THROUGHPUT_GOAL,
+            {
+                **common,
+                "events": throughput.events,
+                "seconds": round(throughput.seconds, 2),
+                "baseline": "endpoint rows/s alone",
+            },
+            baseline=round(endpoint_rate, 3),
+        ),
+        record("endpoint_throughput", endpoint_rate, "rows/s", "reference (endpoint alone)", None, common),
+        record(
+            "latency_p50",
+            p50,
+            "ms",
+            f"reference at {LATENCY_RATE} events/s",
+            None,
+            {
+                **common,
+                "target_rate": LATENCY_RATE,
+                "achieved_rate": round(achieved, 1),
+                "rows": len(latencies),
+            },
+        ),
+        record(
+            "latency_p99",
+            p99,
+            "ms",
+            f"<= {LATENCY_GOAL_MS:.0f} ms at {LATENCY_RATE} events/s",
+            p99 <= LATENCY_GOAL_MS,
+            {
+                **common,
+                "target_rate": LATENCY_RATE,
+                "achieved_rate": round(achieved, 1),
+                "rows": len(latencies),
+            },
+        ),
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
+    for r in records:
+        print(f"{r['name']}: {r['value']} {r['unit']} (goal: {r['goal']}; met: {r['met']})", file=sys.stderr)
+    return 0
