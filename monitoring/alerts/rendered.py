@@ -9,15 +9,13 @@ the local evaluator applies exactly the rules Azure would get for those settings
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from environments import render
 from environments.model import Environment
-from environments.naming import resource_names
-from monitoring import render_context  # module import: render_context itself imports monitoring.alerts
 from monitoring.alerts.errors import RuleError
 from monitoring.alerts.rules import AlertRule, rules_from_template
+from monitoring.rendering import render_template
 
 TEMPLATE = Path("monitoring/templates/arm/drift-alerts.json.j2")
 
@@ -29,18 +27,8 @@ def rendered_template_path(env: Environment, root: Path = render.REPO_ROOT) -> P
         if not path.is_file():
             raise RuleError(f"{path}: not rendered yet; run `python -m environments render {env.name}`")
         return path
-    path = render.build_dir(env.name, root) / "monitoring" / "alerts" / "drift-alerts.json"
-    values = {
-        "env": env,
-        "names": resource_names(env),
-        "repo_root": Path(os.path.relpath(root, path.parent)).as_posix(),
-        **render_context.context(env),
-    }
-    # The renderer's own Jinja set-up (StrictUndefined, json filter), so the output is what it would write.
-    text = render._render_one(render._jinja(root), TEMPLATE.as_posix(), values)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    target = render.build_dir(env.name, root) / "monitoring" / "alerts" / "drift-alerts.json"
+    return render_template(env, TEMPLATE.as_posix(), target, root)
 
 
 def load_rules(env: Environment, root: Path = render.REPO_ROOT) -> tuple[Path, list[AlertRule]]:
