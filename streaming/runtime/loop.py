@@ -1,9 +1,10 @@
 """The run loop: read a batch -> engine -> write outputs durably -> checkpoint -> commit offsets.
 
 Offsets are committed only after the outputs of every event before them are durable and the engine
-state that still holds unfinished windows is checkpointed, so a crash or restart loses no event. Blob
-outputs are named by cycle, so a replay after a crash overwrites rather than duplicates; Kafka outputs
-are at-least-once (as the service's).
+state (open windows, ordering buffers) is checkpointed with them, so a crash or restart loses no event.
+Blob outputs are exactly-once across crashes: a cycle's blobs are named by its number and journalled
+before they are written; at start the blobs of a journalled but unfinished cycle are removed, as its
+events are read again. Kafka outputs are at-least-once, as the service's Event Hub outputs are.
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ returns only once everything written is durable (acknowledged by the broker, upl
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
 from streaming.engine import OutputRecord
@@ -17,7 +17,8 @@ from streaming.runtime.project import BlobOutput, EventHubOutput
 
 
 def json_line(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """One row as compact UTF-8 JSON (NaN and infinities become null, as JSON has no such numbers)."""
+    return orjson.dumps(payload)
 
 
 class KafkaSink:

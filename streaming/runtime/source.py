@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streaming.engine import InputEvent
@@ -66,7 +66,7 @@ class KafkaSource:
             partition, offset = message.partition(), message.offset()
             offsets[partition] = offset + 1
             try:
-                payload = json.loads(message.value())
+                payload = orjson.loads(message.value())
                 if not isinstance(payload, dict):
                     raise ValueError("not a JSON object")
             except (ValueError, TypeError) as exc:
