@@ -225,12 +225,11 @@ def arithmetic(op: str, left: Any, right: Any) -> Any:
         if op == "/":
             if right == 0:
                 return None
-            if isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool):
-                return left // right if left % right == 0 else left / right
             return left / right
         if right == 0:
             return None
-        return left % right
+        remainder = math.fmod(left, right)  # SQL: the sign follows the dividend
+        return int(remainder) if isinstance(left, int) and isinstance(right, int) else remainder
     except TypeError as exc:
         raise ExecutionError(
             f"operator {op} cannot combine {type(left).__name__} and {type(right).__name__}"

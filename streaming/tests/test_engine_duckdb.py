@@ -19,6 +19,7 @@ QUERIES = [
     ("SELECT id, CASE k WHEN 'a' THEN 1 WHEN 'b' THEN 2 ELSE 0 END AS code FROM t WHERE NOT (k = 'c')", None),
     ("SELECT id, COALESCE(y, -1) AS y2, NULLIF(k, 'a') AS k2 FROM t WHERE x <= 30 OR y > 40", None),
     ("SELECT id, x FROM t WHERE (x > 20 AND y < 30) OR k IS NULL", None),
+    ("SELECT id, x / 4 AS q, (x - 50) % 7 AS m, -x AS n, y / (x - 50) AS r FROM t WHERE x <> 50", None),
     (
         "SELECT id, TRY_CAST(s AS float) AS f FROM t WHERE TRY_CAST(s AS float) IS NOT NULL AND TRY_CAST(s AS float) >= 0",
         "SELECT id, TRY_CAST(s AS DOUBLE) AS f FROM t WHERE TRY_CAST(s AS DOUBLE) IS NOT NULL AND TRY_CAST(s AS DOUBLE) >= 0",
