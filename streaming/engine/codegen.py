@@ -1,9 +1,10 @@
-"""Compile expressions to Python source evaluated over a whole batch in one loop.
+"""Compile expressions to Python source for the per-row and per-group code paths, and print SQL.
 
-Stream Analytics values are schemaless JSON with SQL NULL logic and per-value TRY_CAST, which suits
-compiled row loops better than typed columns: each step becomes a few Python functions generated once at
-plan time (`compile()` to bytecode), then run over every batch with no per-node interpretation.
-Also prints expressions back to SQL (`sql`) for EXPLAIN and to compare GROUP BY keys.
+Batches of rows are evaluated column-wise by `columnar.py`; this module generates the small functions
+that run once per event or once per closed window group: the TIMESTAMP BY expression (`r` is the
+payload) and an aggregate's projection and HAVING (`K` group key values, `A` aggregate results, `E`
+window end). Generated once at plan time with `compile()`, so no expression tree is interpreted at run
+time. `sql()` prints an expression back to SQL for EXPLAIN and to compare GROUP BY keys.
 """
 
 from __future__ import annotations
