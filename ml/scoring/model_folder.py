@@ -21,14 +21,14 @@ def find_model_dir(root: str | os.PathLike[str] | None) -> Path:
         raise ScoringConfigError("AZUREML_MODEL_DIR is not set: the server gives the model folder in it")
     base = Path(root)
     if (base / MLMODEL_FILE).is_file():
-        return base
+        return base.resolve()  # MLflow refuses a model folder reached through a link
     found = sorted({path.parent for pattern in ("*/MLmodel", "*/*/MLmodel") for path in base.glob(pattern)})
     if len(found) != 1:
         what = "no" if not found else f"{len(found)}"
         raise ScoringConfigError(
             f"{base}: expected one MLflow model folder (with {MLMODEL_FILE}), found {what}"
         )
-    return found[0]
+    return found[0].resolve()
 
 
 def load_model(model_dir: Path) -> Any:

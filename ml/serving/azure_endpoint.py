@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azure.ai.ml import load_online_deployment, load_online_endpoint
+from azure.ai.ml import load_environment, load_online_deployment, load_online_endpoint
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -59,7 +59,8 @@ class AzureEndpoint:
     """DeploymentTarget over an Azure ML workspace's managed online endpoint."""
 
     env: Environment
-    client: Any  # azure.ai.ml.MLClient
+    client: Any  # azure.ai.ml.MLClient on the workspace
+    registry: Any  # azure.ai.ml.MLClient on the Azure ML registry (models and environments)
     rendered: Path
 
     @classmethod
@@ -74,13 +75,13 @@ class AzureEndpoint:
         if env.azure is None:
             raise RolloutError(f"environment {env.name} has no azure section")
         render_environment(env.name)
+        credential = DefaultAzureCredential()
+        names = resource_names(env)
         client = MLClient(
-            DefaultAzureCredential(),
-            resolve(env.azure.subscription_id),
-            env.azure.resource_group,
-            resource_names(env).workspace,
+            credential, resolve(env.azure.subscription_id), env.azure.resource_group, names.workspace
         )
-        return cls(env, client, build_dir(env.name) / "ml" / AZUREML_FOLDER)
+        registry = MLClient(credential, registry_name=names.registry)
+        return cls(env, client, registry, build_dir(env.name) / "ml" / AZUREML_FOLDER)
 
     @property
     def name(self) -> str:
@@ -103,6 +104,7 @@ class AzureEndpoint:
         try:
             if self._endpoint() is None:
                 self.client.online_endpoints.begin_create_or_update(build_endpoint(self.rendered)).result()
+            self._ensure_environment()
             stage_code(self.rendered / CODE_FOLDER)
             deployment = build_deployment(self.rendered, name, model, os.environ.get(CONNECTION_STRING_VAR))
             self.client.online_deployments.begin_create_or_update(deployment).result()
@@ -110,6 +112,14 @@ class AzureEndpoint:
             raise RolloutError(
                 f"endpoint {self.name}: creating deployment {name} failed: {exc.message}"
             ) from exc
+
+    def _ensure_environment(self) -> None:
+        """Share the pinned inference environment to the registry once per version (staging and prod reuse it)."""
+        environment = load_environment(self.rendered / "environment-score.yml")
+        try:
+            self.registry.environments.get(environment.name, version=environment.version)
+        except ResourceNotFoundError:
+            self.registry.environments.create_or_update(environment)
 
     def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
         with tempfile.TemporaryDirectory() as folder:

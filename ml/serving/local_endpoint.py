@@ -73,6 +73,17 @@ def local_model_dir(model: ModelRef, dest: Path) -> Path:
         ) from exc
 
 
+def _mount(model_dir: Path, root: Path, model: ModelRef) -> Path:
+    """`<root>/<name>/<version>` linking to the model folder: the layout Azure ML mounts under
+    AZUREML_MODEL_DIR, from which azmlinfsrv reads the model id it reports."""
+    mount = root / model.name / model.version
+    mount.parent.mkdir(parents=True, exist_ok=True)
+    if mount.is_symlink() or mount.exists():
+        mount.unlink()
+    mount.symlink_to(model_dir.resolve(), target_is_directory=True)
+    return mount
+
+
 def _is_our_server(pid: int) -> bool:
     """Whether `pid` is still an inference server started by this module (PIDs get reused)."""
     try:
@@ -174,7 +185,7 @@ class LocalEndpoint:
             self.delete(name)  # left over from an interrupted rollout; it takes no traffic
         routes = self.routes()
         folder = self.state / "deployments" / name
-        model_dir = local_model_dir(model, folder / "model")
+        model_dir = _mount(local_model_dir(model, folder / "model"), folder / "azureml-models", model)
         code_dir = stage_code(folder / "code")
         settings = ScoringSettings(model.name, model.version, name)
         server = start_inference_server(
