@@ -134,6 +134,8 @@ class FunctionCaller:
         try:
             reply = json.loads(response.body)
             results = reply[binding.output_response_name] if isinstance(reply, dict) else reply
+            if isinstance(results, dict) and len(results) == 1:
+                results = next(iter(results.values()))  # designer endpoints: {"Results": {"<output>": [...]}}
         except (ValueError, KeyError) as exc:
             raise FunctionCallError(
                 binding.name,

@@ -48,9 +48,10 @@ class WindowSpec:
     offset: int = 0
 
     def describe(self) -> str:
+        offset = f", offset {_duration(self.offset)}" if self.offset else ""
         if self.kind == "tumbling":
-            return f"TumblingWindow(size={self.size}us, offset={self.offset}us)"
-        return f"HoppingWindow(size={self.size}us, hop={self.hop}us, offset={self.offset}us)"
+            return f"TumblingWindow({_duration(self.size)}{offset})"
+        return f"HoppingWindow({_duration(self.size)}, hop {_duration(self.hop)}{offset})"
 
     def ends(self, timestamp: int) -> list[int]:
         """Ends of every window that contains `timestamp` (microseconds), earliest first."""
@@ -130,3 +131,13 @@ def _count(node: ast.Node) -> int:
     if isinstance(node, ast.Literal) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
     raise PlanError("window sizes must be integer constants", node.line, node.column)
+
+
+def _duration(micros: int) -> str:
+    """A length in the largest unit that divides it: `1 minute`, `90 seconds`, `-1 millisecond`."""
+    for unit in ("day", "hour", "minute", "second", "millisecond", "microsecond"):
+        size = MICROS[unit]
+        if micros % size == 0:
+            count = micros // size
+            return f"{count} {unit}{'' if abs(count) == 1 else 's'}"
+    raise AssertionError("every length is a whole number of microseconds")

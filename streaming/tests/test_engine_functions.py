@@ -76,3 +76,9 @@ def test_engine_without_transport_is_refused_when_the_query_calls_a_function() -
     binding = FunctionBinding("score", "http://127.0.0.1:9/score")
     with pytest.raises(Exception, match="give the engine a transport"):
         Engine(compile_query(QUERY.replace("Rows", "events"), {"score": binding}))
+
+
+def test_designer_style_reply_is_unwrapped() -> None:
+    transport = InMemoryTransport(score=lambda rows: {"WebServiceOutput0": [{"score": 0.5}] * len(rows)})
+    out = engine(transport).process("events", events(2))
+    assert [r.payload["score"] for r in out] == [0.5, 0.5]

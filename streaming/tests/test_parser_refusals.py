@@ -47,5 +47,12 @@ def test_supported_subset_compiles_and_explains() -> None:
     explain = plan.explain()
     assert "Input in-put (TIMESTAMP BY i.event_time)" in explain
     assert "CallFunction udf.score(Typed) batch=1000 parallel=1" in explain
-    assert "HoppingWindow(size=600000000us, hop=300000000us, offset=30000000us)" in explain
+    assert "HoppingWindow(10 minutes, hop 5 minutes, offset 30 seconds)" in explain
     assert "Having (COUNT(*) > 1)" in explain
+
+
+def test_explain_matches_the_golden_plan() -> None:
+    folder = Path(__file__).parent / "fixtures" / "engine"
+    binding = FunctionBinding("score", "http://x", batch_size=500, parallel_requests=2)
+    plan = compile_query((folder / "explain.asaql").read_text(), {"score": binding})
+    assert plan.explain() + "\n" == (folder / "explain.txt").read_text()
