@@ -1,0 +1,69 @@
+"""`python -m ml serve local` and `python -m ml rollout local` as a user runs them (real processes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from environments.standins import ManagedProcess, free_port
+from ml.registry.manifest import manifest_path
+from ml.serving.batches import request_body, stream_batch
+from ml.serving.manifests import read_endpoint_manifest
+
+
+def _write_model_manifest(state: Path, model_dir: Path, version: str) -> None:
+    path = manifest_path(state)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "environment": "local",
+        "model_name": "card-fraud",
+        "version": version,
+        "alias": "local",
+        "model_uri": f"models:/card-fraud/{version}",
+        "model_path": str(model_dir),
+        "data_fingerprint": "sha256:test",
+        "metrics": {},
+        "baseline_path": "",
+        "source": "test",
+    }
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_serve_then_rollout_then_stop(tmp_path, scoring_model_dir, local_environment):
+    state, port = tmp_path / "state", free_port()
+    _write_model_manifest(state, scoring_model_dir, "1")
+    endpoint_file = state / "ml" / "endpoint.json"
+    argv = [sys.executable, "-m", "ml", "serve", "local", "--port", str(port), "--state-dir", str(state)]
+    serve = ManagedProcess("ml serve local", argv, tmp_path / "serve.log").start()
+    try:
+        serve.wait_ready(
+            lambda: endpoint_file.exists() and read_endpoint_manifest(endpoint_file).healthy, 120
+        )
+        manifest = read_endpoint_manifest(endpoint_file)
+        key = Path(manifest.key_file).read_text().strip()
+        rows = stream_batch(local_environment.data_schema(), 3, seed=1)
+        answer = httpx.post(
+            manifest.scoring_uri, json=request_body(rows), headers={"Authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200 and {r["model_version"] for r in answer.json()["Results"]} == {"1"}
+
+        _write_model_manifest(state, scoring_model_dir, "2")
+        rollout = subprocess.run(
+            [sys.executable, "-m", "ml", "rollout", "local", "--port", str(port), "--state-dir", str(state)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert rollout.returncode == 0, rollout.stderr
+        assert key not in rollout.stdout + rollout.stderr + serve.log_tail(200)
+        after = read_endpoint_manifest(endpoint_file)
+        assert after.healthy and after.model_version == "2" and after.deployment != manifest.deployment
+    finally:
+        serve.stop()
+    assert not read_endpoint_manifest(endpoint_file).healthy
+    assert json.loads((state / "ml" / "routes.json").read_text())["deployments"] == {}
