@@ -23,7 +23,7 @@ _NO_CHAMPION = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 def champion_version(name: str, alias: str) -> str | None:
     """The version behind `alias`, or None when the model or the alias does not exist yet."""
     try:
-        return MlflowClient().get_model_version_by_alias(name, alias).version
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
     except MlflowException as exc:
         if exc.error_code in _NO_CHAMPION:
             return None

@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
             }
             version = client.create_model_version(args.model_name, source, run_id=run.info.run_id, tags=tags)
             client.set_registered_model_alias(args.model_name, args.alias, version.version)
-        record |= {"registered": True, "version": version.version, "alias": args.alias, "model_uri": source}
+        record |= {
+            "registered": True,
+            "version": str(version.version),
+            "alias": args.alias,
+            "model_uri": source,
+        }
         print(f"register: {args.model_name} version {version.version} is now '{args.alias}'")
     else:
         record |= {"version": decision["champion_version"], "alias": args.alias}
