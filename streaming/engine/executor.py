@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from streaming.engine.errors import EngineError, ExecutionError, StateError
@@ -19,6 +20,7 @@ from streaming.engine.planner import AggregateStep, Plan, SelectStep
 from streaming.engine.values import datetime_to_micros, format_datetime, micros_to_datetime, to_timestamp
 
 SNAPSHOT_VERSION = 1
+_NUMBERS = frozenset({int, float})
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Engine:
         self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
         self.roots = {step.name: self._root(step.source) for step in plan.steps}
         self.callers: dict[str, FunctionCaller] = {}
+        self._converted: dict[int, tuple[Any, frozenset[str], list[dict[str, Any]]]] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
         if used and transport is None:
             raise EngineError(f"the query calls udf.{sorted(used)[0]}: give the engine a transport")
@@ -141,6 +144,7 @@ class Engine:
 
     # -- operators ----------------------------------------------------------------------------------------
     def _release(self, alias: str, flush: bool) -> list[OutputRecord]:
+        self._converted.clear()
         clock = self.clocks[alias]
         released = clock.release(flush=flush)
         outputs: list[OutputRecord] = []
@@ -176,18 +180,24 @@ class Engine:
     ) -> None:
         if step.output is not None:
             output = step.output
-            columns = step.datetime_columns
-            if "*" in columns:
-                payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
-            elif columns:
-                payloads = [
-                    {**row, **{c: _output_value(row[c]) for c in columns if c in row}} for row in rows
-                ]
-            else:
-                payloads = rows  # JSON values already: payload fields and function replies
-            outputs.extend(OutputRecord(output, p, t) for p, t in zip(payloads, times, strict=True))
+            payloads = self._payloads(rows, step.datetime_columns)
+            outputs.extend(map(OutputRecord, repeat(output), payloads, times))
         else:
             self._push(step.name, rows, times, outputs)
+
+    def _payloads(self, rows: list[dict[str, Any]], columns: frozenset[str]) -> list[dict[str, Any]]:
+        """Rows as JSON payloads; outputs fed the same rows (`SELECT * INTO a`, `... INTO b`) share them."""
+        if not columns:
+            return rows  # JSON values already: payload fields and function replies
+        cached = self._converted.get(id(rows))
+        if cached is not None and cached[0] is rows and cached[1] == columns:
+            return cached[2]
+        if "*" in columns:
+            payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
+        else:
+            payloads = [{**row, **{c: _output_value(row[c]) for c in columns if c in row}} for row in rows]
+        self._converted[id(rows)] = (rows, columns, payloads)
+        return payloads
 
     def _select(
         self, step: SelectStep, rows: list[dict[str, Any]], times: list[int]
@@ -216,18 +226,36 @@ class Engine:
         keys = step.keys(rows, times)
         kinds = step.aggregate_kinds
         columns = [arg(rows, times) if arg is not None else None for arg in step.aggregate_args]
+        groups: dict[tuple[int, tuple[Any, ...]], list[int]] = {}
         window = step.window
-        for index, (key, timestamp) in enumerate(zip(keys, times, strict=True)):
-            for end in window.ends(timestamp):
-                if end < state.closed_until:
-                    state.late_rows += 1
-                    continue
-                accumulators = state.open.get((end, key))
-                if accumulators is None:
-                    accumulators = state.open[(end, key)] = [_initial(kind) for kind in kinds]
-                for position, kind in enumerate(kinds):
-                    column = columns[position]
-                    _update(accumulators, position, kind, None if column is None else column[index])
+        try:
+            if window.hop == window.size:  # tumbling: one window per row, found for the batch at once
+                for index, entry in enumerate(zip(window.first_ends(times), keys, strict=True)):
+                    groups.setdefault(entry, []).append(index)
+            else:
+                for index, (key, timestamp) in enumerate(zip(keys, times, strict=True)):
+                    for end in window.ends(timestamp):
+                        groups.setdefault((end, key), []).append(index)
+        except TypeError as exc:
+            raise ExecutionError(f"step {step.name}: GROUP BY values must be scalars: {exc}") from exc
+        for group, positions in groups.items():
+            if group[0] < state.closed_until:
+                state.late_rows += len(positions)
+                continue
+            accumulators = state.open.get(group)
+            if accumulators is None:
+                accumulators = state.open[group] = [_initial(kind) for kind in kinds]
+            for slot, kind in enumerate(kinds):
+                column = columns[slot]
+                if column is None:
+                    accumulators[slot] += len(positions)  # COUNT(*)
+                else:
+                    _merge(
+                        accumulators,
+                        slot,
+                        kind,
+                        [v for v in map(column.__getitem__, positions) if v is not None],
+                    )
 
     def _close_windows(
         self, step: AggregateStep, watermark: int | None
@@ -292,27 +320,27 @@ def _initial(kind: str) -> Any:
     return None
 
 
-def _update(accumulators: list[Any], position: int, kind: str, value: Any) -> None:
-    if kind == "count*":
-        accumulators[position] += 1
-        return
-    if value is None:
+def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> None:
+    """Add the non-NULL values of one group in one batch to its accumulator."""
+    if not found:
         return
     if kind == "count":
-        accumulators[position] += 1
+        accumulators[slot] += len(found)
     elif kind in ("sum", "avg"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ExecutionError(f"{kind.upper()} needs numbers, got {value!r}")
-        pair = accumulators[position]
-        pair[0] += value
-        pair[1] += 1
+        if not set(map(type, found)) <= _NUMBERS:
+            bad = next(v for v in found if type(v) not in _NUMBERS)
+            raise ExecutionError(f"{kind.upper()} needs numbers, got {bad!r}")
+        pair = accumulators[slot]
+        pair[0] += sum(found)
+        pair[1] += len(found)
     else:
-        current = accumulators[position]
+        current = accumulators[slot]
         try:
-            if current is None or (value < current if kind == "min" else value > current):
-                accumulators[position] = value
+            extreme = min(found) if kind == "min" else max(found)
+            if current is None or (extreme < current if kind == "min" else extreme > current):
+                accumulators[slot] = extreme
         except TypeError as exc:
-            raise ExecutionError(f"{kind.upper()} cannot compare {value!r} with {current!r}") from exc
+            raise ExecutionError(f"{kind.upper()} cannot compare the values {found[:3]!r}...") from exc
 
 
 def _final(kind: str, accumulator: Any) -> Any:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from streaming.engine.errors import FunctionCallError
 from streaming.engine.values import json_default
@@ -127,16 +128,14 @@ class FunctionCaller:
     def call_batch(self, records: Sequence[Any]) -> list[Any]:
         binding = self.binding
         body = {binding.input_request_name: {binding.input_name: list(records)}}
-        request = FunctionRequest(
-            binding.endpoint, self.headers, json.dumps(body, default=json_default).encode()
-        )
+        request = FunctionRequest(binding.endpoint, self.headers, _encode(body))
         response = self._send_with_retries(request)
         try:
-            reply = json.loads(response.body)
+            reply = orjson.loads(response.body)
             results = reply[binding.output_response_name] if isinstance(reply, dict) else reply
             if isinstance(results, dict) and len(results) == 1:
                 results = next(iter(results.values()))  # designer endpoints: {"Results": {"<output>": [...]}}
-        except (ValueError, KeyError) as exc:
+        except (orjson.JSONDecodeError, KeyError) as exc:
             raise FunctionCallError(
                 binding.name,
                 f"reply is not JSON with key {binding.output_response_name!r}: {response.body[:200]!r}",
@@ -179,3 +178,11 @@ class FunctionCaller:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    """JSON bytes of a request; datetimes in the service's form (orjson, json for what orjson refuses)."""
+    try:
+        return orjson.dumps(body, default=json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits
+        return json.dumps(body, default=json_default).encode()

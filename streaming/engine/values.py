@@ -7,7 +7,6 @@ step code calls these functions; they take and return those values and never rai
 
 from __future__ import annotations
 
-import functools
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,11 +50,11 @@ def parse_datetime(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-@functools.lru_cache(maxsize=8192)
 def format_datetime(value: datetime) -> str:
     """The service's JSON form: `2019-10-07T00:03:55.0000000Z` (seven fractional digits, UTC)."""
-    v = value.astimezone(UTC) if value.tzinfo else value
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}0Z"
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:26] + "0Z"
 
 
 def json_default(value: Any) -> Any:

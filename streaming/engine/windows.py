@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from streaming.engine import ast
 from streaming.engine.errors import PlanError
 
@@ -52,6 +54,11 @@ class WindowSpec:
         if self.kind == "tumbling":
             return f"TumblingWindow({_duration(self.size)}{offset})"
         return f"HoppingWindow({_duration(self.size)}, hop {_duration(self.hop)}{offset})"
+
+    def first_ends(self, timestamps: list[int]) -> list[int]:
+        """For each timestamp, the end of the earliest window containing it (the only one if tumbling)."""
+        times = np.asarray(timestamps, dtype=np.int64)
+        return (-((self.offset - times) // self.hop) * self.hop + self.offset).tolist()
 
     def ends(self, timestamp: int) -> list[int]:
         """Ends of every window that contains `timestamp` (microseconds), earliest first."""

@@ -70,3 +70,20 @@ def test_hopping_event_in_every_overlapping_window() -> None:
     assert window.ends(3 * SECOND) == [5 * SECOND, 10 * SECOND]
     assert window.ends(5 * SECOND) == [5 * SECOND, 10 * SECOND]
     assert window.ends(6 * SECOND) == [10 * SECOND, 15 * SECOND]
+
+
+def test_batch_assignment_matches_per_event_assignment() -> None:
+    import random
+
+    rng = random.Random(7)
+    for window in (
+        WindowSpec("tumbling", 5 * SECOND, 5 * SECOND, -1000),
+        WindowSpec("tumbling", MINUTE, MINUTE),
+    ):
+        times = [rng.randrange(-10 * MINUTE, 10 * MINUTE) for _ in range(500)] + [
+            0,
+            MINUTE,
+            -MINUTE,
+            5 * SECOND,
+        ]
+        assert window.first_ends(times) == [window.ends(t)[0] for t in times]
