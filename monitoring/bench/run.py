@@ -165,6 +165,16 @@ def run_bench(schema: DataSchema, schema_path: Path, rows: int, folder: Path) ->
             f"<= {MEMORY_GOAL} of Evidently's peak RSS",
             memory_ratio <= MEMORY_GOAL,
         ),
+        {
+            "name": "drift_max_abs_diff_vs_scipy",
+            "value": ours.report["max_abs_diff_vs_scipy"],
+            "unit": "absolute difference",
+            "baseline": None,
+            "ratio": None,
+            "goal": "<= 1e-9 (Wasserstein, KS statistic and p-value, JS vs scipy on the first 100k rows)",
+            "met": ours.report["max_abs_diff_vs_scipy"] <= 1e-9,
+            "params": params,
+        },
         record(
             "drift_end_to_end_time",
             ours.wall_s,

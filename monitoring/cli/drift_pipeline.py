@@ -90,6 +90,7 @@ def _submit(env: Environment) -> int:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # one line per blob request is noise here
     args = _parser().parse_args(argv)
     try:
         env = load_environment(args.environment)
