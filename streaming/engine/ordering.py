@@ -129,7 +129,10 @@ class InputClock:
         for state in self.partitions.values():
             limit = self.partition_watermark(state)
             buffer = state.buffer
-            while buffer and (flush or buffer[0][0] <= limit):
+            if buffer and (flush or state.max_event <= limit):
+                released.extend(sorted(buffer))  # everything goes (always so when O = 0)
+                buffer.clear()
+            while buffer and buffer[0][0] <= limit:
                 released.append(heapq.heappop(buffer))
         marks = [self.partition_watermark(s) for s in self.partitions.values()]
         if marks:
