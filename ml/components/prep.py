@@ -1,11 +1,14 @@
-"""`prep` component: validate the training data against the schema and split off a stratified holdout."""
+"""`prep` component: validate the training data against the schema and split off a stratified holdout.
+
+It records the data's fingerprint and row counts in `data.json` beside each split; the train step logs
+them to MLflow (this step stays free of MLflow, which is slow to import).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import mlflow
 from sklearn.model_selection import train_test_split
 
 from environments.data_schema import load_data_schema
@@ -35,11 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         part.to_parquet(folder / name, index=False)
         write_json(folder, DATA_INFO_FILE, {**info, "split_rows": len(part)})
-    with mlflow.start_run():
-        mlflow.log_params(
-            {"data_fingerprint": info["data_fingerprint"], "holdout_fraction": args.holdout_fraction}
-        )
-        mlflow.log_metrics({"rows_train": len(train), "rows_holdout": len(holdout)})
     print(f"prep: {len(train)} training rows, {len(holdout)} holdout rows from {data_file}")
     return 0
 

@@ -40,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     train_metrics = metrics.compute(model.labels(frame, schema), model.score(pipeline, frame, schema))
     with mlflow.start_run():
         mlflow.log_params(
-            {"seed": args.seed, "label_noise": args.label_noise, "classifier": "logistic_regression"}
+            {
+                "seed": args.seed,
+                "label_noise": args.label_noise,
+                "classifier": "logistic_regression",
+                "data_rows": info["rows"],
+                "train_rows": info["split_rows"],
+            }
         )
         mlflow.log_metrics({f"train_{k}": v for k, v in train_metrics.items()})
         mlflow.set_tag("data_fingerprint", info["data_fingerprint"])
