@@ -209,7 +209,7 @@ class ColumnarCompiler:
         def column(batch: Batch) -> Value:
             items = list(map(dict.get, batch.rows, repeat(name)))
             for part in rest:
-                items = [values.record_property(v, part) for v in items]
+                items = [v.get(part) if type(v) is dict else None for v in items]
             return items
 
         return column

@@ -106,10 +106,14 @@ class Engine:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
         clock = self.clocks[input_alias]
         timestamp = input_step.timestamp
-        for event in events:
-            arrival = datetime_to_micros(event.arrival_time)
-            event_time = to_timestamp(timestamp(event.payload)) if timestamp is not None else arrival
-            clock.accept(event.partition, event_time, arrival, event.payload)
+        payloads = [event.payload for event in events]
+        arrivals = [datetime_to_micros(event.arrival_time) for event in events]
+        if timestamp is None:
+            event_times: list[int | None] = list(arrivals)
+        else:
+            event_times = [to_timestamp(timestamp(payload)) for payload in payloads]
+        partitions = [event.partition for event in events]
+        clock.accept_many(zip(partitions, event_times, arrivals, payloads, strict=True))
         return self._release(input_alias, flush=False)
 
     def advance(self, now: datetime) -> list[OutputRecord]:

@@ -13,6 +13,7 @@ and the tolerances do not apply. All times are integer microseconds since the ep
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -117,6 +118,12 @@ class InputClock:
         counters.accepted += 1
         self._sequence += 1
         heapq.heappush(state.buffer, (timestamp, self._sequence, item))
+
+    def accept_many(self, entries: Iterable[tuple[int, int | None, int, Any]]) -> None:
+        """`accept` for (partition, timestamp, arrival, item) entries, in arrival order."""
+        accept = self.accept
+        for partition, timestamp, arrival, item in entries:
+            accept(partition, timestamp, arrival, item)
 
     def advance_clock(self, now: int) -> None:
         """Idle progress: every partition's arrival clock moves to `now` (watermark then `now - L`)."""
