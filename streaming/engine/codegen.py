@@ -69,6 +69,7 @@ _RUNTIME: dict[str, Any] = {
     "_and": values.logical_and,
     "_or": values.logical_or,
     "_not": values.logical_not,
+    "_truth": values.truth_value,
     "_prop": values.record_property,
     "_try_cast": values.try_cast,
     "_cast": values.strict_cast,
@@ -150,7 +151,7 @@ class ExpressionCompiler:
                 test = f"_cmp('=', {self.expr(node.operand)}, {self.expr(condition)})"
             else:
                 test = self.expr(condition)
-            code = f"({self.expr(result)} if ({test}) is True else {code})"
+            code = f"({self.expr(result)} if _truth({test}) is True else {code})"
         return code
 
     def call(self, node: ast.Call) -> str:

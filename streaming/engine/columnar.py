@@ -113,11 +113,9 @@ def to_vector(value: Value, size: int) -> Vector | None:
 
 
 def truth(value: Value, size: int) -> np.ndarray:
-    """Rows where a condition is TRUE (NULL and FALSE are not)."""
-    vector = to_vector(value, size)
-    if vector is None:
-        return np.fromiter((v is True for v in to_list(value, size)), bool, size)
-    return np.broadcast_to(np.asarray(vector.values, dtype=bool) & vector.valid, (size,))
+    """Rows where a condition is TRUE (NULL and FALSE are not); values as in `values.truth_value`."""
+    bits = _bits(value, size)
+    return np.broadcast_to(bits.values & bits.valid, (size,))
 
 
 def _objects(items: list[Any], size: int) -> np.ndarray:
@@ -154,10 +152,10 @@ def _bits(value: Value, size: int) -> Vector:
     vector = to_vector(value, size)
     if vector is not None:
         return Vector(np.asarray(vector.values, dtype=bool), vector.valid)
-    items = to_list(value, size)
+    items = [values.truth_value(v) for v in to_list(value, size)]
     return Vector(
-        np.fromiter((v is True for v in items), bool, size),
-        np.fromiter((isinstance(v, bool) for v in items), bool, size),
+        np.array([v is True for v in items], dtype=bool),
+        np.array(list(map(operator.is_not, items, repeat(None))), dtype=bool),
     )
 
 

@@ -303,7 +303,7 @@ class _Planner:
         having = None
         if select.having is not None:
             having_code = compiler.expr(select.having)
-            having = build(f"def having(K, A, E):\n    return ({having_code}) is True\n", "having")
+            having = build(f"def having(K, A, E):\n    return _truth({having_code}) is True\n", "having")
         project = build(f"def project(K, A, E):\n    return {{{', '.join(items)}}}\n", "project")
         kinds = []
         args: list[Callable[..., Any] | None] = []

@@ -239,7 +239,16 @@ def negate(value: Any) -> Any:
     return None if value is None else -value
 
 
-def logical_and(left: bool | None, right: bool | None) -> bool | None:
+def truth_value(value: Any) -> bool | None:
+    """A value used as a condition: a bit, or what CAST(value AS bit) gives (numbers: non-zero is true;
+    'true'/'false'/'1'/'0'); NULL for anything else."""
+    if value is None or value is True or value is False:
+        return value
+    return try_cast(value, "bit")
+
+
+def logical_and(left: Any, right: Any) -> bool | None:
+    left, right = truth_value(left), truth_value(right)
     if left is False or right is False:
         return False
     if left is None or right is None:
@@ -247,7 +256,8 @@ def logical_and(left: bool | None, right: bool | None) -> bool | None:
     return True
 
 
-def logical_or(left: bool | None, right: bool | None) -> bool | None:
+def logical_or(left: Any, right: Any) -> bool | None:
+    left, right = truth_value(left), truth_value(right)
     if left is True or right is True:
         return True
     if left is None or right is None:
@@ -255,7 +265,8 @@ def logical_or(left: bool | None, right: bool | None) -> bool | None:
     return False
 
 
-def logical_not(value: bool | None) -> bool | None:
+def logical_not(value: Any) -> bool | None:
+    value = truth_value(value)
     return None if value is None else not value
 
 
