@@ -113,7 +113,7 @@ def bench(session: nox.Session) -> None:
     install_node_standins(session)
     out = ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    domains = session.posargs or ["ml", "streaming", "monitoring"]
+    domains = session.posargs or ["ml", "streaming", "monitoring", "export"]
     for domain in domains:
         session.run("python", "-m", domain, "bench", "--out", str(out / f"{domain}.json"), env=RUN_ENV)
     session.run("python", "-m", "environments", "bench-summary", str(out), env=RUN_ENV)

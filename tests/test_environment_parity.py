@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from environments.arm.validate import is_arm_template
+from environments.arm.validate import find_templates
 from environments.render import render_environment
 
 AZURE = ("dev", "staging", "prod")
@@ -31,12 +31,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, di
     for env in AZURE:
         out = tmp_path_factory.mktemp(env)
         render_environment(env, out=out)
-        templates = {}
-        for path in sorted(out.rglob("*.json")):
-            document = json.loads(path.read_text())
-            if is_arm_template(document):
-                templates[path.relative_to(out).as_posix()] = document
-        result[env] = templates
+        result[env] = {path.relative_to(out).as_posix(): template for path, template in find_templates(out)}
     return result
 
 

@@ -169,17 +169,27 @@ def _load(path: Path) -> Any:
         raise ArmValidationError([f"{path}: not valid JSON: {exc}"]) from exc
 
 
+def find_templates(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Every ARM template under `folder` (not parameter files), sorted by path."""
+    found = []
+    for path in sorted(folder.rglob("*.json")):
+        if path.name.endswith(".parameters.json"):
+            continue
+        # Cheap pre-check: other JSON-ish files (e.g. Stream Analytics' line-delimited test data) are skipped.
+        if TEMPLATE_SCHEMA_MARK not in path.read_text(encoding="utf-8"):
+            continue
+        document = _load(path)
+        if is_arm_template(document):
+            found.append((path, document))
+    return found
+
+
 def validate_directory(folder: Path) -> list[Path]:
     """Validate every ARM template (and its `.parameters.json`) under `folder`; returns the templates
     checked. Raises ArmValidationError listing every problem in every file."""
     problems: list[str] = []
     checked: list[Path] = []
-    for path in sorted(folder.rglob("*.json")):
-        if path.name.endswith(".parameters.json"):
-            continue
-        document = _load(path)
-        if not is_arm_template(document):
-            continue
+    for path, document in find_templates(folder):
         checked.append(path)
         problems.extend(f"{path}: {line}" for line in validate_template(document))
         parameters_path = path.with_name(path.name.removesuffix(".json") + ".parameters.json")

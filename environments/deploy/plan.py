@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from environments.arm.validate import is_arm_template
+from environments.arm.validate import find_templates
 from environments.model import Environment
 from environments.naming import resource_names
 
@@ -58,15 +58,11 @@ def _stage(template: dict[str, Any]) -> str:
 
 def arm_templates(build: Path) -> list[tuple[str, Path, dict[str, Any]]]:
     """(domain, path, template) for every rendered ARM template, in domain order then file name."""
-    found = []
-    for domain in DOMAIN_ORDER:
-        for path in sorted((build / domain).rglob("*.json")):
-            if path.name.endswith(".parameters.json"):
-                continue
-            document = json.loads(path.read_text(encoding="utf-8"))
-            if is_arm_template(document):
-                found.append((domain, path, document))
-    return found
+    return [
+        (domain, path, template)
+        for domain in DOMAIN_ORDER
+        for path, template in find_templates(build / domain)
+    ]
 
 
 def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any], build: Path) -> Step:
