@@ -127,3 +127,13 @@ def test_snapshot_restore_resumes_open_windows_exactly() -> None:
 
     assert rows(got) == rows(expected)
     assert len([r for r in got if r.output == "counts"]) == 5
+
+
+def test_a_partition_that_joins_late_cannot_reopen_an_emitted_window() -> None:
+    engine = Engine(compile_query(COUNTS), EventOrdering(-1, 0, "Adjust"))
+    out = engine.process("events", [event("10:00:10", "10:00:10", 0), event("10:02:00", "10:02:00", 0)])
+    assert [r.payload["n"] for r in out if r.output == "counts"] == [1]
+    late = engine.process("events", [event("10:00:30", "10:02:01", 1)])
+    assert [r for r in late if r.output == "counts"] == []
+    assert [r.payload["id"] for r in late if r.output == "rows"] == ["10:00:30"]
+    assert engine.counters()["windows"]["#1"]["late_rows"] == 1

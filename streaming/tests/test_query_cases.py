@@ -74,3 +74,28 @@ def test_a_wrong_expectation_fails_with_exit_code_minus_two(rendered: Path, tmp_
 
 def test_a_missing_project_file_exits_minus_one(tmp_path: Path) -> None:
     assert test_command.main(["--project", str(tmp_path / "asaproj.json")]) == -1
+
+
+def test_command_line_entry_point(rendered: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streaming",
+            "test",
+            "--project",
+            str(rendered / "asaproj.json"),
+            "--outputPath",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3/3 passed" in result.stdout
+    assert (tmp_path / "Valid_and_invalid_events" / "deadletter.json").read_text().count("\n") == 6
