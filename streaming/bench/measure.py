@@ -141,7 +141,7 @@ def latencies_at_rate(
             "--blob-connection-string-env", "BENCH_BLOB_CONNECTION_STRING",
             "--endpoint", scoring_uri,
             "--checkpoint", str(state / f"latency-{rate}.checkpoint.json"),
-            "--max-batch", "2000",
+            "--max-batch", "5000",
             "--log-level", "WARNING",
         ],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO,
