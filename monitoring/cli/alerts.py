@@ -103,8 +103,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         rounds += 1
         if not args.loop or (args.max_rounds and rounds >= args.max_rounds):
             return code
-        _, rules = load_rules(env)
-        time.sleep(args.interval or min(r.frequency for r in rules).total_seconds())
+        if args.interval is not None:
+            time.sleep(args.interval)
+        else:
+            time.sleep(min(r.rule.frequency for r in results).total_seconds())
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -133,8 +133,10 @@ def test_drift_fires_and_retrains_and_new_model_serves(env, azurite, tmp_path: P
     collector = start_collector(tmp_path / "collector")
     try:
         state = _drift_run(env, azurite, collector, tmp_path, "amount_inflation")
+        # Loop mode: the alert fires in both rounds, and retraining starts once per firing.
+        loop = ["--loop", "--interval", "0", "--max-rounds", "2"]
         done = _run(
-            "alerts", "evaluate", "local", "--collector", collector.url, *_retrain_flags(state, "pass")
+            "alerts", "evaluate", "local", "--collector", collector.url, *loop, *_retrain_flags(state, "pass")
         )
         assert done.returncode == 0, done.stderr[-3000:]
         evaluation = json.loads(done.stdout.splitlines()[0])
@@ -145,6 +147,7 @@ def test_drift_fires_and_retrains_and_new_model_serves(env, azurite, tmp_path: P
         assert _calls(state) == ["pipeline", "rollout"]
         assert json.loads((state / "serving.json").read_text())["version"] == "4"
         assert "retrain: gate passed" in done.stderr
+        assert sum(1 for line in done.stdout.splitlines() if line.startswith('{"at"')) == 2
     finally:
         collector.stop()
 
