@@ -8,14 +8,11 @@ scoring script with the contract's request and reply shape (docs/contracts.md, "
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.bench.scoring_standin import ScoringServer, start_scoring_server
-
-STAND_IN_SCORE_SCRIPT = Path(__file__).resolve().parent / "tests" / "fixtures" / "score.py"
+from streaming.bench.scoring_standin import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
 
 __all__ = ["STAND_IN_SCORE_SCRIPT", "ScoringServer", "scoring_server", "start_scoring_server"]
 

@@ -16,6 +16,8 @@ import httpx
 from environments.standins import ManagedProcess, free_port
 
 LOOPBACK = "127.0.0.1"
+STAND_IN_SCORE_SCRIPT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "score.py"
+"""A small score.py with the contract's request and reply shape, for tests and the benchmark."""
 
 
 @dataclass

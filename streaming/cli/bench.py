@@ -26,8 +26,7 @@ from streaming.bench.measure import (
     percentile,
     runtime_throughput,
 )
-from streaming.bench.scoring_standin import start_scoring_server
-from streaming.testing import STAND_IN_SCORE_SCRIPT
+from streaming.bench.scoring_standin import STAND_IN_SCORE_SCRIPT, start_scoring_server
 
 log = logging.getLogger("streaming.bench")
 

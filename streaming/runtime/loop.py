@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streaming.engine import Engine, EventOrdering, FunctionBinding, HttpTransport, compile_query
@@ -94,7 +95,7 @@ def ensure_topics(client_config: dict[str, Any], topics: list[str], partitions: 
     for topic, future in admin.create_topics(missing).items() if missing else []:
         try:
             future.result(timeout=10)
-        except Exception as exc:  # confluent-kafka raises KafkaException with a KafkaError inside
+        except KafkaException as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise RunError(f"topic {topic}: cannot create: {exc}") from exc
 

@@ -56,7 +56,9 @@ def test_project_reader_names_the_missing_file(rendered_local: Path, tmp_path: P
     copy = tmp_path / "asa"
     shutil.copytree(rendered_local, copy)
     (copy / "Outputs" / f"{aliases.OUTPUT_DEADLETTER}.json").unlink()
-    with pytest.raises(ProjectError, match=rf"{aliases.OUTPUT_DEADLETTER}\.json: listed by asaproj.json but missing"):
+    with pytest.raises(
+        ProjectError, match=rf"{aliases.OUTPUT_DEADLETTER}\.json: listed by asaproj.json but missing"
+    ):
         load_project(copy)
 
 
