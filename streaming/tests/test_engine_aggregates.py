@@ -87,5 +87,7 @@ def test_cast_in_a_branch_not_taken_does_not_fail_but_a_failing_cast_stops_with_
     guarded = "SELECT id, CASE WHEN TRY_CAST(v AS float) IS NULL THEN -1.0 ELSE CAST(v AS float) END AS f INTO o FROM i"
     out = run(guarded, [{"id": 1, "v": "x"}, {"id": 2, "v": "2"}], [1, 2])["o"]
     assert out == [{"id": 1, "f": -1.0}, {"id": 2, "f": 2.0}]
-    with pytest.raises(ExecutionError, match=r"step #1: CAST at line 1, column 12: CAST failed: 'x' is not a float"):
+    with pytest.raises(
+        ExecutionError, match=r"step #1: CAST at line 1, column 12: CAST failed: 'x' is not a float"
+    ):
         run("SELECT id, CAST(v AS float) AS f INTO o FROM i", [{"id": 1, "v": "x"}], [1])
