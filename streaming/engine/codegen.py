@@ -50,6 +50,13 @@ def sql(node: ast.Node | None) -> str:
     raise TypeError(f"cannot print {type(node).__name__}")
 
 
+def key_text(node: ast.Node, source_names: frozenset[str]) -> str:
+    """SQL text that identifies a GROUP BY key: `Scored.k` and `k` are the same key."""
+    if isinstance(node, ast.Column) and len(node.path) > 1 and node.path[0].lower() in source_names:
+        return ".".join(node.path[1:])
+    return sql(node)
+
+
 @dataclass
 class Scope:
     """What names mean inside one SELECT."""
@@ -87,7 +94,7 @@ class ExpressionCompiler:
     def expr(self, node: ast.Node) -> str:
         scope = self.scope
         if scope.group_keys is not None:
-            key = sql(node)
+            key = key_text(node, scope.source_names)
             if key in scope.group_keys:
                 return f"K[{scope.group_keys.index(key)}]"
         if isinstance(node, ast.Literal):

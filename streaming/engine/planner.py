@@ -13,7 +13,7 @@ from itertools import compress
 from typing import Any
 
 from streaming.engine import ast
-from streaming.engine.codegen import ExpressionCompiler, Scope, build, sql
+from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
@@ -290,7 +290,7 @@ class _Planner:
             return list(zip(*(key(rows, times) for key in key_evaluators), strict=True))
 
         group_scope = self.scope(select)
-        group_scope.group_keys = [sql(node) for node in key_nodes]
+        group_scope.group_keys = [key_text(node, group_scope.source_names) for node in key_nodes]
         compiler = ExpressionCompiler(group_scope)
         items = []
         described = []

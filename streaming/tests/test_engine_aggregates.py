@@ -91,3 +91,8 @@ def test_cast_in_a_branch_not_taken_does_not_fail_but_a_failing_cast_stops_with_
         ExecutionError, match=r"step #1: CAST at line 1, column 12: CAST failed: 'x' is not a float"
     ):
         run("SELECT id, CAST(v AS float) AS f INTO o FROM i", [{"id": 1, "v": "x"}], [1])
+
+
+def test_group_key_may_be_qualified_with_the_source_alias() -> None:
+    query = """SELECT s.k, COUNT(*) AS n INTO o FROM i AS s TIMESTAMP BY t GROUP BY k, TumblingWindow(second, 10)"""
+    assert run(query, [{"k": "a"}, {"k": "a"}], [1, 2])["o"] == [{"k": "a", "n": 2}]
