@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 MLFLOW_DIR = "mlflow"
 
@@ -19,8 +23,8 @@ def artifact_location(state: Path) -> str:
     return (state / MLFLOW_DIR / "artifacts").resolve().as_uri()
 
 
-def client(state: Path):  # -> mlflow.MlflowClient (imported lazily: MLflow is slow to import)
-    """An MLflow client on the local store, creating the folder on first use."""
+def client(state: Path) -> MlflowClient:
+    """An MLflow client on the local store, creating the folder on first use (MLflow is imported lazily)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
