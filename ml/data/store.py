@@ -88,12 +88,17 @@ def read(folder: Path) -> TrainingData:
     return TrainingData(path, actual, record["rows"], record["source"], record["schema"])
 
 
+def configured_file(env: Environment, root: Path = REPO_ROOT) -> Path | None:
+    """The environment's own training file (`data.training_file`, relative to the repository root)."""
+    return root / env.data.training_file if env.data.training_file else None
+
+
 def prepare(
     env: Environment, state: Path, source: Path | None = None, rows: int | None = None
 ) -> TrainingData:
     """Generated rows (seeded by the environment) or a user's validated file, written as the training data."""
     schema = env.data_schema()
-    source = source or (Path(env.data.training_file) if env.data.training_file else None)
+    source = source or configured_file(env)
     if source is not None:
         frame = loader.load(source, schema)
         origin = f"file:{source.name}"

@@ -25,7 +25,8 @@ REGISTRATION_OUTPUT = "registration"
 
 
 def training_data(env: Environment, state: Path, source: Path | None = None) -> store.TrainingData:
-    """The recorded training data, prepared first if there is none yet or a new source is given."""
+    """The recorded training data, prepared first if there is none yet or a file is given or configured."""
+    source = source or store.configured_file(env)
     folder = store.data_dir(state)
     if source is None and (folder / store.TRAINING_INFO).is_file():
         return store.read(folder)
