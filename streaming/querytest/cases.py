@@ -1,0 +1,154 @@
+"""Test cases of a testConfig.json, read into events and expectations, and the comparison of a case's
+outputs with its expectations. Shared by the local run (`runner.py`) and by tests that run the same cases
+through the Kafka runtime."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streaming.engine import InputEvent, Plan
+from streaming.engine.values import CastError, micros_to_datetime, parse_datetime, to_timestamp
+from streaming.querytest.compare import unmatched
+from streaming.querytest.data_files import read_records
+from streaming.querytest.errors import QueryTestError
+from streaming.querytest.project import read_json
+
+ARRIVAL_FIELD = "EventEnqueuedUtcTime"
+"""Input records may carry their arrival time under the Event Hubs system property name."""
+PARTITION_FIELD = "PartitionId"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    alias: str
+    records: list[dict[str, Any]]
+    required: bool
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One case: events per input alias (in arrival order) and the expected output records."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    inputs: dict[str, list[InputEvent]]
+    expected: list[Expectation]
+
+
+@dataclass
+class CaseResult:
+    """One case: which outputs matched, differed, were missing, unexpected or not required."""
+
+    name: str
+    matched: list[str] = field(default_factory=list)
+    not_equal: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    unrequired: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not (self.not_equal or self.missing)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "Name": self.name,
+            "Status": 0 if self.passed else 1,
+            "OutputMatched": self.matched,
+            "OutputNotEqual": self.not_equal,
+            "OutputMissing": self.missing,
+            "OutputUnexpected": self.unexpected,
+            "OutputUnrequired": self.unrequired,
+            "Details": self.details,
+        }
+
+
+def load_cases(test_config_path: Path, plan: Plan) -> list[TestCase]:
+    """Every case of a testConfig.json, checked against the query's inputs; files named on errors."""
+    config = read_json(test_config_path)
+    cases = config.get("TestCases") if isinstance(config, dict) else None
+    if not isinstance(cases, list):
+        raise QueryTestError(f"{test_config_path}: missing list 'TestCases'")
+    folder = test_config_path.parent
+    return [_case(case, f"TestCases[{index}]", folder, plan) for index, case in enumerate(cases)]
+
+
+def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
+    name = case.get("Name") if isinstance(case, dict) else None
+    if not name:
+        raise QueryTestError(f"{where}: missing 'Name'")
+    inputs: dict[str, list[InputEvent]] = {}
+    for position, spec in enumerate(case.get("Inputs", [])):
+        here = f"{where}.Inputs[{position}]"
+        alias = spec.get("InputAlias")
+        if spec.get("Type", "Data Stream") != "Data Stream":
+            raise QueryTestError(f"{here}: only 'Data Stream' inputs are supported")
+        if spec.get("Format", "Json") != "Json":
+            raise QueryTestError(f"{here}: only Json inputs are supported")
+        if alias not in plan.inputs:
+            raise QueryTestError(f"{here}: the query has no input {alias!r}")
+        if not spec.get("FilePath"):
+            raise QueryTestError(f"{here}: missing 'FilePath'")
+        path = folder / spec["FilePath"]
+        events = [_event(record, plan.inputs[alias], path, n) for n, record in enumerate(read_records(path))]
+        events.sort(key=lambda event: event.arrival_time)
+        inputs.setdefault(alias, []).extend(events)
+    expected = []
+    for position, spec in enumerate(case.get("ExpectedOutputs", [])):
+        alias = spec.get("OutputAlias")
+        if not alias or not spec.get("FilePath"):
+            raise QueryTestError(f"{where}.ExpectedOutputs[{position}]: needs 'OutputAlias' and 'FilePath'")
+        required = spec.get("Required", True)
+        records = read_records(folder / spec["FilePath"]) if required else []
+        expected.append(Expectation(alias, records, bool(required)))
+    return TestCase(name, inputs, expected)
+
+
+def _event(record: dict[str, Any], input_step: Any, path: Path, number: int) -> InputEvent:
+    arrival_text = record.get(ARRIVAL_FIELD)
+    try:
+        if arrival_text is not None:
+            arrival = parse_datetime(str(arrival_text))
+        else:
+            stamp = to_timestamp(input_step.timestamp(record)) if input_step.timestamp else None
+            if stamp is None:
+                raise QueryTestError(
+                    f"{path}, record {number + 1}: give it an {ARRIVAL_FIELD} (arrival time)"
+                )
+            arrival = micros_to_datetime(stamp)
+    except CastError as exc:
+        raise QueryTestError(f"{path}, record {number + 1}: {ARRIVAL_FIELD}: {exc}") from exc
+    partition = record.get(PARTITION_FIELD, 0)
+    if not isinstance(partition, int):
+        raise QueryTestError(f"{path}, record {number + 1}: {PARTITION_FIELD} must be an integer")
+    return InputEvent(record, arrival, partition)
+
+
+def compare_outputs(
+    case: TestCase, outputs: dict[str, list[dict[str, Any]]], aliases: tuple[str, ...]
+) -> CaseResult:
+    """Compare a run's outputs (alias -> payloads, JSON values) with the case's expectations."""
+    result = CaseResult(case.name)
+    for expectation in case.expected:
+        alias = expectation.alias
+        if not expectation.required:
+            result.unrequired.append(alias)
+            continue
+        if alias not in aliases:
+            result.missing.append(alias)
+            continue
+        actual = [json.loads(json.dumps(row)) for row in outputs.get(alias, [])]
+        missing, unexpected = unmatched(actual, expectation.records)
+        if missing or unexpected:
+            result.not_equal.append(alias)
+            result.details[alias] = {"ExpectedNotFound": missing, "ActualNotExpected": unexpected}
+        else:
+            result.matched.append(alias)
+    listed = {expectation.alias for expectation in case.expected}
+    result.unexpected = [alias for alias in aliases if alias not in listed and outputs.get(alias)]
+    return result
