@@ -135,7 +135,10 @@ class Engine:
     def counters(self) -> dict[str, Any]:
         """Ordering and function-call counters, for metrics and logs."""
         return {
-            "inputs": {alias: vars(clock.counters).copy() for alias, clock in self.clocks.items()},
+            "inputs": {
+                alias: {**vars(clock.counters), "buffered": clock.pending(), "watermark_us": clock.watermark}
+                for alias, clock in self.clocks.items()
+            },
             "windows": {
                 name: {"open": len(w.open), "late_rows": w.late_rows} for name, w in self.windows.items()
             },

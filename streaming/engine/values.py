@@ -273,14 +273,3 @@ def logical_not(value: Any) -> bool | None:
 def record_property(record: Any, name: str) -> Any:
     """`record.name`; NULL when the value is not a record or lacks the property."""
     return record.get(name) if isinstance(record, dict) else None
-
-
-def jsonable(value: Any) -> Any:
-    """A value as it is written to JSON outputs and function requests."""
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    return value
