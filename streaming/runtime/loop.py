@@ -51,8 +51,11 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
 
 
-def query_sha(query: str) -> str:
-    return hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
+def job_identity(project: Project) -> str:
+    """What a checkpoint belongs to: the query text, the input topic and the consumer group."""
+    source = project.inputs[0]
+    text = "\n".join([project.query, source.hub, source.consumer_group])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
@@ -121,11 +124,11 @@ class Runner:
         self.input = project.inputs[0]
         self.engine = build_engine(project, endpoint, self.options.max_backoff_s)
         self.store = FileCheckpointStore(checkpoint_path)
-        sha = query_sha(project.query)
+        sha = job_identity(project)
         saved = self.store.load()
         if saved is not None and saved.query_sha != sha:
             raise RunError(
-                f"{checkpoint_path}: the checkpoint belongs to another query (sha {saved.query_sha}, now {sha}); "
+                f"{checkpoint_path}: the checkpoint belongs to another query or input (sha {saved.query_sha}, now {sha}); "
                 "move it away to start over from the committed offsets"
             )
         self.checkpoint = saved or Checkpoint(query_sha=sha)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,15 @@ from environments.loader import load_environment
 from environments.render import render_environment
 from streaming import aliases
 from streaming.producer import EventGenerator
-from streaming.runtime import Checkpoint, FileCheckpointStore, ProjectError, load_project
+from streaming.runtime import (
+    Checkpoint,
+    Endpoint,
+    FileCheckpointStore,
+    ProjectError,
+    RunError,
+    Runner,
+    load_project,
+)
 from streaming.runtime.path_pattern import blob_folder, blob_name
 
 
@@ -98,3 +108,24 @@ def test_generator_follows_the_schema_and_is_seeded() -> None:
             elif feature.type == "category":
                 assert value in feature.categories
         assert event[schema.time_column] == "2026-01-01T00:00:00.0000000Z"
+
+
+def test_run_names_the_missing_project(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "streaming", "run", "local", "--project", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "nowhere/asaproj.json" in result.stderr
+
+
+def test_a_checkpoint_of_another_input_is_refused(rendered_local: Path, tmp_path: Path) -> None:
+    project = load_project(rendered_local)
+    store = FileCheckpointStore(tmp_path / "job.checkpoint.json")
+    store.save(Checkpoint(query_sha="0" * 16, offsets={0: 5}))
+    with pytest.raises(RunError, match="belongs to another query or input"):
+        Runner(project, {"bootstrap.servers": "127.0.0.1:1"}, None, Endpoint(None), store.path)
