@@ -27,6 +27,6 @@ def main(argv: list[str]) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     for r in records:
-        versus = f" vs in-process {r['baseline']} (ratio {r['ratio']:.3f})" if r["ratio"] is not None else ""
+        versus = f" vs baseline {r['baseline']} (ratio {r['ratio']:.3f})" if r["ratio"] is not None else ""
         print(f"{r['name']}: {r['value']} {r['unit']}{versus} met={r['met']}")
     return 0
