@@ -17,17 +17,17 @@ from environments.data_schema import load_data_schema
 from ml.components.step_files import EVALUATION_FILE, HOLDOUT_FILE, read_frame, write_json
 from ml.training import gate, metrics, model
 
-_NO_CHAMPION = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
-
 
 def champion_version(name: str, alias: str) -> str | None:
-    """The version behind `alias`, or None when the model or the alias does not exist yet."""
+    """The version behind `alias`, or None when the model is not registered yet or nothing has the alias."""
     try:
-        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+        registered = MlflowClient().get_registered_model(name)
     except MlflowException as exc:
-        if exc.error_code in _NO_CHAMPION:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
+    version = (registered.aliases or {}).get(alias)
+    return None if version is None else str(version)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,11 +23,15 @@ def production_record(state: Path, environment: str, model_name: str, alias: str
 
     store = tracking.client(state)
     try:
-        version = store.get_model_version_by_alias(model_name, alias)
+        registered = store.get_registered_model(model_name)
     except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
+    number = (registered.aliases or {}).get(alias)
+    if number is None:
+        return None
+    version = store.get_model_version(model_name, str(number))
     model_path = _local_path(version.source) or Path(store.download_artifacts(version.run_id, "model"))
     return {
         "environment": environment,
