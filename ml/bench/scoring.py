@@ -131,12 +131,16 @@ def _post(port: int, body: bytes, headers: dict[str, str] | None = None) -> None
 
 
 def run_bench(
-    env: Environment, work: Path | None = None, sizes: tuple[int, ...] = BATCH_SIZES
+    env: Environment,
+    work: Path | None = None,
+    sizes: tuple[int, ...] = BATCH_SIZES,
+    report: Callable[[str], Any] = lambda _: None,
 ) -> list[dict[str, Any]]:
     """Train a model, start azmlinfsrv on it, measure both paths for every batch size."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.pop("APPLICATIONINSIGHTS_CONNECTION_STRING", None)  # measure scoring, not the exporter
     schema = env.data_schema()
+    report(f"training the model on {TRAINING_ROWS} generated rows")
     work = work or Path(tempfile.mkdtemp(prefix="ml-bench-"))
     model_dir = save(
         train(generate(schema, TRAINING_ROWS, env.data.seed), schema, env.data.seed),
@@ -154,6 +158,7 @@ def run_bench(
         results = [{"score": s, "error": None, "model_version": MODEL_VERSION} for s in scores.tolist()]
         return json.dumps({"Results": results}).encode()
 
+    report("starting azmlinfsrv (one worker)")
     server = start_inference_server(
         "bench",
         stage_code(work / "code"),
@@ -169,12 +174,14 @@ def run_bench(
             _post(server.port, body)  # warm-up: first calls pay for lazy imports
             in_process(body)
         for n in sizes:
+            report(f"batch {n}: azmlinfsrv and in-process in turn for {PAIR_BUDGET_S:g} s")
             over_http, local = _timed_pair(
                 lambda b=bodies[n]: _post(server.port, b), lambda b=bodies[n]: in_process(b), PAIR_BUDGET_S
             )
             measured[n], baseline[n] = summarize(over_http, n), summarize(local, n)
         reference = pd.DataFrame(rows[:GOAL_BATCH])
         predict_only = _timed(lambda: score(pipeline, reference, schema), PAIR_BUDGET_S / 2)
+        report(f"batch {GOAL_BATCH}: through the local endpoint router")
         routed = _through_router(env, work, server.port, bodies[GOAL_BATCH]) if GOAL_BATCH in sizes else None
     finally:
         server.stop()

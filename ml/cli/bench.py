@@ -20,7 +20,9 @@ def main(argv: list[str]) -> int:
     from ml.bench.scoring import run_bench
 
     try:
-        records = run_bench(load_environment(args.env))
+        records = run_bench(
+            load_environment(args.env), report=lambda line: print(f"bench: {line}", file=sys.stderr)
+        )
     except (EnvironmentsError, ServingError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

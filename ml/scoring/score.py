@@ -70,7 +70,7 @@ def run(Inputs: Any, request_headers: dict[str, str] | None = None) -> Any:  # n
     scored = _scorer.score(rows)
     body = _scorer.results(scored)
     if _telemetry is not None and _telemetry.enabled:
-        request_id = (request_headers or {}).get("X-Request-Id") or str(uuid.uuid4())
+        request_id = _header(request_headers, "x-request-id") or str(uuid.uuid4())
         latency_ms = (time.perf_counter() - started) * 1000.0
         records = inference_records(rows, scored, _SCHEMA, _settings, request_id, latency_ms)
         try:
@@ -79,3 +79,8 @@ def run(Inputs: Any, request_headers: dict[str, str] | None = None) -> Any:  # n
             # The batch is scored; losing its log must not fail Stream Analytics, but it must be seen.
             logger.exception("inference log of request %s not sent (%d rows)", request_id, len(records))
     return body
+
+
+def _header(headers: dict[str, str] | None, name: str) -> str | None:
+    """A request header by case-insensitive name (the server passes them as a plain dict)."""
+    return next((value for key, value in (headers or {}).items() if key.lower() == name), None)
