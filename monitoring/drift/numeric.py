@@ -36,7 +36,7 @@ DENSE_RANGE_LIMIT = 1 << 22
 
 @dataclass(frozen=True)
 class NumericSample:
-    """Distinct ascending values of a sample with their counts, plus its mean and sample std."""
+    """Distinct ascending values of a sample with their counts, its size and sample standard deviation."""
 
     support: np.ndarray
     counts: np.ndarray
