@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from environments.errors import EnvironmentsError
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
                 set_stage_alias(state, env.model.name, version, env.name)
                 print(f"{env.model.name} version {version} has the alias {env.name!r}")
                 return 0
-            registration, manifest = train_local(env, state, pipeline_path, args.data, overrides)
+            registration, manifest = train_local(env, state, pipeline_path, args.data, overrides, _progress())
             print(json.dumps({"registration": registration, "manifest": manifest}, indent=2))
             return 0
         from ml.pipeline import azure_submit
@@ -84,7 +85,19 @@ def main(argv: list[str]) -> int:
 def _manifest_version(state: Path) -> str:
     from ml.registry.manifest import read_manifest
 
-    return str(read_manifest(state)["version"])
+    try:
+        return str(read_manifest(state)["version"])
+    except FileNotFoundError as exc:
+        raise PipelineError(f"nothing to promote: {exc}") from exc
+
+
+def _progress() -> Callable[[str], None]:
+    """Step progress: rich console lines on a terminal, plain lines otherwise."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        return Console().log
+    return lambda line: print(line, flush=True)
 
 
 if __name__ == "__main__":
