@@ -26,7 +26,7 @@ from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
-from streaming.runtime.sinks import BlobSink, KafkaSink
+from streaming.runtime.sinks import BlobSink, KafkaSink, RowEncoder
 from streaming.runtime.source import KafkaSource
 
 log = logging.getLogger(__name__)
@@ -163,10 +163,11 @@ class Runner:
             return 0
         eventhub_aliases = self.kafka.outputs
         if records:
-            self.kafka.write(r for r in records if r.output in eventhub_aliases)
+            encode = RowEncoder()
+            self.kafka.write((r for r in records if r.output in eventhub_aliases), encode)
             if self.blobs is not None:
                 rows = (r for r in records if r.output not in eventhub_aliases)
-                blobs = self.blobs.plan(rows, self.checkpoint.sequence)
+                blobs = self.blobs.plan(rows, self.checkpoint.sequence, encode)
                 if blobs:
                     self.store.begin(list(blobs))  # journal first: a crash now leaves blobs to remove
                     self.blobs.upload(blobs)

@@ -21,6 +21,23 @@ def json_line(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload)
 
 
+class RowEncoder:
+    """Encodes each payload once per cycle: the engine hands the same row to every output it feeds.
+
+    Keyed by object identity, so it must live no longer than the cycle's records (which keep them alive).
+    """
+
+    def __init__(self) -> None:
+        self._encoded: dict[int, bytes] = {}
+
+    def __call__(self, payload: dict[str, Any]) -> bytes:
+        key = id(payload)
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            encoded = self._encoded[key] = json_line(payload)
+        return encoded
+
+
 class KafkaSink:
     """Produces Event Hub outputs' rows to their topics (key: the output's partition key column)."""
 
@@ -35,12 +52,13 @@ class KafkaSink:
         if error is not None:
             self.failures.append(f"topic {message.topic()} partition {message.partition()}: {error}")
 
-    def write(self, records: Iterable[OutputRecord]) -> int:
+    def write(self, records: Iterable[OutputRecord], encode: RowEncoder | None = None) -> int:
+        encode = encode or RowEncoder()
         written = 0
         for record in records:
             output = self.outputs[record.output]
             key = record.payload.get(output.partition_key) if output.partition_key else None
-            value = json_line(record.payload)
+            value = encode(record.payload)
             while True:
                 try:
                     self.producer.produce(
@@ -78,17 +96,23 @@ class BlobSink:
             with contextlib.suppress(ResourceExistsError):  # already there
                 service.create_container(container)
 
-    def plan(self, records: Iterable[OutputRecord], sequence: int) -> dict[tuple[str, str], bytes]:
+    def plan(
+        self, records: Iterable[OutputRecord], sequence: int, encode: RowEncoder | None = None
+    ) -> dict[tuple[str, str], bytes]:
         """This cycle's blobs, (container, name) -> JSON lines; names carry `sequence`."""
+        encode = encode or RowEncoder()
         batches: dict[tuple[str, str], list[bytes]] = {}
+        names: dict[tuple[str, int], tuple[str, str]] = {}  # path patterns resolve to the minute at most
         for record in records:
-            output = self.outputs[record.output]
-            folder = blob_folder(
-                output.path_pattern, output.date_format, output.time_format, record.timestamp
-            )
-            batches.setdefault((output.container, blob_name(folder, sequence)), []).append(
-                json_line(record.payload)
-            )
+            minute = (record.output, record.timestamp_us // 60_000_000)
+            target = names.get(minute)
+            if target is None:
+                output = self.outputs[record.output]
+                folder = blob_folder(
+                    output.path_pattern, output.date_format, output.time_format, record.timestamp
+                )
+                target = names[minute] = (output.container, blob_name(folder, sequence))
+            batches.setdefault(target, []).append(encode(record.payload))
         return {key: b"\n".join(lines) + b"\n" for key, lines in sorted(batches.items())}
 
     def upload(self, blobs: dict[tuple[str, str], bytes]) -> None:
