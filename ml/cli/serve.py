@@ -44,6 +44,7 @@ def main(argv: list[str]) -> int:
         env = load_environment(args.environment)
         endpoint = LocalEndpoint.for_environment(env, args.port, args.state_dir)
         model = read_model_manifest(endpoint.state.parent)
+        endpoint.ensure_port_free()
         endpoint.stop_all()  # deployments left by a previous run that did not end cleanly
         router = endpoint.start_router()
     except (EnvironmentsError, ServingError) as exc:

@@ -135,10 +135,14 @@ class LocalEndpoint:
 
     # -- the router -------------------------------------------------------------------------------
 
-    def start_router(self) -> ManagedProcess:
-        """Start the router on the stable port; it serves whatever the routing table says."""
+    def ensure_port_free(self) -> None:
+        """Fail, touching nothing, when something (another `serve local`?) already listens on the port."""
         if port_open(self.port):
             raise ServingError(f"port {self.port} is taken: is the local endpoint already running?")
+
+    def start_router(self) -> ManagedProcess:
+        """Start the router on the stable port; it serves whatever the routing table says."""
+        self.ensure_port_free()
         self.state.mkdir(parents=True, exist_ok=True)
         if not self.routes_path.exists():
             save_routes(self.routes_path, Routes())
