@@ -20,6 +20,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("env")
     deploy.add_argument("--plan-only", action="store_true", help="print the plan and stop")
     deploy.add_argument("--out", help="write the plan as JSON to this file")
+    deploy.add_argument("--events", type=int, default=3000, help="local: events per phase of the loop")
+    deploy.add_argument(
+        "--once", action="store_true", help="local: run the loop once, then stop the stand-ins"
+    )
     deploy.add_argument(
         "--stage", choices=["ml", "streaming"], help="only the ML part, or only what follows it"
     )
@@ -48,7 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "deploy":
             from environments.deploy.command import deploy
 
-            return deploy(args.env, plan_only=args.plan_only, plan_out=args.out, stage=args.stage)
+            return deploy(
+                args.env,
+                plan_only=args.plan_only,
+                plan_out=args.out,
+                stage=args.stage,
+                once=args.once,
+                events=args.events,
+            )
         elif args.command == "bench-summary":
             from pathlib import Path
 

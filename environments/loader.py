@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from environments.model import Environment
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
+# A YAML file merged over every environment last: for tests and one-off runs (ports, state folder, sizes)
+# that must reach every process of the loop without editing the committed files.
+OVERRIDES_VARIABLE = "STREAMSCORE_OVERRIDES"
 
 
 def environment_names(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
@@ -27,6 +31,9 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         known = ", ".join(environment_names(directory)) or "none"
         raise ConfigError(str(path), [f"{path}: no such environment file (known: {known})"])
     data, origins = _read_merged(path, seen=())
+    overrides = os.environ.get(OVERRIDES_VARIABLE)
+    if overrides:
+        data, origins = _apply_overrides(Path(overrides), data, origins)
     if data.get("name") != name:
         raise ConfigError(
             str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"]
@@ -57,6 +64,15 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], di
     base, origins = _read_merged(parent_path, (*seen, path))
     origins.update({key: path for key in _leaf_paths(raw)})
     return _deep_merge(base, raw), origins
+
+
+def _apply_overrides(
+    path: Path, data: dict[str, Any], origins: dict[tuple[str, ...], Path]
+) -> tuple[dict[str, Any], dict[tuple[str, ...], Path]]:
+    if not path.is_file():
+        raise ConfigError(str(path), [f"{path}: ${OVERRIDES_VARIABLE} names a file that does not exist"])
+    extra, extra_origins = _read_merged(path, seen=())
+    return _deep_merge(data, extra), {**origins, **extra_origins}
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -74,18 +74,24 @@ def _domain_context(domain: str, env: Environment) -> dict[str, Any]:
     return hook(env)
 
 
-def render_environment(env_name: str, root: Path = REPO_ROOT, out: Path | None = None) -> list[Path]:
-    """Render all templates for `env_name`; returns the written files. Replaces the previous output."""
+def render_environment(
+    env_name: str, root: Path = REPO_ROOT, out: Path | None = None, domains: tuple[str, ...] = DOMAINS
+) -> list[Path]:
+    """Render the templates of `domains` (default: all) for `env_name`; returns the written files.
+    Replaces those domains' previous output."""
     env = load_environment(env_name, root / "environments")
     out = out or build_dir(env_name, root)
     jinja = _jinja(root)
     names = resource_names(env)
     written: list[Path] = []
     contexts: dict[str, dict[str, Any]] = {}
-    for domain in DOMAINS:
+    unknown = sorted(set(domains) - set(DOMAINS))
+    if unknown:
+        raise RenderError(", ".join(unknown), None, f"unknown domain; known: {', '.join(DOMAINS)}")
+    for domain in domains:
         shutil.rmtree(out / domain, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    for domain, template_path in templates(root):
+    for domain, template_path in templates(root, domains):
         relative = template_path.relative_to(root / domain / "templates")
         if AZURE_ONLY_FOLDER in relative.parts[:-1] and env.target != "azure":
             continue
@@ -104,6 +110,23 @@ def render_environment(env_name: str, root: Path = REPO_ROOT, out: Path | None =
         target.write_bytes(text.encode("utf-8"))
         written.append(target)
     return written
+
+
+def render_template(env: Environment, template: str, target: Path, root: Path = REPO_ROOT) -> Path:
+    """Render one template (a path from the repository root) for `env` into `target`, with the same
+    context as `render_environment`. For runners that need one file now, whatever the target: an `arm/`
+    template renders for `local` too (the local alert evaluator applies the rendered rules)."""
+    domain = Path(template).parts[0]
+    context = {
+        "env": env,
+        "names": resource_names(env),
+        "repo_root": Path(os.path.relpath(root, target.parent)).as_posix(),
+        **_domain_context(domain, env),
+    }
+    text = _render_one(_jinja(root), template, context)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(text.encode("utf-8"))
+    return target
 
 
 def _render_one(jinja: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

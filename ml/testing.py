@@ -67,30 +67,13 @@ def card_schema(local_environment) -> DataSchema:
 
 
 def render_ml(env_name: str, out: Path) -> Path:
-    """Render only the ml domain's templates for `env_name` into `out/ml`, as `render_environment` does.
+    """Render only the ml domain's templates for `env_name` into `out/ml`.
 
     Keeps ml tests independent of other domains' templates while they change.
     """
-    import os as _os
+    from environments.render import render_environment
 
-    from environments.naming import resource_names
-    from environments.render import AZURE_ONLY_FOLDER, REPO_ROOT, _jinja, _render_one, templates
-    from ml.render_context import context
-
-    env = load_environment(env_name)
-    jinja = _jinja(REPO_ROOT)
-    extra = context(env)
-    for _, template in templates(REPO_ROOT, domains=("ml",)):
-        relative = template.relative_to(REPO_ROOT / "ml" / "templates")
-        if AZURE_ONLY_FOLDER in relative.parts[:-1] and env.target != "azure":
-            continue
-        target = out / "ml" / relative.with_suffix("")
-        repo_root = Path(_os.path.relpath(REPO_ROOT, target.parent)).as_posix()
-        values = {"env": env, "names": resource_names(env), "repo_root": repo_root, **extra}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(
-            _render_one(jinja, template.relative_to(REPO_ROOT).as_posix(), values).encode("utf-8")
-        )
+    render_environment(env_name, out=out, domains=("ml",))
     return out / "ml"
 
 

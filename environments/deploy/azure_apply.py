@@ -37,7 +37,7 @@ def secure_value(env: Environment, step: Step, parameter: str) -> str:
 
     The Stream Analytics function key comes from the endpoint; any other `<name>` from the variable
     `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
-    if parameter == "scoringEndpointKey":
+    if parameter == "scoringApiKey":
         from azure.ai.ml import MLClient
         from azure.identity import DefaultAzureCredential
 

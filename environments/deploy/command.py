@@ -27,6 +27,8 @@ def deploy(
     plan_only: bool = False,
     plan_out: str | None = None,
     stage: str | None = None,
+    once: bool = False,
+    events: int = 3000,
     root: Path = REPO_ROOT,
 ) -> int:
     env = load_environment(env_name, root / "environments")
@@ -36,7 +38,7 @@ def deploy(
     if env.target == "local":
         from environments.deploy.local import run_local
 
-        return run_local(env, root, plan_only=plan_only)
+        return run_local(env, root, plan_only=plan_only, once=once, events=events)
     plan = select_stage(build_plan(env, build_dir(env_name, root)), stage)
     print_plan(plan, console)
     if plan_out:

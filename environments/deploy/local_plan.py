@@ -1,27 +1,34 @@
 """The local loop as data (pure): which stand-ins start, which commands run, in which order.
 
 The loop shows the whole system on one machine: train and register a model, serve it behind one stable
-URL, score a stream through the same query, log every row, export it, measure drift, and when a drifted
-stream makes an alert fire, retrain and roll the new model out.
+URL, score a stream through the same Stream Analytics query, log every row, export it, measure drift;
+then a drifted stream makes the alert fire, which retrains and rolls the new model out if it passes the
+gate. Every command is a domain's own command line (the contract between domains).
 """
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from environments.model import Environment
 
+BLOB_VARIABLE = "STREAMSCORE_BLOB_CONNECTION_STRING"
+KEY_VARIABLE = "ML_ENDPOINT_KEY"
+
 
 @dataclass(frozen=True)
 class LocalStep:
-    """`service`: started in the background and kept running; `task`: runs to completion."""
+    """`standin`/`service`: started in the background and kept running; `task`: runs to completion;
+    `wait`: polls the collector until the produced events are scored."""
 
     name: str
-    kind: str  # standin | service | task | wait
+    kind: str
+    description: str
     argv: tuple[str, ...] = ()
-    description: str = ""
     ready_port: int | None = None
     params: dict[str, object] = field(default_factory=dict)
 
@@ -30,87 +37,181 @@ def _py(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", *args)
 
 
-def local_plan(env: Environment, state_dir: Path, events: int, drift_scenario: str) -> list[LocalStep]:
-    assert env.local is not None
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_plan(
+    env: Environment, state_dir: Path, events: int, scenario: str, window: tuple[datetime, datetime]
+) -> list[LocalStep]:
+    """The steps of the local loop; `window` bounds the export and drift runs (whole hours)."""
+    if env.local is None:
+        raise ValueError(f"{env.name} is not a local environment")
     local = env.local
-    collector_db = state_dir / "collector" / "telemetry.db"
+    start, end = (_iso(moment) for moment in window)
+    span = ("--from", start, "--to", end)
+    data = state_dir / "loop"
+    normal, drifted = data / "normal.jsonl", data / f"{scenario}.jsonl"
+    fresh = data / f"{scenario}-labelled.parquet"
     return [
-        LocalStep(
-            "broker",
-            "standin",
-            description="Kafka-protocol broker (Event Hubs)",
-            ready_port=local.broker_port,
-        ),
-        LocalStep(
-            "azurite", "standin", description="Azurite (Blob Storage)", ready_port=local.azurite_blob_port
-        ),
+        LocalStep("broker", "standin", "Kafka-protocol broker (Event Hubs)", ready_port=local.broker_port),
+        LocalStep("azurite", "standin", "Azurite (Blob Storage)", ready_port=local.azurite_blob_port),
         LocalStep(
             "collector",
             "service",
-            _py("monitoring", "collector", "--port", str(local.collector_port), "--db", str(collector_db)),
             "Application Insights collector",
+            _py(
+                "monitoring",
+                "collector",
+                "--port",
+                str(local.collector_port),
+                "--db",
+                str(state_dir / "collector.sqlite"),
+            ),
             ready_port=local.collector_port,
         ),
         LocalStep(
             "train",
             "task",
+            "training pipeline: prep -> train -> evaluate gate -> register",
             _py("ml", "pipeline", env.name),
-            "training pipeline: prep -> train -> gate -> register",
         ),
         LocalStep(
             "endpoint",
             "service",
+            "scoring endpoint: azmlinfsrv behind one stable URL",
             _py("ml", "serve", env.name, "--port", str(local.endpoint_port)),
-            "scoring endpoint (azmlinfsrv behind one stable URL)",
             ready_port=local.endpoint_port,
         ),
         LocalStep(
             "engine",
             "service",
-            _py("streaming", "run", env.name),
-            "Stream Analytics query on the local engine",
+            "the Stream Analytics query on the local engine",
+            _py(
+                "streaming",
+                "run",
+                env.name,
+                "--blob-connection-string-env",
+                BLOB_VARIABLE,
+                "--endpoint-key-env",
+                KEY_VARIABLE,
+            ),
+        ),
+        LocalStep(
+            "data",
+            "task",
+            f"{events} transactions like the training data",
+            _py(
+                "ml",
+                "data",
+                env.name,
+                "--out",
+                str(normal),
+                "--rows",
+                str(events),
+                "--seed",
+                "101",
+                "--start",
+                start,
+            ),
         ),
         LocalStep(
             "traffic",
             "task",
-            _py("streaming", "produce", env.name, "--count", str(events)),
-            f"{events} card transactions into the input hub",
+            "send them to the input hub",
+            _py("streaming", "produce", env.name, "--file", str(normal)),
         ),
+        LocalStep("scored", "wait", "every event scored and logged", params={"events": events}),
         LocalStep(
-            "scored", "wait", description="every produced event scored and logged", params={"events": events}
-        ),
-        LocalStep(
-            "export", "task", _py("export", "run", env.name), "inference records -> Parquet in blob storage"
+            "export",
+            "task",
+            "inference records -> Parquet in blob storage",
+            _py("export", "run", env.name, *span),
         ),
         LocalStep(
             "drift",
             "task",
-            _py("monitoring", "drift-pipeline", env.name),
-            "drift metrics vs the training baseline",
+            "drift metrics against the training baseline",
+            _py("monitoring", "drift-pipeline", env.name, *span),
         ),
         LocalStep(
             "alerts",
             "task",
-            _py("monitoring", "alerts", "evaluate", env.name),
-            "alert rules (no drift yet: quiet)",
+            "alert rules on the drift metrics: quiet",
+            _py("monitoring", "alerts", "evaluate", env.name, "--no-retrain"),
+        ),
+        LocalStep(
+            "drifted-data",
+            "task",
+            f"{events} transactions with drift scenario '{scenario}'",
+            _py(
+                "ml",
+                "data",
+                env.name,
+                "--out",
+                str(drifted),
+                "--rows",
+                str(events),
+                "--seed",
+                "202",
+                "--scenario",
+                scenario,
+                "--start",
+                start,
+            ),
         ),
         LocalStep(
             "drifted-traffic",
             "task",
-            _py("streaming", "produce", env.name, "--count", str(events), "--scenario", drift_scenario),
-            f"{events} transactions with drift scenario '{drift_scenario}'",
+            "send them to the input hub",
+            _py("streaming", "produce", env.name, "--file", str(drifted)),
         ),
         LocalStep(
-            "drifted-scored", "wait", description="drifted events scored", params={"events": 2 * events}
-        ),
-        LocalStep("export-drifted", "task", _py("export", "run", env.name), "export the drifted window"),
-        LocalStep(
-            "drift-drifted", "task", _py("monitoring", "drift-pipeline", env.name), "drift metrics again"
+            "drifted-scored", "wait", "drifted events scored and logged", params={"events": 2 * events}
         ),
         LocalStep(
-            "alerts-retrain",
+            "drifted-export",
             "task",
-            _py("monitoring", "alerts", "evaluate", env.name, "--retrain"),
-            "alert fires -> retrain -> gate -> safe rollout",
+            "export the window again (same blobs, rewritten)",
+            _py("export", "run", env.name, *span),
+        ),
+        LocalStep(
+            "drifted-drift",
+            "task",
+            "drift metrics again",
+            _py("monitoring", "drift-pipeline", env.name, *span),
+        ),
+        LocalStep(
+            "fresh-labels",
+            "task",
+            "labelled transactions from the drifted period, for retraining",
+            _py(
+                "ml",
+                "data",
+                env.name,
+                "--out",
+                str(fresh),
+                "--rows",
+                str(env.data.training_rows),
+                "--seed",
+                "303",
+                "--scenario",
+                scenario,
+            ),
+        ),
+        LocalStep(
+            "retrain",
+            "task",
+            "alert fires -> retrain on fresh labels -> evaluation gate -> safe rollout",
+            _py(
+                "monitoring",
+                "alerts",
+                "evaluate",
+                env.name,
+                "--pipeline-command",
+                shlex.join([sys.executable, "-m", "ml", "pipeline", env.name, "--data", str(fresh)]),
+            ),
+            # 3: the gate kept the serving model, an outcome of the loop rather than a failure.
+            params={"ok_exit_codes": (0, 3)},
         ),
     ]

@@ -132,3 +132,19 @@ def test_data_schema_loads_for_every_environment() -> None:
     schema = load_environment("local").data_schema()
     assert "amount" in schema.feature_names
     assert schema.feature("merchant_category").categories
+
+
+def test_overrides_file_is_merged_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("local:\n  collector_port: 23456\n")
+    monkeypatch.setenv("STREAMSCORE_OVERRIDES", str(overrides))
+    assert load_environment("local").local.collector_port == 23456
+
+
+def test_bad_override_names_the_override_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("local:\n  collector_port: high\n")
+    monkeypatch.setenv("STREAMSCORE_OVERRIDES", str(overrides))
+    with pytest.raises(ConfigError) as caught:
+        load_environment("local")
+    assert caught.value.problems[0].startswith(f"{overrides}: local.collector_port:")

@@ -57,3 +57,11 @@ def test_stages_split_at_the_health_gate(plan) -> None:
     assert ml.steps + streaming.steps == plan.steps
     assert streaming.steps[0].kind == "gate"
     assert all(step.kind != "asa-start" for step in ml.steps)
+
+
+def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:
+    kinds = [step.kind for step in plan.steps]
+    gate = kinds.index("gate")
+    job = next(i for i, s in enumerate(plan.steps) if s.source.endswith("stream-job.json"))
+    assert job > gate
+    assert plan.steps[job].secure_parameters == ("scoringApiKey",)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ml.errors import MLError
 
-class DataError(Exception):
+
+class DataError(MLError):
     """Root of every data error."""
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ml.errors import MLError
 
-class PipelineError(Exception):
+
+class PipelineError(MLError):
     """Root of every pipeline error."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ml.errors import MLError
 
-class ScoringError(Exception):
+
+class ScoringError(MLError):
     """Root of every scoring error."""
 
 

@@ -2,9 +2,9 @@
 
 Layout (the same locally and in Azure ML, where it is the deployment's `code_configuration.code`):
 
-    <folder>/ml/__init__.py
+    <folder>/ml/__init__.py, ml/errors.py
     <folder>/ml/scoring/*.py          score.py is ml/scoring/score.py
-    <folder>/monitoring/__init__.py
+    <folder>/monitoring/__init__.py, monitoring/errors.py
     <folder>/monitoring/telemetry/*   the one module that configures the inference log exporter
 
 The data schema is not copied: it travels inside the model folder (`data_schema.json`), so a
@@ -21,7 +21,7 @@ from ml.serving.errors import ServingError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY_SCRIPT = "ml/scoring/score.py"
 _PACKAGES = ("ml/scoring", "monitoring/telemetry")
-_PACKAGE_MARKERS = ("ml/__init__.py", "monitoring/__init__.py")
+_PACKAGE_MARKERS = ("ml/__init__.py", "ml/errors.py", "monitoring/__init__.py", "monitoring/errors.py")
 
 
 def stage_code(folder: Path, root: Path = REPO_ROOT) -> Path:

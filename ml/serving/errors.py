@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ml.errors import MLError
 
-class ServingError(Exception):
+
+class ServingError(MLError):
     """Root of every serving error."""
 
 

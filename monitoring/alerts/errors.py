@@ -7,8 +7,10 @@ AlertError
 
 from __future__ import annotations
 
+from monitoring.errors import MonitoringError
 
-class AlertError(Exception):
+
+class AlertError(MonitoringError):
     """Root of every alerting error."""
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from environments import render
 from environments.model import Environment
+from environments.render import render_template
 from monitoring.alerts.errors import RuleError
 from monitoring.alerts.rules import AlertRule, rules_from_template
-from monitoring.rendering import render_template
 
 TEMPLATE = Path("monitoring/templates/arm/drift-alerts.json.j2")
 

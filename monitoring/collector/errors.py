@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from monitoring.errors import MonitoringError
 
-class CollectorError(Exception):
+
+class CollectorError(MonitoringError):
     """Root of every collector error."""
 
 

@@ -7,8 +7,10 @@ DriftError
 
 from __future__ import annotations
 
+from monitoring.errors import MonitoringError
 
-class DriftError(Exception):
+
+class DriftError(MonitoringError):
     """Root of every drift error."""
 
 

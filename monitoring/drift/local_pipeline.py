@@ -28,9 +28,9 @@ import yaml
 
 from environments import render
 from environments.model import Environment
+from environments.render import render_template
 from monitoring.drift.errors import DriftPipelineError
 from monitoring.drift.window import hour_prefix, window_hours
-from monitoring.rendering import render_template
 
 LOG = logging.getLogger("streamscore.monitoring.drift")
 COMPONENT_TEMPLATE = "monitoring/templates/azureml/components/drift.yml.j2"

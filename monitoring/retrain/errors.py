@@ -7,8 +7,10 @@ RetrainError
 
 from __future__ import annotations
 
+from monitoring.errors import MonitoringError
 
-class RetrainError(Exception):
+
+class RetrainError(MonitoringError):
     """Root of every retraining error."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from monitoring.errors import MonitoringError
 
-class TelemetryError(Exception):
+
+class TelemetryError(MonitoringError):
     """Root of every telemetry error."""
 
 

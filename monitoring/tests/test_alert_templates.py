@@ -11,9 +11,9 @@ from azure.ai.ml import load_component, load_environment, load_job
 
 from environments.arm import validate_directory
 from environments.loader import load_environment as load_env
+from environments.render import render_template
 from monitoring.alerts.rules import rules_from_template
 from monitoring.render_context import iso_duration
-from monitoring.rendering import render_template
 
 AZURE_ENVIRONMENTS = ("dev", "staging", "prod")
 ARM = "monitoring/templates/arm/drift-alerts.json.j2"

@@ -12,8 +12,10 @@ EngineError
 
 from __future__ import annotations
 
+from streaming.errors import StreamingError
 
-class EngineError(Exception):
+
+class EngineError(StreamingError):
     """Root of every error raised by `streaming.engine`."""
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from streaming.errors import StreamingError
 
-class ProduceError(Exception):
+
+class ProduceError(StreamingError):
     """Root of the producer's errors: a bad input file or events the broker did not accept."""
 
 

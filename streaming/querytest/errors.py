@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from streaming.errors import StreamingError
 
-class QueryTestError(Exception):
+
+class QueryTestError(StreamingError):
     """A project, testConfig.json or input/expected file that cannot be used (names file and reason)."""

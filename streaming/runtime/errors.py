@@ -9,8 +9,10 @@ RunError
 
 from __future__ import annotations
 
+from streaming.errors import StreamingError
 
-class RunError(Exception):
+
+class RunError(StreamingError):
     """Root of every error raised by `streaming.runtime`."""
 
 

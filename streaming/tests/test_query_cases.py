@@ -8,32 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from environments import render
-from environments.loader import load_environment
-from environments.naming import resource_names
-from streaming import render_context
+from environments.render import render_environment
 from streaming.cli import test as test_command
 from streaming.engine import FunctionBinding, compile_query
 from streaming.querytest import run_tests
 
 
 def render_asa_project(env_name: str, out: Path) -> Path:
-    """Render only the ASA project templates, with the project's renderer and context (other domains'
-    templates are not needed here)."""
-    env = load_environment(env_name)
-    jinja = render._jinja(render.REPO_ROOT)
-    folder = render.REPO_ROOT / "streaming" / "templates"
-    context = {"env": env, "names": resource_names(env), "repo_root": ".", **render_context.context(env)}
-    for _, template in render.templates(render.REPO_ROOT, ("streaming",)):
-        relative = template.relative_to(folder)
-        if relative.parts[0] != "asa":
-            continue
-        target = out / relative.with_suffix("")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            render._render_one(jinja, template.relative_to(render.REPO_ROOT).as_posix(), context)
-        )
-    return out / "asa"
+    """Render only the streaming domain's templates (other domains' templates are not needed here)."""
+    render_environment(env_name, out=out, domains=("streaming",))
+    return out / "streaming" / "asa"
 
 
 @pytest.fixture(scope="module", params=["local", "prod"])
