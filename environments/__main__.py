@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "bench-summary":
             from pathlib import Path
 
-            from environments.bench_summary import summarize
+            from environments.bench_records import summarize
 
             print(f"wrote {summarize(Path(args.folder))}")
     except EnvironmentsError as exc:

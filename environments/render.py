@@ -82,7 +82,6 @@ def render_environment(
     env = load_environment(env_name, root / "environments")
     out = out or build_dir(env_name, root)
     jinja = _jinja(root)
-    names = resource_names(env)
     written: list[Path] = []
     contexts: dict[str, dict[str, Any]] = {}
     unknown = sorted(set(domains) - set(DOMAINS))
@@ -98,13 +97,9 @@ def render_environment(
         target = out / domain / relative.with_suffix("")
         if domain not in contexts:
             contexts[domain] = _domain_context(domain, env)
-        context = {
-            "env": env,
-            "names": names,
-            # Relative path from the rendered file's folder to the repository root, for `code:` paths.
-            "repo_root": Path(os.path.relpath(root, target.parent)).as_posix(),
-            **contexts[domain],
-        }
+        # `repo_root`: the repository root as seen from the rendered file (for Azure ML `code:` paths);
+        # `repo_path(p)`: a repository path as seen from there, absolute paths kept.
+        context = _context(env, root, target, contexts[domain])
         text = _render_one(jinja, template_path.relative_to(root).as_posix(), context)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode("utf-8"))
@@ -116,17 +111,21 @@ def render_template(env: Environment, template: str, target: Path, root: Path = 
     """Render one template (a path from the repository root) for `env` into `target`, with the same
     context as `render_environment`. For runners that need one file now, whatever the target: an `arm/`
     template renders for `local` too (the local alert evaluator applies the rendered rules)."""
-    domain = Path(template).parts[0]
-    context = {
-        "env": env,
-        "names": resource_names(env),
-        "repo_root": Path(os.path.relpath(root, target.parent)).as_posix(),
-        **_domain_context(domain, env),
-    }
+    context = _context(env, root, target, _domain_context(Path(template).parts[0], env))
     text = _render_one(_jinja(root), template, context)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(text.encode("utf-8"))
     return target
+
+
+def _context(env: Environment, root: Path, target: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    repo_root = Path(os.path.relpath(root, target.parent)).as_posix()
+
+    def repo_path(path: str) -> str:
+        """A repository-relative path as seen from the rendered file; an absolute path stays as it is."""
+        return path if Path(path).is_absolute() else f"{repo_root}/{path}"
+
+    return {"env": env, "names": resource_names(env), "repo_root": repo_root, "repo_path": repo_path, **extra}
 
 
 def _render_one(jinja: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

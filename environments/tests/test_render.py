@@ -66,3 +66,9 @@ def test_render_replaces_previous_output(tmp_path: Path) -> None:
     written = render_environment("dev", root=root)
     assert not stale.exists()
     assert [p.read_text() for p in written] == ["dev\n"]
+
+
+def test_repo_path_keeps_absolute_paths_and_relativises_the_rest(tmp_path: Path) -> None:
+    root = _mini_repo(tmp_path, "{{ repo_path('a/b.txt') }} {{ repo_path('/abs/c.txt') }}\n")
+    (written,) = render_environment("dev", root=root)
+    assert written.read_text() == "../../../a/b.txt /abs/c.txt\n"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from environments.bench_records import write_records
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from export.bench import run_bench
@@ -27,8 +27,5 @@ def main(argv: list[str]) -> int:
     except (ExportError, EnvironmentsError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
-    for r in records:
-        print(f"{r['name']}: {r['value']} {r['unit']} vs {r['baseline']} (ratio {r['ratio']}) met={r['met']}")
+    write_records(args.out, records)
     return 0 if all(r["met"] for r in records) else 1

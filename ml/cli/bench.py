@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from environments.bench_records import write_records
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from ml.serving.errors import ServingError
@@ -26,9 +26,5 @@ def main(argv: list[str]) -> int:
     except (EnvironmentsError, ServingError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
-    for r in records:
-        versus = f" vs baseline {r['baseline']} (ratio {r['ratio']:.3f})" if r["ratio"] is not None else ""
-        print(f"{r['name']}: {r['value']} {r['unit']}{versus} met={r['met']}")
+    write_records(args.out, records)
     return 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from environments.bench_records import write_records
 from environments.errors import ConfigError
 from environments.loader import ENVIRONMENTS_DIR, load_environment
 from monitoring.bench.run import run_bench
@@ -34,8 +34,5 @@ def main(argv: list[str]) -> int:
     except (ConfigError, DriftError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
-    for r in records:
-        print(f"{r['name']}: {r['value']} {r['unit']} vs {r['baseline']} (ratio {r['ratio']}) met={r['met']}")
+    write_records(args.out, records)
     return 0

@@ -1,4 +1,5 @@
-"""Combine every domain's benchmark records (`build/bench/<domain>.json`) into `summary.json`."""
+"""Benchmark records (DESIGN.md "Benchmarks"): their shape, writing one domain's file, and the summary
+of every domain's `build/bench/<domain>.json` in `summary.json`."""
 
 from __future__ import annotations
 
@@ -17,14 +18,27 @@ def check_record(record: Any, source: Path, index: int) -> list[str]:
         return [f"{source}[{index}]: a record must be an object"]
     problems = [f"{source}[{index}]: missing key {key}" for key in sorted(RECORD_KEYS - record.keys())]
     baseline, ratio, value = record.get("baseline"), record.get("ratio"), record.get("value")
+    # Records round their ratio; a thousandth, relative, is the precision they are written with.
     if (
         isinstance(baseline, int | float)
         and baseline
         and isinstance(value, int | float)
         and ratio is not None
-    ) and abs(ratio - value / baseline) > 1e-6 * max(1.0, abs(ratio)):
+    ) and abs(ratio - value / baseline) > 1e-3 * max(abs(ratio), 1e-9):
         problems.append(f"{source}[{index}]: ratio {ratio} is not value / baseline")
     return problems
+
+
+def write_records(out: Path, records: list[dict[str, Any]]) -> None:
+    """Check and write one domain's records, and print a line per record."""
+    problems = [line for index, record in enumerate(records) for line in check_record(record, out, index)]
+    if problems:
+        raise EnvironmentsError("\n".join(problems))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    for r in records:
+        versus = f" vs baseline {r['baseline']} (ratio {r['ratio']})" if r["ratio"] is not None else ""
+        print(f"{r['name']}: {r['value']} {r['unit']}{versus} goal: {r['goal']} met={r['met']}")
 
 
 def summarize(folder: Path) -> Path:

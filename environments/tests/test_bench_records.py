@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from environments.bench_summary import summarize
+from environments.bench_records import summarize
 from environments.errors import EnvironmentsError
 
 RECORD = {
