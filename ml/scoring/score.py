@@ -58,7 +58,9 @@ def init() -> None:
 
 @input_schema(INPUT_REQUEST_NAME, input_type(_SCHEMA), convert_to_provided_type=False)
 @output_schema(output_type())
-def run(Inputs: Any, request_headers: dict[str, str] | None = None) -> Any:  # noqa: N803 - the swagger name
+def run(Inputs: Any) -> Any:  # noqa: N803 - the swagger name
+    # No `request_headers` parameter: inference_schema would publish it in the swagger as a second
+    # input, and Stream Analytics builds its function from that swagger (one request key only).
     """Score one batch; the body is `{"Inputs": {"data": [...]}}`, the answer `{"Results": [...]}`."""
     started = time.perf_counter()
     if _scorer is None or _settings is None:
@@ -70,7 +72,7 @@ def run(Inputs: Any, request_headers: dict[str, str] | None = None) -> Any:  # n
     scored = _scorer.score(rows)
     body = _scorer.results(scored)
     if _telemetry is not None and _telemetry.enabled:
-        request_id = _header(request_headers, "x-request-id") or str(uuid.uuid4())
+        request_id = str(uuid.uuid4())
         latency_ms = (time.perf_counter() - started) * 1000.0
         records = inference_records(rows, scored, _SCHEMA, _settings, request_id, latency_ms)
         try:
@@ -79,8 +81,3 @@ def run(Inputs: Any, request_headers: dict[str, str] | None = None) -> Any:  # n
             # The batch is scored; losing its log must not fail Stream Analytics, but it must be seen.
             logger.exception("inference log of request %s not sent (%d rows)", request_id, len(records))
     return body
-
-
-def _header(headers: dict[str, str] | None, name: str) -> str | None:
-    """A request header by case-insensitive name (the server passes them as a plain dict)."""
-    return next((value for key, value in (headers or {}).items() if key.lower() == name), None)

@@ -18,41 +18,8 @@ import pytest
 from environments.loader import load_environment
 from environments.render import render_environment
 from streaming import aliases
+from streaming.swagger_binding import binding_from_swagger
 from streaming.testing import ScoringServer
-
-SWAGGER_TO_ASA_TYPE = {
-    "object": "object",
-    "array": "array",
-    "number": "double",
-    "integer": "int64",
-    "string": "string",
-}
-
-
-def binding_from_swagger(swagger: dict[str, Any]) -> dict[str, Any]:
-    """What Stream Analytics derives from an inference_schema swagger (wrapped request and reply)."""
-    request = swagger["definitions"]["ServiceInput"]["properties"]
-    reply = swagger["definitions"]["ServiceOutput"]["properties"]
-    assert len(request) == 1 and len(reply) == 1, "one request key and one reply key"
-    (request_name, request_body), (response_name, response_body) = (
-        next(iter(request.items())),
-        next(iter(reply.items())),
-    )
-    inputs = [
-        {"name": name, "dataType": SWAGGER_TO_ASA_TYPE[column["items"]["type"]], "mapTo": index}
-        for index, (name, column) in enumerate(request_body["properties"].items())
-    ]
-    outputs = [
-        {"name": response_name, "dataType": SWAGGER_TO_ASA_TYPE[response_body["items"]["type"]], "mapTo": 0}
-    ]
-    return {
-        "path": next(p for p, ops in swagger["paths"].items() if "post" in ops),
-        "inputRequestName": request_name,
-        "outputResponseName": response_name,
-        "inputs": inputs,
-        "outputs": outputs,
-        "rowFields": sorted(next(iter(request_body["properties"].values()))["items"]["properties"]),
-    }
 
 
 @pytest.fixture(scope="module")
