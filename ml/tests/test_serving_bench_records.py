@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from environments.bench_summary import check_record
+from environments.bench_records import check_record
 from ml.bench.scoring import GOAL_BATCH, bench_records, summarize
 
 
