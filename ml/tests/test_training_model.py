@@ -45,8 +45,11 @@ def test_save_and_load_keep_predictions_schema_metrics_and_baseline(
     assert json.loads((folder / model.SCHEMA_FILE).read_text())["features"][0]["name"] == "amount"
     assert json.loads((folder / model.METRICS_FILE).read_text()) == {"train_roc_auc": 0.9}
     baseline = pd.read_parquet(folder / model.BASELINE_FILE)
-    assert list(baseline.columns) == card_schema.feature_names
+    assert list(baseline.columns) == [*card_schema.feature_names, model.SCORE_COLUMN]
     assert len(baseline) == 300
+    # The model's own scores on its training features: the reference for prediction drift.
+    np.testing.assert_allclose(baseline[model.SCORE_COLUMN], model.score(fitted, training, card_schema))
+    assert baseline[model.SCORE_COLUMN].between(0, 1).all()
     requirements = (folder / "requirements.txt").read_text()
     assert "scikit-learn==" in requirements and "mlflow==" in requirements
 

@@ -28,6 +28,7 @@ from environments.data_schema import DataSchema
 METRICS_FILE = "metrics.json"
 SCHEMA_FILE = "data_schema.json"
 BASELINE_FILE = "baseline.parquet"
+SCORE_COLUMN = "score"
 
 
 def feature_frame(frame: pd.DataFrame, schema: DataSchema) -> pd.DataFrame:
@@ -108,7 +109,8 @@ def save(
 ) -> Path:
     """Write an MLflow model directory (mlflow.sklearn flavour) with the schema and metrics beside it.
 
-    `baseline` (the training features) travels with the model as the reference for drift detection.
+    `baseline` (the training features) travels with the model as the reference for drift detection,
+    with the model's own `score` on each row (the reference for prediction drift).
     """
     _quiet_mlflow()
     import mlflow.sklearn
@@ -124,8 +126,15 @@ def save(
     (path / SCHEMA_FILE).write_text(json.dumps(schema.model_dump(mode="json"), indent=2), encoding="utf-8")
     (path / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
     if baseline is not None:
-        baseline[schema.feature_names].to_parquet(path / BASELINE_FILE, index=False)
+        baseline_frame(pipeline, baseline, schema).to_parquet(path / BASELINE_FILE, index=False)
     return path
+
+
+def baseline_frame(pipeline: Pipeline, frame: pd.DataFrame, schema: DataSchema) -> pd.DataFrame:
+    """The drift reference: the schema's feature columns as given, plus the model's `score` per row."""
+    reference = frame[schema.feature_names].reset_index(drop=True)
+    reference[SCORE_COLUMN] = score(pipeline, frame, schema)
+    return reference
 
 
 def load(path: Path | str) -> Pipeline:
