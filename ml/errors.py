@@ -4,7 +4,8 @@
     ├── DataError        ml.data: a data file or generated sample that breaks the schema
     ├── PipelineError    ml.pipeline: a component, the runner or an Azure submission failed
     ├── ScoringError     ml.scoring: score.py cannot load its model or the body is not a batch
-    └── ServingError     ml.serving: the local endpoint, a rollout or a smoke test failed
+    ├── ServingError     ml.serving: the local endpoint, a rollout or a smoke test failed
+    └── RegistryError    ml.registry: which version is in production cannot be determined
 
 Kept free of imports: it ships in score.py's code folder.
 """

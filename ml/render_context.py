@@ -28,7 +28,15 @@ TRAINING_PACKAGES = (
 # Azure ML compute reaches the workspace's MLflow server through this plugin; it is not needed locally.
 AZURE_ONLY_PACKAGES = ("azureml-mlflow==1.62.0.post6",)
 TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
-COMPONENT_SOURCES = ("ml/components", "ml/training", "ml/data", "environments/data_schema.py")
+COMPONENT_SOURCES = (
+    "ml/components",
+    "ml/training",
+    "ml/data",
+    "ml/errors.py",
+    "ml/registry/__init__.py",
+    "ml/registry/champion.py",
+    "environments/data_schema.py",
+)
 CHAMPION_ALIAS = "production"
 # The registry is shared: one environment creates it, the others only use it (ARM `condition`).
 REGISTRY_OWNER = "dev"

@@ -20,6 +20,7 @@ from environments.render import build_dir, render_environment
 from ml.data.errors import DataError
 from ml.data.store import state_dir
 from ml.pipeline.errors import PipelineError
+from ml.registry.champion import RegistryError
 
 PIPELINE_FILE = Path("azureml/pipelines/training.yml")
 
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> int:
             )
         print(json.dumps(record, indent=2))
         return 0
-    except (EnvironmentsError, DataError, PipelineError) as exc:
+    except (EnvironmentsError, DataError, PipelineError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

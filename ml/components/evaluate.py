@@ -1,33 +1,25 @@
 """`evaluate` component: the champion/challenger gate on the holdout.
 
-The challenger is the model just trained; the champion is the registry's version behind the production
-alias. The decision (register or not, and why) goes to `evaluation.json` for the register step.
+The challenger is the model just trained; the champion is the registry's version tagged
+`stage=production` (`ml.registry.champion`). Both are scored on the holdout, whose labels are the data's
+own (label noise, a gate check, only touches the training split). The decision (register or not, and
+why) goes to `evaluation.json` for the register step. A champion lookup that fails exits non-zero before
+anything is written, so the pipeline stops instead of registering without a comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from environments.data_schema import load_data_schema
 from ml.components.step_files import EVALUATION_FILE, HOLDOUT_FILE, read_frame, write_json
+from ml.registry.champion import ChampionLookupError, find_champion
 from ml.training import gate, metrics, model
-
-
-def champion_version(name: str, alias: str) -> str | None:
-    """The version behind `alias`, or None when the model is not registered yet or nothing has the alias."""
-    try:
-        registered = MlflowClient().get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            return None
-        raise
-    version = (registered.aliases or {}).get(alias)
-    return None if version is None else str(version)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,17 +28,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=Path, required=True, help="folder with the holdout split")
     parser.add_argument("--schema", type=Path, required=True, help="data schema YAML")
     parser.add_argument("--model-name", required=True, help="registered model name")
-    parser.add_argument("--champion-alias", required=True, help="alias of the production model")
+    parser.add_argument(
+        "--champion-alias", required=True, help="stage of the production model (tag `stage=<it>`)"
+    )
     parser.add_argument("--primary-metric", choices=sorted(metrics.HIGHER_IS_BETTER), required=True)
     parser.add_argument("--promotion-margin", type=float, required=True)
     parser.add_argument("--evaluation", type=Path, required=True, help="output folder for evaluation.json")
     args = parser.parse_args(argv)
 
+    try:
+        found = find_champion(MlflowClient(), args.model_name, args.champion_alias)
+    except ChampionLookupError as exc:
+        print(f"evaluate: champion lookup failed, nothing is registered: {exc}", file=sys.stderr)
+        return 2
+    version = found.version
+    print(f"evaluate: champion: {found.reason}")
     schema = load_data_schema(args.schema)
     holdout = read_frame(args.holdout, HOLDOUT_FILE)
     truth = model.labels(holdout, schema)
     challenger = metrics.compute(truth, model.score(model.load(args.model), holdout, schema))
-    version = champion_version(args.model_name, args.champion_alias)
     champion = None
     if version is not None:
         champion_model = model.load(f"models:/{args.model_name}/{version}")

@@ -1,7 +1,8 @@
 """`register` component: register the challenger in the MLflow model registry if the gate said so.
 
 A registered version carries the training data's fingerprint and its holdout metrics as tags, and the
-production alias moves to it. A rejected challenger leaves the registry untouched.
+tag `stage=production` (with the alias `production` where the registry has aliases) moves to it
+(`ml.registry.champion.set_champion`). A rejected challenger leaves the registry untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from ml.components.step_files import DATA_INFO_FILE, EVALUATION_FILE, REGISTRATION_FILE, read_json, write_json
+from ml.registry.champion import set_champion
 
 MODEL_ARTIFACT = "model"
 
@@ -35,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         "--train", type=Path, required=True, help="folder with the training split's data.json"
     )
     parser.add_argument("--model-name", required=True)
-    parser.add_argument("--alias", required=True, help="alias to move to a newly registered version")
+    parser.add_argument(
+        "--alias", required=True, help="stage (tag `stage=<it>`, and alias) of a newly registered version"
+    )
     parser.add_argument(
         "--registration", type=Path, required=True, help="output folder for registration.json"
     )
@@ -56,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                 **{f"holdout_{k}": f"{v:.6f}" for k, v in decision["challenger"].items()},
             }
             version = client.create_model_version(args.model_name, source, run_id=run.info.run_id, tags=tags)
-            client.set_registered_model_alias(args.model_name, args.alias, version.version)
+            set_champion(client, args.model_name, str(version.version), args.alias)
         record |= {
             "registered": True,
             "version": str(version.version),

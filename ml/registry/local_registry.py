@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from ml.registry import tracking
+from ml.registry.champion import find_champion
 from ml.registry.manifest import metrics_from_tags
 
 
@@ -18,20 +19,13 @@ def _local_path(uri: str) -> Path | None:
 
 
 def production_record(state: Path, environment: str, model_name: str, alias: str) -> dict[str, Any] | None:
-    """The manifest record of the version behind `alias`, or None if nothing was registered yet."""
-    from mlflow.exceptions import MlflowException
-
+    """The manifest record of the version tagged `stage=<alias>`, or None if nothing was registered yet;
+    raises `ChampionLookupError` when the registry cannot tell."""
     store = tracking.client(state)
-    try:
-        registered = store.get_registered_model(model_name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            return None
-        raise
-    number = (registered.aliases or {}).get(alias)
+    number = find_champion(store, model_name, alias).version
     if number is None:
         return None
-    version = store.get_model_version(model_name, str(number))
+    version = store.get_model_version(model_name, number)
     model_path = _local_path(version.source) or Path(store.download_artifacts(version.run_id, "model"))
     return {
         "environment": environment,

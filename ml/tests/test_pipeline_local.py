@@ -20,7 +20,7 @@ from ml.registry.manifest import read_manifest
 from ml.training import model
 
 ROWS = 3000
-NOISY = {"label_noise": 0.9}
+NOISY = {"label_noise": 0.5}  # half the training labels replaced by coin flips
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def pipeline_path(rendered_ml: dict[str, Path]) -> Path:
 def runs(
     tmp_path_factory: pytest.TempPathFactory, local_environment: Environment, pipeline_path: Path
 ) -> dict:
-    """Two runs on one store: a first model, then a challenger trained on mostly shuffled labels."""
+    """Two runs on one store: a first model, then a challenger trained on half-random labels."""
     state = tmp_path_factory.mktemp("state")
     data = store.prepare(local_environment, state, rows=ROWS)
     log: list[str] = []
@@ -50,19 +50,32 @@ def test_first_run_registers_its_model_as_production(runs: dict, local_environme
     assert manifest["version"] == "1"
     client = tracking.client(runs["state"])
     assert str(client.get_model_version_by_alias(local_environment.model.name, "production").version) == "1"
+    assert client.get_model_version(local_environment.model.name, "1").tags["stage"] == "production"
 
 
 def test_a_worse_challenger_is_not_registered_and_the_champion_stays(runs: dict, local_environment) -> None:
     registration, manifest = runs["runs"][1]
     assert registration["registered"] is False
-    assert "does not beat champion v1" in registration["reason"]
-    assert registration["metrics"]["roc_auc"] < runs["runs"][0][0]["metrics"]["roc_auc"]
+    assert "champion v1" in registration["reason"]
+    # Whatever its ranking, the noisy model's probabilities are far off on the true holdout labels.
+    assert registration["metrics"]["log_loss"] > runs["runs"][0][0]["metrics"]["log_loss"] + 0.05
     client = tracking.client(runs["state"])
     name = local_environment.model.name
     assert str(client.get_model_version_by_alias(name, "production").version) == "1"
     assert len(client.search_model_versions(f"name='{name}'")) == 1
     assert manifest == runs["runs"][0][1]
     assert read_manifest(runs["state"]) == manifest
+
+
+def test_label_noise_touches_only_the_training_split(runs: dict, local_environment: Environment) -> None:
+    """The gate's holdout keeps the data's own labels, in both runs."""
+    label = local_environment.data_schema().label
+    data = pd.read_parquet(runs["data"].path).set_index("transaction_id")[label]
+    holdouts = sorted(runs["state"].glob("ml/runs/*/prep/holdout_data/holdout.parquet"))
+    assert len(holdouts) == 2
+    for path in holdouts:
+        holdout = pd.read_parquet(path).set_index("transaction_id")[label]
+        assert holdout.equals(data.loc[holdout.index])
 
 
 def test_manifest_describes_the_production_model(runs: dict, local_environment: Environment) -> None:
@@ -82,8 +95,10 @@ def test_manifest_describes_the_production_model(runs: dict, local_environment: 
 def test_baseline_holds_the_training_features_of_the_production_model(runs: dict, local_environment) -> None:
     baseline = pd.read_parquet(runs["state"] / "data" / "baseline.parquet")
     schema = local_environment.data_schema()
-    assert list(baseline.columns) == schema.feature_names
+    assert list(baseline.columns) == [*schema.feature_names, "score"]
     assert len(baseline) == int(ROWS * 0.8)
+    production = model.load(read_manifest(runs["state"])["model_path"])
+    assert baseline["score"].to_numpy() == pytest.approx(model.score(production, baseline, schema))
     assert read_manifest(runs["state"])["baseline_path"] == str(
         (runs["state"] / "data" / "baseline.parquet").resolve()
     )
