@@ -45,6 +45,9 @@ class Batch:
     times: list[int]
     udf: list[list[Any]]
     cache: dict[int, Any] = field(default_factory=dict)
+    memo: dict[tuple[int, str], tuple[list[Any], Any]] = field(default_factory=dict)
+    """Per-list derived data (value types, numpy views), so that a column used by several operators is
+    examined once per batch; keyed by identity, holding the list to keep the identity valid."""
 
     @property
     def size(self) -> int:
@@ -83,7 +86,25 @@ def to_list(value: Value, size: int) -> list[Any]:
     return objects.tolist()
 
 
-def to_vector(value: Value, size: int) -> Vector | None:
+def _memoised(memo: dict | None, items: list[Any], tag: str, derive: Callable[[list[Any]], Any]) -> Any:
+    """`derive(items)`, computed once per list and batch when a memo is given."""
+    if memo is None:
+        return derive(items)
+    key = (id(items), tag)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    result = derive(items)
+    memo[key] = (items, result)
+    return result
+
+
+def kinds_of(items: list[Any], memo: dict | None = None) -> set[type]:
+    """The Python types of a column's values."""
+    return _memoised(memo, items, "kinds", lambda values: set(map(type, values)))
+
+
+def to_vector(value: Value, size: int, memo: dict | None = None) -> Vector | None:
     """A numeric/bit view of the column, or None when some value is not a number (or not all bits)."""
     if isinstance(value, Vector):
         return value
@@ -94,7 +115,10 @@ def to_vector(value: Value, size: int) -> Vector | None:
         if isinstance(item, bool | int | float):
             return Vector(item, True)
         return None
-    kinds = set(map(type, value))
+    return _memoised(memo, value, "vector", lambda items: _list_vector(items, kinds_of(items, memo)))
+
+
+def _list_vector(value: list[Any], kinds: set[type]) -> Vector | None:
     if kinds <= _BOOL_TYPES and bool in kinds:
         valid = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
         return Vector(np.array([v is True for v in value], dtype=bool), valid)
@@ -112,10 +136,16 @@ def to_vector(value: Value, size: int) -> Vector | None:
     return None
 
 
-def truth(value: Value, size: int) -> np.ndarray:
+def truth(value: Value, size: int, memo: dict | None = None) -> np.ndarray:
     """Rows where a condition is TRUE (NULL and FALSE are not); values as in `values.truth_value`."""
-    bits = _bits(value, size)
+    bits = _bits(value, size, memo)
     return np.broadcast_to(bits.values & bits.valid, (size,))
+
+
+def _text_column(items: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A column of text (or NULL) as an object array and its validity mask."""
+    objects = np.fromiter(items, dtype=object, count=len(items))
+    return objects, np.fromiter(map(operator.is_not, items, repeat(None)), dtype=bool, count=len(items))
 
 
 def _objects(items: list[Any], size: int) -> np.ndarray:
@@ -148,8 +178,8 @@ def _fill(result: np.ndarray, mask: np.ndarray, evaluate: Evaluator, batch: Batc
     )
 
 
-def _bits(value: Value, size: int) -> Vector:
-    vector = to_vector(value, size)
+def _bits(value: Value, size: int, memo: dict | None = None) -> Vector:
+    vector = to_vector(value, size, memo)
     if vector is not None:
         return Vector(np.asarray(vector.values, dtype=bool), vector.valid)
     items = [values.truth_value(v) for v in to_list(value, size)]
@@ -217,14 +247,14 @@ class ColumnarCompiler:
         if node.op == "NOT":
 
             def logical_not(batch: Batch) -> Value:
-                bits = _bits(operand(batch), batch.size)
+                bits = _bits(operand(batch), batch.size, batch.memo)
                 return Vector(~bits.values, bits.valid)
 
             return logical_not
 
         def negate(batch: Batch) -> Value:
             value = operand(batch)
-            vector = to_vector(value, batch.size)
+            vector = to_vector(value, batch.size, batch.memo)
             if vector is not None and np.asarray(vector.values).dtype.kind != "b":
                 return Vector(-vector.values, vector.valid)
             return [values.negate(v) for v in to_list(value, batch.size)]
@@ -237,7 +267,7 @@ class ColumnarCompiler:
         if op in ("AND", "OR"):
 
             def logical(batch: Batch) -> Value:
-                a, b = _bits(left(batch), batch.size), _bits(right(batch), batch.size)
+                a, b = _bits(left(batch), batch.size, batch.memo), _bits(right(batch), batch.size, batch.memo)
                 a_true, b_true = a.values & a.valid, b.values & b.valid
                 if op == "AND":
                     known = (a.valid & b.valid) | (a.valid & ~a.values) | (b.valid & ~b.values)
@@ -252,16 +282,16 @@ class ColumnarCompiler:
             def compare(batch: Batch) -> Value:
                 size = batch.size
                 a_value, b_value = left(batch), right(batch)
-                a, b = to_vector(a_value, size), to_vector(b_value, size)
+                memo = batch.memo
+                a, b = to_vector(a_value, size, memo), to_vector(b_value, size, memo)
                 if a is not None and b is not None:
                     return Vector(function(a.values, b.values), a.valid & b.valid)
                 if isinstance(b_value, Const) and isinstance(b_value.value, str) and op in ("=", "<>"):
-                    literal = b_value.value
                     items = to_list(a_value, size)
-                    if set(map(type, items)) <= _STR_TYPES:
-                        if op == "=":
-                            return [None if v is None else v == literal for v in items]
-                        return [None if v is None else v != literal for v in items]
+                    if kinds_of(items, memo) <= _STR_TYPES:  # text against a text literal, elementwise
+                        objects, valid = _memoised(memo, items, "objects", _text_column)
+                        equal = objects == b_value.value
+                        return Vector(equal if op == "=" else ~equal, valid)
                 return [
                     values.compare(op, x, y)
                     for x, y in zip(to_list(a_value, size), to_list(b_value, size), strict=True)
@@ -272,7 +302,7 @@ class ColumnarCompiler:
         def arithmetic(batch: Batch) -> Value:
             size = batch.size
             a_value, b_value = left(batch), right(batch)
-            a, b = to_vector(a_value, size), to_vector(b_value, size)
+            a, b = to_vector(a_value, size, batch.memo), to_vector(b_value, size, batch.memo)
             numeric = (
                 a is not None
                 and b is not None
@@ -329,7 +359,7 @@ class ColumnarCompiler:
                         values.compare("=", x, y)
                         for x, y in zip(to_list(subject, size), to_list(value, size), strict=True)
                     ]
-                hit = truth(value, size) & ~decided
+                hit = truth(value, size, batch.memo) & ~decided
                 if hit.any():
                     _fill(result, hit, branch, batch)
                     decided |= hit
@@ -368,14 +398,14 @@ class ColumnarCompiler:
                 if kind == "bit" and dtype.kind == "b":
                     return value
                 value = to_list(value, size)
-            kinds = set(map(type, value))
+            kinds = kinds_of(value, batch.memo)
             if kind == "float" and kinds <= _NUMBER_TYPES:
-                vector = to_vector(value, size)
+                vector = to_vector(value, size, batch.memo)
                 if vector is not None:
                     data = np.asarray(vector.values, dtype=np.float64)
                     return Vector(data, vector.valid & np.isfinite(data))
             if kind == "bigint" and kinds <= _INT_TYPES:
-                vector = to_vector(value, size)
+                vector = to_vector(value, size, batch.memo)
                 if vector is not None:
                     return Vector(vector.values, vector.valid)
             if kind == "bit" and kinds <= _BOOL_TYPES:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
@@ -32,9 +32,11 @@ class InputEvent:
     partition: int = 0
 
 
-@dataclass(frozen=True)
-class OutputRecord:
-    """One row written to an output alias; `timestamp_us` is its System.Timestamp()."""
+class OutputRecord(NamedTuple):
+    """One row written to an output alias; `timestamp_us` is its System.Timestamp().
+
+    A named tuple: an output batch creates one per row, and tuples are the cheapest to build.
+    """
 
     output: str
     payload: dict[str, Any]
@@ -101,19 +103,32 @@ class Engine:
     # -- public surface --------------------------------------------------------------------------------
     def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputRecord]:
         """Take a batch of events from one input; returns every output row they (and the watermark) release."""
+        return self.process_columns(
+            input_alias,
+            [event.payload for event in events],
+            [datetime_to_micros(event.arrival_time) for event in events],
+            [event.partition for event in events],
+        )
+
+    def process_columns(
+        self, input_alias: str, payloads: list[dict[str, Any]], arrivals_us: list[int], partitions: list[int]
+    ) -> list[OutputRecord]:
+        """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions."""
         input_step = self.plan.inputs.get(input_alias)
         if input_step is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        if not len(payloads) == len(arrivals_us) == len(partitions):
+            raise EngineError(
+                f"input {input_alias!r}: {len(payloads)} payloads, {len(arrivals_us)} arrival times "
+                f"and {len(partitions)} partitions"
+            )
         clock = self.clocks[input_alias]
         timestamp = input_step.timestamp
-        payloads = [event.payload for event in events]
-        arrivals = [datetime_to_micros(event.arrival_time) for event in events]
         if timestamp is None:
-            event_times: list[int | None] = list(arrivals)
+            event_times: list[int | None] = list(arrivals_us)
         else:
             event_times = [to_timestamp(timestamp(payload)) for payload in payloads]
-        partitions = [event.partition for event in events]
-        clock.accept_many(zip(partitions, event_times, arrivals, payloads, strict=True))
+        clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
 
     def advance(self, now: datetime) -> list[OutputRecord]:
@@ -202,7 +217,16 @@ class Engine:
         if "*" in columns:
             payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
         else:
-            payloads = [{**row, **{c: _output_value(row[c]) for c in columns if c in row}} for row in rows]
+            payloads = list(map(dict.copy, rows))
+            for column in columns:
+                values = list(map(dict.get, rows, repeat(column)))
+                if set(map(type, values)) == {datetime} and {v.tzinfo for v in values} == {UTC}:
+                    formatted = [v.isoformat(timespec="microseconds")[:26] + "0Z" for v in values]
+                else:
+                    formatted = list(map(_output_value, values))
+                for payload, value in zip(payloads, formatted, strict=True):
+                    if column in payload:
+                        payload[column] = value
         self._converted[id(rows)] = (rows, columns, payloads)
         return payloads
 
