@@ -4,11 +4,15 @@
         --environment E --model-name M --thresholds JSON --alert-metrics JSON
         [--window-start T --window-end T | --window-hours N] --report DIR
 
-Reads the exported Parquet of every hour of the window (`DIR/{yyyy}/{MM}/{dd}/{HH}/*.parquet`) and the
-training baseline (a Parquet file, or a model folder holding `baseline.parquet`), computes every drift
+Reads the exported records of every hour of the window and the training baseline (a Parquet file, or a model folder holding `baseline.parquet`), computes every drift
 metric per served model version, sends each as the custom metric `drift_<metric>` with dimensions
 feature, model, version, environment through `monitoring.telemetry`, and writes `drift-metrics.json`,
 `drift-report.html` and `drift-summary.png` into the report folder. Rows outside the window are dropped.
+
+An hour folder `DIR/{yyyy}/{MM}/{dd}/{HH}/` holds the Python exporter's Parquet (`*.parquet`) or the
+Logic App's JSON records (`*.json`, see `json_records.py`); both give the same columns. When an hour has
+both, the Parquet is read and the JSON ignored (they hold the same hour; reading both would count each
+row twice).
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from environments.data_schema import load_data_schema
+from environments.data_schema import DataSchema, load_data_schema
 from environments.errors import ConfigError
 from monitoring.drift.compute import compute_drift
 from monitoring.drift.errors import DriftError, DriftInputError
 from monitoring.drift.files import read_table, write_records
+from monitoring.drift.json_records import read_records_json
 from monitoring.drift.records import DriftRecord
 from monitoring.drift.report import write_report
 from monitoring.drift.window import default_window, hour_prefix, parse_time, window_hours
@@ -58,20 +63,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def inference_files(root: Path, start: datetime, end: datetime) -> list[Path]:
-    """Parquet files of every hour folder of the window, in time order."""
-    return [
-        path
-        for hour in window_hours(start, end)
-        for path in sorted((root / hour_prefix(hour)).glob("*.parquet"))
-    ]
+    """The export files of every hour folder of the window, in time order: an hour's Parquet files, or
+    its JSON records when it has no Parquet."""
+    files: list[Path] = []
+    for hour in window_hours(start, end):
+        folder = root / hour_prefix(hour)
+        files.extend(sorted(folder.glob("*.parquet")) or sorted(folder.glob("*.json")))
+    return files
 
 
-def read_window(root: Path, start: datetime, end: datetime) -> pa.Table | None:
+def read_export_file(path: Path, schema: DataSchema) -> pa.Table:
+    """One export file: Parquet, or the Logic App's JSON records."""
+    return read_records_json(path, schema) if path.suffix.lower() == ".json" else read_table(path)
+
+
+def read_window(root: Path, start: datetime, end: datetime, schema: DataSchema) -> pa.Table | None:
     """The inference rows of `[start, end)`, or None when the window holds none."""
     files = inference_files(root, start, end)
     if not files:
         return None
-    table = pa.concat_tables([read_table(f) for f in files], promote_options="permissive")
+    tables = [read_export_file(f, schema) for f in files]
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        listed = ", ".join(
+            f"{f} ({t.schema})" for f, t in zip(files, tables, strict=True) if t.schema != tables[0].schema
+        )
+        raise DriftInputError(
+            f"the window's files have incompatible columns: {exc}; differing: {listed}"
+        ) from exc
     if TIME_COLUMN in table.column_names:
         times = table.column(TIME_COLUMN)
         if not pa.types.is_timestamp(times.type):
@@ -133,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         start, end = default_window(datetime.now(UTC), args.window_hours)
     LOG.info("drift: window [%s, %s) of %s", start.isoformat(), end.isoformat(), args.inference_data)
-    current = read_window(args.inference_data, start, end)
+    current = read_window(args.inference_data, start, end, schema)
     args.report.mkdir(parents=True, exist_ok=True)
     if current is None:
         LOG.warning("drift: no inference rows in the window; nothing to compare")

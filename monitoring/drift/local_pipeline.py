@@ -1,7 +1,7 @@
 """Run the drift pipeline on this machine: the same component command, against Azurite and the collector.
 
 1. Render the drift component and pipeline job for the environment (`build/<env>/monitoring/azureml/`).
-2. Mirror the window's exported blobs (`{yyyy}/{MM}/{dd}/{HH}/*.parquet` in the inference container on
+2. Mirror the window's exported blobs (`{yyyy}/{MM}/{dd}/{HH}/*.parquet`, or `*.json` from the Logic App, in the inference container on
    Azurite) into `<state>/monitoring/drift/inference-data/`, the pipeline's `inference_data` input.
 3. Resolve the job's inputs (the pipeline's values, `${{parent.inputs.*}}` bindings, component defaults),
    substitute them into the component's `command`, and run it as a subprocess with
@@ -65,7 +65,8 @@ def collector_connection_string(url: str) -> str:
 
 
 def mirror_blobs(connection_string: str, container: str, start: datetime, end: datetime, folder: Path) -> int:
-    """Download every Parquet blob of the window's hour folders into `folder` (same layout); returns the count."""
+    """Download every export blob (Parquet, or the Logic App's JSON records) of the window's hour folders
+    into `folder` (same layout); returns the count."""
     from azure.core.exceptions import AzureError
     from azure.storage.blob import BlobServiceClient
 
@@ -76,7 +77,7 @@ def mirror_blobs(connection_string: str, container: str, start: datetime, end: d
             prefix = hour_prefix(hour)
             shutil.rmtree(folder / prefix, ignore_errors=True)  # the mirror holds exactly what the blobs hold
             for blob in client.list_blobs(name_starts_with=prefix):
-                if not blob.name.endswith(".parquet"):
+                if not blob.name.endswith((".parquet", ".json")):
                     continue
                 target = folder / blob.name
                 target.parent.mkdir(parents=True, exist_ok=True)
