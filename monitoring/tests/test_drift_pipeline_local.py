@@ -68,9 +68,8 @@ def _drift_run(env, azurite, collector, tmp_path: Path, scenario: str | None) ->
     _export_hour(azurite, container, env, scenario, seed=2)
     state = tmp_path / "state"
     (state / "data").mkdir(parents=True)
-    pq.write_table(
-        drift_test_table(env.data_schema(), ROWS, seed=1).drop(["score"]), state / "data" / "baseline.parquet"
-    )
+    # The baseline as `python -m ml pipeline` writes it: training features plus the model's score.
+    pq.write_table(drift_test_table(env.data_schema(), ROWS, seed=1), state / "data" / "baseline.parquet")
     # The container name comes from the environment; point the run at this test's container.
     done = _run(
         "drift-pipeline",
@@ -114,6 +113,10 @@ def test_no_drift_sends_metrics_and_fires_no_alert(env, azurite, tmp_path: Path)
         state = _drift_run(env, azurite, collector, tmp_path, None)
         rows = collector.query("metrics", name="drift_normalized_wasserstein_distance", dim_feature="amount")
         assert rows and rows[0]["dimensions"]["environment"] == "local"
+        prediction = collector.query(
+            "metrics", name="drift_normalized_wasserstein_distance", dim_feature="score"
+        )
+        assert prediction and prediction[0]["dimensions"]["version"] == "3"
         assert rows[0]["dimensions"]["model"] == "card-fraud" and rows[0]["dimensions"]["version"] == "3"
         reports = list((state / "monitoring" / "drift" / "reports").rglob("drift-report.html"))
         assert reports and (reports[0].parent / "drift-summary.png").read_bytes()[:4] == b"\x89PNG"
@@ -143,7 +146,8 @@ def test_drift_fires_and_retrains_and_new_model_serves(env, azurite, tmp_path: P
         numeric = next(
             r for r in evaluation["rules"] if r["metric"] == "drift_normalized_wasserstein_distance"
         )
-        assert numeric["fired"] and [b["feature"] for b in numeric["breaches"]] == ["amount"]
+        # The test score follows the amount, so the prediction drifts with it.
+        assert numeric["fired"] and sorted(b["feature"] for b in numeric["breaches"]) == ["amount", "score"]
         assert _calls(state) == ["pipeline", "rollout"]
         assert json.loads((state / "serving.json").read_text())["version"] == "4"
         assert "retrain: gate passed" in done.stderr
