@@ -5,7 +5,7 @@
     ├── PipelineError    ml.pipeline: a component, the runner or an Azure submission failed
     ├── ScoringError     ml.scoring: score.py cannot load its model or the body is not a batch
     ├── ServingError     ml.serving: the local endpoint, a rollout or a smoke test failed
-    └── RegistryError    ml.registry: which version is in production cannot be determined
+    └── RegistryError    ml.registry: the production version or the registry's access cannot be set
 
 Kept free of imports: it ships in score.py's code folder.
 """

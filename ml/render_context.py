@@ -27,7 +27,9 @@ TRAINING_PACKAGES = (
 )
 # Azure ML compute reaches the workspace's MLflow server through this plugin; it is not needed locally.
 AZURE_ONLY_PACKAGES = ("azureml-mlflow==1.62.0.post6",)
-TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+# A dated build, never `:latest`: the environment version hashes this name, so a new base image is a
+# deliberate change that makes a new environment version.
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260514.v1"
 COMPONENT_SOURCES = (
     "ml/components",
     "ml/training",
@@ -35,6 +37,7 @@ COMPONENT_SOURCES = (
     "ml/errors.py",
     "ml/registry/__init__.py",
     "ml/registry/champion.py",
+    "ml/registry/errors.py",
     "environments/data_schema.py",
 )
 CHAMPION_ALIAS = "production"

@@ -27,7 +27,8 @@ DRIFT_PACKAGES = (
     "azure-monitor-opentelemetry",
     "azure-monitor-opentelemetry-exporter",
 )
-DRIFT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+# A dated build, never `:latest` (the environment version hashes this name).
+DRIFT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260514.v1"
 DRIFT_SOURCES = (
     "monitoring/drift",
     "monitoring/telemetry",

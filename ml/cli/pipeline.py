@@ -20,7 +20,7 @@ from environments.render import build_dir, render_environment
 from ml.data.errors import DataError
 from ml.data.store import state_dir
 from ml.pipeline.errors import PipelineError
-from ml.registry.champion import RegistryError
+from ml.registry.errors import RegistryError
 
 PIPELINE_FILE = Path("azureml/pipelines/training.yml")
 

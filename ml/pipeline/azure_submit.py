@@ -20,7 +20,7 @@ from ml.components.step_files import REGISTRATION_FILE, read_json
 from ml.data.store import TrainingData, asset_version, data_dir
 from ml.pipeline.errors import PipelineError, PromotionError
 from ml.pipeline.training import training_data
-from ml.registry import promotion
+from ml.registry import promotion, registry_access
 from ml.registry.manifest import metrics_from_tags, write_manifest
 from ml.render_context import CHAMPION_ALIAS
 from ml.training.model import BASELINE_FILE
@@ -115,11 +115,20 @@ def train(
 
 
 def promote(env: Environment, state: Path, version: str | None) -> dict[str, Any]:
-    """Point the environment at a registry model version (default: the latest); writes the manifest."""
+    """Point the environment at a registry model version (default: the latest); writes the manifest.
+
+    First gives the environment's workspace read access to the registry (`registry_access`), so the
+    endpoint can pull the version it is pointed at.
+    """
     from azure.ai.ml import MLClient
     from azure.core.exceptions import ResourceNotFoundError
     from azure.identity import DefaultAzureCredential
 
+    if env.azure is None:
+        raise PromotionError(f"environment {env.name} has no 'azure' section")
+    registry_access.apply(
+        registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
+    )
     registry = resource_names(env).registry
     client = MLClient(DefaultAzureCredential(), registry_name=registry)
     try:

@@ -8,7 +8,7 @@ The lookup tells "there is no champion" (the model is not registered yet, or has
 "the lookup failed" (the registry cannot be read, or its state is inconsistent): only the first lets a
 challenger register without a comparison; the second raises `ChampionLookupError`.
 
-Imports only MLflow and `ml.errors`: the training components ship it in their code folder.
+Imports only MLflow and `ml.registry.errors`: the training components ship it in their code folder.
 """
 
 from __future__ import annotations
@@ -16,20 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ml.errors import MLError
+from ml.registry.errors import ChampionLookupError, RegistryError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 STAGE_TAG = "stage"
-
-
-class RegistryError(MLError):
-    """Root of the registry errors."""
-
-
-class ChampionLookupError(RegistryError):
-    """The production version cannot be determined; a challenger must not be registered blindly."""
+__all__ = ["STAGE_TAG", "Champion", "ChampionLookupError", "RegistryError", "find_champion", "set_champion"]
 
 
 @dataclass(frozen=True)

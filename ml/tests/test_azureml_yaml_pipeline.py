@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,10 @@ def test_data_asset_and_training_environment_load(rendered_ml: dict[str, Path], 
     pins = environment.conda_file["dependencies"][-1]["pip"]
     assert all("==" in pin for pin in pins)
     assert any(pin.startswith("scikit-learn==") for pin in pins)
+    # A dated base image build, never `:latest`: what was validated is what runs.
+    assert re.fullmatch(r"mcr\.microsoft\.com/azureml/[\w.-]+:\d{8}\.v\d+", environment.image), (
+        environment.image
+    )
 
 
 def test_versions_are_identical_across_environments(rendered_ml: dict[str, Path]) -> None:
