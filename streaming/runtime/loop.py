@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,14 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from streaming.engine import Engine, EventOrdering, FunctionBinding, HttpTransport, compile_query
+from streaming.engine import (
+    Engine,
+    EventOrdering,
+    FunctionBinding,
+    HttpTransport,
+    OutputRecord,
+    compile_query,
+)
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
@@ -49,6 +58,18 @@ class RunStats:
     rows_out: dict[str, int] = field(default_factory=dict)
     cycles: int = 0
     started: float = field(default_factory=time.monotonic)
+    first_event: float | None = None
+    """`time.monotonic()` when a poll first returned events (before they were processed)."""
+
+
+@dataclass
+class CycleOutput:
+    """What one cycle's computation hands to the writer: rows, where to resume, the engine state then."""
+
+    records: list[OutputRecord]
+    next_offsets: dict[int, int]
+    engine_state: dict[str, Any]
+    events: int
 
 
 def job_identity(project: Project) -> str:
@@ -153,14 +174,33 @@ class Runner:
         self.stats = RunStats()
 
     def cycle(self) -> int:
-        """One round; returns the number of input events read."""
+        """One round, outputs durable and offsets committed on return; the number of events read."""
+        work = self.compute()
+        if work is None:
+            return 0
+        self.source.commit(self.write(work))
+        return work.events
+
+    def compute(self) -> CycleOutput | None:
+        """Read a batch and run the engine on it (and on the idle clock); None when nothing happened."""
         batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
-        records = self.engine.process(self.input.alias, batch.events) if batch.events else []
+        if batch and self.stats.first_event is None:
+            self.stats.first_event = time.monotonic()
+        records = (
+            self.engine.process_columns(self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions)
+            if batch
+            else []
+        )
         records += self.engine.advance(datetime.now(UTC))
-        self.stats.events_in += len(batch.events)
+        self.stats.events_in += len(batch)
         self.stats.undecodable += batch.undecodable
         if not batch.next_offsets and not records:
-            return 0
+            return None
+        return CycleOutput(records, batch.next_offsets, self.engine.snapshot(), len(batch))
+
+    def write(self, work: CycleOutput) -> dict[int, int]:
+        """Make a cycle's outputs durable, then checkpoint; returns the offsets that may be committed."""
+        records = work.records
         eventhub_aliases = self.kafka.outputs
         if records:
             encode = RowEncoder()
@@ -172,31 +212,44 @@ class Runner:
                     self.store.begin(list(blobs))  # journal first: a crash now leaves blobs to remove
                     self.blobs.upload(blobs)
             self.kafka.flush()
+            rows_out = self.stats.rows_out
             for record in records:
-                self.stats.rows_out[record.output] = self.stats.rows_out.get(record.output, 0) + 1
-        self.checkpoint.offsets.update(batch.next_offsets)
+                rows_out[record.output] = rows_out.get(record.output, 0) + 1
+        self.checkpoint.offsets.update(work.next_offsets)
         self.checkpoint.sequence += 1
-        self.checkpoint.engine = self.engine.snapshot()
+        self.checkpoint.engine = work.engine_state
         self.store.save(self.checkpoint)
         self.store.end()
-        self.source.commit(batch.next_offsets)
         self.stats.cycles += 1
-        return len(batch.events)
+        return dict(self.checkpoint.offsets)
 
     def run(
         self, stop: threading.Event, idle_exit_s: float | None = None, max_events: int | None = None
     ) -> RunStats:
-        """Cycle until `stop` is set (SIGTERM), `max_events` were read, or no event came for `idle_exit_s`."""
+        """Cycle until `stop` is set (SIGTERM), `max_events` were read, or no event came for `idle_exit_s`.
+
+        Pipelined: while a writer thread makes one cycle's outputs durable and checkpoints them, this
+        thread reads and computes the next (at most one cycle waits between them). Cycles are written
+        in order, and offsets are committed only once their cycle's checkpoint is saved.
+        """
         last_event = time.monotonic()
+        writer = CycleWriter(self.write)
         try:
             while not stop.is_set():
-                if self.cycle():
-                    last_event = time.monotonic()
+                self.source.commit(writer.durable_offsets())
+                work = self.compute()
+                if work is not None:
+                    writer.submit(work)
+                    if work.events:
+                        last_event = time.monotonic()
                 if max_events is not None and self.stats.events_in >= max_events:
                     break
                 if idle_exit_s is not None and time.monotonic() - last_event >= idle_exit_s:
                     break
+            writer.finish()
+            self.source.commit(writer.durable_offsets())
         finally:
+            writer.abandon()
             self.close()
         return self.stats
 
@@ -204,3 +257,67 @@ class Runner:
         self.source.close()
         self.kafka.flush()
         self.engine.close()
+
+
+class CycleWriter:
+    """A thread that writes computed cycles in order and reports the offsets they made durable."""
+
+    def __init__(self, write: Callable[[CycleOutput], dict[int, int]]) -> None:
+        self._write = write
+        self._queue: queue.Queue[CycleOutput | None] = queue.Queue(maxsize=1)
+        self._lock = threading.Lock()
+        self._durable: dict[int, int] = {}
+        self._error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cycle-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                work = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if work is None:
+                return
+            try:
+                offsets = self._write(work)
+            except BaseException as exc:  # handed to the reading thread, which raises it
+                self._error = exc
+                return
+            with self._lock:
+                self._durable = offsets
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error  # the writing stage's own error (SinkError, CheckpointError, ...)
+
+    def submit(self, work: CycleOutput | None) -> None:
+        """Queue a cycle (None: the end); waits while the writer is busy with one and another is queued."""
+        while True:
+            self._raise_if_failed()
+            if not self._thread.is_alive():
+                raise RunError("the output writer stopped")
+            try:
+                self._queue.put(work, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def durable_offsets(self) -> dict[int, int]:
+        """Offsets of every cycle written and checkpointed so far (to commit); raises the writer's error."""
+        self._raise_if_failed()
+        with self._lock:
+            offsets, self._durable = self._durable, {}
+        return offsets
+
+    def finish(self) -> None:
+        """Write everything queued, then stop; raises the writer's error."""
+        self.submit(None)
+        self._thread.join()
+        self._raise_if_failed()
+
+    def abandon(self) -> None:
+        """Stop after the cycle being written (on an error: queued cycles are read again after a restart)."""
+        self._stopping.set()
+        self._thread.join()

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
-from streaming.engine import InputEvent
 from streaming.runtime.connections import FAST_GROUP_JOIN
 from streaming.runtime.errors import RunError
 
@@ -20,9 +26,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Batch:
-    events: list[InputEvent]
+    """One poll's decodable events as columns (the engine's `process_columns`), and where to resume."""
+
+    payloads: list[dict[str, Any]]
+    arrivals_us: list[int]
+    """Broker timestamps (producer or append time) in microseconds."""
+    partitions: list[int]
     next_offsets: dict[int, int]
     undecodable: int
+
+    def __len__(self) -> int:
+        return len(self.payloads)
 
 
 class KafkaSource:
@@ -54,36 +68,61 @@ class KafkaSource:
 
     def poll(self, max_events: int, timeout_s: float) -> Batch:
         messages = self.consumer.consume(num_messages=max_events, timeout=timeout_s)
-        events: list[InputEvent] = []
-        offsets: dict[int, int] = {}
-        undecodable = 0
+        if any(message.error() is not None for message in messages):
+            messages = self._readable(messages)
+        partitions = [message.partition() for message in messages]
+        offsets = [message.offset() for message in messages]
+        next_offsets = {partition: offset + 1 for partition, offset in zip(partitions, offsets, strict=True)}
+        try:
+            payloads = list(map(orjson.loads, [message.value() for message in messages]))
+            decoded = all(type(payload) is dict for payload in payloads)
+        except (orjson.JSONDecodeError, TypeError):
+            decoded = False
+        if not decoded:
+            return self._decode_one_by_one(messages, next_offsets)
+        return Batch(payloads, self._arrivals(messages), partitions, next_offsets, 0)
+
+    def _readable(self, messages: list[Message]) -> list[Message]:
+        """The messages without partition-end notices; any other error fails the read."""
+        readable = []
         for message in messages:
             error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
+            if error is None:
+                readable.append(message)
+            elif error.code() != KafkaError._PARTITION_EOF:
                 raise RunError(f"topic {self.topic}: read failed: {error}")
-            partition, offset = message.partition(), message.offset()
-            offsets[partition] = offset + 1
+        return readable
+
+    @staticmethod
+    def _arrivals(messages: list[Message]) -> list[int]:
+        now_us = time.time_ns() // 1000
+        return [
+            now_us if kind == TIMESTAMP_NOT_AVAILABLE else millis * 1000
+            for kind, millis in (message.timestamp() for message in messages)
+        ]
+
+    def _decode_one_by_one(self, messages: list[Message], next_offsets: dict[int, int]) -> Batch:
+        """Decode each message alone: Stream Analytics drops (and logs) events it cannot deserialize."""
+        kept: list[Message] = []
+        payloads: list[dict[str, Any]] = []
+        for message in messages:
             try:
                 payload = orjson.loads(message.value())
                 if not isinstance(payload, dict):
                     raise ValueError("not a JSON object")
             except (ValueError, TypeError) as exc:
-                # Stream Analytics drops events it cannot deserialize and logs them; so does the runtime.
-                undecodable += 1
                 log.warning(
-                    "topic %s partition %d offset %d: dropped, %s", self.topic, partition, offset, exc
+                    "topic %s partition %d offset %d: dropped, %s",
+                    self.topic,
+                    message.partition(),
+                    message.offset(),
+                    exc,
                 )
                 continue
-            kind, millis = message.timestamp()
-            arrival = (
-                datetime.now(UTC)
-                if kind == TIMESTAMP_NOT_AVAILABLE
-                else datetime.fromtimestamp(millis / 1000, UTC)
-            )
-            events.append(InputEvent(payload, arrival, partition))
-        return Batch(events, offsets, undecodable)
+            kept.append(message)
+            payloads.append(payload)
+        partitions = [message.partition() for message in kept]
+        return Batch(payloads, self._arrivals(kept), partitions, next_offsets, len(messages) - len(kept))
 
     def commit(self, offsets: Mapping[int, int]) -> None:
         if not offsets:
