@@ -3,7 +3,9 @@
 Order, so that ML comes first and Stream Analytics second:
   1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain.
   2. Azure ML: the training pipeline (dev) or promotion of the registry version (staging, prod),
-     then the safe rollout of the endpoint (`python -m ml pipeline|rollout <env>`).
+     then the safe rollout of the endpoint (`python -m ml pipeline|rollout <env>`); each step carries
+     the rendered Azure ML entities it creates (environments, data, components, pipeline job,
+     endpoint, deployment) as its request bodies.
   3. A health gate on the endpoint manifest the ML rollout writes.
   4. ARM deployments of stage `after-ml` (the Stream Analytics job, which needs the endpoint's URI and key).
   5. Start the Stream Analytics job.
@@ -16,6 +18,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from environments.arm.validate import find_templates
 from environments.model import Environment
@@ -47,6 +51,30 @@ class Plan:
         return json.dumps(
             {"environment": self.environment, "steps": [asdict(s) for s in self.steps]}, indent=2
         )
+
+
+# Azure ML entity kinds (the `$schema` file name of Azure ML CLI v2 YAML) -> the plan step that creates them.
+ENTITY_STEP = {
+    "environment": "train-or-promote",
+    "data": "train-or-promote",
+    "commandComponent": "train-or-promote",
+    "pipelineJob": "train-or-promote",
+    "managedOnlineEndpoint": "endpoint-rollout",
+    "managedOnlineDeployment": "endpoint-rollout",
+}
+
+
+def azureml_entities(build: Path) -> dict[str, dict[str, Any]]:
+    """Rendered Azure ML YAML of the ml domain by plan step: {step: {path: entity}} (request bodies)."""
+    by_step: dict[str, dict[str, Any]] = {step: {} for step in set(ENTITY_STEP.values())}
+    for path in sorted((build / "ml").rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "$schema" not in document:
+            continue
+        kind = str(document["$schema"]).rsplit("/", 1)[-1].removesuffix(".schema.json")
+        if kind in ENTITY_STEP:
+            by_step[ENTITY_STEP[kind]][path.relative_to(build).as_posix()] = document
+    return by_step
 
 
 def _stage(template: dict[str, Any]) -> str:
@@ -106,6 +134,7 @@ def build_plan(env: Environment, build: Path) -> Plan:
     """The ordered steps that deploy `env` from the files rendered into `build`."""
     names = resource_names(env)
     templates = arm_templates(build)
+    entities = azureml_entities(build)
     steps: list[Step] = []
     for stage in STAGES:
         if stage == "after-ml":
@@ -115,7 +144,10 @@ def build_plan(env: Environment, build: Path) -> Plan:
                     kind="azureml",
                     name="train-or-promote",
                     target=f"workspaces/{names.workspace}",
-                    request={"command": f"python -m ml {ml_command} {env.name}".split()},
+                    request={
+                        "command": f"python -m ml {ml_command} {env.name}".split(),
+                        "entities": entities["train-or-promote"],
+                    },
                 )
             )
             steps.append(
@@ -123,7 +155,10 @@ def build_plan(env: Environment, build: Path) -> Plan:
                     kind="azureml",
                     name="endpoint-rollout",
                     target=f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}",
-                    request={"command": ["python", "-m", "ml", "rollout", env.name]},
+                    request={
+                        "command": ["python", "-m", "ml", "rollout", env.name],
+                        "entities": entities["endpoint-rollout"],
+                    },
                 )
             )
             steps.append(

@@ -65,3 +65,16 @@ def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:
     job = next(i for i, s in enumerate(plan.steps) if s.source.endswith("stream-job.json"))
     assert job > gate
     assert plan.steps[job].secure_parameters == ("scoringApiKey",)
+
+
+def test_azure_ml_steps_carry_their_entities(plan) -> None:
+    steps = {step.name: step for step in plan.steps}
+    training = steps["train-or-promote"].request["entities"]
+    rollout = steps["endpoint-rollout"].request["entities"]
+    kinds = {entity["$schema"].rsplit("/", 1)[-1] for entity in [*training.values(), *rollout.values()]}
+    assert "pipelineJob.schema.json" in kinds
+    assert "commandComponent.schema.json" in kinds
+    assert {e["$schema"].rsplit("/", 1)[-1] for e in rollout.values()} == {
+        "managedOnlineEndpoint.schema.json",
+        "managedOnlineDeployment.schema.json",
+    }
