@@ -42,8 +42,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def endpoint_rows_per_s(scoring_uri: str, schema: DataSchema, batch_size: int, seconds: float) -> float:
-    """The endpoint alone: one client sending batches back to back (one request at a time, like the job)."""
+def endpoint_rows_per_s(
+    scoring_uri: str, schema: DataSchema, batch_size: int, seconds: float
+) -> tuple[float, float]:
+    """The endpoint alone: one client sending batches back to back (one request at a time, like the job).
+
+    Returns rows/s and the seconds measured."""
     generator = EventGenerator(schema, seed=11)
     rows = list(generator.events(batch_size, datetime.now(UTC)))
     body = json.dumps({"Inputs": {"data": rows}}).encode()
@@ -54,7 +58,8 @@ def endpoint_rows_per_s(scoring_uri: str, schema: DataSchema, batch_size: int, s
             response = client.post(scoring_uri, content=body, headers={"Content-Type": "application/json"})
             response.raise_for_status()
             sent += batch_size
-        return sent / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return sent / elapsed, elapsed
 
 
 def fill_topic(bootstrap: str, topic: str, schema: DataSchema, count: int) -> None:

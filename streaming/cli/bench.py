@@ -19,6 +19,7 @@ from azure.storage.blob import BlobServiceClient
 from environments.loader import load_environment
 from environments.render import render_environment
 from environments.standins import start_azurite, start_broker
+from streaming.bench.cpu import group_cpu_seconds, own_cpu_seconds
 from streaming.bench.measure import (
     endpoint_rows_per_s,
     fill_topic,
@@ -59,6 +60,67 @@ def record(
     }
 
 
+def cpu_seconds(groups: dict[str, int | None]) -> dict[str, float | None]:
+    """CPU seconds so far per part of the pipeline (None: this process, which runs the runtime)."""
+    return {
+        name: own_cpu_seconds() if group is None else group_cpu_seconds(group)
+        for name, group in groups.items()
+    }
+
+
+def spent(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float | None]:
+    """CPU seconds spent between two `cpu_seconds` readings."""
+    differences: dict[str, float | None] = {}
+    for name, start in before.items():
+        end = after[name]
+        differences[name] = None if start is None or end is None else end - start
+    return differences
+
+
+def cpu_records(
+    events: int,
+    throughput_cpu: dict[str, float | None],
+    endpoint_rows: float,
+    endpoint_cpu: dict[str, float | None],
+    common: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Rates per CPU-second: what the pipeline costs, apart from how busy the shared machine was."""
+    if any(v is None for v in throughput_cpu.values()) or not endpoint_cpu["endpoint"]:
+        return []  # no /proc: CPU figures unavailable
+    seconds = {name: round(value, 3) for name, value in throughput_cpu.items() if value is not None}
+    total = sum(seconds.values())
+    endpoint_per_cpu = endpoint_rows / endpoint_cpu["endpoint"]
+    params = {**common, "events": events, "cpu_seconds": seconds}
+    return [
+        record(
+            "runtime_events_per_cpu_second",
+            events / seconds["runtime"],
+            "events/CPU-s",
+            "reference (the runtime process alone: reading, engine, function client, outputs, checkpoints)",
+            None,
+            params,
+            baseline=round(endpoint_per_cpu, 3),
+        ),
+        record(
+            "pipeline_events_per_cpu_second",
+            events / total,
+            "events/CPU-s",
+            "reference (runtime + endpoint + broker + blob storage); x2 cores = rate with two free cores",
+            None,
+            params,
+            baseline=round(endpoint_per_cpu, 3),
+        ),
+        record(
+            "endpoint_rows_per_cpu_second",
+            endpoint_per_cpu,
+            "rows/CPU-s",
+            "reference (endpoint alone)",
+            None,
+            {**common, "cpu_seconds": round(endpoint_cpu["endpoint"], 3)},
+        ),
+    ]
+
+
 def project_copy(rendered: Path, target: Path, tag: str) -> Path:
     """The rendered project with its own topics and consumer group (one per phase)."""
     shutil.copytree(rendered, target)
@@ -93,11 +155,20 @@ def main(argv: list[str]) -> int:
         render_environment("local", out=state / "build")
         rendered = state / "build" / "streaming" / "asa"
         log.info("endpoint alone, batches of %d rows", batch_size)
-        endpoint_rate = endpoint_rows_per_s(server.scoring_uri, schema, batch_size, 8.0)
+        groups = {
+            "runtime": None,
+            "endpoint": server.process.pid,
+            "broker": broker.process.pid,
+            "blob storage": azurite.process.pid,
+        }
+        before = cpu_seconds(groups)
+        endpoint_rate, endpoint_seconds = endpoint_rows_per_s(server.scoring_uri, schema, batch_size, 8.0)
+        endpoint_cpu = spent(before, cpu_seconds(groups))
         log.info("endpoint: %.0f rows/s; filling %d events", endpoint_rate, args.events)
         throughput_project = project_copy(rendered, state / "throughput", "throughput")
         fill_topic(broker.bootstrap_servers, "in-throughput", schema, args.events)
         service = BlobServiceClient.from_connection_string(azurite.connection_string)
+        before = cpu_seconds(groups)
         throughput = runtime_throughput(
             throughput_project,
             broker.bootstrap_servers,
@@ -106,6 +177,7 @@ def main(argv: list[str]) -> int:
             state / "throughput.checkpoint.json",
             args.events,
         )
+        throughput_cpu = spent(before, cpu_seconds(groups))
         log.info("throughput: %.0f events/s; latency at %d events/s", throughput.rate, LATENCY_RATE)
         latency: dict[int, tuple[list[float], float]] = {}
         for rate in (LATENCY_RATE, LIGHT_RATE):
@@ -145,6 +217,9 @@ def main(argv: list[str]) -> int:
         ),
         record("endpoint_throughput", endpoint_rate, "rows/s", "reference (endpoint alone)", None, common),
     ]
+    records += cpu_records(
+        throughput.events, throughput_cpu, endpoint_rate * endpoint_seconds, endpoint_cpu, common
+    )
     for rate, (latencies, achieved) in latency.items():
         params = {**common, "target_rate": rate, "achieved_rate": round(achieved, 1), "rows": len(latencies)}
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
