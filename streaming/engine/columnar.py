@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,22 @@ _COMPARE = {
     "<=": np.less_equal,
     ">=": np.greater_equal,
 }
+
+
+class Rows(list):
+    """Rows a SELECT produced, with the columns it computed for them (name -> one value per row).
+
+    A later step reads such a column from here instead of from every row's dict; only names whose
+    value no later `*` in the SELECT list can replace are kept.
+    """
+
+    def __init__(self, rows: list[dict[str, Any]], columns: dict[str, list[Any]]) -> None:
+        super().__init__(rows)
+        self.columns = columns
+
+    def select(self, mask: np.ndarray) -> Rows:
+        """The rows (and their known columns) where `mask` is true."""
+        return Rows(list(compress(self, mask)), {n: list(compress(c, mask)) for n, c in self.columns.items()})
 
 
 @dataclass
@@ -235,7 +251,10 @@ class ColumnarCompiler:
         name, rest = path[0], path[1:]
 
         def column(batch: Batch) -> Value:
-            items = list(map(dict.get, batch.rows, repeat(name)))
+            rows = batch.rows
+            items = rows.columns.get(name) if type(rows) is Rows else None
+            if items is None:
+                items = list(map(dict.get, rows, repeat(name)))
             for part in rest:
                 items = [v.get(part) if type(v) is dict else None for v in items]
             return items

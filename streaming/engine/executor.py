@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any, NamedTuple
 
+from streaming.engine.columnar import Rows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import NEVER, EventOrdering, InputClock
@@ -218,8 +219,9 @@ class Engine:
             payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
         else:
             payloads = list(map(dict.copy, rows))
+            known = rows.columns if type(rows) is Rows else {}
             for column in columns:
-                values = list(map(dict.get, rows, repeat(column)))
+                values = known.get(column) or list(map(dict.get, rows, repeat(column)))
                 if set(map(type, values)) == {datetime} and {v.tzinfo for v in values} == {UTC}:
                     formatted = [v.isoformat(timespec="microseconds")[:26] + "0Z" for v in values]
                 else:

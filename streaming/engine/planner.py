@@ -7,6 +7,7 @@ Checks names (inputs, steps, outputs, functions), windows and the supported subs
 from __future__ import annotations
 
 import dataclasses
+from ast import literal_eval as ast_literal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress
@@ -14,7 +15,7 @@ from typing import Any
 
 from streaming.engine import ast
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
-from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
+from streaming.engine.columnar import Batch, ColumnarCompiler, Rows, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.windows import WindowSpec, is_window_call, window_spec
@@ -249,7 +250,8 @@ class _Planner:
             mask = truth(condition(Batch(rows, times, [])), len(rows))
             if mask.all():
                 return rows, times
-            return list(compress(rows, mask)), list(compress(times, mask))
+            kept = rows.select(mask) if type(rows) is Rows else list(compress(rows, mask))
+            return kept, list(compress(times, mask))
 
         return where
 
@@ -362,13 +364,38 @@ def _projection(parts: list[str], evaluators: list[Callable[[Batch], Any]]) -> C
         f"def assemble(rows, C):\n    return [{{{', '.join(parts)}}} for {zipped} in zip({sources})]\n",
         "assemble",
     )
+    layout = _layout(parts)
 
     def project(rows: list[Any], times: list[int], udf: list[list[Any]]) -> list[dict[str, Any]]:
         batch = Batch(rows, times, udf)
         size = len(rows)
-        return assemble(rows, [to_list(evaluator(batch), size) for evaluator in evaluators])
+        columns = [to_list(evaluator(batch), size) for evaluator in evaluators]
+        inherited = rows.columns if type(rows) is Rows else {}
+        known: dict[str, list[Any]] = {}
+        for name, slot in layout:
+            if name is None:  # `**`: the source row's own columns (known only if the source knew them)
+                known = dict(inherited) if slot == _SOURCE_ROW else {}
+            else:
+                known[name] = columns[slot]
+        return Rows(assemble(rows, columns), known)
 
     return project
+
+
+_SOURCE_ROW = -1
+
+
+def _layout(parts: list[str]) -> list[tuple[str | None, int]]:
+    """The dict display's parts in order: (name, column slot), or (None, _SOURCE_ROW) for `**r` and
+    (None, -2) for another `**` (a record's fields, unknown before run time)."""
+    layout: list[tuple[str | None, int]] = []
+    for part in parts:
+        if part.startswith("**"):
+            layout.append((None, _SOURCE_ROW if part == "**r" else -2))
+            continue
+        name, slot = part.rsplit(": c", 1)
+        layout.append((ast_literal(name), int(slot)))
+    return layout
 
 
 def _datetime_columns(select: ast.Select, source_columns: frozenset[str]) -> frozenset[str]:

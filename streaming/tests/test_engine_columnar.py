@@ -113,3 +113,28 @@ def test_columnar_equals_per_value_semantics(expression: str, mixed: bool) -> No
         got = to_list(evaluate(Batch(rows, [0] * len(rows), [])), len(rows))
         mismatches = [(row, e, g) for row, e, g in zip(rows, expected, got, strict=True) if not same(e, g)]
         assert not mismatches, f"{sql(node)}: {mismatches[:3]}"
+
+
+CHAINED = """
+WITH Computed AS (SELECT *, a * 10 AS a10, 'computed' AS a FROM t),
+Overridden AS (SELECT a10 AS b, 'mine' AS s, * FROM Computed WHERE a10 > 10),
+Forwarded AS (SELECT Overridden.*, b + 1 AS c FROM Overridden)
+SELECT a, b, c, s, a10 INTO o FROM Forwarded
+"""
+
+
+def test_columns_passed_between_steps_keep_row_semantics() -> None:
+    """A later step reads columns an earlier SELECT computed without looking into each row; a `*`
+    after a computed name (which may replace it) and a WHERE between the steps must not change a value."""
+    from datetime import UTC, datetime
+
+    from streaming.engine import Engine, InputEvent, compile_query
+
+    engine = Engine(compile_query(CHAINED, {}))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [{"a": 1, "s": "x"}, {"a": 2, "s": "y", "b": 5}, {"a": 3}]
+    out = [r.payload for r in engine.process("t", [InputEvent(row, now, 0) for row in rows])]
+    assert out == [
+        {"a": "computed", "b": 5, "c": 6, "s": "y", "a10": 20},
+        {"a": "computed", "b": 30, "c": 31, "s": "mine", "a10": 30},
+    ]
