@@ -56,20 +56,33 @@ def secure_value(env: Environment, step: Step, parameter: str) -> str:
     return value
 
 
-def _arm(env: Environment, step: Step) -> None:
-    from azure.identity import DefaultAzureCredential
-    from azure.mgmt.resource import ResourceManagementClient
-
-    assert env.azure is not None
-    client = ResourceManagementClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
+def deployment_body(step: Step, secure_values: dict[str, str]) -> dict[str, Any]:
+    """The ARM deployment request of a step, with its secure parameters filled in (never printed)."""
+    missing = sorted(set(step.secure_parameters) - set(secure_values))
+    if missing:
+        raise ApplyError(f"step {step.name}: no value for secure parameters {', '.join(missing)}")
     body = json.loads(json.dumps(step.request))
     for parameter in step.secure_parameters:
-        body["properties"]["parameters"][parameter] = {"value": secure_value(env, step, parameter)}
-    poller = client.deployments.begin_create_or_update(env.azure.resource_group, step.name, body)
-    result = poller.result()
+        body["properties"]["parameters"][parameter] = {"value": secure_values[parameter]}
+    return body
+
+
+def run_deployment(deployments: Any, resource_group: str, step: Step, body: dict[str, Any]) -> None:
+    """Create or update one ARM deployment through `deployments` (the SDK's operations group) and wait."""
+    result = deployments.begin_create_or_update(resource_group, step.name, body).result()
     state = getattr(result.properties, "provisioning_state", None)
     if state != "Succeeded":
         raise ApplyError(f"step {step.name}: ARM deployment ended {state}")
+
+
+def _arm(env: Environment, step: Step) -> None:
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.resource.deployments import DeploymentsMgmtClient
+
+    assert env.azure is not None
+    client = DeploymentsMgmtClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
+    secure = {parameter: secure_value(env, step, parameter) for parameter in step.secure_parameters}
+    run_deployment(client.deployments, env.azure.resource_group, step, deployment_body(step, secure))
 
 
 def _command(step: Step) -> None:
