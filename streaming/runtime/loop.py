@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunOptions:
     max_batch: int = 5000
-    poll_timeout_s: float = 0.2
+    poll_timeout_s: float = 0.1
+    """How long a poll waits for `max_batch` events: the longest an event waits before processing."""
     max_backoff_s: float = 5.0
     create_topics: bool = False
     """Create missing topics (the local broker); in Azure the ARM template creates the hubs."""
