@@ -64,6 +64,9 @@ class Batch:
     memo: dict[tuple[int, str], tuple[list[Any], Any]] = field(default_factory=dict)
     """Per-list derived data (value types, numpy views), so that a column used by several operators is
     examined once per batch; keyed by identity, holding the list to keep the identity valid."""
+    read: dict[str, list[Any]] = field(default_factory=dict)
+    """Columns read from these rows by name (`row.get(name)` for every row: None also for a missing
+    name), for `Rows.columns`."""
 
     @property
     def size(self) -> int:
@@ -255,6 +258,7 @@ class ColumnarCompiler:
             items = rows.columns.get(name) if type(rows) is Rows else None
             if items is None:
                 items = list(map(dict.get, rows, repeat(name)))
+            batch.read[name] = items
             for part in rest:
                 items = [v.get(part) if type(v) is dict else None for v in items]
             return items

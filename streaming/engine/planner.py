@@ -370,7 +370,11 @@ def _projection(parts: list[str], evaluators: list[Callable[[Batch], Any]]) -> C
         batch = Batch(rows, times, udf)
         size = len(rows)
         columns = [to_list(evaluator(batch), size) for evaluator in evaluators]
-        inherited = rows.columns if type(rows) is Rows else {}
+        # What `**r` copies: the source's known columns, and those this SELECT read from its rows when
+        # every row has the name (a NULL read may be a missing key, which an earlier part then keeps).
+        inherited = {name: items for name, items in batch.read.items() if None not in items}
+        if type(rows) is Rows:
+            inherited |= rows.columns
         known: dict[str, list[Any]] = {}
         for name, slot in layout:
             if name is None:  # `**`: the source row's own columns (known only if the source knew them)

@@ -116,7 +116,7 @@ def test_columnar_equals_per_value_semantics(expression: str, mixed: bool) -> No
 
 
 CHAINED = """
-WITH Computed AS (SELECT *, a * 10 AS a10, 'computed' AS a FROM t),
+WITH Computed AS (SELECT *, a * 10 AS a10, 'computed' AS a, s AS s2 FROM t),
 Overridden AS (SELECT a10 AS b, 'mine' AS s, * FROM Computed WHERE a10 > 10),
 Forwarded AS (SELECT Overridden.*, b + 1 AS c FROM Overridden)
 SELECT a, b, c, s, a10 INTO o FROM Forwarded
