@@ -18,6 +18,16 @@ from streaming.engine.errors import PlanError
 from streaming.engine.scalars import AGGREGATES, SCALARS
 
 
+def check_udf_call(node: ast.Call, scope: Scope) -> None:
+    """A `udf.<name>(record)` call names a configured Azure ML function and passes it one argument."""
+    function = ".".join(node.name[1:])
+    if function not in scope.functions:
+        known = ", ".join(sorted(scope.functions)) or "none"
+        raise PlanError(f"unknown function udf.{function} (configured: {known})", node.line, node.column)
+    if len(node.args) != 1:
+        raise PlanError("an Azure ML function takes exactly one argument (a record)", node.line, node.column)
+
+
 def sql(node: ast.Node | None) -> str:
     """The expression as SQL text, without positions (also the key that compares expressions)."""
     if node is None:
@@ -169,16 +179,7 @@ class ExpressionCompiler:
                 raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
             return "E" if scope.group_keys is not None else "_dt(t)"
         if name.startswith("udf."):
-            function = ".".join(node.name[1:])
-            if function not in scope.functions:
-                known = ", ".join(sorted(scope.functions)) or "none"
-                raise PlanError(
-                    f"unknown function udf.{function} (configured: {known})", node.line, node.column
-                )
-            if len(node.args) != 1:
-                raise PlanError(
-                    "an Azure ML function takes exactly one argument (a record)", node.line, node.column
-                )
+            check_udf_call(node, scope)
             if scope.group_keys is not None:
                 raise PlanError(
                     "udf calls are not supported in an aggregating SELECT", node.line, node.column

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from streaming.engine import ast, values
-from streaming.engine.codegen import Scope, sql
+from streaming.engine.codegen import Scope, check_udf_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.scalars import AGGREGATES, SCALARS
 
@@ -456,16 +456,7 @@ class ColumnarCompiler:
 
             return timestamp
         if name.startswith("udf."):
-            function = ".".join(node.name[1:])
-            if function not in scope.functions:
-                known = ", ".join(sorted(scope.functions)) or "none"
-                raise PlanError(
-                    f"unknown function udf.{function} (configured: {known})", node.line, node.column
-                )
-            if len(node.args) != 1:
-                raise PlanError(
-                    "an Azure ML function takes exactly one argument (a record)", node.line, node.column
-                )
+            check_udf_call(node, scope)
             scope.udf_calls.append(node)
             index = len(scope.udf_calls) - 1
             return lambda batch: batch.udf[index]
