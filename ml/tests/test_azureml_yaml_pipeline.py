@@ -33,7 +33,8 @@ def test_components_validate(rendered_ml: dict[str, Path], env: str, name: str) 
     result = component._validate()
     assert result.passed, result.error_messages
     assert component.command.startswith(f"python -m ml.components.{name} ")
-    assert Path(component.code).resolve() == Path(__file__).resolve().parents[2]
+    # `code` is relative to the YAML file, as Azure ML resolves it.
+    assert (path.parent / component.code).resolve() == Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
