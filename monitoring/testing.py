@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from environments.standins import ManagedProcess, free_port
+from environments.standins import ManagedProcess, free_port, http_ok
 
 COLLECTOR_IKEY = "00000000-0000-0000-0000-000000000000"
 
@@ -50,11 +50,7 @@ class RunningCollector:
             return json.loads(response.read())["items"]
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return http_ok(f"{self.url}/health")
 
     def stop(self) -> None:
         self.process.stop()

@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,15 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str, timeout_s: float = 1.0) -> bool:
+    """True when a GET of `url` answers 200 (a readiness check for HTTP stand-ins)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # loopback stand-ins only
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.05) -> None:

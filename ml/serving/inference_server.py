@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from environments.standins import ManagedProcess, StandInError
+from environments.standins import ManagedProcess, StandInError, azmlinfsrv_argv, http_ok
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import ENTRY_SCRIPT
 from ml.serving.errors import ServerStartError
 
-LAUNCHER = Path(__file__).resolve().parent / "azmlinfsrv_loopback.py"
 STARTUP_TIMEOUT_S = 90.0
 
 
@@ -37,13 +33,6 @@ class InferenceServer:
         self.process.stop()
 
 
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def start_inference_server(
     name: str,
     code_dir: Path,
@@ -63,24 +52,12 @@ def start_inference_server(
         **settings.environment_variables(),
         **(extra_env or {}),
     }
-    argv = [
-        sys.executable,
-        "-P",
-        str(LAUNCHER),
-        "--entry_script",
-        ENTRY_SCRIPT,
-        "--model_dir",
-        str(model_dir),
-        "--port",
-        str(port),
-        "--worker_count",
-        "1",
-    ]
+    argv = azmlinfsrv_argv(ENTRY_SCRIPT, port, model_dir=model_dir)
     process = ManagedProcess(name=f"azmlinfsrv {name}", argv=argv, log_path=log_path, env=env, cwd=code_dir)
     process.start()
     server = InferenceServer(name=name, port=port, process=process)
     try:
-        process.wait_ready(lambda: _ready(server.base_url + "/"), timeout_s)
+        process.wait_ready(lambda: http_ok(server.base_url + "/"), timeout_s)
     except StandInError as exc:
         raise ServerStartError(f"deployment {name}: azmlinfsrv not ready on port {port}: {exc}") from exc
     return server

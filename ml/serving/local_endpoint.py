@@ -23,12 +23,13 @@ import httpx
 
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
+from environments.standins.azmlinfsrv import LAUNCHER
 from environments.standins.process import port_open
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError, ServerStartError, ServingError
-from ml.serving.inference_server import LAUNCHER, InferenceServer, start_inference_server
+from ml.serving.inference_server import InferenceServer, start_inference_server
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
 
