@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
+
+from environments.command_dispatch import dispatch
 
 COMMANDS = {
     "run": "streaming.cli.run",
@@ -14,11 +15,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] not in COMMANDS:
-        print(f"usage: python -m streaming {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
-        return 2
-    return int(importlib.import_module(COMMANDS[args[0]]).main(args[1:]) or 0)
+    return dispatch("streaming", COMMANDS, argv)
 
 
 if __name__ == "__main__":
