@@ -162,9 +162,9 @@ def validate_template(template: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, text: str | None = None) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8") if text is None else text)
     except (OSError, json.JSONDecodeError) as exc:
         raise ArmValidationError([f"{path}: not valid JSON: {exc}"]) from exc
 
@@ -176,9 +176,10 @@ def find_templates(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
         if path.name.endswith(".parameters.json"):
             continue
         # Cheap pre-check: other JSON-ish files (e.g. Stream Analytics' line-delimited test data) are skipped.
-        if TEMPLATE_SCHEMA_MARK not in path.read_text(encoding="utf-8"):
+        text = path.read_text(encoding="utf-8")
+        if TEMPLATE_SCHEMA_MARK not in text:
             continue
-        document = _load(path)
+        document = _load(path, text)
         if is_arm_template(document):
             found.append((path, document))
     return found

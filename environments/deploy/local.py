@@ -52,8 +52,8 @@ def _child_environment(env: Environment, state_dir: Path, blob_connection: str) 
 def _scored(env: Environment, since: datetime) -> int:
     assert env.local is not None
     url = (
-        f"http://127.0.0.1:{env.local.collector_port}/query/inferences"
-        f"?from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}&limit=1000000"
+        f"http://127.0.0.1:{env.local.collector_port}/query/count"
+        f"?type=event&name=inference&from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
     with urllib.request.urlopen(url, timeout=30) as response:  # loopback collector
         return int(json.load(response)["count"])

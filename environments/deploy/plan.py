@@ -139,28 +139,20 @@ def build_plan(env: Environment, build: Path) -> Plan:
     for stage in STAGES:
         if stage == "after-ml":
             ml_command = "pipeline" if env.name == "dev" else "pipeline --promote"
-            steps.append(
-                Step(
-                    kind="azureml",
-                    name="train-or-promote",
-                    target=f"workspaces/{names.workspace}",
-                    request={
-                        "command": f"python -m ml {ml_command} {env.name}".split(),
-                        "entities": entities["train-or-promote"],
-                    },
-                )
-            )
-            steps.append(
-                Step(
-                    kind="azureml",
-                    name="endpoint-rollout",
-                    target=f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}",
-                    request={
-                        "command": ["python", "-m", "ml", "rollout", env.name],
-                        "entities": entities["endpoint-rollout"],
-                    },
-                )
-            )
+            for name, target, command in (
+                (
+                    "train-or-promote",
+                    f"workspaces/{names.workspace}",
+                    f"python -m ml {ml_command} {env.name}",
+                ),
+                (
+                    "endpoint-rollout",
+                    f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}",
+                    f"python -m ml rollout {env.name}",
+                ),
+            ):
+                request = {"command": command.split(), "entities": entities[name]}
+                steps.append(Step(kind="azureml", name=name, target=target, request=request))
             steps.append(
                 Step(
                     kind="gate",

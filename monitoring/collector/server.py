@@ -87,6 +87,8 @@ class CollectorHandler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, {"status": "ok"})
             elif url.path == "/query/items":
                 self._send(HTTPStatus.OK, _items(self.server.store.query(parse_params(params))))
+            elif url.path == "/query/count":
+                self._send(HTTPStatus.OK, {"count": self.server.store.count(parse_params(params))})
             elif url.path == "/query/inferences":
                 query = parse_params(params, type="event", name=INFERENCE_EVENT_NAME)
                 rows = self.server.store.query(query)

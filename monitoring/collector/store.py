@@ -42,8 +42,7 @@ class ItemQuery:
     dimensions: Mapping[str, str] | None = None
     limit: int | None = None
 
-    def sql(self) -> tuple[str, list[Any]]:
-        """The SELECT for these filters, rows in (time, arrival) order."""
+    def _where(self) -> tuple[str, list[Any]]:
         where: list[str] = []
         args: list[Any] = []
         for column, value in (("type", self.type), ("name", self.name)):
@@ -59,14 +58,22 @@ class ItemQuery:
         for key, value in sorted((self.dimensions or {}).items()):
             where.append("json_extract(properties, ?) = ?")
             args.extend([json_path(key), value])
-        sql = "SELECT id, time_us, type, name, role, properties, value, count FROM items"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The SELECT for these filters, rows in (time, arrival) order."""
+        where, args = self._where()
+        sql = "SELECT id, time_us, type, name, role, properties, value, count FROM items" + where
         sql += " ORDER BY time_us, id"
         if self.limit is not None:
             sql += " LIMIT ?"
             args.append(self.limit)
         return sql, args
+
+    def count_sql(self) -> tuple[str, list[Any]]:
+        """The COUNT of rows matching these filters (`limit` does not apply)."""
+        where, args = self._where()
+        return "SELECT COUNT(*) FROM items" + where, args
 
 
 def json_path(key: str) -> str:
@@ -121,6 +128,14 @@ class EnvelopeStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write {len(rows)} items to {self.path}: {exc}") from exc
         return len(rows)
+
+    def count(self, query: ItemQuery) -> int:
+        """How many rows match the filters, without reading them."""
+        sql, args = query.count_sql()
+        try:
+            return int(self._connection().execute(sql, args).fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StoreError(f"count on {self.path} failed: {exc}") from exc
 
     def query(self, query: ItemQuery) -> list[dict[str, Any]]:
         """Rows matching the filters as dicts: time, type, name, role, properties, value, count."""

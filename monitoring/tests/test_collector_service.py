@@ -91,3 +91,15 @@ def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
         assert [row["name"] for row in second.query("items", name="evt-durable")] == ["evt-durable"]
     finally:
         second.stop()
+
+
+def test_count_matches_the_rows_a_query_returns(collector: RunningCollector) -> None:
+    run = uuid.uuid4().hex[:8]
+    lines = "\n".join(json.dumps(event(run, i, minute=i)) for i in range(4)).encode()
+    assert post(collector.url, lines)[0] == 200
+    window = {"from": "2026-11-28T08:01:00Z", "to": "2026-11-28T08:04:00Z", "limit": "1"}
+    with urllib.request.urlopen(
+        f"{collector.url}/query/count?name=evt-{run}&from={window['from']}&to={window['to']}", timeout=10
+    ) as response:
+        assert json.loads(response.read()) == {"count": 3}
+    assert len(collector.query("items", name=f"evt-{run}", **window)) == 1
