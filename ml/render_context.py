@@ -6,11 +6,10 @@ versions everywhere: the registry gets each version once and staging and prod re
 
 from __future__ import annotations
 
-import hashlib
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from environments.asset_versions import code_version, content_version, pinned
 from environments.model import Environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,25 +45,14 @@ REGISTRY_OWNER = "dev"
 COMPONENTS = ("prep", "train", "evaluate", "register")
 
 
-def _short_hash(parts: list[bytes]) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()[:12]
-
-
 def training_requirements() -> list[str]:
     """Pinned pip requirements of the training environment, from the locked virtual environment."""
-    return [f"{name}=={version(name)}" for name in TRAINING_PACKAGES] + list(AZURE_ONLY_PACKAGES)
+    return pinned(TRAINING_PACKAGES) + list(AZURE_ONLY_PACKAGES)
 
 
 def component_version(root: Path = REPO_ROOT) -> str:
     """A content hash of the component code: changes exactly when the code the components run changes."""
-    files: list[Path] = []
-    for source in COMPONENT_SOURCES:
-        path = root / source
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return _short_hash([f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() for f in files])
+    return code_version(COMPONENT_SOURCES, root)
 
 
 def _training_file(env: Environment) -> str:
@@ -83,7 +71,7 @@ def context(env: Environment) -> dict[str, Any]:
     return {
         "training_environment": {
             "name": f"{env.model.name}-training",
-            "version": _short_hash([TRAINING_IMAGE.encode(), *(r.encode() for r in requirements)]),
+            "version": content_version([TRAINING_IMAGE.encode(), *(r.encode() for r in requirements)]),
             "image": TRAINING_IMAGE,
             "conda": conda,
         },

@@ -6,12 +6,11 @@ the local evaluator reads the same rules back from the rendered file.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from environments.asset_versions import code_version, content_version, pinned
 from environments.model import Environment
 from environments.naming import resource_names
 from monitoring.alerts.queries import DIMENSIONS, MEASURE_COLUMN, drift_query
@@ -85,25 +84,14 @@ def _secret_name(reference: str) -> str:
     return reference.split(":", 1)[1] if reference.startswith("keyvault:") else "github-dispatch-token"
 
 
-def _short_hash(parts: list[bytes]) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()[:12]
-
-
 def drift_requirements() -> list[str]:
     """Pinned pip requirements of the drift component's environment, from the locked virtual environment."""
-    return [f"{name}=={version(name)}" for name in DRIFT_PACKAGES]
+    return pinned(DRIFT_PACKAGES)
 
 
 def drift_component_version(root: Path = REPO_ROOT) -> str:
     """Content hash of the code the drift component runs."""
-    files: list[Path] = []
-    for source in DRIFT_SOURCES:
-        path = root / source
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return _short_hash([f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() for f in files])
+    return code_version(DRIFT_SOURCES, root)
 
 
 def _drift_pipeline(env: Environment) -> dict[str, Any]:
@@ -115,7 +103,7 @@ def _drift_pipeline(env: Environment) -> dict[str, Any]:
         "component_version": drift_component_version(),
         "environment": {
             "name": f"{env.model.name}-drift",
-            "version": _short_hash([DRIFT_IMAGE.encode(), *(r.encode() for r in requirements)]),
+            "version": content_version([DRIFT_IMAGE.encode(), *(r.encode() for r in requirements)]),
             "image": DRIFT_IMAGE,
             "conda": {
                 "name": "drift",
