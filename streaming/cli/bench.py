@@ -10,12 +10,12 @@ import argparse
 import json
 import logging
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient
 
+from environments.bench_records import write_records
 from environments.loader import load_environment
 from environments.render import render_environment
 from environments.standins import start_azurite, start_broker
@@ -235,8 +235,5 @@ def main(argv: list[str]) -> int:
                 params,
             )
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
-    for r in records:
-        print(f"{r['name']}: {r['value']} {r['unit']} (goal: {r['goal']}; met: {r['met']})", file=sys.stderr)
+    write_records(args.out, records)
     return 0
