@@ -13,7 +13,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from streaming.engine import ast, values
 from streaming.engine.codegen import Scope, check_udf_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.scalars import AGGREGATES, SCALARS
+
+if TYPE_CHECKING:
+    from streaming.engine.table import Table
 
 _NONE = type(None)
 _NUMBER_TYPES = frozenset({int, float, _NONE})
@@ -37,40 +40,21 @@ _COMPARE = {
 }
 
 
-class Rows(list):
-    """Rows a SELECT produced, with the columns it computed for them (name -> one value per row).
-
-    A later step reads such a column from here instead of from every row's dict; only names whose
-    value no later `*` in the SELECT list can replace are kept.
-    """
-
-    def __init__(self, rows: list[dict[str, Any]], columns: dict[str, list[Any]]) -> None:
-        super().__init__(rows)
-        self.columns = columns
-
-    def select(self, mask: np.ndarray) -> Rows:
-        """The rows (and their known columns) where `mask` is true."""
-        return Rows(list(compress(self, mask)), {n: list(compress(c, mask)) for n, c in self.columns.items()})
-
-
 @dataclass
 class Batch:
     """The rows of one step's input, their System.Timestamp() (microseconds) and function results."""
 
-    rows: list[dict[str, Any]]
+    rows: Table
     times: list[int]
     udf: list[list[Any]]
     cache: dict[int, Any] = field(default_factory=dict)
     memo: dict[tuple[int, str], tuple[list[Any], Any]] = field(default_factory=dict)
     """Per-list derived data (value types, numpy views), so that a column used by several operators is
     examined once per batch; keyed by identity, holding the list to keep the identity valid."""
-    read: dict[str, list[Any]] = field(default_factory=dict)
-    """Columns read from these rows by name (`row.get(name)` for every row: None also for a missing
-    name), for `Rows.columns`."""
 
     @property
     def size(self) -> int:
-        return len(self.rows)
+        return self.rows.size
 
 
 @dataclass
@@ -86,7 +70,32 @@ class Const:
     value: Any
 
 
-Value = Vector | Const | list
+class Times:
+    """System.Timestamp() of a batch's rows: microseconds since the epoch, as datetimes when read as
+    values, formatted as text all at once for outputs."""
+
+    __slots__ = ("_datetimes", "micros")
+
+    def __init__(self, micros: np.ndarray) -> None:
+        self.micros = micros
+        self._datetimes: list[Any] | None = None
+
+    def datetimes(self) -> list[Any]:
+        if self._datetimes is None:
+            cache: dict[int, Any] = {}
+            self._datetimes = [
+                cache.get(t) or cache.setdefault(t, values.micros_to_datetime(t))
+                for t in self.micros.tolist()
+            ]
+        return self._datetimes
+
+    def texts(self) -> list[str]:
+        """The service's text form, `2026-11-29T10:00:00.1234560Z`, for every row."""
+        stamps = np.datetime_as_string(self.micros.astype("datetime64[us]"), unit="us").tolist()
+        return [stamp + "0Z" for stamp in stamps]
+
+
+Value = Vector | Const | Times | list
 Evaluator = Callable[[Batch], Value]
 
 
@@ -96,6 +105,8 @@ def to_list(value: Value, size: int) -> list[Any]:
         return value
     if isinstance(value, Const):
         return [value.value] * size
+    if isinstance(value, Times):
+        return value.datetimes()
     data = np.broadcast_to(value.values, (size,))
     valid = np.broadcast_to(value.valid, (size,))
     if valid.all():
@@ -133,6 +144,8 @@ def to_vector(value: Value, size: int, memo: dict | None = None) -> Vector | Non
             return Vector(np.zeros(size), False)
         if isinstance(item, bool | int | float):
             return Vector(item, True)
+        return None
+    if isinstance(value, Times):
         return None
     return _memoised(memo, value, "vector", lambda items: _list_vector(items, kinds_of(items, memo)))
 
@@ -172,12 +185,12 @@ def _objects(items: list[Any], size: int) -> np.ndarray:
     return np.fromiter(items, dtype=object, count=size)
 
 
-def _subset(batch: Batch, positions: np.ndarray) -> Batch:
-    rows, times = batch.rows, batch.times
+def _subset(batch: Batch, mask: np.ndarray) -> Batch:
+    kept = mask.tolist()
     return Batch(
-        [rows[i] for i in positions],
-        [times[i] for i in positions],
-        [[column[i] for i in positions] for column in batch.udf],
+        batch.rows.take(mask),
+        list(compress(batch.times, kept)),
+        [list(compress(column, kept)) for column in batch.udf],
     )
 
 
@@ -189,12 +202,9 @@ def _fill(result: np.ndarray, mask: np.ndarray, evaluate: Evaluator, batch: Batc
             value.value if isinstance(value, Const) else _objects(to_list(value, batch.size), batch.size)
         )
         return
-    positions = np.flatnonzero(mask)
-    sub = _subset(batch, positions)
+    sub = _subset(batch, mask)
     value = evaluate(sub)
-    result[positions] = (
-        value.value if isinstance(value, Const) else _objects(to_list(value, sub.size), sub.size)
-    )
+    result[mask] = value.value if isinstance(value, Const) else _objects(to_list(value, sub.size), sub.size)
 
 
 def _bits(value: Value, size: int, memo: dict | None = None) -> Vector:
@@ -249,16 +259,15 @@ class ColumnarCompiler:
         path = list(node.path)
         if path[0].lower() in self.scope.source_names:
             if len(path) == 1:
-                return lambda batch: batch.rows  # the whole row as a record
+                return lambda batch: batch.rows.records()  # the whole row as a record
             path = path[1:]
         name, rest = path[0], path[1:]
 
         def column(batch: Batch) -> Value:
-            rows = batch.rows
-            items = rows.columns.get(name) if type(rows) is Rows else None
-            if items is None:
-                items = list(map(dict.get, rows, repeat(name)))
-            batch.read[name] = items
+            found = batch.rows.column(name)
+            if not rest:
+                return found
+            items = to_list(found, batch.size)
             for part in rest:
                 items = [v.get(part) if type(v) is dict else None for v in items]
             return items
@@ -359,6 +368,8 @@ class ColumnarCompiler:
                 return Vector(valid if negated else ~valid, True)
             if isinstance(value, Const):
                 return Const((value.value is not None) if negated else (value.value is None))
+            if isinstance(value, Times):
+                return Const(negated)
             nulls = np.array(list(map(operator.is_, value, repeat(None))), dtype=bool)
             return Vector(~nulls if negated else nulls, True)
 
@@ -420,7 +431,7 @@ class ColumnarCompiler:
                     return Vector(np.asarray(value.values, dtype=np.float64), value.valid)
                 if kind == "bit" and dtype.kind == "b":
                     return value
-                value = to_list(value, size)
+            value = to_list(value, size)
             kinds = kinds_of(value, batch.memo)
             if kind == "float" and kinds <= _NUMBER_TYPES:
                 vector = to_vector(value, size, batch.memo)
@@ -449,10 +460,7 @@ class ColumnarCompiler:
                 raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
 
             def timestamp(batch: Batch) -> Value:
-                cache: dict[int, Any] = {}
-                return [
-                    cache.get(t) or cache.setdefault(t, values.micros_to_datetime(t)) for t in batch.times
-                ]
+                return Times(np.array(batch.times, dtype=np.int64))
 
             return timestamp
         if name.startswith("udf."):

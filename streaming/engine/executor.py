@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import repeat
 from typing import Any, NamedTuple
 
-from streaming.engine.columnar import Rows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import NEVER, EventOrdering, InputClock
 from streaming.engine.planner import AggregateStep, Plan, SelectStep
-from streaming.engine.values import datetime_to_micros, format_datetime, micros_to_datetime, to_timestamp
+from streaming.engine.table import Table
+from streaming.engine.values import datetime_to_micros, micros_to_datetime
 
 SNAPSHOT_VERSION = 1
 _NUMBERS = frozenset({int, float})
@@ -57,16 +57,6 @@ class _Windows:
     late_rows: int = 0
 
 
-def _output_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, dict):
-        return {k: _output_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_output_value(v) for v in value]
-    return value
-
-
 class Engine:
     """A running query: feed it events with `process`, move idle time with `advance`, end with `flush`."""
 
@@ -88,7 +78,6 @@ class Engine:
         self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
         self.roots = {step.name: self._root(step.source) for step in plan.steps}
         self.callers: dict[str, FunctionCaller] = {}
-        self._converted: dict[int, tuple[Any, frozenset[str], list[dict[str, Any]]]] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
         if used and transport is None:
             raise EngineError(f"the query calls udf.{sorted(used)[0]}: give the engine a transport")
@@ -124,11 +113,7 @@ class Engine:
                 f"and {len(partitions)} partitions"
             )
         clock = self.clocks[input_alias]
-        timestamp = input_step.timestamp
-        if timestamp is None:
-            event_times: list[int | None] = list(arrivals_us)
-        else:
-            event_times = [to_timestamp(timestamp(payload)) for payload in payloads]
+        event_times = input_step.event_times(payloads, arrivals_us)
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
 
@@ -167,79 +152,44 @@ class Engine:
 
     # -- operators ----------------------------------------------------------------------------------------
     def _release(self, alias: str, flush: bool) -> list[OutputRecord]:
-        self._converted.clear()
         clock = self.clocks[alias]
         released = clock.release(flush=flush)
         outputs: list[OutputRecord] = []
         if released:
             times = [t for t, _ in released]
-            rows = [payload for _, payload in released]
+            rows = Table.of_records([payload for _, payload in released])
             self._push(alias, rows, times, outputs)
         watermark = None if flush else clock.watermark
         for step in self.plan.steps:
             if isinstance(step, AggregateStep) and self.roots[step.name] == alias:
                 rows, times = self._close_windows(step, watermark)
-                if rows:
+                if rows.size:
                     self._emit(step, rows, times, outputs)
         return outputs
 
-    def _push(
-        self, source: str, rows: list[dict[str, Any]], times: list[int], outputs: list[OutputRecord]
-    ) -> None:
+    def _push(self, source: str, rows: Table, times: list[int], outputs: list[OutputRecord]) -> None:
         for step in self.plan.consumers(source):
             if isinstance(step, SelectStep):
                 out_rows, out_times = self._select(step, rows, times)
-                if out_rows:
+                if out_rows.size:
                     self._emit(step, out_rows, out_times, outputs)
             else:
                 self._accumulate(step, rows, times)
 
     def _emit(
-        self,
-        step: SelectStep | AggregateStep,
-        rows: list[dict[str, Any]],
-        times: list[int],
-        outputs: list[OutputRecord],
+        self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputRecord]
     ) -> None:
         if step.output is not None:
-            output = step.output
-            payloads = self._payloads(rows, step.datetime_columns)
-            outputs.extend(map(OutputRecord, repeat(output), payloads, times))
+            outputs.extend(map(OutputRecord, repeat(step.output), rows.payloads(), times))
         else:
             self._push(step.name, rows, times, outputs)
 
-    def _payloads(self, rows: list[dict[str, Any]], columns: frozenset[str]) -> list[dict[str, Any]]:
-        """Rows as JSON payloads; outputs fed the same rows (`SELECT * INTO a`, `... INTO b`) share them."""
-        if not columns:
-            return rows  # JSON values already: payload fields and function replies
-        cached = self._converted.get(id(rows))
-        if cached is not None and cached[0] is rows and cached[1] == columns:
-            return cached[2]
-        if "*" in columns:
-            payloads = [{k: _output_value(v) for k, v in row.items()} for row in rows]
-        else:
-            payloads = list(map(dict.copy, rows))
-            known = rows.columns if type(rows) is Rows else {}
-            for column in columns:
-                values = known.get(column) or list(map(dict.get, rows, repeat(column)))
-                if set(map(type, values)) == {datetime} and {v.tzinfo for v in values} == {UTC}:
-                    formatted = [v.isoformat(timespec="microseconds")[:26] + "0Z" for v in values]
-                else:
-                    formatted = list(map(_output_value, values))
-                for payload, value in zip(payloads, formatted, strict=True):
-                    if column in payload:
-                        payload[column] = value
-        self._converted[id(rows)] = (rows, columns, payloads)
-        return payloads
-
-    def _select(
-        self, step: SelectStep, rows: list[dict[str, Any]], times: list[int]
-    ) -> tuple[list[Any], list[int]]:
+    def _select(self, step: SelectStep, rows: Table, times: list[int]) -> tuple[Table, list[int]]:
         try:
             if step.where is not None:
                 rows, times = step.where(rows, times)
-            if not rows:
-                return [], []
+            if not rows.size:
+                return rows, times
             udf_results = [
                 self.callers[name](arg(rows, times))
                 for name, arg in zip(step.udf_names, step.udf_args, strict=True)
@@ -250,10 +200,10 @@ class Engine:
         except ExecutionError as exc:
             raise ExecutionError(f"step {step.name}: {exc}") from exc
 
-    def _accumulate(self, step: AggregateStep, rows: list[dict[str, Any]], times: list[int]) -> None:
+    def _accumulate(self, step: AggregateStep, rows: Table, times: list[int]) -> None:
         if step.where is not None:
             rows, times = step.where(rows, times)
-        if not rows:
+        if not rows.size:
             return
         state = self.windows[step.name]
         keys = step.keys(rows, times)
@@ -290,9 +240,7 @@ class Engine:
                         [v for v in map(column.__getitem__, positions) if v is not None],
                     )
 
-    def _close_windows(
-        self, step: AggregateStep, watermark: int | None
-    ) -> tuple[list[dict[str, Any]], list[int]]:
+    def _close_windows(self, step: AggregateStep, watermark: int | None) -> tuple[Table, list[int]]:
         """Emit every window whose end the watermark has passed (all of them when `watermark` is None)."""
         state = self.windows[step.name]
         if watermark is not None:
@@ -309,7 +257,7 @@ class Engine:
                 continue
             rows.append(step.project(key, finals, end_time))
             times.append(end)
-        return rows, times
+        return Table.of_records(rows, json=False), times
 
     # -- state -------------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -6,8 +6,6 @@ Checks names (inputs, steps, outputs, functions), windows and the supported subs
 
 from __future__ import annotations
 
-import dataclasses
-from ast import literal_eval as ast_literal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress
@@ -15,9 +13,11 @@ from typing import Any
 
 from streaming.engine import ast
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
-from streaming.engine.columnar import Batch, ColumnarCompiler, Rows, to_list, truth
+from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.table import Layout, Part, Table
+from streaming.engine.values import to_timestamps
 from streaming.engine.windows import WindowSpec, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
@@ -29,7 +29,14 @@ class InputStep:
 
     alias: str
     timestamp_by: ast.Node | None
-    timestamp: Callable[[dict[str, Any]], Any] | None
+    timestamp: Callable[[Table, list[int]], list[Any]] | None
+    """The TIMESTAMP BY values of a batch (given its rows and arrival times)."""
+
+    def event_times(self, payloads: list[dict[str, Any]], arrivals_us: list[int]) -> list[int | None]:
+        """Each event's time in microseconds: its TIMESTAMP BY value (None: not a time), else its arrival."""
+        if self.timestamp is None:
+            return list(arrivals_us)
+        return to_timestamps(self.timestamp(Table.of_records(payloads), arrivals_us))
 
     def explain(self) -> str:
         how = f"TIMESTAMP BY {sql(self.timestamp_by)}" if self.timestamp_by else "arrival time"
@@ -48,8 +55,6 @@ class SelectStep:
     udf_args: tuple[Callable[..., Any], ...]
     project: Callable[..., Any] | None
     description: tuple[str, ...]
-    datetime_columns: frozenset[str] = frozenset()
-    """Columns that may hold datetimes (System.Timestamp(), CAST AS datetime): converted on output."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,6 @@ class AggregateStep:
     having: Callable[..., Any] | None
     project: Callable[..., Any]
     description: tuple[str, ...]
-    datetime_columns: frozenset[str] = frozenset()
 
 
 Step = SelectStep | AggregateStep
@@ -113,7 +117,6 @@ class _Planner:
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
-        self.datetime_columns: dict[str, frozenset[str]] = {}
 
     def build(self) -> Plan:
         for step in self.query.steps:
@@ -156,10 +159,10 @@ class _Planner:
             scope = Scope(
                 frozenset({source.name.lower(), (source.alias or source.name).lower()}), frozenset()
             )
-            code = ExpressionCompiler(scope).expr(source.timestamp_by)
+            evaluator = ColumnarCompiler(scope).compile(source.timestamp_by)
             if scope.udf_calls:
                 raise PlanError("TIMESTAMP BY cannot call a function", source.line, source.column)
-            timestamp = build(f"def timestamp(r):\n    t = None\n    return {code}\n", "timestamp")
+            timestamp = _column_function(evaluator)
         self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
         return source.name
 
@@ -170,12 +173,6 @@ class _Planner:
         return Scope(frozenset(names), frozenset(self.functions))
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
-        step = self._select(select, name, output)
-        columns = _datetime_columns(select, self.datetime_columns.get(step.source, frozenset()))
-        self.datetime_columns[step.name] = columns
-        return dataclasses.replace(step, datetime_columns=columns)
-
-    def _select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
         windows = [g for g in select.group_by if is_window_call(g)]
         if select.group_by and len(windows) != 1:
@@ -190,28 +187,26 @@ class _Planner:
             return self.aggregate(select, name, output, source, where, windows[0])
         scope = self.scope(select)
         compiler = ColumnarCompiler(scope)
-        parts: list[str] = []
+        parts: list[Part] = []
         evaluators = []
         described: list[str] = []
         for item in select.items:
             if isinstance(item.expr, ast.Star):
                 qualifier = item.expr.qualifier
                 if qualifier is None or qualifier.lower() in scope.source_names:
-                    parts.append("**r")
+                    parts.append(Part("source"))
                 else:
                     evaluators.append(compiler.compile(ast.Column(item.line, item.column, (qualifier,))))
-                    parts.append(
-                        f"**(c{len(evaluators) - 1} if isinstance(c{len(evaluators) - 1}, dict) else {{}})"
-                    )
+                    parts.append(Part("spread", slot=len(evaluators) - 1))
                 described.append(sql(item.expr))
                 continue
             alias = self.alias(item)
             evaluators.append(compiler.compile(item.expr))
-            parts.append(f"{alias!r}: c{len(evaluators) - 1}")
+            parts.append(Part("column", alias, len(evaluators) - 1))
             described.append(f"{sql(item.expr)} AS {alias}")
         project = None
-        if parts != ["**r"]:
-            project = _projection(parts, evaluators)
+        if parts != [Part("source")]:
+            project = _projection(Layout(parts), evaluators)
         udf_args = []
         udf_names = []
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
@@ -246,12 +241,11 @@ class _Planner:
             call = scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in WHERE", call.line, call.column)
 
-        def where(rows: list[Any], times: list[int]) -> tuple[list[Any], list[int]]:
-            mask = truth(condition(Batch(rows, times, [])), len(rows))
+        def where(rows: Table, times: list[int]) -> tuple[Table, list[int]]:
+            mask = truth(condition(Batch(rows, times, [])), rows.size)
             if mask.all():
                 return rows, times
-            kept = rows.select(mask) if type(rows) is Rows else list(compress(rows, mask))
-            return kept, list(compress(times, mask))
+            return rows.take(mask), list(compress(times, mask.tolist()))
 
         return where
 
@@ -316,13 +310,11 @@ class _Planner:
                 args.append(None)
                 continue
             arg_scope = self.scope(select)
-            arg_code = ExpressionCompiler(arg_scope).expr(call.args[0])
+            argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
             kinds.append(kind)
-            args.append(
-                build(f"def arg(rows, times):\n    return [{arg_code} for r, t in zip(rows, times)]\n", "arg")
-            )
+            args.append(_column_function(argument))
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         description.append(
             f"Aggregate {window.describe()} keys=[{', '.join(group_scope.group_keys)}] "
@@ -346,86 +338,21 @@ class _Planner:
         )
 
 
-def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[list[Any], list[int]], list[Any]]:
+def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[Table, list[int]], list[Any]]:
     """An evaluator as `f(rows, times) -> list` (function arguments, group keys, aggregate inputs)."""
 
-    def column(rows: list[Any], times: list[int]) -> list[Any]:
-        return to_list(evaluator(Batch(rows, times, [])), len(rows))
+    def column(rows: Table, times: list[int]) -> list[Any]:
+        return to_list(evaluator(Batch(rows, times, [])), rows.size)
 
     return column
 
 
-def _projection(parts: list[str], evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Any]:
-    """Evaluate every SELECT column over the batch, then build the rows with one generated dict display."""
-    names = [f"c{i}" for i in range(len(evaluators))]
-    zipped = ", ".join(["r", *names])
-    sources = ", ".join(["rows", *(f"C[{i}]" for i in range(len(evaluators)))])
-    assemble = build(
-        f"def assemble(rows, C):\n    return [{{{', '.join(parts)}}} for {zipped} in zip({sources})]\n",
-        "assemble",
-    )
-    layout = _layout(parts)
+def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:
+    """Evaluate every SELECT column over the batch; the result keeps them as columns (see `table`)."""
 
-    def project(rows: list[Any], times: list[int], udf: list[list[Any]]) -> list[dict[str, Any]]:
+    def project(rows: Table, times: list[int], udf: list[list[Any]]) -> Table:
         batch = Batch(rows, times, udf)
-        size = len(rows)
-        columns = [to_list(evaluator(batch), size) for evaluator in evaluators]
-        # What `**r` copies: the source's known columns, and those this SELECT read from its rows when
-        # every row has the name (a NULL read may be a missing key, which an earlier part then keeps).
-        inherited = {name: items for name, items in batch.read.items() if None not in items}
-        if type(rows) is Rows:
-            inherited |= rows.columns
-        known: dict[str, list[Any]] = {}
-        for name, slot in layout:
-            if name is None:  # `**`: the source row's own columns (known only if the source knew them)
-                known = dict(inherited) if slot == _SOURCE_ROW else {}
-            else:
-                known[name] = columns[slot]
-        return Rows(assemble(rows, columns), known)
+        values = [evaluator(batch) for evaluator in evaluators]
+        return Table(rows.size, rows if layout.has_source else None, values, layout)
 
     return project
-
-
-_SOURCE_ROW = -1
-
-
-def _layout(parts: list[str]) -> list[tuple[str | None, int]]:
-    """The dict display's parts in order: (name, column slot), or (None, _SOURCE_ROW) for `**r` and
-    (None, -2) for another `**` (a record's fields, unknown before run time)."""
-    layout: list[tuple[str | None, int]] = []
-    for part in parts:
-        if part.startswith("**"):
-            layout.append((None, _SOURCE_ROW if part == "**r" else -2))
-            continue
-        name, slot = part.rsplit(": c", 1)
-        layout.append((ast_literal(name), int(slot)))
-    return layout
-
-
-def _datetime_columns(select: ast.Select, source_columns: frozenset[str]) -> frozenset[str]:
-    """Output columns of a SELECT that may hold a datetime (payloads and function replies are JSON)."""
-    names = {select.source.name.lower(), (select.source.alias or select.source.name).lower()}
-    columns: set[str] = set()
-    for item in select.items:
-        if isinstance(item.expr, ast.Star):
-            columns |= source_columns
-            if item.expr.qualifier and item.expr.qualifier.lower() not in names:
-                columns.add("*")  # a flattened record: its fields are not known before run time
-        elif _may_be_datetime(item.expr, source_columns, names):
-            columns.add(item.alias or (item.expr.path[-1] if isinstance(item.expr, ast.Column) else ""))
-    return frozenset(columns)
-
-
-def _may_be_datetime(node: ast.Node, source_columns: frozenset[str], names: set[str]) -> bool:
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Call) and inner.qualified == "system.timestamp":
-            return True
-        if isinstance(inner, ast.Cast) and inner.type_name == "datetime":
-            return True
-        if isinstance(inner, ast.Column):
-            path = inner.path[1:] if len(inner.path) > 1 and inner.path[0].lower() in names else inner.path
-            if inner.path[0].lower() in names and len(inner.path) == 1:
-                return bool(source_columns)  # the whole row as a record
-            if path[0] in source_columns or "*" in source_columns:
-                return True
-    return False

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from streaming.engine import InputEvent, Plan
-from streaming.engine.values import CastError, micros_to_datetime, parse_datetime, to_timestamp
+from streaming.engine.values import CastError, micros_to_datetime, parse_datetime
 from streaming.querytest.compare import unmatched
 from streaming.querytest.data_files import read_records
 from streaming.querytest.errors import QueryTestError
@@ -115,7 +115,7 @@ def _event(record: dict[str, Any], input_step: Any, path: Path, number: int) -> 
         if arrival_text is not None:
             arrival = parse_datetime(str(arrival_text))
         else:
-            stamp = to_timestamp(input_step.timestamp(record)) if input_step.timestamp else None
+            stamp = input_step.event_times([record], [0])[0] if input_step.timestamp else None
             if stamp is None:
                 raise QueryTestError(
                     f"{path}, record {number + 1}: give it an {ARRIVAL_FIELD} (arrival time)"

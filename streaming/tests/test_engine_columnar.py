@@ -10,6 +10,7 @@ import pytest
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list
 from streaming.engine.parser import parse
+from streaming.engine.table import Table
 
 EXPRESSIONS = [
     "a + b",
@@ -108,9 +109,9 @@ def test_columnar_equals_per_value_semantics(expression: str, mixed: bool) -> No
             expected = [reference(row, 0) for row in rows]
         except Exception as exc:  # the per-value semantics refuse this data: the columnar path must too
             with pytest.raises(type(exc)):
-                to_list(evaluate(Batch(rows, [0] * len(rows), [])), len(rows))
+                to_list(evaluate(Batch(Table.of_records(rows), [0] * len(rows), [])), len(rows))
             continue
-        got = to_list(evaluate(Batch(rows, [0] * len(rows), [])), len(rows))
+        got = to_list(evaluate(Batch(Table.of_records(rows), [0] * len(rows), [])), len(rows))
         mismatches = [(row, e, g) for row, e, g in zip(rows, expected, got, strict=True) if not same(e, g)]
         assert not mismatches, f"{sql(node)}: {mismatches[:3]}"
 

@@ -1,0 +1,236 @@
+"""Tables: the rows of one step's batch, kept as columns from step to step.
+
+A SELECT's result is a `Table`: its source rows (what `*` spreads), the values it computed (one column
+per SELECT item: a numpy `Vector`, a `Const`, `Times` or a list) and its `Layout`, the SELECT list as a
+dict display. A later step reads a column by name (`column`) without building any row; row dicts exist
+only where something needs whole rows: a record argument (`udf.score(Step)`), and the outputs
+(`payloads`, JSON values). Both are built once per table with one generated dict display.
+
+A column read by name follows the dict display's rules: the last part that sets the name wins, and a
+`*` sets only the names its row has, so a name may come from different parts in different rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import compress, repeat
+from typing import Any
+
+import numpy as np
+
+from streaming.engine.codegen import build
+from streaming.engine.columnar import Const, Times, Value, Vector, to_list
+from streaming.engine.values import format_datetime
+
+MISSING: Any = object()
+"""A name a row does not have (unlike NULL, which it has)."""
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a SELECT list: `*` of the source (`kind` "source"), a named column, or the fields of
+    a record column (`kind` "spread", `record.*`); `slot` indexes the table's values."""
+
+    kind: str
+    name: str | None = None
+    slot: int = -1
+
+
+class Layout:
+    """A SELECT list as a dict display, compiled once: `assemble(source_rows, columns) -> rows`."""
+
+    def __init__(self, parts: Sequence[Part]) -> None:
+        self.parts = tuple(parts)
+        self.has_source = any(part.kind == "source" for part in self.parts)
+        self.has_spread = any(part.kind == "spread" for part in self.parts)
+        slots = sorted({part.slot for part in self.parts if part.kind != "source"})
+        items = []
+        for part in self.parts:
+            if part.kind == "source":
+                items.append("**r")
+            elif part.kind == "spread":
+                items.append(f"**(c{part.slot} if type(c{part.slot}) is dict else {{}})")
+            else:
+                items.append(f"{part.name!r}: c{part.slot}")
+        names = ["r" if self.has_source else "_", *(f"c{slot}" for slot in slots)]
+        sources = ["R" if self.has_source else "repeat(None, n)", *(f"C[{slot}]" for slot in slots)]
+        display = "{" + ", ".join(items) + "}"
+        if len(names) == 1:
+            body = f"[{display} for {names[0]} in {sources[0]}]"
+        else:
+            body = f"[{display} for {', '.join(names)} in zip({', '.join(sources)})]"
+        self.assemble: Callable[[Any, list[list[Any]], int], list[dict[str, Any]]] = build(
+            f"def assemble(R, C, n):\n    return {body}\n", "assemble", {"repeat": repeat}
+        )
+
+
+SOURCE_ONLY = Layout([Part("source")])
+
+
+class Table:
+    """One batch of rows: `source` (another table, or row dicts for `SOURCE_ONLY`) and computed `values`.
+
+    Immutable once built; row dicts and columns read by name are cached on it, so outputs fed the same
+    table share one list of payloads.
+    """
+
+    __slots__ = ("_lookups", "_payloads", "_records", "json", "layout", "size", "source", "values")
+
+    def __init__(
+        self,
+        size: int,
+        source: Table | list[dict[str, Any]] | None,
+        values: list[Value],
+        layout: Layout,
+        json: bool = True,
+    ) -> None:
+        self.size = size
+        self.source = source
+        self.values = values
+        self.layout = layout
+        self.json = json
+        """For row dicts as a source: whether they hold JSON values only (payloads, function replies)."""
+        self._lookups: dict[str, Any] = {}
+        self._records: list[dict[str, Any]] | None = None
+        self._payloads: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def of_records(cls, rows: list[dict[str, Any]], json: bool = True) -> Table:
+        """Row dicts as a table (input events: JSON; closed windows: may hold datetimes)."""
+        return cls(len(rows), rows, [], SOURCE_ONLY, json)
+
+    def __len__(self) -> int:
+        return self.size
+
+    # -- columns by name ---------------------------------------------------------------------------------
+    def column(self, name: str) -> Value:
+        """The values rows would have under `name`, None where a row lacks it."""
+        found = self._lookup(name)
+        if isinstance(found, list) and MISSING in found:
+            return [None if value is MISSING else value for value in found]
+        return found
+
+    def _lookup(self, name: str) -> Value:
+        """`column`, but MISSING where a row lacks the name (a list then)."""
+        cached = self._lookups.get(name)
+        if cached is not None:
+            return cached
+        layers: list[Value] = []
+        for part in reversed(self.layout.parts):
+            if part.kind == "column":
+                if part.name == name:
+                    layers.append(self.values[part.slot])
+                    break
+                continue
+            if part.kind == "source":
+                found = self._source_lookup(name)
+            else:
+                records = to_list(self.values[part.slot], self.size)
+                found = [v.get(name, MISSING) if type(v) is dict else MISSING for v in records]
+            layers.append(found)
+            if not (isinstance(found, list) and MISSING in found):
+                break
+        else:
+            layers.append([MISSING] * self.size)
+        result = layers.pop()
+        while layers:  # a later part's value wins where its row has the name
+            later = layers.pop()
+            result = [
+                b if b is not MISSING else a for a, b in zip(to_list(result, self.size), later, strict=True)
+            ]
+        self._lookups[name] = result
+        return result
+
+    def _source_lookup(self, name: str) -> Value:
+        source = self.source
+        if isinstance(source, Table):
+            return source._lookup(name)
+        assert source is not None
+        return list(map(dict.get, source, repeat(name), repeat(MISSING)))
+
+    # -- whole rows -------------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        """Row dicts with engine values (datetimes as datetime): a record argument, `SELECT Step AS r`."""
+        if self._records is None:
+            if self.layout is SOURCE_ONLY and not isinstance(self.source, Table):
+                self._records = self.source  # type: ignore[assignment]
+            else:
+                source = self._source_rows(lambda table: table.records(), json=False)
+                columns = [to_list(value, self.size) for value in self.values]
+                self._records = self.layout.assemble(source, columns, self.size)
+        return self._records  # type: ignore[return-value]
+
+    def payloads(self) -> list[dict[str, Any]]:
+        """Row dicts with JSON values only (datetimes in the service's text form): what outputs write."""
+        if self._payloads is None:
+            if self.layout is SOURCE_ONLY and not isinstance(self.source, Table):
+                rows: list[dict[str, Any]] = self.source  # type: ignore[assignment]
+                self._payloads = rows if self.json else [json_value(row) for row in rows]
+            else:
+                source = self._source_rows(lambda table: table.payloads(), json=True)
+                columns = [json_column(value, self.size) for value in self.values]
+                self._payloads = self.layout.assemble(source, columns, self.size)
+        return self._payloads
+
+    def _source_rows(self, of_table: Callable[[Table], list[dict[str, Any]]], json: bool) -> Any:
+        if not self.layout.has_source:
+            return None
+        source = self.source
+        if isinstance(source, Table):
+            return of_table(source)
+        assert source is not None
+        return source if (self.json or not json) else [json_value(row) for row in source]
+
+    # -- subsets ----------------------------------------------------------------------------------------
+    def take(self, mask: np.ndarray) -> Table:
+        """The rows where the boolean `mask` is true."""
+        source = self.source
+        if isinstance(source, Table):
+            source = source.take(mask)
+        elif source is not None:
+            source = list(compress(source, mask.tolist()))
+        return Table(
+            int(mask.sum()),
+            source,
+            [take_value(v, mask, self.size) for v in self.values],
+            self.layout,
+            self.json,
+        )
+
+
+def take_value(value: Value, mask: np.ndarray, size: int) -> Value:
+    """A column's values where `mask` is true."""
+    if isinstance(value, Const):
+        return value
+    if isinstance(value, Vector):
+        data = np.broadcast_to(value.values, (size,))[mask]
+        valid = value.valid if np.ndim(value.valid) == 0 else value.valid[mask]
+        return Vector(data, valid)
+    if isinstance(value, Times):
+        return Times(value.micros[mask])
+    return list(compress(value, mask.tolist()))
+
+
+def json_column(value: Value, size: int) -> list[Any]:
+    """A column as JSON values: datetimes as text (vectorised for System.Timestamp())."""
+    if isinstance(value, Times):
+        return value.texts()
+    items = to_list(value, size)
+    if set(map(type, items)) <= _JSON_SCALARS:
+        return items
+    return [json_value(item) for item in items]
+
+
+def json_value(value: Any) -> Any:
+    """A value with every datetime inside it (records, arrays) in the service's text form."""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    return value
