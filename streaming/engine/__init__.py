@@ -5,6 +5,8 @@
     engine = Engine(plan, EventOrdering(5, 0, "Adjust"), HttpTransport())
     outputs = engine.process("transactions", [InputEvent(payload, arrival_time, partition)])
     outputs += engine.advance(now)          # idle progress of the watermark
+    for output, payloads, timestamps_us in outputs: ...   # OutputBatch: one per step and call
+    rows = records(outputs)                 # or one OutputRecord per row
     state = engine.snapshot()               # save with the committed offsets; engine.restore(state)
 
 Stages: `tokens` -> `parser` -> `planner` (compiled by `codegen`) -> `executor`; the supported subset and
@@ -25,7 +27,7 @@ from streaming.engine.errors import (
     StateError,
     TokenizeError,
 )
-from streaming.engine.executor import Engine, InputEvent, OutputRecord
+from streaming.engine.executor import Engine, InputEvent, OutputBatch, OutputRecord, records
 from streaming.engine.functions import (
     FunctionBinding,
     FunctionCaller,
@@ -57,6 +59,7 @@ __all__ = [
     "FunctionResponse",
     "HttpTransport",
     "InputEvent",
+    "OutputBatch",
     "OutputRecord",
     "ParseError",
     "Plan",
@@ -67,4 +70,5 @@ __all__ = [
     "TransientTransportError",
     "Transport",
     "compile_query",
+    "records",
 ]

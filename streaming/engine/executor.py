@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
 from typing import Any, NamedTuple
 
 from streaming.engine.errors import EngineError, ExecutionError, StateError
@@ -46,6 +45,23 @@ class OutputRecord(NamedTuple):
     @property
     def timestamp(self) -> datetime:
         return micros_to_datetime(self.timestamp_us)
+
+
+class OutputBatch(NamedTuple):
+    """Rows one step wrote to an output in one call: JSON payloads and each row's System.Timestamp()."""
+
+    output: str
+    payloads: list[dict[str, Any]]
+    timestamps_us: list[int]
+
+
+def records(batches: Iterable[OutputBatch]) -> list[OutputBatch]:
+    """Output batches as one record per row, in order (for row-wise readers: query tests, tests)."""
+    return [
+        OutputRecord(batch.output, payload, stamp)
+        for batch in batches
+        for payload, stamp in zip(batch.payloads, batch.timestamps_us, strict=True)
+    ]
 
 
 @dataclass
@@ -91,7 +107,7 @@ class Engine:
         return source
 
     # -- public surface --------------------------------------------------------------------------------
-    def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputRecord]:
+    def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputBatch]:
         """Take a batch of events from one input; returns every output row they (and the watermark) release."""
         return self.process_columns(
             input_alias,
@@ -102,7 +118,7 @@ class Engine:
 
     def process_columns(
         self, input_alias: str, payloads: list[dict[str, Any]], arrivals_us: list[int], partitions: list[int]
-    ) -> list[OutputRecord]:
+    ) -> list[OutputBatch]:
         """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions."""
         input_step = self.plan.inputs.get(input_alias)
         if input_step is None:
@@ -117,18 +133,18 @@ class Engine:
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
 
-    def advance(self, now: datetime) -> list[OutputRecord]:
+    def advance(self, now: datetime) -> list[OutputBatch]:
         """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""
-        outputs: list[OutputRecord] = []
+        outputs: list[OutputBatch] = []
         now_us = datetime_to_micros(now)
         for alias, clock in self.clocks.items():
             clock.advance_clock(now_us)
             outputs.extend(self._release(alias, flush=False))
         return outputs
 
-    def flush(self) -> list[OutputRecord]:
+    def flush(self) -> list[OutputBatch]:
         """End of input (query tests): release buffered events and close every open window."""
-        outputs: list[OutputRecord] = []
+        outputs: list[OutputBatch] = []
         for alias in self.clocks:
             outputs.extend(self._release(alias, flush=True))
         return outputs
@@ -151,10 +167,10 @@ class Engine:
             caller.close()
 
     # -- operators ----------------------------------------------------------------------------------------
-    def _release(self, alias: str, flush: bool) -> list[OutputRecord]:
+    def _release(self, alias: str, flush: bool) -> list[OutputBatch]:
         clock = self.clocks[alias]
         released = clock.release(flush=flush)
-        outputs: list[OutputRecord] = []
+        outputs: list[OutputBatch] = []
         if released:
             times = [t for t, _ in released]
             rows = Table.of_records([payload for _, payload in released])
@@ -167,7 +183,7 @@ class Engine:
                     self._emit(step, rows, times, outputs)
         return outputs
 
-    def _push(self, source: str, rows: Table, times: list[int], outputs: list[OutputRecord]) -> None:
+    def _push(self, source: str, rows: Table, times: list[int], outputs: list[OutputBatch]) -> None:
         for step in self.plan.consumers(source):
             if isinstance(step, SelectStep):
                 out_rows, out_times = self._select(step, rows, times)
@@ -177,10 +193,10 @@ class Engine:
                 self._accumulate(step, rows, times)
 
     def _emit(
-        self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputRecord]
+        self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputBatch]
     ) -> None:
         if step.output is not None:
-            outputs.extend(map(OutputRecord, repeat(step.output), rows.payloads(), times))
+            outputs.append(OutputBatch(step.output, rows.payloads(), times))
         else:
             self._push(step.name, rows, times, outputs)
 

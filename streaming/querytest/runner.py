@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streaming.engine import Engine, EngineError, Plan, compile_query
+from streaming.engine import Engine, EngineError, Plan, compile_query, records
 from streaming.querytest.cases import CaseResult, TestCase, compare_outputs, load_cases
 from streaming.querytest.data_files import write_records
 from streaming.querytest.errors import QueryTestError
@@ -80,9 +80,9 @@ def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dic
     outputs: dict[str, list[dict[str, Any]]] = {}
     try:
         for alias, events in case.inputs.items():
-            for record in engine.process(alias, events):
+            for record in records(engine.process(alias, events)):
                 outputs.setdefault(record.output, []).append(record.payload)
-        for record in engine.flush():
+        for record in records(engine.flush()):
             outputs.setdefault(record.output, []).append(record.payload)
     except EngineError as exc:
         raise QueryTestError(f"case {case.name!r}: {exc}") from exc

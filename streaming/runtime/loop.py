@@ -28,14 +28,15 @@ from streaming.engine import (
     EventOrdering,
     FunctionBinding,
     HttpTransport,
-    OutputRecord,
+    OutputBatch,
     compile_query,
 )
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
+from streaming.runtime.collector import tuned_for_batches
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
-from streaming.runtime.sinks import BlobSink, KafkaSink, RowEncoder
+from streaming.runtime.sinks import BatchEncoder, BlobSink, KafkaSink
 from streaming.runtime.source import KafkaSource
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class RunStats:
 class CycleOutput:
     """What one cycle's computation hands to the writer: rows, where to resume, the engine state then."""
 
-    records: list[OutputRecord]
+    outputs: list[OutputBatch]
     next_offsets: dict[int, int]
     engine_state: dict[str, Any]
     events: int
@@ -187,35 +188,35 @@ class Runner:
         batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
-        records = (
+        outputs = (
             self.engine.process_columns(self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions)
             if batch
             else []
         )
-        records += self.engine.advance(datetime.now(UTC))
+        outputs += self.engine.advance(datetime.now(UTC))
         self.stats.events_in += len(batch)
         self.stats.undecodable += batch.undecodable
-        if not batch.next_offsets and not records:
+        if not batch.next_offsets and not outputs:
             return None
-        return CycleOutput(records, batch.next_offsets, self.engine.snapshot(), len(batch))
+        return CycleOutput(outputs, batch.next_offsets, self.engine.snapshot(), len(batch))
 
     def write(self, work: CycleOutput) -> dict[int, int]:
         """Make a cycle's outputs durable, then checkpoint; returns the offsets that may be committed."""
-        records = work.records
+        outputs = work.outputs
         eventhub_aliases = self.kafka.outputs
-        if records:
-            encode = RowEncoder()
-            self.kafka.write((r for r in records if r.output in eventhub_aliases), encode)
+        if outputs:
+            encode = BatchEncoder()
+            self.kafka.write((b for b in outputs if b.output in eventhub_aliases), encode)
             if self.blobs is not None:
-                rows = (r for r in records if r.output not in eventhub_aliases)
-                blobs = self.blobs.plan(rows, self.checkpoint.sequence, encode)
+                to_blobs = (b for b in outputs if b.output not in eventhub_aliases)
+                blobs = self.blobs.plan(to_blobs, self.checkpoint.sequence, encode)
                 if blobs:
                     self.store.begin(list(blobs))  # journal first: a crash now leaves blobs to remove
                     self.blobs.upload(blobs)
             self.kafka.flush()
             rows_out = self.stats.rows_out
-            for record in records:
-                rows_out[record.output] = rows_out.get(record.output, 0) + 1
+            for batch in outputs:
+                rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.payloads)
         self.checkpoint.offsets.update(work.next_offsets)
         self.checkpoint.sequence += 1
         self.checkpoint.engine = work.engine_state
@@ -233,6 +234,10 @@ class Runner:
         thread reads and computes the next (at most one cycle waits between them). Cycles are written
         in order, and offsets are committed only once their cycle's checkpoint is saved.
         """
+        with tuned_for_batches():
+            return self._run(stop, idle_exit_s, max_events)
+
+    def _run(self, stop: threading.Event, idle_exit_s: float | None, max_events: int | None) -> RunStats:
         last_event = time.monotonic()
         writer = CycleWriter(self.write)
         try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 from typing import Any
 
 import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
-from streaming.engine import OutputRecord
+from streaming.engine import OutputBatch
+from streaming.engine.values import micros_to_datetime
 from streaming.runtime.errors import SinkError
 from streaming.runtime.path_pattern import blob_folder, blob_name
 from streaming.runtime.project import BlobOutput, EventHubOutput
@@ -21,20 +23,20 @@ def json_line(payload: dict[str, Any]) -> bytes:
     return orjson.dumps(payload)
 
 
-class RowEncoder:
-    """Encodes each payload once per cycle: the engine hands the same row to every output it feeds.
+class BatchEncoder:
+    """Encodes each output batch's payloads once per cycle: outputs fed the same step share one list.
 
-    Keyed by object identity, so it must live no longer than the cycle's records (which keep them alive).
+    Keyed by the list's identity, so it must live no longer than the cycle's batches (which keep them alive).
     """
 
     def __init__(self) -> None:
-        self._encoded: dict[int, bytes] = {}
+        self._encoded: dict[int, list[bytes]] = {}
 
-    def __call__(self, payload: dict[str, Any]) -> bytes:
-        key = id(payload)
+    def __call__(self, payloads: list[dict[str, Any]]) -> list[bytes]:
+        key = id(payloads)
         encoded = self._encoded.get(key)
         if encoded is None:
-            encoded = self._encoded[key] = json_line(payload)
+            encoded = self._encoded[key] = list(map(json_line, payloads))
         return encoded
 
 
@@ -60,24 +62,28 @@ class KafkaSink:
         if error is not None:
             self.failures.append(f"topic {message.topic()} partition {message.partition()}: {error}")
 
-    def write(self, records: Iterable[OutputRecord], encode: RowEncoder | None = None) -> int:
-        encode = encode or RowEncoder()
-        outputs = self.outputs
+    def write(self, batches: Iterable[OutputBatch], encode: BatchEncoder | None = None) -> int:
+        encode = encode or BatchEncoder()
         produce = self.producer.produce
         delivered = self._delivered
         written = 0
-        for record in records:
-            output = outputs[record.output]
-            key = record.payload.get(output.partition_key) if output.partition_key else None
-            value = encode(record.payload)
-            key_bytes = None if key is None else str(key).encode("utf-8")
-            while True:
-                try:
-                    produce(output.hub, value=value, key=key_bytes, on_delivery=delivered)
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)  # local queue full: let deliveries drain
-            written += 1
+        for batch in batches:
+            output = self.outputs[batch.output]
+            values = encode(batch.payloads)
+            keys: list[bytes | None] = [None] * len(values)
+            if output.partition_key:
+                keys = [
+                    None if key is None else str(key).encode("utf-8")
+                    for key in map(dict.get, batch.payloads, repeat(output.partition_key))
+                ]
+            for value, key in zip(values, keys, strict=True):
+                while True:
+                    try:
+                        produce(output.hub, value=value, key=key, on_delivery=delivered)
+                        break
+                    except BufferError:
+                        self.producer.poll(0.05)  # local queue full: let deliveries drain
+            written += len(values)
         self.producer.poll(0)
         return written
 
@@ -104,23 +110,31 @@ class BlobSink:
                 service.create_container(container)
 
     def plan(
-        self, records: Iterable[OutputRecord], sequence: int, encode: RowEncoder | None = None
+        self, batches: Iterable[OutputBatch], sequence: int, encode: BatchEncoder | None = None
     ) -> dict[tuple[str, str], bytes]:
         """This cycle's blobs, (container, name) -> JSON lines; names carry `sequence`."""
-        encode = encode or RowEncoder()
-        batches: dict[tuple[str, str], list[bytes]] = {}
-        names: dict[tuple[str, int], tuple[str, str]] = {}  # path patterns resolve to the minute at most
-        for record in records:
-            minute = (record.output, record.timestamp_us // 60_000_000)
-            target = names.get(minute)
-            if target is None:
-                output = self.outputs[record.output]
+        encode = encode or BatchEncoder()
+        blobs: dict[tuple[str, str], list[bytes]] = {}
+        for batch in batches:
+            output = self.outputs[batch.output]
+            lines = encode(batch.payloads)
+            # Path patterns resolve to the minute at most: one folder per minute of System.Timestamp().
+            minutes = [stamp // 60_000_000 for stamp in batch.timestamps_us]
+            for minute in sorted(set(minutes)):
                 folder = blob_folder(
-                    output.path_pattern, output.date_format, output.time_format, record.timestamp
+                    output.path_pattern,
+                    output.date_format,
+                    output.time_format,
+                    micros_to_datetime(minute * 60_000_000),
                 )
-                target = names[minute] = (output.container, blob_name(folder, sequence))
-            batches.setdefault(target, []).append(encode(record.payload))
-        return {key: b"\n".join(lines) + b"\n" for key, lines in sorted(batches.items())}
+                target = (output.container, blob_name(folder, sequence))
+                kept = (
+                    lines
+                    if len(minutes) == minutes.count(minute)
+                    else [line for line, at in zip(lines, minutes, strict=True) if at == minute]
+                )
+                blobs.setdefault(target, []).extend(kept)
+        return {key: b"\n".join(lines) + b"\n" for key, lines in sorted(blobs.items())}
 
     def upload(self, blobs: dict[tuple[str, str], bytes]) -> None:
         """Upload (overwrite) every blob; returns once all are stored."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from streaming.engine import Engine, EventOrdering, ExecutionError, InputEvent, compile_query
+from streaming.engine import Engine, EventOrdering, ExecutionError, InputEvent, compile_query, records
 
 START = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def run(query: str, payloads: list[dict], seconds: list[float]) -> dict[str, lis
         for p, s in zip(payloads, seconds, strict=True)
     ]
     outputs: dict[str, list[dict]] = {}
-    for record in engine.process("i", events) + engine.flush():
+    for record in records(engine.process("i", events)) + records(engine.flush()):
         outputs.setdefault(record.output, []).append(record.payload)
     return outputs
 

@@ -129,12 +129,12 @@ def test_columns_passed_between_steps_keep_row_semantics() -> None:
     after a computed name (which may replace it) and a WHERE between the steps must not change a value."""
     from datetime import UTC, datetime
 
-    from streaming.engine import Engine, InputEvent, compile_query
+    from streaming.engine import Engine, InputEvent, compile_query, records
 
     engine = Engine(compile_query(CHAINED, {}))
     now = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [{"a": 1, "s": "x"}, {"a": 2, "s": "y", "b": 5}, {"a": 3}]
-    out = [r.payload for r in engine.process("t", [InputEvent(row, now, 0) for row in rows])]
+    out = [r.payload for r in records(engine.process("t", [InputEvent(row, now, 0) for row in rows]))]
     assert out == [
         {"a": "computed", "b": 5, "c": 6, "s": "y", "a10": 20},
         {"a": "computed", "b": 30, "c": 31, "s": "mine", "a10": 30},

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from streaming.engine import Engine, InputEvent, compile_query
+from streaming.engine import Engine, InputEvent, compile_query, records
 
 ARRIVAL = datetime(2026, 11, 29, 10, tzinfo=UTC)
 QUERIES = [
@@ -63,5 +63,5 @@ def test_matches_duckdb(query: str, duck_query: str | None) -> None:
     expected = [dict(zip(columns, record, strict=True)) for record in cursor.fetchall()]
 
     plan = compile_query(query.replace(" FROM t", " INTO o FROM t"))
-    got = Engine(plan).process("t", [InputEvent(r, ARRIVAL) for r in rows])
+    got = records(Engine(plan).process("t", [InputEvent(r, ARRIVAL) for r in rows]))
     assert normalise([r.payload for r in got]) == normalise(expected)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from streaming.engine import Engine, FunctionBinding, FunctionCallError, InputEvent, compile_query
+from streaming.engine import Engine, FunctionBinding, FunctionCallError, InputEvent, compile_query, records
 from streaming.testing import InMemoryTransport, recorded_sleeps
 
 QUERY = """
@@ -36,7 +36,7 @@ def events(count: int) -> list[InputEvent]:
 
 def test_rows_are_sent_in_batches_of_the_configured_size_in_order() -> None:
     transport = InMemoryTransport(score=lambda rows: [{"score": row["id"] * 10} for row in rows])
-    out = engine(transport, batch_size=1000, parallel=2).process("events", events(2500))
+    out = records(engine(transport, batch_size=1000, parallel=2).process("events", events(2500)))
     assert [len(body["Inputs"]["data"]) for body in transport.requests] == [1000, 1000, 500]
     assert [r.payload for r in out] == [{"id": i, "score": i * 10} for i in range(2500)]
     assert transport.headers[0]["Authorization"] == "Bearer k3y"
@@ -45,7 +45,7 @@ def test_rows_are_sent_in_batches_of_the_configured_size_in_order() -> None:
 def test_503_and_refused_connections_are_retried_with_exponential_backoff() -> None:
     delays, sleep = recorded_sleeps()
     transport = InMemoryTransport(failures=[503, None, 503, 429])
-    out = engine(transport, sleep=sleep).process("events", events(3))
+    out = records(engine(transport, sleep=sleep).process("events", events(3)))
     assert delays == [0.1, 0.2, 0.4, 0.8]
     assert len(out) == 3 and len(transport.requests) == 5
     assert all(body == transport.requests[0] for body in transport.requests)  # the same batch, resent
@@ -80,5 +80,5 @@ def test_engine_without_transport_is_refused_when_the_query_calls_a_function() -
 
 def test_designer_style_reply_is_unwrapped() -> None:
     transport = InMemoryTransport(score=lambda rows: {"WebServiceOutput0": [{"score": 0.5}] * len(rows)})
-    out = engine(transport).process("events", events(2))
+    out = records(engine(transport).process("events", events(2)))
     assert [r.payload["score"] for r in out] == [0.5, 0.5]

@@ -15,6 +15,7 @@ from streaming.engine import (
     HttpTransport,
     InputEvent,
     compile_query,
+    records,
 )
 from streaming.testing import ScoringServer
 
@@ -45,7 +46,7 @@ def test_scores_come_back_in_row_order_over_http(scoring_server: ScoringServer) 
     )
     engine = Engine(compile_query(QUERY, {"score": binding}), EventOrdering(), HttpTransport(timeout_s=30))
     try:
-        out = engine.process("Valid", events([100.0, 2500.0, "abc", 50.0, 9000.0]))
+        out = records(engine.process("Valid", events([100.0, 2500.0, "abc", 50.0, 9000.0])))
     finally:
         engine.close()
     assert [(r.payload["transaction_id"], r.payload["score"]) for r in out] == [

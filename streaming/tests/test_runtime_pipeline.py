@@ -17,7 +17,7 @@ from streaming.runtime.source import KafkaSource
 
 
 def work(number: int) -> CycleOutput:
-    return CycleOutput(records=[], next_offsets={0: number}, engine_state={}, events=1)
+    return CycleOutput(outputs=[], next_offsets={0: number}, engine_state={}, events=1)
 
 
 def test_cycles_are_written_in_order_and_their_offsets_reported_after() -> None:
