@@ -370,7 +370,9 @@ class ColumnarCompiler:
                 return Const((value.value is not None) if negated else (value.value is None))
             if isinstance(value, Times):
                 return Const(negated)
-            nulls = np.array(list(map(operator.is_, value, repeat(None))), dtype=bool)
+            if _NONE not in kinds_of(value, batch.memo):
+                return Vector(np.full(batch.size, negated), True)
+            nulls = np.fromiter(map(operator.is_, value, repeat(None)), dtype=bool, count=batch.size)
             return Vector(~nulls if negated else nulls, True)
 
         return is_null

@@ -94,7 +94,7 @@ class Table:
         self.layout = layout
         self.json = json
         """For row dicts as a source: whether they hold JSON values only (payloads, function replies)."""
-        self._lookups: dict[str, Any] = {}
+        self._lookups: dict[tuple[str, bool], Any] = {}
         self._records: list[dict[str, Any]] | None = None
         self._payloads: list[dict[str, Any]] | None = None
 
@@ -109,48 +109,50 @@ class Table:
     # -- columns by name ---------------------------------------------------------------------------------
     def column(self, name: str) -> Value:
         """The values rows would have under `name`, None where a row lacks it."""
-        found = self._lookup(name)
-        if isinstance(found, list) and MISSING in found:
-            return [None if value is MISSING else value for value in found]
-        return found
+        return self._lookup(name, exact=False)
 
-    def _lookup(self, name: str) -> Value:
-        """`column`, but MISSING where a row lacks the name (a list then)."""
-        cached = self._lookups.get(name)
+    def _lookup(self, name: str, exact: bool) -> Value:
+        """The column; with `exact`, MISSING where a row lacks the name (a list then), which a table
+        spreading this one needs when an earlier part of its own may set the name."""
+        key = (name, exact)
+        cached = self._lookups.get(key)
         if cached is not None:
             return cached
         layers: list[Value] = []
-        for part in reversed(self.layout.parts):
+        parts = self.layout.parts
+        for index in range(len(parts) - 1, -1, -1):
+            part = parts[index]
             if part.kind == "column":
                 if part.name == name:
                     layers.append(self.values[part.slot])
                     break
                 continue
+            missing = MISSING if (exact or index > 0) else None  # MISSING only matters if read below
             if part.kind == "source":
-                found = self._source_lookup(name)
+                found = self._source_lookup(name, missing is MISSING)
             else:
                 records = to_list(self.values[part.slot], self.size)
-                found = [v.get(name, MISSING) if type(v) is dict else MISSING for v in records]
+                found = [v.get(name, missing) if type(v) is dict else missing for v in records]
             layers.append(found)
-            if not (isinstance(found, list) and MISSING in found):
+            if missing is None or not (isinstance(found, list) and MISSING in found):
                 break
         else:
-            layers.append([MISSING] * self.size)
+            layers.append([MISSING if exact else None] * self.size)
         result = layers.pop()
         while layers:  # a later part's value wins where its row has the name
             later = layers.pop()
             result = [
                 b if b is not MISSING else a for a, b in zip(to_list(result, self.size), later, strict=True)
             ]
-        self._lookups[name] = result
+        self._lookups[key] = result
         return result
 
-    def _source_lookup(self, name: str) -> Value:
+    def _source_lookup(self, name: str, exact: bool) -> Value:
         source = self.source
         if isinstance(source, Table):
-            return source._lookup(name)
+            return source._lookup(name, exact)
         assert source is not None
-        return list(map(dict.get, source, repeat(name), repeat(MISSING)))
+        return list(map(dict.get, source, repeat(name), repeat(MISSING if exact else None)))
 
     # -- whole rows -------------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:

@@ -28,16 +28,17 @@ from streaming.engine import (
     EventOrdering,
     FunctionBinding,
     HttpTransport,
-    OutputBatch,
     compile_query,
 )
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
 from streaming.runtime.collector import tuned_for_batches
+from streaming.runtime.encoding import EncodedBatch, encode_batches
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
-from streaming.runtime.sinks import BatchEncoder, BlobSink, KafkaSink
-from streaming.runtime.source import KafkaSource
+from streaming.runtime.reader import BatchReader
+from streaming.runtime.sinks import BlobSink, KafkaSink
+from streaming.runtime.source import Batch, KafkaSource
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class RunStats:
 class CycleOutput:
     """What one cycle's computation hands to the writer: rows, where to resume, the engine state then."""
 
-    outputs: list[OutputBatch]
+    outputs: list[EncodedBatch]
     next_offsets: dict[int, int]
     engine_state: dict[str, Any]
     events: int
@@ -162,6 +163,7 @@ class Runner:
             topics = [self.input.hub, *(o.hub for o in project.eventhub_outputs)]
             ensure_topics(client_config, topics, self.options.topic_partitions)
         self.kafka = KafkaSink(client_config, project.eventhub_outputs)
+        self.partition_keys = {o.alias: o.partition_key for o in project.eventhub_outputs}
         self.blobs = BlobSink(blob_service, project.blob_outputs) if project.blob_outputs else None
         unfinished = self.store.pending_blobs()
         if unfinished:
@@ -183,9 +185,14 @@ class Runner:
         self.source.commit(self.write(work))
         return work.events
 
-    def compute(self) -> CycleOutput | None:
-        """Read a batch and run the engine on it (and on the idle clock); None when nothing happened."""
-        batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
+    def poll(self) -> Batch:
+        return self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
+
+    def compute(self, batch: Batch | None = None) -> CycleOutput | None:
+        """Run the engine on a batch (read now if not given) and on the idle clock; None when nothing
+        happened."""
+        if batch is None:
+            batch = self.poll()
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
         outputs = (
@@ -198,25 +205,25 @@ class Runner:
         self.stats.undecodable += batch.undecodable
         if not batch.next_offsets and not outputs:
             return None
-        return CycleOutput(outputs, batch.next_offsets, self.engine.snapshot(), len(batch))
+        encoded = encode_batches(outputs, self.partition_keys)
+        return CycleOutput(encoded, batch.next_offsets, self.engine.snapshot(), len(batch))
 
     def write(self, work: CycleOutput) -> dict[int, int]:
         """Make a cycle's outputs durable, then checkpoint; returns the offsets that may be committed."""
         outputs = work.outputs
         eventhub_aliases = self.kafka.outputs
         if outputs:
-            encode = BatchEncoder()
-            self.kafka.write((b for b in outputs if b.output in eventhub_aliases), encode)
+            self.kafka.write(b for b in outputs if b.output in eventhub_aliases)
             if self.blobs is not None:
                 to_blobs = (b for b in outputs if b.output not in eventhub_aliases)
-                blobs = self.blobs.plan(to_blobs, self.checkpoint.sequence, encode)
+                blobs = self.blobs.plan(to_blobs, self.checkpoint.sequence)
                 if blobs:
                     self.store.begin(list(blobs))  # journal first: a crash now leaves blobs to remove
                     self.blobs.upload(blobs)
             self.kafka.flush()
             rows_out = self.stats.rows_out
             for batch in outputs:
-                rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.payloads)
+                rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.lines)
         self.checkpoint.offsets.update(work.next_offsets)
         self.checkpoint.sequence += 1
         self.checkpoint.engine = work.engine_state
@@ -230,9 +237,10 @@ class Runner:
     ) -> RunStats:
         """Cycle until `stop` is set (SIGTERM), `max_events` were read, or no event came for `idle_exit_s`.
 
-        Pipelined: while a writer thread makes one cycle's outputs durable and checkpoints them, this
-        thread reads and computes the next (at most one cycle waits between them). Cycles are written
-        in order, and offsets are committed only once their cycle's checkpoint is saved.
+        Pipelined: a reader thread reads and decodes the next batch while this thread computes one,
+        and a writer thread makes the previous cycle's outputs durable and checkpoints them (at most
+        one batch and one cycle wait between them). Cycles are written in order, and offsets are
+        committed only once their cycle's checkpoint is saved.
         """
         with tuned_for_batches():
             return self._run(stop, idle_exit_s, max_events)
@@ -240,10 +248,11 @@ class Runner:
     def _run(self, stop: threading.Event, idle_exit_s: float | None, max_events: int | None) -> RunStats:
         last_event = time.monotonic()
         writer = CycleWriter(self.write)
+        reader = BatchReader(self.poll)
         try:
             while not stop.is_set():
                 self.source.commit(writer.durable_offsets())
-                work = self.compute()
+                work = self.compute(reader.next())
                 if work is not None:
                     writer.submit(work)
                     if work.events:
@@ -255,6 +264,7 @@ class Runner:
             writer.finish()
             self.source.commit(writer.durable_offsets())
         finally:
+            reader.stop()
             writer.abandon()
             self.close()
         return self.stats

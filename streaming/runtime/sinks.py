@@ -5,39 +5,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from itertools import repeat
 from typing import Any
 
-import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
-from streaming.engine import OutputBatch
 from streaming.engine.values import micros_to_datetime
+from streaming.runtime.encoding import EncodedBatch
 from streaming.runtime.errors import SinkError
 from streaming.runtime.path_pattern import blob_folder, blob_name
 from streaming.runtime.project import BlobOutput, EventHubOutput
-
-
-def json_line(payload: dict[str, Any]) -> bytes:
-    """One row as compact UTF-8 JSON (NaN and infinities become null, as JSON has no such numbers)."""
-    return orjson.dumps(payload)
-
-
-class BatchEncoder:
-    """Encodes each output batch's payloads once per cycle: outputs fed the same step share one list.
-
-    Keyed by the list's identity, so it must live no longer than the cycle's batches (which keep them alive).
-    """
-
-    def __init__(self) -> None:
-        self._encoded: dict[int, list[bytes]] = {}
-
-    def __call__(self, payloads: list[dict[str, Any]]) -> list[bytes]:
-        key = id(payloads)
-        encoded = self._encoded.get(key)
-        if encoded is None:
-            encoded = self._encoded[key] = list(map(json_line, payloads))
-        return encoded
 
 
 class KafkaSink:
@@ -62,28 +38,21 @@ class KafkaSink:
         if error is not None:
             self.failures.append(f"topic {message.topic()} partition {message.partition()}: {error}")
 
-    def write(self, batches: Iterable[OutputBatch], encode: BatchEncoder | None = None) -> int:
-        encode = encode or BatchEncoder()
+    def write(self, batches: Iterable[EncodedBatch]) -> int:
         produce = self.producer.produce
         delivered = self._delivered
         written = 0
         for batch in batches:
-            output = self.outputs[batch.output]
-            values = encode(batch.payloads)
-            keys: list[bytes | None] = [None] * len(values)
-            if output.partition_key:
-                keys = [
-                    None if key is None else str(key).encode("utf-8")
-                    for key in map(dict.get, batch.payloads, repeat(output.partition_key))
-                ]
-            for value, key in zip(values, keys, strict=True):
+            hub = self.outputs[batch.output].hub
+            keys = batch.keys or [None] * len(batch.lines)
+            for value, key in zip(batch.lines, keys, strict=True):
                 while True:
                     try:
-                        produce(output.hub, value=value, key=key, on_delivery=delivered)
+                        produce(hub, value=value, key=key, on_delivery=delivered)
                         break
                     except BufferError:
                         self.producer.poll(0.05)  # local queue full: let deliveries drain
-            written += len(values)
+            written += len(batch.lines)
         self.producer.poll(0)
         return written
 
@@ -109,15 +78,12 @@ class BlobSink:
             with contextlib.suppress(ResourceExistsError):  # already there
                 service.create_container(container)
 
-    def plan(
-        self, batches: Iterable[OutputBatch], sequence: int, encode: BatchEncoder | None = None
-    ) -> dict[tuple[str, str], bytes]:
+    def plan(self, batches: Iterable[EncodedBatch], sequence: int) -> dict[tuple[str, str], bytes]:
         """This cycle's blobs, (container, name) -> JSON lines; names carry `sequence`."""
-        encode = encode or BatchEncoder()
         blobs: dict[tuple[str, str], list[bytes]] = {}
         for batch in batches:
             output = self.outputs[batch.output]
-            lines = encode(batch.payloads)
+            lines = batch.lines
             # Path patterns resolve to the minute at most: one folder per minute of System.Timestamp().
             minutes = [stamp // 60_000_000 for stamp in batch.timestamps_us]
             for minute in sorted(set(minutes)):
