@@ -48,11 +48,21 @@ class OutputRecord(NamedTuple):
 
 
 class OutputBatch(NamedTuple):
-    """Rows one step wrote to an output in one call: JSON payloads and each row's System.Timestamp()."""
+    """Rows one step wrote to an output in one call, and each row's System.Timestamp(). Outputs fed by
+    the same step share one table: its payloads (or JSON lines) are built once."""
 
     output: str
-    payloads: list[dict[str, Any]]
+    rows: Table
     timestamps_us: list[int]
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        """The rows as dicts of JSON values."""
+        return self.rows.payloads()
+
+    def json_lines(self) -> list[bytes]:
+        """The rows as compact UTF-8 JSON, one line each."""
+        return self.rows.json_lines()
 
 
 def records(batches: Iterable[OutputBatch]) -> list[OutputBatch]:
@@ -196,7 +206,7 @@ class Engine:
         self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputBatch]
     ) -> None:
         if step.output is not None:
-            outputs.append(OutputBatch(step.output, rows.payloads(), times))
+            outputs.append(OutputBatch(step.output, rows, times))
         else:
             self._push(step.name, rows, times, outputs)
 
