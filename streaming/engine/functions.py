@@ -10,7 +10,6 @@ is set, as the service blocks the job); 400, 401, 403, 404, 409 and any other an
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ import httpx
 import orjson
 
 from streaming.engine.errors import FunctionCallError
-from streaming.engine.values import json_default
 
 RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -112,9 +110,13 @@ class FunctionCaller:
         if binding.api_key:
             headers["Authorization"] = f"Bearer {binding.api_key}"
         self.headers = headers
+        request_name, input_name = orjson.dumps(binding.input_request_name), orjson.dumps(binding.input_name)
+        self._body_start = b"{" + request_name + b":{" + input_name + b":["
+        """`{"Inputs":{"data":[` for the usual names: the records follow, then `]}}`."""
         self._pool: ThreadPoolExecutor | None = None
 
-    def __call__(self, records: Sequence[Any]) -> list[Any]:
+    def __call__(self, records: Sequence[bytes]) -> list[Any]:
+        """Results for `records`, each already encoded as JSON (one per row, in order)."""
         size = self.binding.batch_size
         batches = [records[i : i + size] for i in range(0, len(records), size)]
         if len(batches) <= 1 or self.binding.parallel_requests == 1:
@@ -125,10 +127,10 @@ class FunctionCaller:
             results = list(self._pool.map(self.call_batch, batches))
         return [value for batch in results for value in batch]
 
-    def call_batch(self, records: Sequence[Any]) -> list[Any]:
+    def call_batch(self, records: Sequence[bytes]) -> list[Any]:
         binding = self.binding
-        body = {binding.input_request_name: {binding.input_name: list(records)}}
-        request = FunctionRequest(binding.endpoint, self.headers, _encode(body))
+        body = b"".join((self._body_start, b",".join(records), b"]}}"))
+        request = FunctionRequest(binding.endpoint, self.headers, body)
         response = self._send_with_retries(request)
         try:
             reply = orjson.loads(response.body)
@@ -178,11 +180,3 @@ class FunctionCaller:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-
-def _encode(body: dict[str, Any]) -> bytes:
-    """JSON bytes of a request; datetimes in the service's form (orjson, json for what orjson refuses)."""
-    try:
-        return orjson.dumps(body, default=json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits
-        return json.dumps(body, default=json_default).encode()

@@ -16,8 +16,8 @@ from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text,
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
-from streaming.engine.table import Layout, Part, Table
-from streaming.engine.values import to_timestamps
+from streaming.engine.table import Layout, Part, Table, json_column
+from streaming.engine.values import json_bytes, to_timestamps
 from streaming.engine.windows import WindowSpec, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
@@ -52,7 +52,8 @@ class SelectStep:
     output: str | None
     where: Callable[..., Any] | None
     udf_names: tuple[str, ...]
-    udf_args: tuple[Callable[..., Any], ...]
+    udf_args: tuple[Callable[[Table, list[int]], list[bytes]], ...]
+    """Each function call's argument per row, encoded as JSON (the records a request carries)."""
     project: Callable[..., Any] | None
     description: tuple[str, ...]
 
@@ -212,7 +213,7 @@ class _Planner:
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         for call in scope.udf_calls:
             arg_scope = self.scope(select)
-            udf_args.append(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0])))
+            udf_args.append(_json_argument(call.args[0], ColumnarCompiler(arg_scope), arg_scope))
             if arg_scope.udf_calls:
                 inner = arg_scope.udf_calls[0]
                 raise PlanError(
@@ -345,6 +346,22 @@ def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[Table, list
         return to_list(evaluator(Batch(rows, times, [])), rows.size)
 
     return column
+
+
+def _json_argument(
+    node: ast.Node, compiler: ColumnarCompiler, scope: Scope
+) -> Callable[[Table, list[int]], list[bytes]]:
+    """A function argument as one JSON document per row. The whole source row (`udf.score(Step)`, the
+    usual argument) comes from the table's own encoder; any other value is encoded value by value."""
+    evaluator = compiler.compile(node)
+    if isinstance(node, ast.Column) and len(node.path) == 1 and node.path[0].lower() in scope.source_names:
+        return lambda rows, times: rows.json_lines()
+    values = _column_function(evaluator)
+
+    def encoded(rows: Table, times: list[int]) -> list[bytes]:
+        return [json_bytes(value) for value in json_column(values(rows, times), rows.size)]
+
+    return encoded
 
 
 def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:

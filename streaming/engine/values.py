@@ -7,12 +7,14 @@ step code calls these functions; they take and return those values and never rai
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 
 from streaming.engine.errors import ExecutionError
 
@@ -65,6 +67,14 @@ def json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return format_datetime(value)
     raise TypeError(f"a {type(value).__name__} cannot be written as JSON")
+
+
+def json_bytes(value: Any) -> bytes:
+    """One value as compact JSON (datetimes in the service's form; integers beyond 64 bits too)."""
+    try:
+        return orjson.dumps(value, default=json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=json_default, separators=(",", ":")).encode()
 
 
 def to_timestamp(value: Any) -> int | None:
