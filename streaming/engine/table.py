@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,18 @@ class Table:
     table share one list of payloads.
     """
 
-    __slots__ = ("_lines", "_lookups", "_payloads", "_records", "json", "layout", "size", "source", "values")
+    __slots__ = (
+        "_lines",
+        "_lookups",
+        "_payloads",
+        "_records",
+        "_row_columns",
+        "json",
+        "layout",
+        "size",
+        "source",
+        "values",
+    )
 
     def __init__(
         self,
@@ -106,6 +118,7 @@ class Table:
         self._records: list[dict[str, Any]] | None = None
         self._payloads: list[dict[str, Any]] | None = None
         self._lines: list[bytes] | None = None
+        self._row_columns: dict[str, list[Any]] | None = None
 
     @classmethod
     def of_records(cls, rows: list[dict[str, Any]], json: bool = True) -> Table:
@@ -161,6 +174,11 @@ class Table:
         if isinstance(source, Table):
             return source._lookup(name, exact)
         assert source is not None
+        if self._row_columns is None:
+            self._row_columns = _columns_of_rows(source)
+        found = self._row_columns.get(name)
+        if found is not None:
+            return found
         return list(map(dict.get, source, repeat(name), repeat(MISSING if exact else None)))
 
     # -- whole rows -------------------------------------------------------------------------------------
@@ -244,10 +262,27 @@ def take_value(value: Value, mask: np.ndarray, size: int) -> Value:
     return list(compress(value, mask.tolist()))
 
 
+def _columns_of_rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The columns every row has, named as in the first row, read in one pass over the rows.
+
+    Reading a batch column by column visits every row dict once per column, and a batch of dicts does
+    not fit in the processor's caches: one pass, then a transpose, is several times faster."""
+    if len(rows) < 2 or type(rows[0]) is not dict or len(rows[0]) < 2:
+        return {}
+    names = list(rows[0])
+    try:
+        values = list(map(itemgetter(*names), rows))
+    except (KeyError, TypeError):  # some row lacks a name (or is not a dict): column by column
+        return {}
+    return {name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)}
+
+
 def json_column(value: Value, size: int) -> list[Any]:
     """A column as JSON values: datetimes as text (vectorised for System.Timestamp())."""
     if isinstance(value, Times):
         return value.texts()
+    if isinstance(value, Vector):
+        return to_list(value, size)  # numbers and bits
     items = to_list(value, size)
     if set(map(type, items)) <= _JSON_SCALARS:
         return items
