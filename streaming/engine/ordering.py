@@ -219,7 +219,7 @@ class InputClock:
         marks = [self.partition_watermark(s) for s in self.partitions.values()]
         if marks:
             self.watermark = max(self.watermark, min(marks))
-        released.sort(key=lambda entry: (entry[0], entry[1]))
+        released.sort()  # by time, then arrival sequence (unique: the events are never compared)
         return [(timestamp, item) for timestamp, _, item in released]
 
     def pending(self) -> int:

@@ -174,11 +174,15 @@ class Table:
         if isinstance(source, Table):
             return source._lookup(name, exact)
         assert source is not None
-        if self._row_columns is None:
+        if self._row_columns is not None:
+            found = self._row_columns.get(name)
+            if found is not None:
+                return found
+        elif self._lookups:  # a second name: the query reads several, read them all in one pass
             self._row_columns = _columns_of_rows(source)
-        found = self._row_columns.get(name)
-        if found is not None:
-            return found
+            found = self._row_columns.get(name)
+            if found is not None:
+                return found
         return list(map(dict.get, source, repeat(name), repeat(MISSING if exact else None)))
 
     # -- whole rows -------------------------------------------------------------------------------------
