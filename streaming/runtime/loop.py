@@ -36,9 +36,8 @@ from streaming.runtime.encoding import EncodedBatch, encode_batches
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
-from streaming.runtime.reader import BatchReader
 from streaming.runtime.sinks import BlobSink, KafkaSink
-from streaming.runtime.source import Batch, KafkaSource
+from streaming.runtime.source import KafkaSource
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +184,9 @@ class Runner:
         self.source.commit(self.write(work))
         return work.events
 
-    def poll(self) -> Batch:
-        return self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
-
-    def compute(self, batch: Batch | None = None) -> CycleOutput | None:
-        """Run the engine on a batch (read now if not given) and on the idle clock; None when nothing
-        happened."""
-        if batch is None:
-            batch = self.poll()
+    def compute(self) -> CycleOutput | None:
+        """Read a batch and run the engine on it (and on the idle clock); None when nothing happened."""
+        batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
         outputs = (
@@ -237,10 +231,9 @@ class Runner:
     ) -> RunStats:
         """Cycle until `stop` is set (SIGTERM), `max_events` were read, or no event came for `idle_exit_s`.
 
-        Pipelined: a reader thread reads and decodes the next batch while this thread computes one,
-        and a writer thread makes the previous cycle's outputs durable and checkpoints them (at most
-        one batch and one cycle wait between them). Cycles are written in order, and offsets are
-        committed only once their cycle's checkpoint is saved.
+        Pipelined: while a writer thread makes one cycle's outputs durable and checkpoints them, this
+        thread reads and computes the next (at most one cycle waits between them). Cycles are written
+        in order, and offsets are committed only once their cycle's checkpoint is saved.
         """
         with tuned_for_batches():
             return self._run(stop, idle_exit_s, max_events)
@@ -248,11 +241,10 @@ class Runner:
     def _run(self, stop: threading.Event, idle_exit_s: float | None, max_events: int | None) -> RunStats:
         last_event = time.monotonic()
         writer = CycleWriter(self.write)
-        reader = BatchReader(self.poll)
         try:
             while not stop.is_set():
                 self.source.commit(writer.durable_offsets())
-                work = self.compute(reader.next())
+                work = self.compute()
                 if work is not None:
                     writer.submit(work)
                     if work.events:
@@ -264,7 +256,6 @@ class Runner:
             writer.finish()
             self.source.commit(writer.durable_offsets())
         finally:
-            reader.stop()
             writer.abandon()
             self.close()
         return self.stats
