@@ -281,9 +281,9 @@ class _Planner:
             call = row_compiler.scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in GROUP BY", call.line, call.column)
 
-        def keys(rows: list[Any], times: list[int]) -> list[tuple[Any, ...]]:
+        def keys(rows: Table, times: list[int]) -> list[tuple[Any, ...]]:
             if not key_evaluators:
-                return [()] * len(rows)
+                return [()] * rows.size
             return list(zip(*(key(rows, times) for key in key_evaluators), strict=True))
 
         group_scope = self.scope(select)

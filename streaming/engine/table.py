@@ -49,7 +49,6 @@ class Layout:
     def __init__(self, parts: Sequence[Part]) -> None:
         self.parts = tuple(parts)
         self.has_source = any(part.kind == "source" for part in self.parts)
-        self.has_spread = any(part.kind == "spread" for part in self.parts)
         slots = sorted({part.slot for part in self.parts if part.kind != "source"})
         items = []
         for part in self.parts:
@@ -124,9 +123,6 @@ class Table:
     def of_records(cls, rows: list[dict[str, Any]], json: bool = True) -> Table:
         """Row dicts as a table (input events: JSON; closed windows: may hold datetimes)."""
         return cls(len(rows), rows, [], SOURCE_ONLY, json)
-
-    def __len__(self) -> int:
-        return self.size
 
     # -- columns by name ---------------------------------------------------------------------------------
     def column(self, name: str) -> Value:
