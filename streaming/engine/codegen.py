@@ -28,6 +28,26 @@ def check_udf_call(node: ast.Call, scope: Scope) -> None:
         raise PlanError("an Azure ML function takes exactly one argument (a record)", node.line, node.column)
 
 
+def check_call(node: ast.Call, scope: Scope) -> None:
+    """What both compilers refuse in any call: System.Timestamp() with arguments, a scalar function
+    with the wrong number of them, a function the engine does not have; `udf.` calls as in
+    `check_udf_call`."""
+    name = node.qualified
+    if name == "system.timestamp":
+        if node.args:
+            raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
+    elif name.startswith("udf."):
+        check_udf_call(node, scope)
+    elif name in SCALARS:
+        _, fewest, most = SCALARS[name]
+        if not fewest <= len(node.args) <= most:
+            raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
+    elif name not in AGGREGATES:
+        raise PlanError(
+            f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
+        )
+
+
 def sql(node: ast.Node | None) -> str:
     """The expression as SQL text, without positions (also the key that compares expressions)."""
     if node is None:
@@ -174,12 +194,10 @@ class ExpressionCompiler:
     def call(self, node: ast.Call) -> str:
         scope = self.scope
         name = node.qualified
+        check_call(node, scope)
         if name == "system.timestamp":
-            if node.args:
-                raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
             return "E" if scope.group_keys is not None else "_dt(t)"
         if name.startswith("udf."):
-            check_udf_call(node, scope)
             if scope.group_keys is not None:
                 raise PlanError(
                     "udf calls are not supported in an aggregating SELECT", node.line, node.column
@@ -201,14 +219,7 @@ class ExpressionCompiler:
                 scope.aggregates.append(node)
                 existing.append(key)
             return f"A[{existing.index(key)}]"
-        if name in SCALARS:
-            _, fewest, most = SCALARS[name]
-            if not fewest <= len(node.args) <= most:
-                raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
-            return f"_f_{name}({', '.join(self.expr(a) for a in node.args)})"
-        raise PlanError(
-            f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
-        )
+        return f"_f_{name}({', '.join(self.expr(a) for a in node.args)})"
 
 
 def build(source: str, name: str, extra: dict[str, Any] | None = None) -> Callable[..., Any]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from streaming.engine import ast, values
-from streaming.engine.codegen import Scope, check_udf_call, sql
+from streaming.engine.codegen import Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.scalars import AGGREGATES, SCALARS
 
@@ -457,35 +457,27 @@ class ColumnarCompiler:
     def _call(self, node: ast.Call) -> Evaluator:
         scope = self.scope
         name = node.qualified
+        check_call(node, scope)
         if name == "system.timestamp":
-            if node.args:
-                raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
 
             def timestamp(batch: Batch) -> Value:
                 return Times(np.array(batch.times, dtype=np.int64))
 
             return timestamp
         if name.startswith("udf."):
-            check_udf_call(node, scope)
             scope.udf_calls.append(node)
             index = len(scope.udf_calls) - 1
             return lambda batch: batch.udf[index]
         if name in AGGREGATES:
             raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
-        if name in SCALARS:
-            implementation, fewest, most = SCALARS[name]
-            if not fewest <= len(node.args) <= most:
-                raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
-            arguments = [self.compile(a) for a in node.args]
+        implementation = SCALARS[name][0]
+        arguments = [self.compile(a) for a in node.args]
 
-            def scalar(batch: Batch) -> Value:
-                columns = [to_list(argument(batch), batch.size) for argument in arguments]
-                try:
-                    return [implementation(*row) for row in zip(*columns, strict=True)]
-                except TypeError as exc:
-                    raise ExecutionError(f"{node.name[-1]}() at line {node.line}: {exc}") from exc
+        def scalar(batch: Batch) -> Value:
+            columns = [to_list(argument(batch), batch.size) for argument in arguments]
+            try:
+                return [implementation(*row) for row in zip(*columns, strict=True)]
+            except TypeError as exc:
+                raise ExecutionError(f"{node.name[-1]}() at line {node.line}: {exc}") from exc
 
-            return scalar
-        raise PlanError(
-            f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
-        )
+        return scalar
