@@ -3,18 +3,23 @@
 `scoring_server`: the real azmlinfsrv on 127.0.0.1 serving `streaming/tests/fixtures/score.py`, a small
 scoring script with the contract's request and reply shape (docs/contracts.md, "Scoring endpoint").
 `start_scoring_server` starts more (for tests that stop and restart the endpoint).
+`read_topic`: the keys and JSON rows on a topic of the local broker, once at least `expected` are there.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from confluent_kafka import Consumer
 
+from environments.standins import Broker, wait_until
 from streaming.bench.scoring_standin import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
 
-__all__ = ["STAND_IN_SCORE_SCRIPT", "ScoringServer", "scoring_server", "start_scoring_server"]
+__all__ = ["STAND_IN_SCORE_SCRIPT", "ScoringServer", "read_topic", "scoring_server", "start_scoring_server"]
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +28,33 @@ def scoring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scoring
     server = start_scoring_server(STAND_IN_SCORE_SCRIPT, tmp_path_factory.mktemp("scoring"))
     yield server
     server.stop()
+
+
+def read_topic(broker: Broker, topic: str, expected: int) -> list[tuple[bytes | None, dict[str, Any]]]:
+    """(key, row) of every message on `topic` from its start, once at least `expected` have arrived."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap_servers,
+            "group.id": f"check-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 1000,
+        }
+    )
+    consumer.subscribe([topic])
+    rows: list[tuple[bytes | None, dict[str, Any]]] = []
+
+    def read() -> bool:
+        for message in consumer.consume(1000, timeout=0.5):
+            if message.error() is None:
+                rows.append((message.key(), json.loads(message.value())))
+        return len(rows) >= expected
+
+    try:
+        wait_until(read, 60, f"{expected} messages on topic {topic}", interval_s=0)
+    finally:
+        consumer.close()
+    return rows
 
 
 if TYPE_CHECKING:

@@ -27,18 +27,26 @@ def event(t: str, arrival: str, partition: int = 0, key: str = "a", ident: str =
     return InputEvent(payload, at(arrival), partition)
 
 
+DOCUMENTED_TABLE = [  # (event time, arrival time) of asa-semantics §3, seconds read as minutes
+    ("10:00", "10:40"),
+    ("10:30", "10:41"),
+    ("10:42", "10:42"),
+    ("10:38", "10:43"),
+    ("10:35", "10:45"),
+]
+
+
+def clock_fed_the_documented_table(policy: str) -> InputClock:
+    """L=15, O=5 (minutes here) with `policy`, every row of the documented table accepted."""
+    clock = InputClock(EventOrdering(15 * 60, 5 * 60, policy), event_time=True)
+    for index, (t, arrival) in enumerate(DOCUMENTED_TABLE):
+        clock.accept(0, datetime_to_micros(at(t)), datetime_to_micros(at(arrival)), index)
+    return clock
+
+
 def test_documented_late_and_out_of_order_table() -> None:
     """asa-semantics §3 (event ordering docs): L=15 s... as minutes here, O=5, Adjust."""
-    clock = InputClock(EventOrdering(15 * 60, 5 * 60, "Adjust"), event_time=True)
-    rows = [
-        ("10:00", "10:40"),
-        ("10:30", "10:41"),
-        ("10:42", "10:42"),
-        ("10:38", "10:43"),
-        ("10:35", "10:45"),
-    ]
-    for index, (t, arrival) in enumerate(rows):
-        clock.accept(0, datetime_to_micros(at(t)), datetime_to_micros(at(arrival)), index)
+    clock = clock_fed_the_documented_table("Adjust")
     released = clock.release(flush=True)
     adjusted = {item: micros_to_datetime(ts).strftime("%H:%M") for ts, item in released}
     assert adjusted == {0: "10:25", 1: "10:30", 2: "10:42", 3: "10:38", 4: "10:37"}
@@ -47,16 +55,7 @@ def test_documented_late_and_out_of_order_table() -> None:
 
 
 def test_drop_policy_drops_late_and_out_of_order() -> None:
-    clock = InputClock(EventOrdering(15 * 60, 5 * 60, "Drop"), event_time=True)
-    rows = [
-        ("10:00", "10:40"),
-        ("10:30", "10:41"),
-        ("10:42", "10:42"),
-        ("10:38", "10:43"),
-        ("10:35", "10:45"),
-    ]
-    for index, (t, arrival) in enumerate(rows):
-        clock.accept(0, datetime_to_micros(at(t)), datetime_to_micros(at(arrival)), index)
+    clock = clock_fed_the_documented_table("Drop")
     assert [item for _, item in clock.release(flush=True)] == [1, 3, 2]
     assert (clock.counters.late_dropped, clock.counters.out_of_order_dropped) == (1, 1)
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from confluent_kafka import Consumer
 
 from environments.loader import load_environment
-from environments.standins import Broker, wait_until
+from environments.standins import Broker
 from streaming.producer import ProduceError, read_events
+from streaming.testing import read_topic
 
 SCHEMA = load_environment("local").data_schema()
 REPO = Path(__file__).resolve().parents[2]
@@ -33,32 +31,6 @@ def produce(broker: Broker, *args: str) -> subprocess.CompletedProcess[str]:
         broker.bootstrap_servers,
     ]
     return subprocess.run([*argv, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
-
-
-def read_topic(broker: Broker, topic: str, expected: int) -> list[tuple[bytes | None, dict[str, Any]]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": broker.bootstrap_servers,
-            "group.id": f"check-{uuid.uuid4().hex[:6]}",
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": 6000,
-            "heartbeat.interval.ms": 1000,
-        }
-    )
-    consumer.subscribe([topic])
-    rows: list[tuple[bytes | None, dict[str, Any]]] = []
-
-    def read() -> bool:
-        for message in consumer.consume(1000, timeout=0.5):
-            if message.error() is None:
-                rows.append((message.key(), json.loads(message.value())))
-        return len(rows) >= expected
-
-    try:
-        wait_until(read, 60, f"{expected} events on {topic}", interval_s=0)
-    finally:
-        consumer.close()
-    return rows
 
 
 @pytest.mark.services

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from environments.loader import load_environment
 from environments.render import render_environment
@@ -45,7 +45,7 @@ from streaming.runtime import (
     ensure_topics,
     load_project,
 )
-from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
+from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, read_topic, start_scoring_server
 
 pytestmark = pytest.mark.services
 
@@ -171,32 +171,6 @@ def blob_rows(azurite: Azurite, container: str) -> list[dict[str, Any]]:
     return rows
 
 
-def topic_rows(broker: Broker, topic: str, expected: int) -> list[dict[str, Any]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": broker.bootstrap_servers,
-            "group.id": f"check-{uuid.uuid4().hex[:6]}",
-            "auto.offset.reset": "earliest",
-            "session.timeout.ms": 6000,
-            "heartbeat.interval.ms": 1000,
-        }
-    )
-    consumer.subscribe([topic])
-    rows: list[dict[str, Any]] = []
-
-    def read() -> bool:
-        for message in consumer.consume(1000, timeout=0.5):
-            if message.error() is None:
-                rows.append(json.loads(message.value()))
-        return len(rows) >= expected
-
-    try:
-        wait_until(read, 60, f"{expected} rows on topic {topic}", interval_s=0)
-    finally:
-        consumer.close()
-    return rows
-
-
 def outputs_complete(azurite: Azurite, job: Job, sent: Traffic) -> bool:
     scored = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
     aggregates = blob_rows(azurite, job.containers[aliases.OUTPUT_CATEGORY_AGGREGATES])
@@ -269,7 +243,7 @@ def test_scored_dead_letter_and_aggregates_arrive(
     start(runner(job, kafka_broker, azurite, scoring_server.scoring_uri), running)
     wait_until(lambda: outputs_complete(azurite, job, sent), 90, "all outputs", interval_s=0.5)
     assert_outputs(azurite, job, sent)
-    on_topic = topic_rows(kafka_broker, job.output_topic, len(sent.scored_ids))
+    on_topic = [row for _, row in read_topic(kafka_broker, job.output_topic, len(sent.scored_ids))]
     assert {r[SCHEMA.id_column] for r in on_topic} == sent.scored_ids
 
 
