@@ -185,45 +185,48 @@ class Table:
     def records(self) -> list[dict[str, Any]]:
         """Row dicts with engine values (datetimes as datetime): a record argument, `SELECT Step AS r`."""
         if self._records is None:
-            if self.layout is SOURCE_ONLY and not isinstance(self.source, Table):
-                self._records = self.source  # type: ignore[assignment]
+            source = self._source_rows(Table.records, json=False)
+            if self._is_row_dicts():
+                self._records = source
             else:
-                source = self._source_rows(lambda table: table.records(), json=False)
                 columns = [to_list(value, self.size) for value in self.values]
                 self._records = self.layout.assemble(source, columns, self.size)
-        return self._records  # type: ignore[return-value]
+        return self._records
 
     def payloads(self) -> list[dict[str, Any]]:
         """Row dicts with JSON values only (datetimes in the service's text form): what outputs write."""
         if self._payloads is None:
-            if self.layout is SOURCE_ONLY and not isinstance(self.source, Table):
-                rows: list[dict[str, Any]] = self.source  # type: ignore[assignment]
-                self._payloads = rows if self.json else [json_value(row) for row in rows]
-            else:
-                source = self._source_rows(lambda table: table.payloads(), json=True)
-                columns = [json_column(value, self.size) for value in self.values]
-                self._payloads = self.layout.assemble(source, columns, self.size)
+            source, columns = self._json_parts()
+            self._payloads = (
+                source if self._is_row_dicts() else self.layout.assemble(source, columns, self.size)
+            )
         return self._payloads
 
     def json_lines(self) -> list[bytes]:
         """`payloads()` as compact UTF-8 JSON, one line per row, built without keeping the row dicts
         (encoding a row right after building it is several times faster than encoding kept rows)."""
         if self._lines is None:
-            if self._payloads is not None or (
-                self.layout is SOURCE_ONLY and not isinstance(self.source, Table)
-            ):
+            if self._payloads is not None or self._is_row_dicts():
                 self._lines = list(map(orjson.dumps, self.payloads()))
             else:
-                source = self._source_rows(lambda table: table.payloads(), json=True)
-                columns = [json_column(value, self.size) for value in self.values]
-                self._lines = self.layout.encode(source, columns, self.size)
+                self._lines = self.layout.encode(*self._json_parts(), self.size)
         return self._lines
 
     def json_column(self, name: str) -> list[Any]:
         """A column's values as JSON values (a partition key column, for instance)."""
         return json_column(self.column(name), self.size)
 
+    def _is_row_dicts(self) -> bool:
+        """Whether this table is just its source's row dicts (`of_records`)."""
+        return self.layout is SOURCE_ONLY and not isinstance(self.source, Table)
+
+    def _json_parts(self) -> tuple[Any, list[list[Any]]]:
+        """The source's rows and this table's columns, with JSON values only."""
+        return self._source_rows(Table.payloads, json=True), [json_column(v, self.size) for v in self.values]
+
     def _source_rows(self, of_table: Callable[[Table], list[dict[str, Any]]], json: bool) -> Any:
+        """The rows `*` spreads (None without `*`): a source table's, or the row dicts themselves
+        (made JSON-only when `json` is asked for and they may hold datetimes)."""
         if not self.layout.has_source:
             return None
         source = self.source
