@@ -4,6 +4,7 @@ writer's error raised in the reading thread) and the source's per-message decodi
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -40,17 +41,21 @@ def test_cycles_are_written_in_order_and_their_offsets_reported_after() -> None:
     assert writer.durable_offsets() == {0: 5}
 
 
+def poll_until_raised(writer: CycleWriter, deadline: float) -> None:
+    """Ask for durable offsets until the writer's error reaches this thread (returns if it never does)."""
+    while time.monotonic() < deadline:
+        assert writer.durable_offsets() == {}, "a failed cycle must never be reported durable"
+        time.sleep(0.01)
+
+
 def test_a_failed_write_is_raised_by_the_reading_thread() -> None:
     def write(cycle: CycleOutput) -> dict[int, int]:
         raise SinkError(f"blob out-0/{cycle.next_offsets[0]}: upload failed")
 
-    def nothing_durable() -> bool:
-        return not writer.durable_offsets() and False  # polls until the writer's error is raised
-
     writer = CycleWriter(write)
     writer.submit(work(7))
     with pytest.raises(SinkError, match="out-0/7"):
-        wait_until(nothing_durable, 10, "the writer's failure")
+        poll_until_raised(writer, deadline=time.monotonic() + 10)
     with pytest.raises(SinkError):
         writer.submit(work(8))
     writer.abandon()
