@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from environments.standins import free_port
+from environments.standins import free_port, wait_until
 from ml.serving.batches import request_body, stream_batch
 from ml.serving.errors import SmokeTestError
 from ml.serving.local_endpoint import LocalEndpoint
@@ -169,12 +169,15 @@ def test_rollout_swaps_the_deployment_without_failing_requests_in_flight(
     worker = threading.Thread(target=load)
     worker.start()
     try:
+        # requests are in flight on the old deployment before the rollout starts ...
+        wait_until(lambda: "1" in versions, 60, "requests answered by the serving deployment")
         smoke = smoke_batch(schema, local_environment.endpoint.smoke_batch_size)
         result = rollout(
             endpoint, ModelRef("card-fraud", "2", "models:/card-fraud/2", str(scoring_model_dir)), smoke
         )
-        # keep calling until requests have reached the new deployment
         answer_version = _score(endpoint, rows[:1]).json()["Results"][0]["model_version"]
+        # ... and the same stream of requests reaches the new one after it, none failing on the way
+        wait_until(lambda: "2" in versions, 60, "requests answered by the new deployment")
     finally:
         stop.set()
         worker.join(timeout=60)
@@ -184,4 +187,4 @@ def test_rollout_swaps_the_deployment_without_failing_requests_in_flight(
     assert set(endpoint.routes().deployments) == {result.deployment}
     assert answer_version == "2"
     assert statuses and set(statuses) == {200}
-    assert "1" in versions
+    assert versions == {"1", "2"}
