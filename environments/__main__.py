@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy <env> ...`"""
+"""`python -m environments render|validate|deploy <env> ...`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument(
         "--stage", choices=["ml", "streaming"], help="only the ML part, or only what follows it"
+    )
+    schemas = commands.add_parser(
+        "schemas", help="the ARM schema files vendored in environments/arm/schemas/"
+    )
+    schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
+    refresh = schema_commands.add_parser(
+        "refresh", help="re-vendor exactly the schema files the rendered templates of every environment use"
+    )
+    refresh.add_argument(
+        "--from",
+        dest="source",
+        help="a copy of upstream schemas/ (default: $STREAMSCORE_ARM_SCHEMAS, else ../shared/arm-schemas)",
     )
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
@@ -60,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
                 once=args.once,
                 events=args.events,
             )
+        elif args.command == "schemas":
+            from pathlib import Path
+
+            from environments.arm.schema_store import VENDORED
+            from environments.arm.schema_vendor import default_source, refresh
+            from environments.render import REPO_ROOT
+
+            source = Path(args.source) if args.source else default_source(REPO_ROOT)
+            written = refresh(source)
+            print(f"{len(written)} schema files from {source} vendored into {VENDORED}")
         elif args.command == "bench-summary":
             from pathlib import Path
 

@@ -1,7 +1,9 @@
-"""The official ARM schemas, read from a local copy, with the published schemas' known quirks fixed.
+"""The official ARM schemas, read from the copy vendored in this repository, with the published schemas'
+known quirks fixed.
 
-Location: `$STREAMSCORE_ARM_SCHEMAS`, else `../shared/arm-schemas` beside the repository, else a cache
-(`~/.cache/streamscore/arm-schemas`) filled from the public schema URLs on first use.
+Location: `environments/arm/schemas/` (exactly the files the rendered templates use; see its README), or
+`$STREAMSCORE_ARM_SCHEMAS` when set (a larger local copy of the upstream `schemas/` folder). Nothing is
+downloaded: a file that is not there is an error naming it and the command that vendors it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import urllib.request
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,48 +22,51 @@ from environments.errors import ArmValidationError
 
 SCHEMA_BASE = "https://schema.management.azure.com/schemas/"
 ENV_VAR = "STREAMSCORE_ARM_SCHEMAS"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+VENDORED = Path(__file__).resolve().parent / "schemas"
+ENVELOPE_FILE = "2019-04-01/deploymentTemplate.json"
+REFRESH_COMMAND = "python -m environments schemas refresh"
 # Keys ARM accepts on any resource, which the provider schemas do not list.
 ARM_RESOURCE_KEYS = ("dependsOn", "condition", "copy", "comments", "scope", "metadata", "resources")
 
 
 def schema_root() -> Path:
+    """`$STREAMSCORE_ARM_SCHEMAS` when set, else the vendored folder."""
     configured = os.environ.get(ENV_VAR)
     if configured:
         root = Path(configured)
         if not root.is_dir():
             raise ArmValidationError([f"${ENV_VAR}={configured}: not a folder of ARM schemas"])
         return root
-    shared = _REPO_ROOT.parent / "shared" / "arm-schemas"
-    if shared.is_dir():
-        return shared
-    return Path.home() / ".cache" / "streamscore" / "arm-schemas"
+    return VENDORED
+
+
+def read_schema_file(root: Path, relative: str) -> dict[str, Any]:
+    """One schema file as published (no quirks fixed); a missing file names itself and the refresh command."""
+    path = root / relative
+    if not path.is_file():
+        raise ArmValidationError(
+            [f"ARM schema {relative} is not in {root}; vendor it with `{REFRESH_COMMAND}`"]
+        )
+    try:
+        with path.open(encoding="utf-8") as handle:
+            document: dict[str, Any] = json.load(handle)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArmValidationError([f"ARM schema {path}: not readable JSON: {exc}"]) from exc
+    return document
 
 
 def _read(relative: str) -> dict[str, Any]:
-    root = schema_root()
-    path = root / relative
-    if not path.is_file():
-        _download(relative, path)
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_schema_file(schema_root(), relative)
 
 
-def _download(relative: str, path: Path) -> None:
-    url = SCHEMA_BASE + relative
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            body = response.read()
-    except OSError as exc:
-        raise ArmValidationError(
-            [
-                f"ARM schema {relative} is not in {path.parent} and could not be downloaded from {url} ({exc}). "
-                f"Put a copy of Azure/azure-resource-manager-schemas' schemas/ folder there, "
-                f"or point ${ENV_VAR} at one."
-            ]
-        ) from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
+def envelope_view(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The deployment template envelope with `resources` set aside (it refers to every provider of every
+    version); each resource is validated against its own provider file instead."""
+    schema = copy.deepcopy(envelope)
+    schema.pop("$schema", None)
+    schema.pop("id", None)
+    schema["properties"]["resources"] = {"type": "array"}
+    return schema
 
 
 def _composed_refs(node: Any, found: set[str] | None = None) -> set[str]:
@@ -136,12 +140,8 @@ def provider_schema(relative: str) -> dict[str, Any]:
 
 @cache
 def envelope_schema() -> dict[str, Any]:
-    """The deployment template envelope with `resources` set aside (it refers to every provider)."""
-    schema = copy.deepcopy(_read("2019-04-01/deploymentTemplate.json"))
-    schema.pop("$schema", None)
-    schema.pop("id", None)
-    schema["properties"]["resources"] = {"type": "array"}
-    return schema
+    """The deployment template envelope with `resources` set aside."""
+    return envelope_view(_read(ENVELOPE_FILE))
 
 
 def _retrieve(uri: str) -> Resource:
@@ -181,12 +181,14 @@ def _types_of(definition: dict[str, Any]) -> set[str]:
 def resource_definition(resource_type: str, api_version: str) -> tuple[str, str]:
     """(schema file, definition name) describing `resource_type` at `api_version`."""
     relative = provider_file(resource_type, api_version)
-    try:
-        schema = provider_schema(relative)
-    except ArmValidationError as exc:
+    if not (schema_root() / relative).is_file():
         raise ArmValidationError(
-            [f"no published schema for {resource_type} at apiVersion {api_version} ({relative})"]
-        ) from exc
+            [
+                f"no schema for {resource_type} at apiVersion {api_version}: {relative} is not in "
+                f"{schema_root()}; vendor it with `{REFRESH_COMMAND}` (or use a published apiVersion)"
+            ]
+        )
+    schema = provider_schema(relative)
     for name, definition in schema.get("resourceDefinitions", {}).items():
         if resource_type in _types_of(definition):
             return relative, name

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from environments.arm import rules
+from environments.arm.resource_types import full_type
 from environments.arm.schema_gaps import split_gaps
 from environments.arm.schema_store import (
     ARM_RESOURCE_KEYS,
@@ -119,16 +120,16 @@ def _validate_resources(
             continue
         short_type = str(resource.get("type", ""))
         api_version = resource.get("apiVersion")
-        full_type = f"{parent_type}/{short_type}" if parent_type and "/" not in short_type else short_type
-        label = f"{here} ({full_type} {resource.get('name')!r})"
+        resource_type = full_type(short_type, parent_type)
+        label = f"{here} ({resource_type} {resource.get('name')!r})"
         version_problems = rules.api_version_problems(resource, label)
         if version_problems:
             problems.extend(version_problems)
             continue
         try:
-            relative, definition = resource_definition(full_type, str(api_version))
+            relative, definition = resource_definition(resource_type, str(api_version))
             pointer = (
-                _child_definition(relative, full_type, short_type)
+                _child_definition(relative, resource_type, short_type)
                 if parent_type and "/" not in short_type
                 else f"/resourceDefinitions/{definition}"
             )
@@ -136,7 +137,7 @@ def _validate_resources(
             problems.extend(f"{label}: {line}" for line in exc.problems)
             continue
         instance = {key: value for key, value in resource.items() if key != "resources"}
-        instance, gaps = split_gaps(full_type, str(api_version), instance)
+        instance, gaps = split_gaps(resource_type, str(api_version), instance)
         for path, value, schema in gaps:
             problems.extend(
                 f"{label}: {path}: {e.message[:300]}" for e in Draft202012Validator(schema).iter_errors(value)
@@ -145,13 +146,13 @@ def _validate_resources(
         problems.extend(f"{label}: {message}" for message in _messages(validator, instance))
         children = resource.get("resources", [])
         if children:
-            _validate_resources(children, full_type, f"{here}.resources", problems)
+            _validate_resources(children, resource_type, f"{here}.resources", problems)
 
 
 def validate_template(template: dict[str, Any]) -> list[str]:
     """Every problem found in one ARM template (empty when valid)."""
     problems = []
-    envelope = Draft202012Validator(envelope_schema())
+    envelope = Draft202012Validator(envelope_schema(), registry=registry())
     problems.extend(f"(template) {message}" for message in _messages(envelope, template))
     resources = template.get("resources", [])
     if not isinstance(resources, list):
