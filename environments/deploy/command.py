@@ -7,7 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
+from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.render import REPO_ROOT, build_dir, render_environment
 from environments.validate import validate_environment
@@ -27,6 +29,7 @@ def deploy(
     plan_only: bool = False,
     plan_out: str | None = None,
     stage: str | None = None,
+    offline: bool = False,
     once: bool = False,
     events: int = 3000,
     root: Path = REPO_ROOT,
@@ -39,7 +42,14 @@ def deploy(
         from environments.deploy.local import run_local
 
         return run_local(env, root, plan_only=plan_only, once=once, events=events)
-    plan = select_stage(build_plan(env, build_dir(env_name, root)), stage)
+    if offline and not plan_only:
+        raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
+    from environments.deploy.azure_apply import default_clients
+
+    clients = None if offline else default_clients(env)
+    # The plan depends on what is deployed (resource group, stream job state and definition): read it once.
+    state = AzureState.empty() if clients is None else read_azure_state(env, clients)
+    plan = select_stage(build_plan(env, build_dir(env_name, root), state), stage)
     print_plan(plan, console)
     if plan_out:
         Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")
@@ -48,6 +58,6 @@ def deploy(
         return 0
     from environments.deploy.azure_apply import apply_plan
 
-    apply_plan(env, plan, root, report=console.print)
+    apply_plan(env, plan, root, clients=clients, report=console.print)
     console.print(f"{env_name}: deployed")
     return 0
