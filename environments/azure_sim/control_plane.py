@@ -66,6 +66,11 @@ class SimulatedAzure:
         fail with `error`, once: a fault injected half-way through a deployment."""
         self._faults.append((change.lower(), error))
 
+    def arrange(self, resource_id: str, resource: dict[str, Any]) -> None:
+        """Put a resource in place as another actor did (not journaled), e.g. the endpoint an Azure ML
+        rollout creates."""
+        self.resources[self._key(resource_id)] = {**resource, "id": self._full_id(resource_id.strip("/"))}
+
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
         self.journal.append(entry)
