@@ -7,10 +7,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from environments.deploy.azure_apply import ApplyError, apply_plan, default_clients
+from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
+from environments.model import Environment
 from environments.render import REPO_ROOT, build_dir, render_environment
 from environments.validate import validate_environment
 
@@ -22,6 +25,16 @@ def print_plan(plan: Plan, console: Console) -> None:
     for index, step in enumerate(plan.steps, start=1):
         table.add_row(str(index), step.kind, step.name, step.target, step.source)
     console.print(table)
+
+
+def _read_state(env: Environment, clients: AzureClients) -> AzureState:
+    try:
+        return read_azure_state(env, clients)
+    except Exception as exc:  # no credentials, no network, no rights: say what to do
+        raise ApplyError(
+            f"{env.name}: reading what is deployed failed ({type(exc).__name__}: {exc}); sign in "
+            "(az login, or OIDC in the workflow), or plan a first deploy with --plan-only --offline"
+        ) from exc
 
 
 def deploy(
@@ -44,11 +57,9 @@ def deploy(
         return run_local(env, root, plan_only=plan_only, once=once, events=events)
     if offline and not plan_only:
         raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
-    from environments.deploy.azure_apply import default_clients
-
     clients = None if offline else default_clients(env)
     # The plan depends on what is deployed (resource group, stream job state and definition): read it once.
-    state = AzureState.empty() if clients is None else read_azure_state(env, clients)
+    state = AzureState.empty() if clients is None else _read_state(env, clients)
     plan = select_stage(build_plan(env, build_dir(env_name, root), state), stage)
     print_plan(plan, console)
     if plan_out:
@@ -56,8 +67,6 @@ def deploy(
         console.print(f"plan with request bodies written to {plan_out}")
     if plan_only:
         return 0
-    from environments.deploy.azure_apply import apply_plan
-
     apply_plan(env, plan, root, clients=clients, report=console.print)
     console.print(f"{env_name}: deployed")
     return 0
