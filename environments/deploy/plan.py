@@ -155,8 +155,9 @@ def _resource_group_step(env: Environment, state: AzureState) -> Step:
     )
 
 
-def _stream_job_resource(step: Step) -> dict[str, Any] | None:
-    resources = step.request["properties"]["template"].get("resources", [])
+def _stream_job_resource(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The streaming job a deployment request's template declares, if any."""
+    resources = request["properties"]["template"].get("resources", [])
     return next((r for r in resources if str(r.get("type", "")).lower() == STREAM_JOB_TYPE), None)
 
 
@@ -169,7 +170,7 @@ def definition_hash(step: Step) -> str:
 def _tagged(step: Step, definition: str) -> Step:
     """The step with the job's definition hash as a tag, so that the next plan can tell a change."""
     request = json.loads(json.dumps(step.request))
-    job = _stream_job_resource(Step(step.kind, step.name, step.target, request))
+    job = _stream_job_resource(request)
     assert job is not None
     job["tags"] = {**job.get("tags", {}), DEFINITION_TAG: definition}
     return Step(step.kind, step.name, step.target, request, step.secure_parameters, step.source)
@@ -234,7 +235,7 @@ def build_plan(env: Environment, build: Path, state: AzureState) -> Plan:
             if _stage(template) != stage:
                 continue
             step = _arm_step(env, domain, path, template, build)
-            if _stream_job_resource(step) is None:
+            if _stream_job_resource(step.request) is None:
                 steps.append(step)
             else:
                 steps.extend(_stream_job_steps(env, step, state))
