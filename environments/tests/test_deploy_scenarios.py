@@ -18,7 +18,7 @@ from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport,
 from environments.deploy.azure_apply import ApplyError, apply_plan
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
-from environments.deploy.plan import Plan, Step, build_plan
+from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.loader import load_environment
 from environments.naming import resource_names
 from environments.render import render_environment
@@ -62,12 +62,12 @@ class Subscription:
         self.root, self.build = root, root / "build" / "dev"
         render_environment("dev", out=self.build)
 
-    def plan(self) -> Plan:
-        return build_plan(ENV, self.build, read_azure_state(ENV, self.clients))
+    def plan(self, stage: str | None = None) -> Plan:
+        return select_stage(build_plan(ENV, self.build, read_azure_state(ENV, self.clients)), stage)
 
-    def deploy(self) -> tuple[Plan, list[str]]:
+    def deploy(self, stage: str | None = None) -> tuple[Plan, list[str]]:
         """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
-        plan, before = self.plan(), len(self.azure.journal)
+        plan, before = self.plan(stage), len(self.azure.journal)
         apply_plan(
             ENV, plan, self.root, self.clients, run_ml=MLSteps(self.azure, self.root), report=lambda _: None
         )
@@ -165,4 +165,14 @@ def test_a_failure_half_way_names_the_step_and_the_azure_error_and_a_rerun_compl
     plan, changes = subscription.deploy()
     assert [change.lower() for change in changes] == changes_of(plan)
     assert plan.steps[0].name == "check-resource-group"
+    assert subscription.job()["jobState"] == "Running"
+
+
+def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscription) -> None:
+    """deploy.yml runs `--stage ml`, then `--stage streaming` in another job, each planning afresh."""
+    whole = subscription.plan()
+    ml, ml_changes = subscription.deploy("ml")
+    streaming, streaming_changes = subscription.deploy("streaming")
+    assert [step.name for step in ml.steps + streaming.steps] == [step.name for step in whole.steps]
+    assert [change.lower() for change in ml_changes + streaming_changes] == changes_of(whole)
     assert subscription.job()["jobState"] == "Running"
