@@ -24,7 +24,15 @@ HOST = "https://management.azure.com"
 STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
+REGISTRIES = "microsoft.machinelearningservices/registries"
+REGISTRY_ASSET_VERSIONS = {
+    f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
+}
+# Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
+REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
+# azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
+REGISTRY_FRONT_END = "mferp/managementfrontend/"
 
 
 @dataclass
@@ -79,6 +87,9 @@ class SimulatedAzure:
 
     def handle(self, method: str, url: str, body: dict[str, Any] | None) -> Reply:
         path = urlsplit(url).path.strip("/")
+        if path.startswith("registrymanagement/") and path.endswith("/discovery"):
+            return self._discover_registry(path.split("/")[-2])
+        path = path.removeprefix(REGISTRY_FRONT_END)
         prefix = f"subscriptions/{self.subscription_id}/"
         if not path.lower().startswith(prefix):
             return _error(ArmError(404, "SubscriptionNotFound", f"unknown subscription in {path}"))
@@ -100,7 +111,7 @@ class SimulatedAzure:
             if action.lower() not in READ_ACTIONS:
                 self._change(method, path)
             return self._action(target, action.lower(), body)
-        if method in ("PUT", "PATCH", "DELETE"):
+        if method in ("PUT", "PATCH", "DELETE") and _type_of(path) != REGISTRY_STAGING:
             self._change(method, path)
         if len(parts) == 2:
             return self._resource_group(method, path, body)
@@ -109,6 +120,10 @@ class SimulatedAzure:
             return self._read(path)
         if method == "PUT" and _type_of(path) == DEPLOYMENTS:
             return self._deploy(group, path, body)
+        if method == "PUT" and _type_of(path) == REGISTRY_STAGING:
+            return self._staging_reference(path)
+        if method == "PUT" and _type_of(path) in REGISTRY_ASSET_VERSIONS:
+            return self._put_asset_version(path, body)
         if method == "PUT":
             return self._put(path, body)
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
@@ -159,6 +174,49 @@ class SimulatedAzure:
             "properties": {**body.get("properties", {}), "provisioningState": "Succeeded"},
         }
         return Reply(200 if existing else 201, self.get(path))
+
+    def _put_asset_version(self, path: str, body: dict[str, Any]) -> Reply:
+        current = self.get(path)
+        if current is None:
+            # Registry assets are named by an azureml:// id: azureml://registries/<r>/<kind>/<name>/versions/<v>
+            asset_id = "azureml://" + "/".join(path.split("/")[-6:])
+            self.resources[self._key(path)] = {**body, "id": asset_id, "name": path.rsplit("/", 1)[-1]}
+            return Reply(201, self.get(path))
+        rules.registry_versions_are_immutable(path, current, body)
+        return Reply(200, current)  # the same content again: nothing changes
+
+    # -- Azure ML registries -----------------------------------------------------------------------
+
+    def _discover_registry(self, name: str) -> Reply:
+        """Where a registry lives (azure-ai-ml asks before any registry call)."""
+        for resource in self.resources.values():
+            if _type_of(resource["id"]) == REGISTRIES and resource["name"].lower() == name.lower():
+                group = resource["id"].split("/")[4]
+                return Reply(
+                    200,
+                    {
+                        "registryName": resource["name"],
+                        "subscriptionId": self.subscription_id,
+                        "resourceGroup": group,
+                        "primaryRegion": resource.get("location", ""),
+                        "primaryRegionResourceProviderUri": f"{HOST}/",
+                    },
+                )
+        return _error(ArmError(404, "RegistryNotFound", f"registry {name} does not exist"))
+
+    def _staging_reference(self, path: str) -> Reply:
+        """A temporary blob location for the asset's files (unused by assets without files to upload)."""
+        blob = f"https://simulated.blob.core.windows.net/staging/{path.rsplit('/', 3)[-3]}"
+        return Reply(
+            200,
+            {
+                "blobReferenceForConsumption": {
+                    "blobUri": blob,
+                    "storageAccountArmId": "",
+                    "credential": {"credentialType": "SAS", "sasUri": f"{blob}?sig=simulated"},
+                }
+            },
+        )
 
     def _deploy(self, group: str, path: str, body: dict[str, Any]) -> Reply:
         """A template deployment: every resource it declares is created or updated, or none is."""

@@ -77,3 +77,18 @@ def last_output_start_needs_a_previous_run(job_id: str, started_before: bool, mo
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def registry_versions_are_immutable(asset_id: str, current: dict[str, Any], desired: dict[str, Any]) -> None:
+    """An asset version in an Azure ML registry (environment, component, model, data) never changes:
+    writing the same content again is a no-op, different content under the same version fails.
+
+    https://learn.microsoft.com/azure/machine-learning/how-to-share-models-pipelines-across-workspaces-with-registries
+    (a registry holds versioned assets shared by every workspace; create a new version to change one).
+    The code and message are ours."""
+    if _canonical(current.get("properties")) != _canonical(desired.get("properties")):
+        raise ArmError(
+            409,
+            "Conflict",
+            f"Asset {asset_id} already exists with different content: registry asset versions are immutable.",
+        )
