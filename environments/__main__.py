@@ -20,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("env")
     deploy.add_argument("--plan-only", action="store_true", help="print the plan and stop")
     deploy.add_argument("--out", help="write the plan as JSON to this file")
+    deploy.add_argument(
+        "--offline",
+        action="store_true",
+        help="with --plan-only: plan against an empty subscription, without reading Azure",
+    )
     deploy.add_argument("--events", type=int, default=3000, help="local: events per phase of the loop")
     deploy.add_argument(
         "--once", action="store_true", help="local: run the loop once, then stop the stand-ins"
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 plan_only=args.plan_only,
                 plan_out=args.out,
                 stage=args.stage,
+                offline=args.offline,
                 once=args.once,
                 events=args.events,
             )

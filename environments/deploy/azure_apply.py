@@ -1,5 +1,8 @@
 """Apply a plan to Azure: a thin layer over azure-mgmt-resource, the ML domain's command line and
-azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows)."""
+azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows).
+
+Each plan step is one operation here, in the plan's order; nothing else is changed. The SDK clients come
+from an `AzureClients` (tests give it the simulated control plane's transport)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from environments.deploy.azure_clients import AzureClients
 from environments.deploy.plan import Plan, Step
 from environments.errors import EnvironmentsError
 from environments.model import Environment
@@ -32,23 +36,27 @@ def resolve(value: str) -> str:
     return resolved
 
 
-def secure_value(env: Environment, step: Step, parameter: str) -> str:
+def default_clients(env: Environment) -> AzureClients:
+    """The clients of a real deployment: `DefaultAzureCredential` on the environment's subscription."""
+    from azure.identity import DefaultAzureCredential
+
+    assert env.azure is not None
+    return AzureClients(resolve(env.azure.subscription_id), DefaultAzureCredential())
+
+
+def _ml_client(env: Environment, clients: AzureClients) -> Any:
+    assert env.azure is not None
+    return clients.ml(env.azure.resource_group, resource_names(env).workspace)
+
+
+def secure_value(env: Environment, step: Step, parameter: str, clients: AzureClients) -> str:
     """Secure template parameters are never in files: they are read at apply time.
 
     The Stream Analytics function key comes from the endpoint; any other `<name>` from the variable
     `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
     if parameter == "scoringApiKey":
-        from azure.ai.ml import MLClient
-        from azure.identity import DefaultAzureCredential
-
-        assert env.azure is not None
-        client = MLClient(
-            DefaultAzureCredential(),
-            resolve(env.azure.subscription_id),
-            env.azure.resource_group,
-            resource_names(env).workspace,
-        )
-        return str(client.online_endpoints.get_keys(resource_names(env).endpoint).primary_key)
+        keys = _ml_client(env, clients).online_endpoints.get_keys(resource_names(env).endpoint)
+        return str(keys.primary_key)
     variable = "STREAMSCORE_SECURE_" + "".join(c if c.isalnum() else "_" for c in parameter).upper()
     value = os.environ.get(variable)
     if not value:
@@ -75,17 +83,23 @@ def run_deployment(deployments: Any, resource_group: str, step: Step, body: dict
         raise ApplyError(f"step {step.name}: ARM deployment ended {state}")
 
 
-def _arm(env: Environment, step: Step) -> None:
-    from azure.identity import DefaultAzureCredential
-    from azure.mgmt.resource.deployments import DeploymentsMgmtClient
-
+def _resource_group(env: Environment, step: Step, clients: AzureClients) -> None:
     assert env.azure is not None
-    client = DeploymentsMgmtClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
-    secure = {parameter: secure_value(env, step, parameter) for parameter in step.secure_parameters}
-    run_deployment(client.deployments, env.azure.resource_group, step, deployment_body(step, secure))
+    group = env.azure.resource_group
+    if step.request:
+        clients.resource_groups().create_or_update(group, step.request)
+    elif not clients.resource_groups().check_existence(group):
+        raise ApplyError(f"step {step.name}: resource group {group} does not exist (it did when planned)")
 
 
-def _command(step: Step) -> None:
+def _arm(env: Environment, step: Step, clients: AzureClients) -> None:
+    assert env.azure is not None
+    secure = {p: secure_value(env, step, p, clients) for p in step.secure_parameters}
+    run_deployment(clients.deployments(), env.azure.resource_group, step, deployment_body(step, secure))
+
+
+def run_ml_command(step: Step) -> None:
+    """Run an Azure ML step's command line (`python -m ml ...`) in a child process."""
     completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False)
     if completed.returncode != 0:
         raise ApplyError(
@@ -93,20 +107,9 @@ def _command(step: Step) -> None:
         )
 
 
-def _endpoint_state(env: Environment) -> dict[str, Any]:
+def _endpoint_state(env: Environment, clients: AzureClients) -> dict[str, Any]:
     """The endpoint's health as Azure reports it, for a gate that runs on another machine than the rollout."""
-    from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
-
-    assert env.azure is not None
-    names = resource_names(env)
-    client = MLClient(
-        DefaultAzureCredential(),
-        resolve(env.azure.subscription_id),
-        env.azure.resource_group,
-        names.workspace,
-    )
-    endpoint = client.online_endpoints.get(names.endpoint)
+    endpoint = _ml_client(env, clients).online_endpoints.get(resource_names(env).endpoint)
     traffic = sum((endpoint.traffic or {}).values())
     healthy = endpoint.provisioning_state == "Succeeded" and traffic == 100
     return {
@@ -116,13 +119,13 @@ def _endpoint_state(env: Environment) -> dict[str, Any]:
     }
 
 
-def _gate(env: Environment, step: Step, root: Path) -> None:
+def _gate(env: Environment, step: Step, root: Path, clients: AzureClients | None = None) -> None:
     manifest = root / step.request["manifest"]
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))
         where = str(manifest)
     else:
-        data = _endpoint_state(env)
+        data = _endpoint_state(env, clients or default_clients(env))
         where = "Azure ML"
     for key, expected in step.request["require"].items():
         if data.get(key) != expected:
@@ -132,41 +135,49 @@ def _gate(env: Environment, step: Step, root: Path) -> None:
             )
 
 
-def _start_job(env: Environment, step: Step) -> None:
-    from azure.identity import DefaultAzureCredential
-    from azure.mgmt.streamanalytics import StreamAnalyticsManagementClient
+def _stream_job(env: Environment, step: Step, clients: AzureClients) -> None:
     from azure.mgmt.streamanalytics.models import StartStreamingJobParameters
 
     assert env.azure is not None
-    client = StreamAnalyticsManagementClient(DefaultAzureCredential(), resolve(env.azure.subscription_id))
-    name = resource_names(env).stream_job
-    job = client.streaming_jobs.get(env.azure.resource_group, name)
-    if (job.job_state or "").lower() == "running":
-        return
-    mode = step.request["outputStartMode"] if job.last_output_event_time else step.request["firstStart"]
-    client.streaming_jobs.begin_start(
-        env.azure.resource_group, name, StartStreamingJobParameters(output_start_mode=mode)
-    ).result()
+    jobs, group, name = clients.streaming_jobs(), env.azure.resource_group, resource_names(env).stream_job
+    if step.kind == "asa-stop":
+        jobs.begin_stop(group, name).result()
+    else:
+        mode = step.request["outputStartMode"]
+        jobs.begin_start(group, name, StartStreamingJobParameters(output_start_mode=mode)).result()
 
 
-def apply_plan(env: Environment, plan: Plan, root: Path, report: Callable[[str], Any] = print) -> None:
-    """Run every step in order; the first failure stops the deployment with the step's name."""
+def apply_plan(
+    env: Environment,
+    plan: Plan,
+    root: Path,
+    clients: AzureClients | None = None,
+    run_ml: Callable[[Step], None] = run_ml_command,
+    report: Callable[[str], Any] = print,
+) -> None:
+    """Run every step in order; the first failure stops the deployment with the step's name and the
+    Azure error. Rerunning after a fix is safe: a new plan is read from what is deployed."""
     if env.azure is None:
         raise ApplyError(f"{env.name} is not an Azure environment")
+    clients = clients or default_clients(env)
     for index, step in enumerate(plan.steps, start=1):
         report(f"[{index}/{len(plan.steps)}] {step.kind} {step.name}")
         try:
-            if step.kind == "arm-deployment":
-                _arm(env, step)
+            if step.kind == "resource-group":
+                _resource_group(env, step, clients)
+            elif step.kind == "arm-deployment":
+                _arm(env, step, clients)
             elif step.kind == "azureml":
-                _command(step)
+                run_ml(step)
             elif step.kind == "gate":
-                _gate(env, step, root)
-            elif step.kind == "asa-start":
-                _start_job(env, step)
+                _gate(env, step, root, clients)
+            elif step.kind in ("asa-stop", "asa-start"):
+                _stream_job(env, step, clients)
             else:
                 raise ApplyError(f"step {step.name}: unknown kind {step.kind}")
         except ApplyError:
             raise
         except Exception as exc:  # an SDK error: keep its message, name the step
-            raise ApplyError(f"step {step.name}: {type(exc).__name__}: {exc}") from exc
+            raise ApplyError(
+                f"step {index}/{len(plan.steps)} {step.name}: {type(exc).__name__}: {exc}"
+            ) from exc

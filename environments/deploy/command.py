@@ -7,8 +7,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from environments.deploy.azure_apply import ApplyError, apply_plan, default_clients
+from environments.deploy.azure_clients import AzureClients
+from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
+from environments.errors import EnvironmentsError
 from environments.loader import load_environment
+from environments.model import Environment
 from environments.render import REPO_ROOT, build_dir, render_environment
 from environments.validate import validate_environment
 
@@ -22,11 +27,22 @@ def print_plan(plan: Plan, console: Console) -> None:
     console.print(table)
 
 
+def _read_state(env: Environment, clients: AzureClients) -> AzureState:
+    try:
+        return read_azure_state(env, clients)
+    except Exception as exc:  # no credentials, no network, no rights: say what to do
+        raise ApplyError(
+            f"{env.name}: reading what is deployed failed ({type(exc).__name__}: {exc}); sign in "
+            "(az login, or OIDC in the workflow), or plan a first deploy with --plan-only --offline"
+        ) from exc
+
+
 def deploy(
     env_name: str,
     plan_only: bool = False,
     plan_out: str | None = None,
     stage: str | None = None,
+    offline: bool = False,
     once: bool = False,
     events: int = 3000,
     root: Path = REPO_ROOT,
@@ -39,15 +55,18 @@ def deploy(
         from environments.deploy.local import run_local
 
         return run_local(env, root, plan_only=plan_only, once=once, events=events)
-    plan = select_stage(build_plan(env, build_dir(env_name, root)), stage)
+    if offline and not plan_only:
+        raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
+    clients = None if offline else default_clients(env)
+    # The plan depends on what is deployed (resource group, stream job state and definition): read it once.
+    state = AzureState.empty() if clients is None else _read_state(env, clients)
+    plan = select_stage(build_plan(env, build_dir(env_name, root), state), stage)
     print_plan(plan, console)
     if plan_out:
         Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")
         console.print(f"plan with request bodies written to {plan_out}")
     if plan_only:
         return 0
-    from environments.deploy.azure_apply import apply_plan
-
-    apply_plan(env, plan, root, report=console.print)
+    apply_plan(env, plan, root, clients=clients, report=console.print)
     console.print(f"{env_name}: deployed")
     return 0

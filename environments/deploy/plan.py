@@ -1,6 +1,7 @@
 """Build the deployment plan of an Azure environment from its rendered files (pure: no Azure calls).
 
 Order, so that ML comes first and Stream Analytics second:
+  0. The resource group: created when the subscription has none, else checked.
   1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain.
   2. Azure ML: the training pipeline (dev) or promotion of the registry version (staging, prod),
      then the safe rollout of the endpoint (`python -m ml pipeline|rollout <env>`); each step carries
@@ -8,12 +9,18 @@ Order, so that ML comes first and Stream Analytics second:
      endpoint, deployment) as its request bodies.
   3. A health gate on the endpoint manifest the ML rollout writes.
   4. ARM deployments of stage `after-ml` (the Stream Analytics job, which needs the endpoint's URI and key).
-  5. Start the Stream Analytics job.
+     A running job refuses changes to its inputs, outputs, functions and query, so when its definition
+     changed it is stopped first and started again from its last output time (no output lost); an
+     unchanged job is not redeployed, and a running unchanged job is left untouched.
+  5. Start the Stream Analytics job (when it is not running).
 A template declares its stage in `metadata.streamscore.stage` (default `infra`).
+The plan is built from the rendered files and the `AzureState` read before (pure: no Azure calls here);
+apply performs exactly these steps, in this order.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,19 +29,24 @@ from typing import Any
 import yaml
 
 from environments.arm.validate import find_templates
+from environments.deploy.azure_state import DEFINITION_TAG, AzureState
 from environments.model import Environment
 from environments.naming import resource_names
 
 DOMAIN_ORDER = ("environments", "ml", "streaming", "export", "monitoring")
 STAGES = ("infra", "after-ml")
 SECURE_TYPES = {"securestring", "secureobject"}
+STREAM_JOB_TYPE = "microsoft.streamanalytics/streamingjobs"
+# Output start modes (StartStreamingJobParameters.outputStartMode): https://learn.microsoft.com/azure/stream-analytics/start-job
+FIRST_START = "JobStartTime"
+RESUME = "LastOutputEventTime"
 
 
 @dataclass(frozen=True)
 class Step:
     """One operation of a deployment, with the request it sends."""
 
-    kind: str  # arm-deployment | azureml | gate | asa-start
+    kind: str  # resource-group | arm-deployment | azureml | gate | asa-stop | asa-start
     name: str
     target: str
     request: dict[str, Any] = field(default_factory=dict)
@@ -130,12 +142,70 @@ def select_stage(plan: Plan, stage: str | None) -> Plan:
     raise ValueError(f"unknown stage {stage!r}: expected 'ml' or 'streaming'")
 
 
-def build_plan(env: Environment, build: Path) -> Plan:
-    """The ordered steps that deploy `env` from the files rendered into `build`."""
+def _resource_group_step(env: Environment, state: AzureState) -> Step:
+    assert env.azure is not None
+    group = env.azure.resource_group
+    if state.resource_group_exists:
+        return Step(kind="resource-group", name="check-resource-group", target=f"resourceGroups/{group}")
+    return Step(
+        kind="resource-group",
+        name="create-resource-group",
+        target=f"resourceGroups/{group}",
+        request={"location": env.location, "tags": env.tags},
+    )
+
+
+def _stream_job_resource(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The streaming job a deployment request's template declares, if any."""
+    resources = request["properties"]["template"].get("resources", [])
+    return next((r for r in resources if str(r.get("type", "")).lower() == STREAM_JOB_TYPE), None)
+
+
+def definition_hash(step: Step) -> str:
+    """The content hash of a deployment's request (template and non-secure parameters)."""
+    canonical = json.dumps(step.request, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _tagged(step: Step, definition: str) -> Step:
+    """The step with the job's definition hash as a tag, so that the next plan can tell a change."""
+    request = json.loads(json.dumps(step.request))
+    job = _stream_job_resource(request)
+    assert job is not None
+    job["tags"] = {**job.get("tags", {}), DEFINITION_TAG: definition}
+    return Step(step.kind, step.name, step.target, request, step.secure_parameters, step.source)
+
+
+def _stream_job_steps(env: Environment, deploy: Step, state: AzureState) -> list[Step]:
+    """Stop, update, start: only what the job's current state and definition call for."""
+    assert env.azure is not None
+    job_target = (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.StreamAnalytics/streamingjobs/"
+        f"{resource_names(env).stream_job}"
+    )
+    definition = definition_hash(deploy)
+    current = state.stream_job
+    if current is None:
+        start = {"outputStartMode": FIRST_START}
+        return [_tagged(deploy, definition), Step("asa-start", "start-stream-job", job_target, start)]
+    steps: list[Step] = []
+    changed = current.definition != definition
+    if changed and current.running:
+        steps.append(Step(kind="asa-stop", name="stop-stream-job", target=job_target))
+    if changed:
+        steps.append(_tagged(deploy, definition))
+    if changed or not current.running:
+        mode = RESUME if current.started_before else FIRST_START
+        steps.append(Step("asa-start", "start-stream-job", job_target, {"outputStartMode": mode}))
+    return steps
+
+
+def build_plan(env: Environment, build: Path, state: AzureState) -> Plan:
+    """The ordered steps that deploy `env` from the files rendered into `build`, given what is deployed."""
     names = resource_names(env)
     templates = arm_templates(build)
     entities = azureml_entities(build)
-    steps: list[Step] = []
+    steps: list[Step] = [_resource_group_step(env, state)]
     for stage in STAGES:
         if stage == "after-ml":
             ml_command = "pipeline" if env.name == "dev" else "pipeline --promote"
@@ -161,17 +231,12 @@ def build_plan(env: Environment, build: Path) -> Plan:
                     request={"manifest": f"build/{env.name}/ml/endpoint.json", "require": {"healthy": True}},
                 )
             )
-        steps.extend(
-            _arm_step(env, domain, path, template, build)
-            for domain, path, template in templates
-            if _stage(template) == stage
-        )
-    steps.append(
-        Step(
-            kind="asa-start",
-            name="start-stream-job",
-            target=f"streamingjobs/{names.stream_job}",
-            request={"outputStartMode": "LastOutputEventTime", "firstStart": "JobStartTime"},
-        )
-    )
+        for domain, path, template in templates:
+            if _stage(template) != stage:
+                continue
+            step = _arm_step(env, domain, path, template, build)
+            if _stream_job_resource(step.request) is None:
+                steps.append(step)
+            else:
+                steps.extend(_stream_job_steps(env, step, state))
     return Plan(environment=env.name, steps=tuple(steps))

@@ -16,6 +16,7 @@ from environments.deploy.azure_apply import (
     resolve,
     run_deployment,
 )
+from environments.deploy.azure_state import AzureState
 from environments.deploy.plan import Step, build_plan
 from environments.loader import load_environment
 from environments.render import render_environment
@@ -38,7 +39,7 @@ class RecordingDeployments:
 def dev_plan(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("dev")
     render_environment("dev", out=out)
-    return build_plan(load_environment("dev"), out)
+    return build_plan(load_environment("dev"), out, AzureState.empty())
 
 
 def _job_step(plan) -> Step:
@@ -58,7 +59,7 @@ def test_a_missing_secure_value_is_named(dev_plan) -> None:
 
 
 def test_deployment_goes_to_the_resource_group_and_checks_the_outcome(dev_plan) -> None:
-    step = dev_plan.steps[0]
+    step = next(s for s in dev_plan.steps if s.kind == "arm-deployment")
     deployments = RecordingDeployments()
     run_deployment(deployments, "rg-streamscore-dev", step, deployment_body(step, {}))
     ((group, name, body),) = deployments.calls

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from environments.deploy.plan import build_plan
+from environments.deploy.azure_state import AzureState, StreamJobState
+from environments.deploy.plan import build_plan, definition_hash
 from environments.loader import load_environment
 from environments.render import render_environment
 
@@ -15,7 +16,7 @@ from environments.render import render_environment
 def plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp(request.param)
     render_environment(request.param, out=out)
-    return build_plan(load_environment(request.param), out)
+    return build_plan(load_environment(request.param), out, AzureState.empty())
 
 
 def test_ml_comes_before_stream_analytics(plan) -> None:
@@ -78,3 +79,69 @@ def test_azure_ml_steps_carry_their_entities(plan) -> None:
         "managedOnlineEndpoint.schema.json",
         "managedOnlineDeployment.schema.json",
     }
+
+
+def test_the_resource_group_comes_first(plan) -> None:
+    first = plan.steps[0]
+    assert (first.kind, first.name) == ("resource-group", "create-resource-group")
+    assert first.request["location"]
+
+
+def _job_plan(tmp_path: Path, job: StreamJobState | None):
+    render_environment("dev", out=tmp_path)
+    env = load_environment("dev")
+    return build_plan(env, tmp_path, AzureState(resource_group_exists=True, stream_job=job))
+
+
+def _job_operations(plan) -> list[tuple[str, str]]:
+    return [
+        (step.kind, step.request.get("outputStartMode", ""))
+        for step in plan.steps
+        if step.kind.startswith("asa-") or step.source.endswith("stream-job.json")
+    ]
+
+
+def _deployed_definition(tmp_path: Path) -> str:
+    """The definition hash the plan tags the job with (what a deploy of the same files leaves behind)."""
+    deploy = next(s for s in _job_plan(tmp_path, None).steps if s.source.endswith("stream-job.json"))
+    resource = next(
+        r for r in deploy.request["properties"]["template"]["resources"] if "streamingjobs" in r["type"]
+    )
+    return resource["tags"]["streamscore-definition"]
+
+
+def test_a_running_unchanged_job_is_left_untouched(tmp_path: Path) -> None:
+    current = StreamJobState(state="Running", definition=_deployed_definition(tmp_path))
+    plan = _job_plan(tmp_path, current)
+    assert _job_operations(plan) == []
+    assert plan.steps[0].name == "check-resource-group"
+
+
+def test_a_running_changed_job_is_stopped_updated_and_resumed(tmp_path: Path) -> None:
+    plan = _job_plan(tmp_path, StreamJobState(state="Running", definition="sha256:older"))
+    assert _job_operations(plan) == [
+        ("asa-stop", ""),
+        ("arm-deployment", ""),
+        ("asa-start", "LastOutputEventTime"),
+    ]
+
+
+def test_a_stopped_unchanged_job_is_only_started_again(tmp_path: Path) -> None:
+    current = StreamJobState(state="Stopped", definition=_deployed_definition(tmp_path))
+    assert _job_operations(_job_plan(tmp_path, current)) == [("asa-start", "LastOutputEventTime")]
+
+
+def test_a_new_job_starts_at_job_start_time(tmp_path: Path) -> None:
+    assert _job_operations(_job_plan(tmp_path, None)) == [
+        ("arm-deployment", ""),
+        ("asa-start", "JobStartTime"),
+    ]
+
+
+def test_the_definition_hash_follows_the_query(tmp_path: Path) -> None:
+    deploy = next(s for s in _job_plan(tmp_path, None).steps if s.source.endswith("stream-job.json"))
+    template = deploy.request["properties"]["template"]
+    job = next(r for r in template["resources"] if "streamingjobs" in r["type"])
+    before = definition_hash(deploy)
+    job["properties"]["transformation"]["properties"]["query"] += "\n-- changed"
+    assert definition_hash(deploy) != before

@@ -15,6 +15,7 @@ from typing import Any
 
 from environments.model import Environment
 from environments.naming import resource_names
+from ml.registry.registry_writes import ensure_version
 from ml.render_context import COMPONENTS
 
 AZUREML_DIR = Path("azureml")
@@ -62,15 +63,19 @@ def registry_requests(env: Environment, rendered_ml: Path, version: str) -> Regi
     return RegistryRequests(share, environment, tuple(components))
 
 
-def apply_registry_requests(env: Environment, workspace_client: Any, requests: RegistryRequests) -> None:
-    """Write the environment, components and model into the registry (idempotent by version)."""
-    from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
+def apply_registry_requests(
+    env: Environment, workspace_client: Any, requests: RegistryRequests, registry_client: Any = None
+) -> None:
+    """Write the environment, components and model into the registry, each version only if missing
+    (registry versions are immutable); `registry_client` defaults to one signed in as the workflow."""
+    if registry_client is None:
+        from azure.ai.ml import MLClient
+        from azure.identity import DefaultAzureCredential
 
-    registry = MLClient(DefaultAzureCredential(), registry_name=requests.model.registry_name)
-    registry.environments.create_or_update(requests.environment)
+        registry_client = MLClient(DefaultAzureCredential(), registry_name=requests.model.registry_name)
+    ensure_version(registry_client.environments, requests.environment)
     for component in requests.components:
-        registry.components.create_or_update(component)
+        ensure_version(registry_client.components, component)
     share = requests.model
     workspace_client.models.share(
         name=share.name,

@@ -23,6 +23,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import build_dir
+from ml.registry.registry_writes import ensure_version
 from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
 from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError
@@ -115,11 +116,7 @@ class AzureEndpoint:
 
     def _ensure_environment(self) -> None:
         """Share the pinned inference environment to the registry once per version (staging and prod reuse it)."""
-        environment = load_environment(self.rendered / "environment-score.yml")
-        try:
-            self.registry.environments.get(environment.name, version=environment.version)
-        except ResourceNotFoundError:
-            self.registry.environments.create_or_update(environment)
+        ensure_version(self.registry.environments, load_environment(self.rendered / "environment-score.yml"))
 
     def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
         with tempfile.TemporaryDirectory() as folder:

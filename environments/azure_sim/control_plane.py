@@ -1,0 +1,354 @@
+"""The simulated control plane: resources kept by id, ARM's long-running-operation protocol, a journal.
+
+Requests arrive as (method, url, JSON body) from `SimulatedTransport`; answers are `Reply`s.
+Long-running operations follow https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations:
+a PUT of a deployment answers 201 with `Azure-AsyncOperation` (polled: `InProgress`, then
+`Succeeded` or `Failed` with the error), a POST action (stop, start) answers 202 with `Location`
+(polled: 202, then 200 or the error). `Retry-After: 0` keeps the SDK pollers from waiting.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from environments.azure_sim import rules
+from environments.azure_sim.rules import ArmError
+from environments.azure_sim.templates import template_resources
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+HOST = "https://management.azure.com"
+STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
+DEPLOYMENTS = "microsoft.resources/deployments"
+ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
+REGISTRIES = "microsoft.machinelearningservices/registries"
+REGISTRY_ASSET_VERSIONS = {
+    f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
+}
+# Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
+REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
+# azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
+REGISTRY_FRONT_END = "mferp/managementfrontend/"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Operation:
+    """A long-running operation: answered in progress once, then with its outcome."""
+
+    error: ArmError | None
+    via_location: bool  # polled at its Location (POST actions) rather than an Azure-AsyncOperation status
+    polls: int = 0
+
+
+@dataclass
+class SimulatedAzure:
+    """One subscription's resources by id (case-insensitive), with the journal of every change made."""
+
+    subscription_id: str = SUBSCRIPTION
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    journal: list[str] = field(default_factory=list)  # every change request received, in order
+    _operations: dict[str, _Operation] = field(default_factory=dict)
+    _faults: list[tuple[str, ArmError]] = field(default_factory=list)
+    _started_jobs: set[str] = field(default_factory=set)
+    _ids: itertools.count = field(default_factory=itertools.count)
+
+    # -- what tests read and arrange -------------------------------------------------------------
+
+    def get(self, resource_id: str) -> dict[str, Any] | None:
+        """The stored resource (`resourceGroups/...` relative to the subscription, any case), or None."""
+        return self.resources.get(self._key(resource_id))
+
+    def fail_next(self, change: str, error: ArmError) -> None:
+        """Make the next change whose journal entry ends with `change` (e.g. `PUT .../deployments/x`)
+        fail with `error`, once: a fault injected half-way through a deployment."""
+        self._faults.append((change.lower(), error))
+
+    def arrange(self, resource_id: str, resource: dict[str, Any]) -> None:
+        """Put a resource in place as another actor did (not journaled), e.g. the endpoint an Azure ML
+        rollout creates."""
+        self.resources[self._key(resource_id)] = {**resource, "id": self._full_id(resource_id.strip("/"))}
+
+    def note(self, entry: str) -> None:
+        """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
+        self.journal.append(entry)
+
+    # -- the HTTP surface ------------------------------------------------------------------------
+
+    def handle(self, method: str, url: str, body: dict[str, Any] | None) -> Reply:
+        path = urlsplit(url).path.strip("/")
+        if path.startswith("registrymanagement/") and path.endswith("/discovery"):
+            return self._discover_registry(path.split("/")[-2])
+        path = path.removeprefix(REGISTRY_FRONT_END)
+        prefix = f"subscriptions/{self.subscription_id}/"
+        if not path.lower().startswith(prefix):
+            return _error(ArmError(404, "SubscriptionNotFound", f"unknown subscription in {path}"))
+        path = path[len(prefix) :]
+        try:
+            if path.lower().startswith("providers/microsoft.resources/operations/"):
+                return self._poll(path.rsplit("/", 1)[-1])
+            return self._route(method.upper(), path, body or {})
+        except ArmError as exc:
+            return _error(exc)
+
+    def _route(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+        parts = path.split("/")
+        if len(parts) < 2 or parts[0].lower() != "resourcegroups":
+            raise ArmError(400, "InvalidRequestUri", f"not a resource-group scoped path: {path}")
+        group = "/".join(parts[:2])
+        if method == "POST":
+            target, action = path.rsplit("/", 1)
+            if action.lower() not in READ_ACTIONS:
+                self._change(method, path)
+            return self._action(target, action.lower(), body)
+        if method in ("PUT", "PATCH", "DELETE") and _type_of(path) != REGISTRY_STAGING:
+            self._change(method, path)
+        if len(parts) == 2:
+            return self._resource_group(method, path, body)
+        rules.resource_group_must_exist(parts[1], self._key(group) in self.resources)
+        if method == "GET":
+            return self._read(path)
+        if method == "PUT" and _type_of(path) == DEPLOYMENTS:
+            return self._deploy(group, path, body)
+        if method == "PUT" and _type_of(path) == REGISTRY_STAGING:
+            return self._staging_reference(path)
+        if method == "PUT" and _type_of(path) in REGISTRY_ASSET_VERSIONS:
+            return self._put_asset_version(path, body)
+        if method == "PUT":
+            return self._put(path, body)
+        raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
+
+    def _change(self, method: str, path: str) -> None:
+        """Journal a change request (refused ones too), or fail it if a fault was injected for it."""
+        entry = f"{method} {path}"
+        self.journal.append(entry)
+        for index, (suffix, error) in enumerate(self._faults):
+            if entry.lower().endswith(suffix):
+                del self._faults[index]
+                raise error
+
+    # -- resources -------------------------------------------------------------------------------
+
+    def _resource_group(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+        key, existing = self._key(path), self.resources.get(self._key(path))
+        if method == "HEAD":
+            return Reply(204 if existing else 404)
+        if method == "GET":
+            rules.resource_group_must_exist(path.split("/")[1], existing is not None)
+            return Reply(200, existing)
+        if method == "PUT":
+            name = path.split("/")[1]
+            self.resources[key] = {
+                "id": f"/subscriptions/{self.subscription_id}/resourceGroups/{name}",
+                "name": name,
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": body.get("location"),
+                "tags": body.get("tags", {}),
+                "properties": {"provisioningState": "Succeeded"},
+            }
+            return Reply(200 if existing else 201, self.resources[key])
+        raise ArmError(405, "MethodNotAllowed", f"{method} on a resource group is not simulated")
+
+    def _read(self, path: str) -> Reply:
+        resource = self.get(path)
+        if resource is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+        return Reply(200, resource)
+
+    def _put(self, path: str, body: dict[str, Any]) -> Reply:
+        existing = self.get(path)
+        self.resources[self._key(path)] = {
+            **body,
+            "id": self._full_id(path),
+            "name": path.rsplit("/", 1)[-1],
+            "properties": {**body.get("properties", {}), "provisioningState": "Succeeded"},
+        }
+        return Reply(200 if existing else 201, self.get(path))
+
+    def _put_asset_version(self, path: str, body: dict[str, Any]) -> Reply:
+        current = self.get(path)
+        if current is None:
+            # Registry assets are named by an azureml:// id: azureml://registries/<r>/<kind>/<name>/versions/<v>
+            asset_id = "azureml://" + "/".join(path.split("/")[-6:])
+            self.resources[self._key(path)] = {**body, "id": asset_id, "name": path.rsplit("/", 1)[-1]}
+            return Reply(201, self.get(path))
+        rules.registry_versions_are_immutable(path, current, body)
+        return Reply(200, current)  # the same content again: nothing changes
+
+    # -- Azure ML registries -----------------------------------------------------------------------
+
+    def _discover_registry(self, name: str) -> Reply:
+        """Where a registry lives (azure-ai-ml asks before any registry call)."""
+        for resource in self.resources.values():
+            if _type_of(resource["id"]) == REGISTRIES and resource["name"].lower() == name.lower():
+                group = resource["id"].split("/")[4]
+                return Reply(
+                    200,
+                    {
+                        "registryName": resource["name"],
+                        "subscriptionId": self.subscription_id,
+                        "resourceGroup": group,
+                        "primaryRegion": resource.get("location", ""),
+                        "primaryRegionResourceProviderUri": f"{HOST}/",
+                    },
+                )
+        return _error(ArmError(404, "RegistryNotFound", f"registry {name} does not exist"))
+
+    def _staging_reference(self, path: str) -> Reply:
+        """A temporary blob location for the asset's files (unused by assets without files to upload)."""
+        blob = f"https://simulated.blob.core.windows.net/staging/{path.rsplit('/', 3)[-3]}"
+        return Reply(
+            200,
+            {
+                "blobReferenceForConsumption": {
+                    "blobUri": blob,
+                    "storageAccountArmId": "",
+                    "credential": {"credentialType": "SAS", "sasUri": f"{blob}?sig=simulated"},
+                }
+            },
+        )
+
+    def _deploy(self, group: str, path: str, body: dict[str, Any]) -> Reply:
+        """A template deployment: every resource it declares is created or updated, or none is."""
+        properties = body.get("properties", {})
+        location = (self.get(group) or {}).get("location") or ""
+        error: ArmError | None = None
+        try:
+            desired = template_resources(
+                self._full_id(group),
+                properties.get("template", {}),
+                properties.get("parameters", {}),
+                location,
+            )
+            for rid, resource in desired.items():
+                self._check_update(rid, resource)
+        except KeyError as missing:
+            error = ArmError(400, "InvalidTemplate", f"parameter {missing} has no value and no default")
+        except ArmError as refused:
+            error = refused
+        if error is None:
+            for rid, resource in desired.items():
+                self._store_from_template(rid, resource)
+        state = "Failed" if error else "Succeeded"
+        deployment = {
+            "id": self._full_id(path),
+            "name": path.rsplit("/", 1)[-1],
+            "properties": {"provisioningState": state, "mode": properties.get("mode")},
+        }
+        self.resources[self._key(path)] = deployment
+        if error is not None:
+            error = ArmError(
+                error.status,
+                "DeploymentFailed",
+                f"At least one resource deployment operation failed: ({error.code}) {error.message}",
+            )
+        accepted = {**deployment, "properties": {**deployment["properties"], "provisioningState": "Accepted"}}
+        return self._long_running(201, accepted, _Operation(error, via_location=False))
+
+    def _check_update(self, rid: str, desired: dict[str, Any]) -> None:
+        current = self.get(rid)
+        if current is not None and _type_of(rid) == STREAM_JOBS:
+            rules.stream_job_stopped_before_change(rid, current, desired)
+
+    def _store_from_template(self, rid: str, resource: dict[str, Any]) -> None:
+        current = self.get(rid) or {}
+        stored = copy.deepcopy(resource)
+        stored["properties"]["provisioningState"] = "Succeeded"
+        if _type_of(rid) == STREAM_JOBS:
+            kept = current.get("properties", {})
+            stored["properties"]["jobState"] = kept.get("jobState", "Created")
+            if "lastOutputEventTime" in kept:
+                stored["properties"]["lastOutputEventTime"] = kept["lastOutputEventTime"]
+        self.resources[self._key(rid)] = stored
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _action(self, target: str, action: str, body: dict[str, Any]) -> Reply:
+        resource = self.get(target)
+        if resource is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{target}' was not found.")
+        kind = _type_of(target)
+        if kind == STREAM_JOBS and action in ("start", "stop"):
+            return self._stream_job_action(target, resource, action, body)
+        if kind == ONLINE_ENDPOINTS and action == "listkeys":
+            return Reply(200, {"primaryKey": f"key-of-{resource['name']}", "secondaryKey": "second"})
+        raise ArmError(400, "InvalidAction", f"action {action} on {kind} is not simulated")
+
+    def _stream_job_action(
+        self, target: str, job: dict[str, Any], action: str, body: dict[str, Any]
+    ) -> Reply:
+        key = self._key(target)
+        if action == "start":
+            mode = body.get("outputStartMode", "JobStartTime")
+            rules.last_output_start_needs_a_previous_run(target, key in self._started_jobs, mode)
+            self._started_jobs.add(key)
+            job["properties"]["jobState"] = "Running"
+            job["properties"]["lastStartMode"] = mode  # what the test reads: how it was started
+        else:
+            job["properties"]["jobState"] = "Stopped"
+        return self._long_running(202, None, _Operation(None, via_location=True))
+
+    # -- long-running operations -----------------------------------------------------------------
+
+    def _long_running(self, status: int, body: dict[str, Any] | None, operation: _Operation) -> Reply:
+        operation_id = f"op-{next(self._ids)}"
+        self._operations[operation_id] = operation
+        header = "Location" if operation.via_location else "Azure-AsyncOperation"
+        return Reply(status, body, {header: self._operation_url(operation_id), "Retry-After": "0"})
+
+    def _operation_url(self, operation_id: str) -> str:
+        return f"{HOST}/subscriptions/{self.subscription_id}/providers/Microsoft.Resources/operations/{operation_id}?api-version=2022-09-01"
+
+    def _poll(self, operation_id: str) -> Reply:
+        operation = self._operations.get(operation_id)
+        if operation is None:
+            raise ArmError(404, "OperationNotFound", f"operation {operation_id} is unknown")
+        operation.polls += 1
+        in_progress = operation.polls == 1
+        if not operation.via_location:  # an Azure-AsyncOperation status
+            if in_progress:
+                return Reply(200, {"status": "InProgress"}, {"Retry-After": "0"})
+            if operation.error:
+                return Reply(200, {"status": "Failed", **operation.error.body()})
+            return Reply(200, {"status": "Succeeded"})
+        if in_progress:
+            return Reply(202, None, {"Location": self._operation_url(operation_id), "Retry-After": "0"})
+        if operation.error:
+            return _error(operation.error)
+        return Reply(200, {})
+
+    # -- ids -------------------------------------------------------------------------------------
+
+    def _full_id(self, path: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/{path}"
+
+    def _key(self, resource_id: str) -> str:
+        path = resource_id.strip("/")
+        prefix = f"subscriptions/{self.subscription_id}/"
+        if path.lower().startswith(prefix):
+            path = path[len(prefix) :]
+        return path.lower()
+
+
+def _type_of(path: str) -> str:
+    """`namespace/type[/child type]` of a resource path (lower case), '' above the providers level."""
+    lowered = path.strip("/").lower().split("/")
+    if "providers" not in lowered:
+        return ""
+    after = lowered[len(lowered) - lowered[::-1].index("providers") :]
+    namespace, rest = after[0], after[1:]
+    return "/".join([namespace, *rest[0::2]])
+
+
+def _error(error: ArmError) -> Reply:
+    return Reply(error.status, error.body())

@@ -1,0 +1,60 @@
+"""The seam: an azure-core `HttpTransport` that answers every request from a `SimulatedAzure`, in memory."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+from environments.azure_sim.control_plane import SimulatedAzure
+
+
+class SimulatedTransport(HttpTransport):
+    """Pass as `transport=` to any azure-core client; nothing leaves the process."""
+
+    def __init__(self, azure: SimulatedAzure) -> None:
+        self.azure = azure
+
+    def __enter__(self) -> SimulatedTransport:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+    def open(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def sleep(self, duration: float) -> None:
+        return None  # pollers wait here between polls: no wall-clock time in tests
+
+    def send(self, request: Any, **kwargs: Any) -> RestRequestsTransportResponse:
+        content = request.content if hasattr(request, "content") else request.body
+        body = json.loads(content) if content else None
+        reply = self.azure.handle(request.method, request.url, body)
+        raw = requests.Response()
+        raw.status_code = reply.status
+        raw.reason = requests.status_codes._codes.get(reply.status, ("",))[0].upper()
+        raw.url = request.url
+        raw.headers.update(reply.headers)
+        raw._content = b"" if reply.body is None else json.dumps(reply.body).encode()
+        if reply.body is not None:
+            raw.headers["Content-Type"] = "application/json"
+        raw._content_consumed = True
+        return RestRequestsTransportResponse(request=request, internal_response=raw)
+
+
+class StaticCredential:
+    """A token credential for the simulated control plane (which checks no token)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken("simulated", 2**31)
+
+    def get_token_info(self, *scopes: str, **kwargs: Any) -> AccessTokenInfo:
+        return AccessTokenInfo("simulated", 2**31)
