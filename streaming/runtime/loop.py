@@ -191,8 +191,19 @@ class Runner:
         self.source = KafkaSource(
             client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
         )
+        self._check_partitions()
         self.stats = RunStats()
         self._late_before = late_counts(self.engine.counters())  # restored totals of earlier runs
+
+    def _check_partitions(self) -> None:
+        """Windows wait for every partition the input names: each must exist to be read or found idle."""
+        count = self.source.partition_count()
+        if count is not None and count < self.input.partitions:
+            self.source.close()
+            raise RunError(
+                f"topic {self.input.hub} has {count} partition(s), but input {self.input.alias} has PartitionCount "
+                f"{self.input.partitions}: windows would wait forever for the missing partitions"
+            )
 
     def cycle(self) -> int:
         """One round, outputs durable and offsets committed on return; the number of events read."""

@@ -104,6 +104,17 @@ class KafkaSource:
         batch.idle_arrivals_us = self.progress.idle_arrivals(self._high_watermarks(), now_us)
         return batch
 
+    def partition_count(self, timeout_s: float = 10.0) -> int | None:
+        """How many partitions the topic has, from the broker's metadata (None: the broker does not say)."""
+        try:
+            topic = self.consumer.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
+        except KafkaException as exc:
+            log.warning("topic %s: partition count not checked, metadata not read: %s", self.topic, exc)
+            return None
+        if topic is None or topic.error is not None:
+            return None
+        return len(topic.partitions)
+
     def _high_watermarks(self) -> dict[int, int]:
         """The end offset of each assigned partition as the broker last said in a fetch (-1001: not yet)."""
         ends = {}

@@ -27,7 +27,7 @@ from environments.standins import Azurite, Broker, wait_until
 from streaming import aliases
 from streaming.producer import EventGenerator, send_events
 from streaming.producer.events import format_event_time
-from streaming.runtime import Runner, ensure_topics
+from streaming.runtime import RunError, Runner, ensure_topics
 from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -167,3 +167,15 @@ def test_a_paused_endpoint_delays_windows_but_counts_every_event(
         if paused:
             os.killpg(group, signal.SIGCONT)
         server.stop()
+
+
+def test_a_topic_with_fewer_partitions_than_the_input_names_is_refused(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """Windows wait for every partition the input names; one that does not exist would hold them forever."""
+    job = behind_job(rendered, tmp_path)
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], 1)
+    with pytest.raises(
+        RunError, match=f"topic {job.input_topic} has 1 partition.*PartitionCount {PARTITIONS}"
+    ):
+        runner(job, kafka_broker, azurite, scoring_server.scoring_uri)
