@@ -96,5 +96,11 @@ def main(argv: list[str]) -> int:
     except (RunError, EngineError, EnvironmentsError) as exc:
         print(f"streaming run: {exc}", file=sys.stderr)
         return 1
-    log.info("stopped: %d events in, rows out %s, %d cycles", stats.events_in, stats.rows_out, stats.cycles)
+    log.info(
+        "stopped: %d events in, rows out %s, %d cycles, late %s",
+        stats.events_in,
+        stats.rows_out,
+        stats.cycles,
+        stats.late,
+    )
     return 0

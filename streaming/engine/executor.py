@@ -152,6 +152,19 @@ class Engine:
             outputs.extend(self._release(alias, flush=False))
         return outputs
 
+    def advance_partitions(self, input_alias: str, arrivals_us: Mapping[int, int]) -> list[OutputBatch]:
+        """Idle progress of some partitions of one input: partition -> estimated arrival clock (us).
+
+        `advance` moves every partition to one clock: right when nothing is waiting anywhere (a query
+        test's end). A reader of a log calls this instead, only for partitions whose backlog is read,
+        so that a backlog's windows close by the enqueue times of its events, not by the wall clock.
+        """
+        clock = self.clocks.get(input_alias)
+        if clock is None:
+            raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        clock.advance_partitions(arrivals_us)
+        return self._release(input_alias, flush=False)
+
     def flush(self) -> list[OutputBatch]:
         """End of input (query tests): release buffered events and close every open window."""
         outputs: list[OutputBatch] = []

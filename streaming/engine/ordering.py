@@ -13,7 +13,7 @@ and the tolerances do not apply. All times are integer microseconds since the ep
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -204,6 +204,18 @@ class InputClock:
         """Idle progress: every partition's arrival clock moves to `now` (watermark then `now - L`)."""
         for state in self.partitions.values():
             state.last_arrival = max(state.last_arrival, now)
+
+    def advance_partitions(self, arrivals: Mapping[int, int]) -> None:
+        """Idle progress of some partitions only: partition -> its estimated arrival clock (microseconds).
+
+        For a reader of a log (Kafka, Event Hubs) a partition is idle only when its backlog is read; the
+        caller estimates its clock as the documented "last arrival time plus the time elapsed since that
+        event was seen". Partitions this input does not know yet are left out (they hold nothing back).
+        """
+        for number, now in arrivals.items():
+            state = self.partitions.get(number)
+            if state is not None:
+                state.last_arrival = max(state.last_arrival, now)
 
     def release(self, flush: bool = False) -> list[tuple[int, Any]]:
         """Events the watermark has passed (all of them when flushing), sorted by time, then arrival."""

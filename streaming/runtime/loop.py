@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +61,24 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     first_event: float | None = None
     """`time.monotonic()` when a poll first returned events (before they were processed)."""
+    late: dict[str, int] = field(default_factory=dict)
+    """Events the watermark left behind in this run, by kind (`late_counts`); each increase is logged."""
+
+
+def late_counts(counters: dict[str, Any]) -> dict[str, int]:
+    """Engine counters of events that came after the watermark: dropped, or left out of a window.
+
+    `late_dropped` / `out_of_order_dropped`: events dropped by the Drop policy (per input);
+    `window_late_rows`: rows that reached an aggregate window already emitted (per aggregate step),
+    left out of its counts. Adjusted events are not in here: they are kept, with an adjusted time.
+    """
+    counts = {"late_dropped": 0, "out_of_order_dropped": 0, "window_late_rows": 0}
+    for state in counters["inputs"].values():
+        counts["late_dropped"] += state["late_dropped"]
+        counts["out_of_order_dropped"] += state["out_of_order_dropped"]
+    for state in counters["windows"].values():
+        counts["window_late_rows"] += state["late_rows"]
+    return counts
 
 
 @dataclass
@@ -174,7 +191,19 @@ class Runner:
         self.source = KafkaSource(
             client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
         )
+        self._check_partitions()
         self.stats = RunStats()
+        self._late_before = late_counts(self.engine.counters())  # restored totals of earlier runs
+
+    def _check_partitions(self) -> None:
+        """Windows wait for every partition the input names: each must exist to be read or found idle."""
+        count = self.source.partition_count()
+        if count is not None and count < self.input.partitions:
+            self.source.close()
+            raise RunError(
+                f"topic {self.input.hub} has {count} partition(s), but input {self.input.alias} has PartitionCount "
+                f"{self.input.partitions}: windows would wait forever for the missing partitions"
+            )
 
     def cycle(self) -> int:
         """One round, outputs durable and offsets committed on return; the number of events read."""
@@ -194,13 +223,29 @@ class Runner:
             if batch
             else []
         )
-        outputs += self.engine.advance(datetime.now(UTC))
+        outputs += self.engine.advance_partitions(self.input.alias, batch.idle_arrivals_us)
+        self._count_late()
         self.stats.events_in += len(batch)
         self.stats.undecodable += batch.undecodable
         if not batch.next_offsets and not outputs:
             return None
         encoded = encode_batches(outputs, self.partition_keys)
         return CycleOutput(encoded, batch.next_offsets, self.engine.snapshot(), len(batch))
+
+    def _count_late(self) -> None:
+        """Log every increase of the late counters: an event left behind by the watermark is never silent."""
+        counters = self.engine.counters()
+        late = {kind: total - self._late_before[kind] for kind, total in late_counts(counters).items()}
+        grown = {kind: n - self.stats.late.get(kind, 0) for kind, n in late.items()}
+        if any(grown.values()):
+            watermark = counters["inputs"][self.input.alias]["watermark_us"]
+            log.warning(
+                "events after the watermark (%s us) in this cycle: %s; totals of this run: %s",
+                watermark,
+                {kind: n for kind, n in grown.items() if n},
+                late,
+            )
+        self.stats.late = late
 
     def write(self, work: CycleOutput) -> dict[int, int]:
         """Make a cycle's outputs durable, then checkpoint; returns the offsets that may be committed."""

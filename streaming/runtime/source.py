@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from confluent_kafka import (
 
 from streaming.runtime.connections import FAST_GROUP_JOIN
 from streaming.runtime.errors import RunError
+from streaming.runtime.progress import PartitionProgress
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Batch:
     partitions: list[int]
     next_offsets: dict[int, int]
     undecodable: int
+    idle_arrivals_us: dict[int, int] = field(default_factory=dict)
+    """Partitions whose backlog is read after this poll -> their estimated arrival clock (`progress.py`)."""
 
     def __len__(self) -> int:
         return len(self.payloads)
@@ -60,8 +63,12 @@ class KafkaSource:
                 # only after ~200 ms with the default (500), even when events arrived meanwhile (6 ms
                 # with 20); with Event Hubs a shorter wait only means more requests while idle.
                 "fetch.wait.max.ms": 20,
+                # A notice when a partition's end is reached: where the reader stands in a partition it
+                # has read nothing from (idle watermark progress needs it, `progress.py`).
+                "enable.partition.eof": True,
             }
         )
+        self.progress = PartitionProgress()
         self.consumer.subscribe([topic], on_assign=self._on_assign)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -72,19 +79,49 @@ class KafkaSource:
 
     def poll(self, max_events: int, timeout_s: float) -> Batch:
         messages = self.consumer.consume(num_messages=max_events, timeout=timeout_s)
+        now_us = time.time_ns() // 1000
         if any(message.error() is not None for message in messages):
             messages = self._readable(messages)
         partitions = [message.partition() for message in messages]
         offsets = [message.offset() for message in messages]
         next_offsets = {partition: offset + 1 for partition, offset in zip(partitions, offsets, strict=True)}
+        arrivals = self._arrivals(messages)
+        latest: dict[int, int] = {}
+        for partition, arrival in zip(partitions, arrivals, strict=True):
+            if arrival > latest.get(partition, arrival - 1):
+                latest[partition] = arrival
+        for partition, arrival in latest.items():
+            self.progress.read(partition, next_offsets[partition], arrival, now_us)
         try:
             payloads = list(map(orjson.loads, [message.value() for message in messages]))
             decoded = all(type(payload) is dict for payload in payloads)
         except (orjson.JSONDecodeError, TypeError):
             decoded = False
         if not decoded:
-            return self._decode_one_by_one(messages, next_offsets)
-        return Batch(payloads, self._arrivals(messages), partitions, next_offsets, 0)
+            batch = self._decode_one_by_one(messages, next_offsets)
+        else:
+            batch = Batch(payloads, arrivals, partitions, next_offsets, 0)
+        batch.idle_arrivals_us = self.progress.idle_arrivals(self._high_watermarks(), now_us)
+        return batch
+
+    def partition_count(self, timeout_s: float = 10.0) -> int | None:
+        """How many partitions the topic has, from the broker's metadata (None: the broker does not say)."""
+        try:
+            topic = self.consumer.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
+        except KafkaException as exc:
+            log.warning("topic %s: partition count not checked, metadata not read: %s", self.topic, exc)
+            return None
+        if topic is None or topic.error is not None:
+            return None
+        return len(topic.partitions)
+
+    def _high_watermarks(self) -> dict[int, int]:
+        """The end offset of each assigned partition as the broker last said in a fetch (-1001: not yet)."""
+        ends = {}
+        for assigned in self.consumer.assignment():
+            low_high = self.consumer.get_watermark_offsets(assigned, cached=True)
+            ends[assigned.partition] = -1 if low_high is None else low_high[1]
+        return ends
 
     def _readable(self, messages: list[Message]) -> list[Message]:
         """The messages without partition-end notices; any other error fails the read."""
@@ -93,7 +130,9 @@ class KafkaSource:
             error = message.error()
             if error is None:
                 readable.append(message)
-            elif error.code() != KafkaError._PARTITION_EOF:
+            elif error.code() == KafkaError._PARTITION_EOF:
+                self.progress.reached_end(message.partition(), message.offset())
+            else:
                 raise RunError(f"topic {self.topic}: read failed: {error}")
         return readable
 
