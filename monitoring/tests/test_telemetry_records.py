@@ -102,8 +102,8 @@ class ListSink:
         self.events: list = []
         self.metrics: list = []
 
-    def emit_event(self, event) -> None:
-        self.events.append(event)
+    def emit_events(self, events) -> None:
+        self.events.extend(events)
 
     def record_metric(self, name, value, dimensions) -> None:
         self.metrics.append((name, value, dict(dimensions)))
