@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
+from azure.monitor.opentelemetry.exporter._generated.models import TelemetryItem
 from azure.monitor.opentelemetry.exporter.export._base import ExportResult
 from opentelemetry.sdk._logs import LogData, LogRecord
 from opentelemetry.sdk.resources import Resource
@@ -151,7 +152,7 @@ class InferenceExporter:
                 self._queue.done(len(batch))
 
     def _send(self, batch: list[InferenceEvent]) -> None:
-        envelopes = [self._exporter._log_to_envelope(self._log_data(event)) for event in batch]
+        envelopes = [self._envelope(event) for event in batch]
         result = self._exporter._transmit(envelopes)
         if result == ExportResult.SUCCESS:
             with self._lock:
@@ -177,6 +178,13 @@ class InferenceExporter:
                 self.resend_spool()
             except Exception:  # keep resending later; the files stay in the spool
                 log.exception("inference log: resending the spool %s failed", self.spool_folder)
+
+    def _envelope(self, event: InferenceEvent) -> TelemetryItem:
+        envelope = self._exporter._log_to_envelope(self._log_data(event))
+        # The sampling already applied: the service counts each row as 1/ratio (itemCount) and skips its
+        # own ingestion sampling, which would drop rows at random on top of ours.
+        envelope.sample_rate = 100.0 * float(event.attributes["sampling_ratio"])
+        return envelope
 
     def _log_data(self, event: InferenceEvent) -> LogData:
         record = LogRecord(
