@@ -7,9 +7,11 @@ the spool every few seconds, so rows arrive as soon as ingestion is back, withou
 traffic. A row that cannot be queued, spooled or accepted is counted: one log line naming the count and
 the running total, and the `inference_log_lost_rows` metric. Nothing is dropped silently.
 
-Uses three members of the exporter that are not public (`_log_to_envelope`, `_transmit`,
-`_transmit_from_storage`) to learn what happened to each batch; the exporter version is pinned in
-uv.lock and `ml/tests/test_inference_log_delivery.py` fails if they change.
+Uses members of the exporter that are not public (`_log_to_envelope`, `_transmit`,
+`_transmit_from_storage`, the client's `_serialize`) to learn what happened to each batch and to send
+rows as ready JSON; the exporter version is pinned in uv.lock, and
+`ml/tests/test_inference_log_delivery.py` and `monitoring/tests/test_telemetry_wire_envelopes.py` fail
+if they change.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
-from azure.monitor.opentelemetry.exporter._generated.models import TelemetryItem
 from azure.monitor.opentelemetry.exporter.export._base import ExportResult
 from opentelemetry.sdk._logs import LogData, LogRecord
 from opentelemetry.sdk.resources import Resource
@@ -30,6 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from .inference_queue import InferenceQueue
 from .records import InferenceEvent
+from .wire_envelopes import EnvelopeTemplate, PassThroughSerializer, WireEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ class InferenceExporter:
             retry_total=0,
             **exporter_options(storage_directory),
         )
+        # Rows are sent as ready JSON envelopes (wire_envelopes.py); other telemetry keeps the model path.
+        client = self._exporter.client
+        self._model_serializer = client._serialize
+        client._serialize = PassThroughSerializer(client._serialize)
+        self._template: EnvelopeTemplate | None = None
         self._resource = resource
         self._scope = InstrumentationScope("streamscore.telemetry.inference")
         self._count_lost = count_lost
@@ -179,12 +186,15 @@ class InferenceExporter:
             except Exception:  # keep resending later; the files stay in the spool
                 log.exception("inference log: resending the spool %s failed", self.spool_folder)
 
-    def _envelope(self, event: InferenceEvent) -> TelemetryItem:
-        envelope = self._exporter._log_to_envelope(self._log_data(event))
-        # The sampling already applied: the service counts each row as 1/ratio (itemCount) and skips its
-        # own ingestion sampling, which would drop rows at random on top of ours.
-        envelope.sample_rate = 100.0 * float(event.attributes["sampling_ratio"])
-        return envelope
+    def serialized_by_exporter(self, event: InferenceEvent) -> dict[str, Any]:
+        """The envelope of `event` as the exporter itself would send it (log record -> model -> JSON)."""
+        model = self._exporter._log_to_envelope(self._log_data(event))
+        return self._model_serializer.body([model], "[TelemetryItem]")[0]
+
+    def _envelope(self, event: InferenceEvent) -> WireEnvelope:
+        if self._template is None:
+            self._template = EnvelopeTemplate.from_exporter(self.serialized_by_exporter(event))
+        return self._template.envelope(event)
 
     def _log_data(self, event: InferenceEvent) -> LogData:
         record = LogRecord(
