@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 SEND_BATCH_ROWS = 1000
 """Rows per ingestion request (~1.1 kB each as JSON: ~1.1 MB per request, under the 64 MB body limit)."""
+SENDER_THREADS = 2
+"""Requests in flight at once: one is built while the other waits for ingestion's answer."""
 QUEUE_CAPACITY_ROWS = 50_000
 """Rows held in memory before scoring calls wait (~50 batches of the Stream Analytics function)."""
 ENQUEUE_TIMEOUT_S = 30.0
@@ -97,9 +99,12 @@ class InferenceExporter:
         self.counts = InferenceLogCounts()
         self._stopping = threading.Event()
         self._threads = [
-            threading.Thread(target=self._send_loop, name="inference-log-sender", daemon=True),
-            threading.Thread(target=self._resend_loop, name="inference-log-resender", daemon=True),
+            threading.Thread(target=self._send_loop, name=f"inference-log-sender-{number}", daemon=True)
+            for number in range(SENDER_THREADS)
         ]
+        self._threads.append(
+            threading.Thread(target=self._resend_loop, name="inference-log-resender", daemon=True)
+        )
         for thread in self._threads:
             thread.start()
 
