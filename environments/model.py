@@ -155,7 +155,14 @@ class Alert(Strict):
 class Monitoring(Strict):
     drift: DriftThresholds
     alert: Alert
-    log_sampling_ratio: float = Field(gt=0, le=1)
+    log_sampling_ratio: float = Field(
+        gt=0,
+        le=1,
+        description=(
+            "fraction of scored rows in the inference log, kept by request id (deterministic); the "
+            "Application Insights resource's ingestion sampling stays off (100) so nothing else drops rows"
+        ),
+    )
     export_interval_minutes: int = Field(ge=5, le=1440)
     drift_window_hours: int = Field(ge=1, le=720)
     log_retention_days: int = Field(ge=30, le=730)

@@ -49,6 +49,12 @@ class RunningCollector:
         with urllib.request.urlopen(f"{self.url}/query/{route}?{query}", timeout=10) as response:
             return json.loads(response.read())["items"]
 
+    def count(self, **params: str) -> int:
+        """GET /query/count (same parameters as `query`): how many items match, without reading them."""
+        query = urllib.parse.urlencode({_param(k): v for k, v in params.items()})
+        with urllib.request.urlopen(f"{self.url}/query/count?{query}", timeout=10) as response:
+            return int(json.loads(response.read())["count"])
+
     def healthy(self) -> bool:
         return http_ok(f"{self.url}/health")
 
@@ -60,9 +66,12 @@ def _param(key: str) -> str:
     return "dim." + key[4:] if key.startswith("dim_") else key
 
 
-def start_collector(state_dir: Path, timeout_s: float = 30.0) -> RunningCollector:
-    """Start `python -m monitoring collector` on a free port and wait until /health answers."""
-    port = free_port()
+def start_collector(state_dir: Path, timeout_s: float = 30.0, port: int | None = None) -> RunningCollector:
+    """Start `python -m monitoring collector` (on a free port unless given) and wait until /health answers.
+
+    Started again with the same `state_dir` and `port`, it serves the same store at the same address:
+    an ingestion outage and its end, as the exporter sees them."""
+    port = port or free_port()
     db_path = state_dir / "collector" / "telemetry.sqlite"
     process = ManagedProcess(
         name="collector",

@@ -3,7 +3,8 @@ azmlinfsrv deployments, with the same rollout steps as Azure (`LocalEndpoint` is
 
 State lives in `<local.state_dir>/ml/`: `routes.json` (the routing table), `endpoint.json` (the endpoint
 manifest), `endpoint.key` (generated key, mode 0600, when `ML_ENDPOINT_KEY` is not set) and
-`deployments/<name>/` (staged code folder and server log). Processes are started in their own session,
+`deployments/<name>/` (staged code folder and server log), `telemetry-spool/<instrumentation key>/` (the
+inference log's retry files while the collector is unreachable). Processes are started in their own session,
 so a deployment created by `python -m ml rollout local` keeps running after that command exits; they
 are stopped by the PID recorded in the routing table, after checking that the PID is still our server.
 """
@@ -32,6 +33,7 @@ from ml.serving.errors import RolloutError, ServerStartError, ServingError
 from ml.serving.inference_server import InferenceServer, start_inference_server
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
+from monitoring.telemetry.settings import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 STOP_TIMEOUT_S = 30.0
@@ -193,8 +195,13 @@ class LocalEndpoint:
         model_dir = _mount(local_model_dir(model, folder / "model"), folder / "azureml-models", model)
         code_dir = stage_code(folder / "code")
         settings = ScoringSettings(model.name, model.version, name)
+        # As the Azure deployment sets them (deployment.yml.j2); retry files stay in this stack's state.
+        telemetry = {
+            SAMPLING_RATIO_VAR: str(self.env.monitoring.log_sampling_ratio),
+            SPOOL_DIR_VAR: str(self.state / "telemetry-spool"),
+        }
         server = start_inference_server(
-            name, code_dir, model_dir, settings, free_port(), folder / "azmlinfsrv.log"
+            name, code_dir, model_dir, settings, free_port(), folder / "azmlinfsrv.log", extra_env=telemetry
         )
         self.servers[name] = server
         deployment = RoutedDeployment(server.port, server.pid, model.name, model.version)

@@ -1,40 +1,52 @@
-"""The Azure Monitor side: emit custom events through the OTel logs pipeline, metrics as histograms."""
+"""The Azure Monitor side: inference rows through the inference log's own exporter, metrics as histograms."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import atexit
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider
-from opentelemetry.sdk._logs import LogRecord
 from opentelemetry.sdk.resources import Resource
 
+from .inference_export import LOST_ROWS_METRIC, InferenceExporter, InferenceLogCounts
 from .records import InferenceEvent
 
 INSTRUMENTATION_SCOPE = "streamscore.telemetry"
 FLUSH_TIMEOUT_MS = 30_000
+EXIT_TIMEOUT_S = 10.0
 
 
 class AzureMonitorSink:
-    """Writes to the global OpenTelemetry providers that `configure_azure_monitor` installed."""
+    """Inference rows go to an `InferenceExporter`; metrics and logs to the global OpenTelemetry providers
+    that `configure_azure_monitor` installed."""
 
-    def __init__(self, resource: Resource) -> None:
-        self._resource = resource
-        self._logger = get_logger_provider().get_logger(INSTRUMENTATION_SCOPE)
+    def __init__(self, resource: Resource, connection_string: str, storage_directory: Path | None) -> None:
         self._meter = metrics.get_meter(INSTRUMENTATION_SCOPE)
         self._histograms: dict[str, metrics.Histogram] = {}
-
-    def emit_event(self, event: InferenceEvent) -> None:
-        """One log record with `microsoft.custom_event.name` -> one customEvents row."""
-        self._logger.emit(
-            LogRecord(
-                timestamp=event.timestamp_ns,
-                observed_timestamp=event.timestamp_ns,
-                body=event.attributes.get("request_id", ""),
-                resource=self._resource,
-                attributes=event.attributes,
-            )
+        self._inferences = InferenceExporter(
+            connection_string,
+            resource,
+            storage_directory,
+            count_lost=lambda rows: self.record_metric(LOST_ROWS_METRIC, rows, {}),
         )
+        atexit.register(self._inferences.close, EXIT_TIMEOUT_S)
+
+    @property
+    def inference_counts(self) -> InferenceLogCounts:
+        """Rows queued, sent, spooled and lost by this process so far."""
+        return self._inferences.counts
+
+    @property
+    def spool_folder(self) -> Path | None:
+        """The inference log's retry spool."""
+        return self._inferences.spool_folder
+
+    def emit_events(self, events: Sequence[InferenceEvent]) -> None:
+        """One scoring call's rows (one customEvents row each), queued together; waits when the queue is full."""
+        if events:
+            self._inferences.enqueue(events)
 
     def record_metric(self, name: str, value: float, dimensions: Mapping[str, str]) -> None:
         """A delta histogram: each export sends value=sum, valueCount, min, max per dimension set."""
@@ -44,7 +56,8 @@ class AzureMonitorSink:
         histogram.record(value, attributes=dict(dimensions))
 
     def flush(self) -> None:
-        """Force-flush logs, metrics and traces (blocking export of everything buffered)."""
+        """Send every queued inference row, then force-flush logs, metrics and traces."""
+        self._inferences.flush(FLUSH_TIMEOUT_MS / 1000)
         # The SDK's batch log processor returns None from force_flush, so results are not reported.
         for provider in (get_logger_provider(), metrics.get_meter_provider(), trace.get_tracer_provider()):
             force_flush = getattr(provider, "force_flush", None)

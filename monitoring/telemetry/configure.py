@@ -56,10 +56,12 @@ def configure_telemetry(
 
 
 def _start_azure_monitor(settings: TelemetrySettings):
+    assert settings.connection_string is not None
     from azure.monitor.opentelemetry import configure_azure_monitor
     from opentelemetry.sdk.resources import Resource
 
     from .azure_sink import AzureMonitorSink
+    from .inference_export import exporter_options
 
     if settings.is_loopback:
         # The local collector stands in for ingestion only; SDK self-telemetry would go to the internet.
@@ -70,6 +72,7 @@ def _start_azure_monitor(settings: TelemetrySettings):
             connection_string=settings.connection_string,
             sampling_ratio=settings.sampling_ratio,
             resource=resource,
+            **exporter_options(settings.storage_directory),
             logger_name=APPLICATION_LOGGER,
             enable_live_metrics=False,
             enable_performance_counters=False,
@@ -79,6 +82,13 @@ def _start_azure_monitor(settings: TelemetrySettings):
         raise TelemetryConfigError(f"Azure Monitor rejected the configuration: {exc}") from exc
     # The exporter's HTTP client logs every request at INFO; keep application logs readable.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+    sink = AzureMonitorSink(resource, settings.connection_string, settings.storage_directory)
     endpoint = settings.ingestion_endpoint or "default"
-    log.info("telemetry on: role %s, endpoint %s", settings.role_name, endpoint)
-    return AzureMonitorSink(resource)
+    log.info(
+        "telemetry on: role %s, endpoint %s, inference rows sampled at %s, retry spool %s",
+        settings.role_name,
+        endpoint,
+        settings.sampling_ratio,
+        sink.spool_folder,
+    )
+    return sink

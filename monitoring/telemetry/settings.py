@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import TelemetryConfigError
 
 CONNECTION_STRING_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 SAMPLING_RATIO_VAR = "STREAMSCORE_LOG_SAMPLING_RATIO"
+SPOOL_DIR_VAR = "STREAMSCORE_TELEMETRY_SPOOL_DIR"
+"""Folder of the stack's own retry spools (one subfolder per instrumentation key); unset: the exporter's
+default, `<temp>/Microsoft/AzureMonitor/opentelemetry-python-<key>`, shared by every process of the host."""
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -22,6 +26,14 @@ class TelemetrySettings:
     connection_string: str | None
     sampling_ratio: float
     off_reason: str = ""
+    spool_dir: Path | None = None
+
+    @property
+    def storage_directory(self) -> Path | None:
+        """The exporter's retry spool: `<spool_dir>/<instrumentation key>`, or None for its default."""
+        if self.spool_dir is None:
+            return None
+        return self.spool_dir / parse_connection_string(self.connection_string or "")["instrumentationkey"]
 
     @property
     def ingestion_endpoint(self) -> str:
@@ -68,7 +80,8 @@ def resolve_settings(
     parts = parse_connection_string(conn)
     if not parts.get("instrumentationkey"):
         raise TelemetryConfigError("connection string has no InstrumentationKey")
-    return TelemetrySettings(role_name, conn, ratio)
+    spool = env.get(SPOOL_DIR_VAR, "").strip()
+    return TelemetrySettings(role_name, conn, ratio, spool_dir=Path(spool) if spool else None)
 
 
 def _resolve_ratio(sampling_ratio: float | None, env: Mapping[str, str]) -> float:

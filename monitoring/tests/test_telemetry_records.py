@@ -81,6 +81,20 @@ def test_settings_from_environment_and_arguments() -> None:
     assert resolve_settings("score", sampling_ratio=0.2, environ=environ).sampling_ratio == 0.2
 
 
+def test_retry_spool_is_the_stacks_own_folder_per_instrumentation_key(tmp_path) -> None:
+    key = "11111111-2222-3333-4444-555555555555"
+    environ = {
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": f"InstrumentationKey={key};IngestionEndpoint=http://127.0.0.1:9/",
+        "STREAMSCORE_TELEMETRY_SPOOL_DIR": str(tmp_path / "state" / "telemetry-spool"),
+    }
+    assert (
+        resolve_settings("score", environ=environ).storage_directory
+        == tmp_path / "state" / "telemetry-spool" / key
+    )
+    del environ["STREAMSCORE_TELEMETRY_SPOOL_DIR"]
+    assert resolve_settings("score", environ=environ).storage_directory is None  # the exporter's default
+
+
 @pytest.mark.parametrize(
     ("environ", "reason"),
     [
@@ -102,8 +116,8 @@ class ListSink:
         self.events: list = []
         self.metrics: list = []
 
-    def emit_event(self, event) -> None:
-        self.events.append(event)
+    def emit_events(self, events) -> None:
+        self.events.extend(events)
 
     def record_metric(self, name, value, dimensions) -> None:
         self.metrics.append((name, value, dict(dimensions)))

@@ -62,14 +62,16 @@ def endpoint_rows_per_s(
         return sent / elapsed, elapsed
 
 
-def fill_topic(bootstrap: str, topic: str, schema: DataSchema, count: int) -> None:
-    """Write `count` events stamped now, keyed by transaction id."""
+def fill_topic(bootstrap: str, topic: str, schema: DataSchema, count: int) -> list[str]:
+    """Write `count` events stamped now, keyed by transaction id; returns the ids in order."""
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "queue.buffering.max.messages": 2_000_000}
     )
     generator = EventGenerator(schema, seed=12)
+    ids: list[str] = []
     for _ in range(count):
         event = generator.event(datetime.now(UTC))
+        ids.append(event[schema.id_column])
         while True:
             try:
                 producer.produce(topic, json.dumps(event).encode(), key=event[schema.id_column].encode())
@@ -78,6 +80,7 @@ def fill_topic(bootstrap: str, topic: str, schema: DataSchema, count: int) -> No
                 producer.poll(0.05)
     if producer.flush(120):
         raise RuntimeError(f"topic {topic}: events not acknowledged")
+    return ids
 
 
 @dataclass

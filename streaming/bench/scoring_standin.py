@@ -33,9 +33,16 @@ class ScoringServer:
 
 
 def start_scoring_server(
-    entry_script: Path, state_dir: Path, port: int | None = None, workers: int = 1, timeout_s: float = 60.0
+    entry_script: Path,
+    state_dir: Path,
+    port: int | None = None,
+    workers: int = 1,
+    timeout_s: float = 60.0,
+    extra_env: dict[str, str] | None = None,
 ) -> ScoringServer:
-    """Start azmlinfsrv serving `entry_script` on 127.0.0.1 and wait until its swagger answers."""
+    """Start azmlinfsrv serving `entry_script` on 127.0.0.1 and wait until its swagger answers.
+
+    `extra_env` adds variables (the benchmark's inference-log settings, for example)."""
     port = port or free_port()
     process = ManagedProcess(
         name=f"scoring server (azmlinfsrv, {entry_script.name}) on {LOOPBACK}:{port}",
@@ -45,6 +52,7 @@ def start_scoring_server(
             "AML_APP_ROOT": str(entry_script.resolve().parent),
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "AZUREML_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         },
         cwd=entry_script.resolve().parent,
     ).start()
