@@ -81,9 +81,11 @@ def sql(node: ast.Node | None) -> str:
 
 
 def key_text(node: ast.Node, source_names: frozenset[str]) -> str:
-    """SQL text that identifies a GROUP BY key: `Scored.k` and `k` are the same key."""
-    if isinstance(node, ast.Column) and len(node.path) > 1 and node.path[0].lower() in source_names:
-        return ".".join(node.path[1:])
+    """SQL text that identifies a GROUP BY key: `Scored.k`, `k` and `K` are the same key (names match
+    case-insensitively)."""
+    if isinstance(node, ast.Column):
+        path = node.path[1:] if len(node.path) > 1 and node.path[0].lower() in source_names else node.path
+        return ".".join(path).casefold()
     return sql(node)
 
 
@@ -176,7 +178,7 @@ class ExpressionCompiler:
             if len(path) == 1:
                 return "r"  # the whole row as a record, e.g. udf.score(Valid)
             path = path[1:]
-        code = f"r.get({path[0]!r})"
+        code = f"_prop(r, {path[0]!r})"
         for part in path[1:]:
             code = f"_prop({code}, {part!r})"
         return code

@@ -269,7 +269,7 @@ class ColumnarCompiler:
                 return found
             items = to_list(found, batch.size)
             for part in rest:
-                items = [v.get(part) if type(v) is dict else None for v in items]
+                items = values.record_properties(items, part)
             return items
 
         return column

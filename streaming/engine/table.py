@@ -24,7 +24,7 @@ import orjson
 
 from streaming.engine.codegen import build
 from streaming.engine.columnar import Const, Times, Value, Vector, to_list
-from streaming.engine.values import format_datetime
+from streaming.engine.values import format_datetime, record_properties
 
 MISSING: Any = object()
 """A name a row does not have (unlike NULL, which it has)."""
@@ -138,10 +138,11 @@ class Table:
             return cached
         layers: list[Value] = []
         parts = self.layout.parts
+        folded = name.casefold()
         for index in range(len(parts) - 1, -1, -1):
             part = parts[index]
             if part.kind == "column":
-                if part.name == name:
+                if part.name == name or part.name.casefold() == folded:  # type: ignore[union-attr]
                     layers.append(self.values[part.slot])
                     break
                 continue
@@ -150,7 +151,7 @@ class Table:
                 found = self._source_lookup(name, missing is MISSING)
             else:
                 records = to_list(self.values[part.slot], self.size)
-                found = [v.get(name, missing) if type(v) is dict else missing for v in records]
+                found = record_properties(records, name, missing)
             layers.append(found)
             if missing is None or not (isinstance(found, list) and MISSING in found):
                 break
@@ -170,16 +171,16 @@ class Table:
         if isinstance(source, Table):
             return source._lookup(name, exact)
         assert source is not None
-        if self._row_columns is not None:
-            found = self._row_columns.get(name)
-            if found is not None:
-                return found
-        elif self._lookups:  # a second name: the query reads several, read them all in one pass
+        if self._row_columns is None and self._lookups:
+            # a second name: the query reads several, read them all in one pass
             self._row_columns = _columns_of_rows(source)
+        if self._row_columns:
             found = self._row_columns.get(name)
+            if found is None:
+                found = self._row_columns.get(name.casefold())
             if found is not None:
                 return found
-        return list(map(dict.get, source, repeat(name), repeat(MISSING if exact else None)))
+        return record_properties(source, name, MISSING if exact else None)
 
     # -- whole rows -------------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -277,7 +278,10 @@ def _columns_of_rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         values = list(map(itemgetter(*names), rows))
     except (KeyError, TypeError):  # some row lacks a name (or is not a dict): column by column
         return {}
-    return {name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)}
+    columns = {name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)}
+    for name in names:  # names as the query may spell them: case-insensitive, the first one wins
+        columns.setdefault(name.casefold(), columns[name])
+    return columns
 
 
 def json_column(value: Value, size: int) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from streaming.querytest.errors import QueryTestError
 from streaming.querytest.project import read_json
 
 ARRIVAL_FIELD = "EventEnqueuedUtcTime"
-"""Input records may carry their arrival time under the Event Hubs system property name."""
+"""Input records may carry their arrival time under the Event Hubs system property name; without it
+a row arrives at its TIMESTAMP BY time, or else at the file's last modified time (see `_event`)."""
 PARTITION_FIELD = "PartitionId"
 
 
@@ -30,7 +32,7 @@ class Expectation:
 
 @dataclass(frozen=True)
 class TestCase:
-    """One case: events per input alias (in arrival order) and the expected output records."""
+    """One case: events per input alias (in file order, the order they arrive in) and the expected output records."""
 
     __test__ = False  # not a pytest test class
 
@@ -95,9 +97,11 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
         if not spec.get("FilePath"):
             raise QueryTestError(f"{here}: missing 'FilePath'")
         path = folder / spec["FilePath"]
-        events = [_event(record, plan.inputs[alias], path, n) for n, record in enumerate(read_records(path))]
-        events.sort(key=lambda event: event.arrival_time)
-        inputs.setdefault(alias, []).extend(events)
+        file_time = _last_modified(path)
+        inputs.setdefault(alias, []).extend(
+            _event(record, plan.inputs[alias], path, n, file_time)
+            for n, record in enumerate(read_records(path))
+        )
     expected = []
     for position, spec in enumerate(case.get("ExpectedOutputs", [])):
         alias = spec.get("OutputAlias")
@@ -109,18 +113,29 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
     return TestCase(name, inputs, expected)
 
 
-def _event(record: dict[str, Any], input_step: Any, path: Path, number: int) -> InputEvent:
+def _last_modified(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError as exc:
+        raise QueryTestError(f"{path}: cannot read: {exc}") from exc
+
+
+def _event(
+    record: dict[str, Any], input_step: Any, path: Path, number: int, file_time: datetime
+) -> InputEvent:
+    """One row of an input file. Rows arrive in file order (the order the ordering policy sees); a row's
+    arrival time is its `EventEnqueuedUtcTime` when it has one (an Event Hubs event, a field that
+    `SELECT *` then outputs, as the service does for Event Hubs input), else its TIMESTAMP BY time (so
+    that sample files are never "late" against the time they were written), else the file's last
+    modified time, the arrival time the service gives rows of a blob ("TIMESTAMP BY": "events from
+    Blob storage are timestamped by the blob's last modified time")."""
     arrival_text = record.get(ARRIVAL_FIELD)
     try:
         if arrival_text is not None:
             arrival = parse_datetime(str(arrival_text))
         else:
             stamp = input_step.event_times([record], [0])[0] if input_step.timestamp else None
-            if stamp is None:
-                raise QueryTestError(
-                    f"{path}, record {number + 1}: give it an {ARRIVAL_FIELD} (arrival time)"
-                )
-            arrival = micros_to_datetime(stamp)
+            arrival = file_time if stamp is None else micros_to_datetime(stamp)
     except CastError as exc:
         raise QueryTestError(f"{path}, record {number + 1}: {ARRIVAL_FIELD}: {exc}") from exc
     partition = record.get(PARTITION_FIELD, 0)

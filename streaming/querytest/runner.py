@@ -69,7 +69,7 @@ def run_tests(
 
 
 def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dict[str, Any]]]:
-    """One case on a fresh engine: each input's events in arrival order, then end of input."""
+    """One case on a fresh engine: each input's events in file order, then end of input."""
     transport = None
     if project.functions:
         binding = next(iter(project.functions.values()))
