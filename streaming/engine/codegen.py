@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.engine import ast, values
+from streaming.engine.dates import DATEPART_FUNCTIONS, PARTS
 from streaming.engine.errors import PlanError
-from streaming.engine.scalars import AGGREGATES, SCALARS
+from streaming.engine.scalars import AGGREGATES, SCALARS, like
 
 
 def check_udf_call(node: ast.Call, scope: Scope) -> None:
@@ -42,6 +43,14 @@ def check_call(node: ast.Call, scope: Scope) -> None:
         _, fewest, most = SCALARS[name]
         if not fewest <= len(node.args) <= most:
             raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
+        if name in DATEPART_FUNCTIONS:
+            part = node.args[0]
+            if not (isinstance(part, ast.Literal) and isinstance(part.value, str) and part.value in PARTS):
+                raise PlanError(
+                    f"{node.name[-1]}() needs a datepart first ({', '.join(sorted(set(PARTS.values())))})",
+                    part.line,
+                    part.column,
+                )
     elif name not in AGGREGATES:
         raise PlanError(
             f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
@@ -113,6 +122,7 @@ _RUNTIME: dict[str, Any] = {
     "_try_cast": values.try_cast,
     "_cast": values.strict_cast,
     "_dt": values.micros_to_datetime,
+    "_like": like,
     **{f"_f_{name}": impl for name, (impl, _, _) in SCALARS.items()},
 }
 
@@ -146,6 +156,10 @@ class ExpressionCompiler:
                 return f"_or({left}, {right})"
             if node.op in ("=", "<>", "<", ">", "<=", ">="):
                 return f"_cmp({node.op!r}, {left}, {right})"
+            if node.op == "LIKE":
+                return f"_like({left}, {right})"
+            if node.op == "NOT LIKE":
+                return f"_not(_like({left}, {right}))"
             return f"_arith({node.op!r}, {left}, {right})"
         if isinstance(node, ast.IsNull):
             return f"(({self.expr(node.operand)}) is {'not ' if node.negated else ''}None)"
@@ -209,7 +223,7 @@ class ExpressionCompiler:
         if name in AGGREGATES:
             if scope.group_keys is None:
                 raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
-            if node.distinct:
+            if node.distinct and name != "count":
                 raise PlanError(f"{node.name[-1]}(DISTINCT ...) is not supported", node.line, node.column)
             if node.star and name != "count":
                 raise PlanError(f"{node.name[-1]}(*) is not valid", node.line, node.column)

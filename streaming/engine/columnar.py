@@ -20,7 +20,7 @@ import numpy as np
 from streaming.engine import ast, values
 from streaming.engine.codegen import Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
-from streaming.engine.scalars import AGGREGATES, SCALARS
+from streaming.engine.scalars import AGGREGATES, SCALARS, like, like_pattern
 
 if TYPE_CHECKING:
     from streaming.engine.table import Table
@@ -331,6 +331,9 @@ class ColumnarCompiler:
 
             return compare
 
+        if op in ("LIKE", "NOT LIKE"):
+            return self._like(node, left, right, negated=op == "NOT LIKE")
+
         def arithmetic(batch: Batch) -> Value:
             size = batch.size
             a_value, b_value = left(batch), right(batch)
@@ -356,6 +359,32 @@ class ColumnarCompiler:
             ]
 
         return arithmetic
+
+    def _like(self, node: ast.Binary, left: Evaluator, right: Evaluator, negated: bool) -> Evaluator:
+        where = f"LIKE at line {node.line}, column {node.column}"
+
+        def matches(batch: Batch) -> Value:
+            size = batch.size
+            pattern = right(batch)
+            items = to_list(left(batch), size)
+            try:
+                if isinstance(pattern, Const):
+                    if pattern.value is None:
+                        return Const(None)
+                    match = like_pattern(str(pattern.value)).fullmatch
+                    if not kinds_of(items, batch.memo) <= _STR_TYPES:
+                        bad = next(v for v in items if v is not None and type(v) is not str)
+                        raise TypeError(f"LIKE needs text, got {bad!r}")
+                    found = [None if v is None else match(v) is not None for v in items]
+                else:
+                    found = [like(v, p) for v, p in zip(items, to_list(pattern, size), strict=True)]
+            except TypeError as exc:
+                raise ExecutionError(f"{where}: {exc}") from exc
+            if negated:
+                return [None if v is None else not v for v in found]
+            return found
+
+        return matches
 
     def _isnull(self, node: ast.IsNull) -> Evaluator:
         operand = self.compile(node.operand)

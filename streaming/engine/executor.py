@@ -324,6 +324,8 @@ def _initial(kind: str) -> Any:
         return 0
     if kind in ("sum", "avg"):
         return [0, 0]
+    if kind == "count_distinct":
+        return set()
     return None
 
 
@@ -333,6 +335,11 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif kind == "count_distinct":
+        try:
+            accumulators[slot].update(found)
+        except TypeError as exc:
+            raise ExecutionError(f"COUNT(DISTINCT ...) needs scalar values: {exc}") from exc
     elif kind in ("sum", "avg"):
         if not set(map(type, found)) <= _NUMBERS:
             bad = next(v for v in found if type(v) not in _NUMBERS)
@@ -355,12 +362,16 @@ def _final(kind: str, accumulator: Any) -> Any:
         return accumulator[0] if accumulator[1] else None
     if kind == "avg":
         return accumulator[0] / accumulator[1] if accumulator[1] else None
+    if kind == "count_distinct":
+        return len(accumulator)
     return accumulator
 
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$datetime": datetime_to_micros(value)}
+    if isinstance(value, set):
+        return {"$set": [_encode(v) for v in value]}
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -372,6 +383,8 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$datetime"}:
             return micros_to_datetime(value["$datetime"])
+        if set(value) == {"$set"}:
+            return {_decode(v) for v in value["$set"]}
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]

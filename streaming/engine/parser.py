@@ -2,18 +2,19 @@
 
 Accepts the statement shapes of Stream Analytics (`WITH` steps, `SELECT ... INTO ... FROM ... TIMESTAMP BY
 ... WHERE ... GROUP BY ... HAVING`); constructs outside the supported subset (JOIN, UNION, PARTITION BY,
-OVER, ORDER BY, LIKE, IN, BETWEEN, DISTINCT, TOP, subqueries, CREATE TABLE) are refused here, naming the
+OVER, ORDER BY, IN, BETWEEN, DISTINCT, TOP, subqueries, CREATE TABLE) are refused here, naming the
 line and column where they start. Names are checked later by the planner.
 """
 
 from __future__ import annotations
 
 from streaming.engine import ast
+from streaming.engine.dates import DATEPART_FUNCTIONS
 from streaming.engine.errors import ParseError
 from streaming.engine.tokens import Token, TokenType, tokenize
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
-_UNSUPPORTED_PREDICATES = ("LIKE", "IN", "BETWEEN")
+_UNSUPPORTED_PREDICATES = ("IN", "BETWEEN")
 _CLAUSE_KEYWORDS = {
     "FROM", "WHERE", "GROUP", "HAVING", "INTO", "TIMESTAMP", "UNION", "JOIN", "LEFT", "RIGHT", "INNER",
     "OUTER", "CROSS", "ON", "PARTITION", "ORDER", "SELECT", "WITH", "AS", "WHEN", "THEN", "ELSE", "END",
@@ -253,6 +254,15 @@ class _Parser:
             op = self.advance()
             text = "<>" if op.text == "!=" else op.text
             return ast.Binary(op.line, op.column, text, left, self.additive())
+        if self.at_keyword("LIKE") or (self.at_keyword("NOT") and self.peek().upper == "LIKE"):
+            op = self.advance()
+            negated = op.upper == "NOT"
+            if negated:
+                self.advance()
+            node = ast.Binary(op.line, op.column, "NOT LIKE" if negated else "LIKE", left, self.additive())
+            if self.at_keyword("ESCAPE"):
+                self.refuse("LIKE ... ESCAPE")
+            return node
         if is_token := self.accept_keyword("IS"):
             negated = self.accept_keyword("NOT") is not None
             self.expect_keyword("NULL")
@@ -315,7 +325,7 @@ class _Parser:
         if (
             token.type in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
             and token.upper not in _CLAUSE_KEYWORDS
-        ):
+        ) or (token.upper in ("LEFT", "RIGHT") and self.peek().text == "("):
             return self.name_or_call()
         self.fail(f"expected an expression, found {token.describe()}")
         raise AssertionError  # unreachable: fail() raises
@@ -345,6 +355,10 @@ class _Parser:
             while self.accept_operator(","):
                 args.append(self.expression())
             self.expect_operator(")")
+            if path[-1].lower() in DATEPART_FUNCTIONS and isinstance(args[0], ast.Column):
+                # DATEDIFF(minute, a, b): the datepart is a word, not a column
+                word = args[0]
+                args[0] = ast.Literal(word.line, word.column, ".".join(word.path).lower())
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
         if self.at_keyword("OVER"):
             self.refuse("OVER (analytic functions)")

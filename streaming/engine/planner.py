@@ -7,7 +7,7 @@ Checks names (inputs, steps, outputs, functions), windows and the supported subs
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from itertools import compress
 from typing import Any
 
@@ -16,6 +16,7 @@ from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text,
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamps
 from streaming.engine.windows import WindowSpec, is_window_call, window_spec
@@ -299,7 +300,9 @@ class _Planner:
             described.append(f"{sql(item.expr)} AS {alias}")
         having = None
         if select.having is not None:
-            having_code = compiler.expr(select.having)
+            aliases = {self.alias(item).casefold(): item.expr for item in select.items}
+            condition = _with_aliases(select.having, aliases, set(group_scope.group_keys))
+            having_code = compiler.expr(condition)
             having = build(f"def having(K, A, E):\n    return _truth({having_code}) is True\n", "having")
         project = build(f"def project(K, A, E):\n    return {{{', '.join(items)}}}\n", "project")
         kinds = []
@@ -314,7 +317,7 @@ class _Planner:
             argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
-            kinds.append(kind)
+            kinds.append("count_distinct" if call.distinct else kind)
             args.append(_column_function(argument))
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         description.append(
@@ -337,6 +340,31 @@ class _Planner:
             project,
             tuple(description),
         )
+
+
+def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) -> ast.Node:
+    """HAVING may name a SELECT item by its alias (the query-patterns article's `HAVING [Count] >= 3`):
+    such a name, unless it is a GROUP BY key, stands for the item's expression."""
+    if isinstance(node, ast.Column):
+        name = node.path[0].casefold()
+        if len(node.path) == 1 and name in aliases and name not in keys:
+            return aliases[name]
+        return node
+    if isinstance(node, ast.Call) and node.qualified in AGGREGATES:
+        return node  # inside an aggregate a name is the input's column
+    changes = {}
+    for item in fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, ast.Node):
+            changes[item.name] = _with_aliases(value, aliases, keys)
+        elif isinstance(value, tuple) and value and all(isinstance(v, ast.Node | tuple) for v in value):
+            changes[item.name] = tuple(
+                _with_aliases(v, aliases, keys)
+                if isinstance(v, ast.Node)
+                else tuple(_with_aliases(w, aliases, keys) for w in v)
+                for v in value
+            )
+    return replace(node, **changes) if changes else node
 
 
 def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[Table, list[int]], list[Any]]:
