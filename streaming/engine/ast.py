@@ -77,6 +77,17 @@ class Call(Node):
 
 
 @dataclass(frozen=True)
+class Analytic(Node):
+    """An analytic function: `LAG(x, 1) OVER (PARTITION BY k LIMIT DURATION(hour, 1) WHEN c)`, `LAST`,
+    `ISFIRST(minute, 10) [OVER (PARTITION BY k WHEN c)]`; `duration` is the DURATION(unit, n) call."""
+
+    call: Call
+    partition_by: tuple[Node, ...]
+    duration: Call | None
+    when: Node | None
+
+
+@dataclass(frozen=True)
 class SelectItem(Node):
     expr: Node
     alias: str | None
@@ -126,6 +137,8 @@ def walk(node: Node):
         children = [node.operand, node.default] + [part for pair in node.whens for part in pair]
     elif isinstance(node, Call):
         children = list(node.args)
+    elif isinstance(node, Analytic):
+        children = [node.call, *node.partition_by, node.when]
     elif isinstance(node, SelectItem):
         children = [node.expr]
     for child in children:

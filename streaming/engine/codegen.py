@@ -86,6 +86,15 @@ def sql(node: ast.Node | None) -> str:
     if isinstance(node, ast.Call):
         inner = "*" if node.star else ", ".join(sql(a) for a in node.args)
         return f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+    if isinstance(node, ast.Analytic):
+        over = []
+        if node.partition_by:
+            over.append("PARTITION BY " + ", ".join(sql(k) for k in node.partition_by))
+        if node.duration is not None:
+            over.append(f"LIMIT {sql(node.duration)}")
+        if node.when is not None:
+            over.append(f"WHEN {sql(node.when)}")
+        return f"{sql(node.call)} OVER ({' '.join(over)})"
     raise TypeError(f"cannot print {type(node).__name__}")
 
 
@@ -108,6 +117,8 @@ class Scope:
     group_keys: list[str] | None = None
     aggregates: list[ast.Call] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)
+    analytics: dict[str, int] | None = None
+    """Where analytic functions may appear (a SELECT without GROUP BY, its WHERE): each one's column."""
 
 
 _RUNTIME: dict[str, Any] = {
@@ -125,6 +136,12 @@ _RUNTIME: dict[str, Any] = {
     "_like": like,
     **{f"_f_{name}": impl for name, (impl, _, _) in SCALARS.items()},
 }
+
+
+ANALYTIC_PLACES = (
+    "analytic functions (LAG, LAST, ISFIRST) are supported in the SELECT list and WHERE of a SELECT "
+    "without GROUP BY, outside function arguments and other analytic functions"
+)
 
 
 class ExpressionCompiler:
@@ -179,6 +196,8 @@ class ExpressionCompiler:
             return f"_cast({self.expr(node.operand)}, {type_name!r}, {where!r})"
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Analytic):
+            raise PlanError(ANALYTIC_PLACES, node.line, node.column)
         raise PlanError(f"unsupported expression {type(node).__name__}", node.line, node.column)
 
     def column(self, node: ast.Column) -> str:

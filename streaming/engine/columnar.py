@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from streaming.engine import ast, values
-from streaming.engine.codegen import Scope, check_call, sql
+from streaming.engine.codegen import ANALYTIC_PLACES, Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.scalars import AGGREGATES, SCALARS, like, like_pattern
 
@@ -47,6 +47,8 @@ class Batch:
     rows: Table
     times: list[int]
     udf: list[list[Any]]
+    analytic: list[list[Any]] = field(default_factory=list)
+    """Each analytic function's value per row, computed before WHERE (`analytics.py`)."""
     cache: dict[int, Any] = field(default_factory=dict)
     memo: dict[tuple[int, str], tuple[list[Any], Any]] = field(default_factory=dict)
     """Per-list derived data (value types, numpy views), so that a column used by several operators is
@@ -191,6 +193,7 @@ def _subset(batch: Batch, mask: np.ndarray) -> Batch:
         batch.rows.take(mask),
         list(compress(batch.times, kept)),
         [list(compress(column, kept)) for column in batch.udf],
+        [list(compress(column, kept)) for column in batch.analytic],
     )
 
 
@@ -482,6 +485,14 @@ class ColumnarCompiler:
             return [values.strict_cast(v, kind, where) for v in value]
 
         return cast
+
+    def _analytic(self, node: ast.Analytic) -> Evaluator:
+        slots = self.scope.analytics
+        key = sql(node)
+        if slots is None or key not in slots:
+            raise PlanError(ANALYTIC_PLACES, node.line, node.column)
+        slot = slots[key]
+        return lambda batch: batch.analytic[slot]
 
     def _call(self, node: ast.Call) -> Evaluator:
         scope = self.scope

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from streaming.engine.analytics import AnalyticState
+from streaming.engine.columnar import Batch
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import NEVER, EventOrdering, InputClock
@@ -102,6 +104,11 @@ class Engine:
             for alias, step in plan.inputs.items()
         }
         self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
+        self.analytics = {
+            step.name: [AnalyticState(spec) for spec in step.analytics]
+            for step in plan.steps
+            if isinstance(step, SelectStep) and step.analytics
+        }
         self.roots = {step.name: self._root(step.source) for step in plan.steps}
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
@@ -212,8 +219,12 @@ class Engine:
 
     def _select(self, step: SelectStep, rows: Table, times: list[int]) -> tuple[Table, list[int]]:
         try:
+            analytic: list[list[Any]] = []
+            if step.analytics:
+                # one batch per call site: each was compiled on its own (batch caches are per compiler)
+                analytic = [state.evaluate(Batch(rows, times, [])) for state in self.analytics[step.name]]
             if step.where is not None:
-                rows, times = step.where(rows, times)
+                rows, times, analytic = step.where(rows, times, analytic)
             if not rows.size:
                 return rows, times
             udf_results = [
@@ -221,14 +232,14 @@ class Engine:
                 for name, arg in zip(step.udf_names, step.udf_args, strict=True)
             ]
             if step.project is not None:
-                rows = step.project(rows, times, udf_results)
+                rows = step.project(rows, times, udf_results, analytic)
             return rows, times
         except ExecutionError as exc:
             raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _accumulate(self, step: AggregateStep, rows: Table, times: list[int]) -> None:
         if step.where is not None:
-            rows, times = step.where(rows, times)
+            rows, times, _ = step.where(rows, times)
         if not rows.size:
             return
         state = self.windows[step.name]
@@ -299,6 +310,10 @@ class Engine:
                 }
                 for name, w in self.windows.items()
             },
+            "analytics": {
+                name: [_encode(state.snapshot()) for state in states]
+                for name, states in self.analytics.items()
+            },
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -310,6 +325,15 @@ class Engine:
                 f"snapshot of inputs {sorted(state['inputs'])} and aggregates {sorted(state['aggregates'])} "
                 f"does not fit this query ({sorted(self.clocks)}, {sorted(self.windows)})"
             )
+        saved_analytics = state.get("analytics", {})
+        if set(saved_analytics) != set(self.analytics):
+            raise StateError(
+                f"snapshot of analytic functions in {sorted(saved_analytics)} does not fit this query "
+                f"({sorted(self.analytics)})"
+            )
+        for name, saved in saved_analytics.items():
+            for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
+                analytic_state.restore(_decode(analytic_saved))
         for alias, clock_state in state["inputs"].items():
             self.clocks[alias].restore(clock_state)
         for name, saved in state["aggregates"].items():

@@ -1,9 +1,9 @@
 """Recursive-descent parser: tokens -> `ast.Query`.
 
 Accepts the statement shapes of Stream Analytics (`WITH` steps, `SELECT ... INTO ... FROM ... TIMESTAMP BY
-... WHERE ... GROUP BY ... HAVING`); constructs outside the supported subset (JOIN, UNION, PARTITION BY,
-OVER, ORDER BY, IN, BETWEEN, DISTINCT, TOP, subqueries, CREATE TABLE) are refused here, naming the
-line and column where they start. Names are checked later by the planner.
+... WHERE ... GROUP BY ... HAVING`), LIKE, and LAG/LAST/ISFIRST with OVER; constructs outside the
+supported subset (JOIN, UNION, PARTITION BY, other OVER clauses, ORDER BY, IN, BETWEEN, DISTINCT, TOP,
+subqueries, CREATE TABLE) are refused here, naming the line and column where they start. Names are checked later by the planner.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from streaming.engine import ast
 from streaming.engine.dates import DATEPART_FUNCTIONS
 from streaming.engine.errors import ParseError
 from streaming.engine.tokens import Token, TokenType, tokenize
+
+ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
 _UNSUPPORTED_PREDICATES = ("IN", "BETWEEN")
@@ -360,11 +362,48 @@ class _Parser:
                 word = args[0]
                 args[0] = ast.Literal(word.line, word.column, ".".join(word.path).lower())
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
+        if call.qualified in ANALYTIC_FUNCTIONS:
+            return self.analytic(call)
         if self.at_keyword("OVER"):
-            self.refuse("OVER (analytic functions)")
+            self.refuse(f"{'.'.join(path)}() OVER")
         if self.at_operator("."):
             self.refuse("a property of a function result (select the result into a step first)")
         return call
+
+    def analytic(self, call: ast.Call) -> ast.Node:
+        """`LAG|LAST(...) OVER ([PARTITION BY k, ...] LIMIT DURATION(unit, n) [WHEN c])`, `ISFIRST(unit, n)
+        [OVER ([PARTITION BY k, ...] [WHEN c])]`."""
+        name = call.name[-1]
+        is_first = call.qualified == "isfirst"
+        partition_by: list[ast.Node] = []
+        duration = None
+        when = None
+        if self.accept_keyword("OVER"):
+            self.expect_operator("(")
+            if self.accept_keyword("PARTITION"):
+                self.expect_keyword("BY")
+                partition_by.append(self.expression())
+                while self.accept_operator(","):
+                    partition_by.append(self.expression())
+            if self.at_keyword("LIMIT"):
+                if is_first:
+                    self.fail("ISFIRST takes no LIMIT DURATION (its interval is its arguments)")
+                self.advance()
+                token = self.current
+                if token.upper != "DURATION":
+                    self.fail(f"expected DURATION(unit, length), found {token.describe()}")
+                duration = self.name_or_call()
+                if not isinstance(duration, ast.Call):
+                    self.fail("expected DURATION(unit, length)", token)
+            if self.accept_keyword("WHEN"):
+                when = self.expression()
+            if self.at_keyword("ORDER"):
+                self.refuse(f"ORDER BY in {name}() OVER")
+            self.expect_operator(")")
+        if duration is None and not is_first:
+            self.fail(f"{name}() needs OVER ([PARTITION BY ...] LIMIT DURATION(unit, length))")
+        assert duration is None or isinstance(duration, ast.Call)
+        return ast.Analytic(call.line, call.column, call, tuple(partition_by), duration, when)
 
     def case(self) -> ast.Node:
         start = self.expect_keyword("CASE")

@@ -12,6 +12,7 @@ from itertools import compress
 from typing import Any
 
 from streaming.engine import ast
+from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import PlanError
@@ -19,7 +20,7 @@ from streaming.engine.functions import FunctionBinding
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamps
-from streaming.engine.windows import WindowSpec, is_window_call, window_spec
+from streaming.engine.windows import WindowSpec, interval_length, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
 
@@ -57,6 +58,8 @@ class SelectStep:
     """Each function call's argument per row, encoded as JSON (the records a request carries)."""
     project: Callable[..., Any] | None
     description: tuple[str, ...]
+    analytics: tuple[AnalyticSpec, ...] = ()
+    """LAG/LAST/ISFIRST call sites, evaluated on every row before the filter."""
 
 
 @dataclass(frozen=True)
@@ -168,11 +171,65 @@ class _Planner:
         self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
         return source.name
 
-    def scope(self, select: ast.Select) -> Scope:
+    def scope(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Scope:
         names = {select.source.name.lower()}
         if select.source.alias:
             names.add(select.source.alias.lower())
-        return Scope(frozenset(names), frozenset(self.functions))
+        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics)
+
+    def analytics(self, select: ast.Select) -> tuple[dict[str, int], list[AnalyticSpec]]:
+        """The analytic calls of a SELECT without GROUP BY (its list and WHERE), each compiled once."""
+        slots: dict[str, int] = {}
+        specs: list[AnalyticSpec] = []
+        roots: list[ast.Node] = [item.expr for item in select.items]
+        if select.where is not None:
+            roots.append(select.where)
+        for root in roots:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Analytic) and sql(node) not in slots:
+                    slots[sql(node)] = len(specs)
+                    specs.append(self.analytic_spec(node, select))
+        return slots, specs
+
+    def analytic_spec(self, node: ast.Analytic, select: ast.Select) -> AnalyticSpec:
+        call = node.call
+        kind = call.qualified
+        scope = self.scope(select)  # without analytic slots: nested analytic calls are refused
+        compiler = ColumnarCompiler(scope)
+        value = default = None
+        offset = 0
+        if kind == "isfirst":
+            span = interval_length(call.args, call)
+        else:
+            duration = node.duration
+            assert duration is not None  # the parser requires LIMIT DURATION for LAG and LAST
+            if duration.qualified != "duration":
+                raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
+            span = interval_length(duration.args, duration)
+            most = 3 if kind == "lag" else 2
+            args = list(call.args)
+            if call.star:
+                source = select.source.alias or select.source.name
+                args.insert(0, ast.Column(call.line, call.column, (source,)))  # the whole event
+            if not 1 <= len(args) <= most:
+                raise PlanError(f"{call.name[-1]}() takes 1..{most} arguments", call.line, call.column)
+            value = compiler.compile(args[0])
+            if kind == "lag":
+                offset = 1
+                if len(args) > 1:
+                    given = args[1]
+                    if not (isinstance(given, ast.Literal) and type(given.value) is int and given.value >= 1):
+                        raise PlanError("the LAG offset is an integer >= 1", given.line, given.column)
+                    offset = given.value
+            rest = args[2:] if kind == "lag" else args[1:]
+            if rest:
+                default = compiler.compile(rest[0])
+        partition_by = tuple(compiler.compile(key) for key in node.partition_by)
+        when = compiler.compile(node.when) if node.when is not None else None
+        if scope.udf_calls:
+            inner = scope.udf_calls[0]
+            raise PlanError("analytic functions cannot call udf. functions", inner.line, inner.column)
+        return AnalyticSpec(kind, value, offset, default, partition_by, when, span, sql(node))
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
@@ -184,10 +241,11 @@ class _Planner:
             )
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
-        where = self.where(select)
         if windows:
-            return self.aggregate(select, name, output, source, where, windows[0])
-        scope = self.scope(select)
+            return self.aggregate(select, name, output, source, self.where(select), windows[0])
+        slots, analytics = self.analytics(select)
+        where = self.where(select, slots)
+        scope = self.scope(select, slots)
         compiler = ColumnarCompiler(scope)
         parts: list[Part] = []
         evaluators = []
@@ -211,7 +269,9 @@ class _Planner:
             project = _projection(Layout(parts), evaluators)
         udf_args = []
         udf_names = []
-        description = [f"Filter {sql(select.where)}"] if select.where is not None else []
+        description = [f"Analytic {spec.text}" for spec in analytics]
+        if select.where is not None:
+            description.append(f"Filter {sql(select.where)}")
         for call in scope.udf_calls:
             arg_scope = self.scope(select)
             udf_args.append(_json_argument(call.args[0], ColumnarCompiler(arg_scope), arg_scope))
@@ -231,23 +291,36 @@ class _Planner:
             )
         description.append("Project " + ", ".join(described) if project else "Project *")
         return SelectStep(
-            name, source, output, where, tuple(udf_names), tuple(udf_args), project, tuple(description)
+            name,
+            source,
+            output,
+            where,
+            tuple(udf_names),
+            tuple(udf_args),
+            project,
+            tuple(description),
+            tuple(analytics),
         )
 
-    def where(self, select: ast.Select) -> Callable[..., Any] | None:
+    def where(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Callable[..., Any] | None:
         if select.where is None:
             return None
-        scope = self.scope(select)
+        scope = self.scope(select, analytics)
         condition = ColumnarCompiler(scope).compile(select.where)
         if scope.udf_calls:
             call = scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in WHERE", call.line, call.column)
 
-        def where(rows: Table, times: list[int]) -> tuple[Table, list[int]]:
-            mask = truth(condition(Batch(rows, times, [])), rows.size)
+        def where(
+            rows: Table, times: list[int], analytic: list[list[Any]] | None = None
+        ) -> tuple[Table, list[int], list[list[Any]]]:
+            """The rows (and their analytic values, computed before the filter) where the condition holds."""
+            columns = analytic or []
+            mask = truth(condition(Batch(rows, times, [], columns)), rows.size)
             if mask.all():
-                return rows, times
-            return rows.take(mask), list(compress(times, mask.tolist()))
+                return rows, times, columns
+            kept = mask.tolist()
+            return rows.take(mask), list(compress(times, kept)), [list(compress(c, kept)) for c in columns]
 
         return where
 
@@ -395,8 +468,8 @@ def _json_argument(
 def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:
     """Evaluate every SELECT column over the batch; the result keeps them as columns (see `table`)."""
 
-    def project(rows: Table, times: list[int], udf: list[list[Any]]) -> Table:
-        batch = Batch(rows, times, udf)
+    def project(rows: Table, times: list[int], udf: list[list[Any]], analytic: list[list[Any]]) -> Table:
+        batch = Batch(rows, times, udf, analytic)
         values = [evaluator(batch) for evaluator in evaluators]
         return Table(rows.size, rows if layout.has_source else None, values, layout)
 

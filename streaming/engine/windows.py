@@ -85,7 +85,7 @@ def window_spec(call: ast.Call) -> WindowSpec:
     if named:
         if len(named) != len(args):
             raise PlanError("mix of Duration()/Hop()/Offset() and plain arguments", call.line, call.column)
-        parts = {a.qualified: _length(a.args, a) for a in named}
+        parts = {a.qualified: interval_length(a.args, a) for a in named}
         size = parts.get("duration")
         if size is None:
             raise PlanError("window needs Duration(unit, size)", call.line, call.column)
@@ -122,7 +122,8 @@ def window_spec(call: ast.Call) -> WindowSpec:
     return WindowSpec("tumbling" if name in TUMBLING else "hopping", size, hop, offset)
 
 
-def _length(args: tuple[ast.Node, ...], call: ast.Call) -> int:
+def interval_length(args: tuple[ast.Node, ...], call: ast.Call) -> int:
+    """`(unit, n)` arguments as microseconds (Duration(), Hop(), LIMIT DURATION(), ISFIRST())."""
     if len(args) != 2:
         raise PlanError(f"{'.'.join(call.name)}(unit, size) takes 2 arguments", call.line, call.column)
     return _unit(args[0]) * _count(args[1])
