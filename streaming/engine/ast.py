@@ -94,10 +94,20 @@ class SelectItem(Node):
 
 
 @dataclass(frozen=True)
+class Apply(Node):
+    """`CROSS APPLY GetArrayElements(expr) AS alias` (or GetRecordProperties): one row per element."""
+
+    function: str
+    argument: Node
+    alias: str
+
+
+@dataclass(frozen=True)
 class Source(Node):
     name: str
     alias: str | None
     timestamp_by: Node | None
+    apply: Apply | None = None
 
 
 @dataclass(frozen=True)

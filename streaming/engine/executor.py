@@ -219,6 +219,8 @@ class Engine:
 
     def _select(self, step: SelectStep, rows: Table, times: list[int]) -> tuple[Table, list[int]]:
         try:
+            if step.expand is not None:
+                rows, times = step.expand(rows, times)
             analytic: list[list[Any]] = []
             if step.analytics:
                 # one batch per call site: each was compiled on its own (batch caches are per compiler)
@@ -238,6 +240,8 @@ class Engine:
             raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _accumulate(self, step: AggregateStep, rows: Table, times: list[int]) -> None:
+        if step.expand is not None:
+            rows, times = step.expand(rows, times)
         if step.where is not None:
             rows, times, _ = step.where(rows, times)
         if not rows.size:

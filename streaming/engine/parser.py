@@ -14,6 +14,7 @@ from streaming.engine.errors import ParseError
 from streaming.engine.tokens import Token, TokenType, tokenize
 
 ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
+APPLY_FUNCTIONS = ("getarrayelements", "getrecordproperties")
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
 _UNSUPPORTED_PREDICATES = ("IN", "BETWEEN")
@@ -225,9 +226,31 @@ class _Parser:
             timestamp_by = self.expression()
             if self.at_keyword("OVER"):
                 self.refuse("TIMESTAMP BY ... OVER")
+        apply = None
+        if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
+            apply = self.apply()
+        if self.at_keyword("OUTER") and self.peek().upper == "APPLY":
+            self.refuse("OUTER APPLY")
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by)
+        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply)
+
+    def apply(self) -> ast.Apply:
+        """`CROSS APPLY GetArrayElements(expr) AS alias` or `GetRecordProperties(expr)`."""
+        start = self.advance()
+        self.advance()
+        function = self.current
+        call = self.name_or_call()
+        if not isinstance(call, ast.Call) or call.qualified not in APPLY_FUNCTIONS:
+            self.fail("CROSS APPLY takes GetArrayElements(array) or GetRecordProperties(record)", function)
+        assert isinstance(call, ast.Call)
+        if len(call.args) != 1:
+            self.fail(f"{function.text}() takes one argument", function)
+        self.accept_keyword("AS")
+        alias = self.name("an alias for the applied rows").text
+        if self.at_keyword("CROSS", "OUTER") and self.peek().upper == "APPLY":
+            self.refuse("a second APPLY")
+        return ast.Apply(start.line, start.column, call.qualified, call.args[0], alias)
 
     # -- expressions ---------------------------------------------------------------------------------------
     def expression(self) -> ast.Node:

@@ -15,7 +15,7 @@ from streaming.engine import ast
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
-from streaming.engine.errors import PlanError
+from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
@@ -60,6 +60,8 @@ class SelectStep:
     description: tuple[str, ...]
     analytics: tuple[AnalyticSpec, ...] = ()
     """LAG/LAST/ISFIRST call sites, evaluated on every row before the filter."""
+    expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
+    """CROSS APPLY: one row per array element or record property, before everything else."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class AggregateStep:
     having: Callable[..., Any] | None
     project: Callable[..., Any]
     description: tuple[str, ...]
+    expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
 
 
 Step = SelectStep | AggregateStep
@@ -241,8 +244,10 @@ class _Planner:
             )
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
+        expand = self.expansion(select)
         if windows:
-            return self.aggregate(select, name, output, source, self.where(select), windows[0])
+            step = self.aggregate(select, name, output, source, self.where(select), windows[0])
+            return replace(step, expand=expand, description=_applied(select, step.description))
         slots, analytics = self.analytics(select)
         where = self.where(select, slots)
         scope = self.scope(select, slots)
@@ -298,9 +303,21 @@ class _Planner:
             tuple(udf_names),
             tuple(udf_args),
             project,
-            tuple(description),
+            _applied(select, tuple(description)),
             tuple(analytics),
+            expand,
         )
+
+    def expansion(self, select: ast.Select) -> Callable[[Table, list[int]], tuple[Table, list[int]]] | None:
+        apply = select.source.apply
+        if apply is None:
+            return None
+        scope = self.scope(select)
+        argument = ColumnarCompiler(scope).compile(apply.argument)
+        if scope.udf_calls:
+            call = scope.udf_calls[0]
+            raise PlanError("call functions in a step before CROSS APPLY", call.line, call.column)
+        return _expansion(apply, argument)
 
     def where(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Callable[..., Any] | None:
         if select.where is None:
@@ -413,6 +430,47 @@ class _Planner:
             project,
             tuple(description),
         )
+
+
+def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:
+    apply = select.source.apply
+    if apply is None:
+        return description
+    return (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
+
+
+def _expansion(
+    apply: ast.Apply, argument: Callable[[Batch], Any]
+) -> Callable[[Table, list[int]], tuple[Table, list[int]]]:
+    """CROSS APPLY GetArrayElements(x) AS a: a row per element, `a` = {ArrayIndex, ArrayValue};
+    GetRecordProperties(x) AS a: a row per property, `a` = {PropertyName, PropertyValue} ("APPLY",
+    "GetArrayElements", "GetRecordProperties" reference pages). A row whose value is NULL, an empty array
+    or record, gives no row (CROSS APPLY); a value of another type fails the step."""
+    arrays = apply.function == "getarrayelements"
+    layout = Layout([Part("source"), Part("column", apply.alias, 0)])
+    where = f"CROSS APPLY {apply.function} at line {apply.line}, column {apply.column}"
+
+    def expand(rows: Table, times: list[int]) -> tuple[Table, list[int]]:
+        positions: list[int] = []
+        elements: list[dict[str, Any]] = []
+        for position, value in enumerate(to_list(argument(Batch(rows, times, [])), rows.size)):
+            if value is None:
+                continue
+            if arrays and isinstance(value, list):
+                for index, item in enumerate(value):
+                    positions.append(position)
+                    elements.append({"ArrayIndex": index, "ArrayValue": item})
+            elif not arrays and isinstance(value, dict):
+                for key, item in value.items():
+                    positions.append(position)
+                    elements.append({"PropertyName": key, "PropertyValue": item})
+            else:
+                wanted = "an array" if arrays else "a record"
+                raise ExecutionError(f"{where}: needs {wanted}, got {value!r}")
+        picked = rows.pick(positions)
+        return Table(len(positions), picked, [elements], layout), [times[i] for i in positions]
+
+    return expand
 
 
 def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) -> ast.Node:

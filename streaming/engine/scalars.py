@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from streaming.engine import dates
+from streaming.engine.values import record_property
 
 
 def _coalesce(*values: Any) -> Any:
@@ -184,6 +185,36 @@ def _sign(value: int | float) -> int | float:
     return result if isinstance(value, int) else float(result)
 
 
+def _array_element(array: Any, index: Any) -> Any:
+    """GetArrayElement(array, index): zero-based; NULL outside the array."""
+    if array is None or index is None:
+        return None
+    if not isinstance(array, list):
+        raise TypeError(f"GetArrayElement() needs an array, got {array!r}")
+    position = _whole(index, "GetArrayElement")
+    return array[position] if 0 <= position < len(array) else None
+
+
+def _array_length(array: Any) -> Any:
+    if array is None:
+        return None
+    if not isinstance(array, list):
+        raise TypeError(f"GetArrayLength() needs an array, got {array!r}")
+    return len(array)
+
+
+def _record_property_value(record: Any, path: Any) -> Any:
+    """GetRecordPropertyValue(record, 'a.b'): the property at a dotted path, NULL when absent."""
+    if record is None or path is None:
+        return None
+    if not isinstance(record, dict):
+        raise TypeError(f"GetRecordPropertyValue() needs a record, got {record!r}")
+    value: Any = record
+    for name in _text(path, "GetRecordPropertyValue").split("."):
+        value = record_property(value, name)
+    return value
+
+
 SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     # name: (implementation, fewest arguments, most arguments)
     "coalesce": (_coalesce, 1, 64),
@@ -219,5 +250,8 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "month": (dates.month, 1, 1),
     "day": (dates.day, 1, 1),
     "datetimefromparts": (dates.datetime_from_parts, 7, 7),
+    "getarrayelement": (_array_element, 2, 2),
+    "getarraylength": (_array_length, 1, 1),
+    "getrecordpropertyvalue": (_record_property_value, 2, 2),
 }
 AGGREGATES = ("count", "sum", "avg", "min", "max")

@@ -237,6 +237,17 @@ class Table:
         return source if (self.json or not json) else [json_value(row) for row in source]
 
     # -- subsets ----------------------------------------------------------------------------------------
+    def pick(self, positions: list[int]) -> Table:
+        """The rows at `positions`, a row repeated as often as it is named (CROSS APPLY)."""
+        source = self.source
+        if isinstance(source, Table):
+            source = source.pick(positions)
+        elif source is not None:
+            source = [source[i] for i in positions]
+        index = np.asarray(positions, dtype=np.intp)
+        values = [pick_value(v, index, positions, self.size) for v in self.values]
+        return Table(len(positions), source, values, self.layout, self.json)
+
     def take(self, mask: np.ndarray) -> Table:
         """The rows where the boolean `mask` is true."""
         source = self.source
@@ -251,6 +262,19 @@ class Table:
             self.layout,
             self.json,
         )
+
+
+def pick_value(value: Value, index: np.ndarray, positions: list[int], size: int) -> Value:
+    """A column's values at `positions` (repeats allowed)."""
+    if isinstance(value, Const):
+        return value
+    if isinstance(value, Vector):
+        data = np.broadcast_to(value.values, (size,))[index]
+        valid = value.valid if np.ndim(value.valid) == 0 else value.valid[index]
+        return Vector(data, valid)
+    if isinstance(value, Times):
+        return Times(value.micros[index])
+    return [value[i] for i in positions]
 
 
 def take_value(value: Value, mask: np.ndarray, size: int) -> Value:
