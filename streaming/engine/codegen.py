@@ -152,7 +152,10 @@ class ExpressionCompiler:
 
     def expr(self, node: ast.Node) -> str:
         scope = self.scope
-        if scope.group_keys is not None:
+        if scope.group_keys is not None and not (
+            isinstance(node, ast.Call)
+            and node.qualified == "system.timestamp"  # the window end, even as a key
+        ):
             key = key_text(node, scope.source_names)
             if key in scope.group_keys:
                 return f"K[{scope.group_keys.index(key)}]"

@@ -20,7 +20,7 @@ from streaming.engine.functions import FunctionBinding
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamps
-from streaming.engine.windows import WindowSpec, interval_length, is_window_call, window_spec
+from streaming.engine.windows import WindowSpec, interval_length, is_snapshot, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
 
@@ -237,10 +237,14 @@ class _Planner:
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
         windows = [g for g in select.group_by if is_window_call(g)]
+        if not windows:
+            windows = [g for g in select.group_by if is_snapshot(g)][:1]
         if select.group_by and len(windows) != 1:
             node = select.group_by[0]
             raise PlanError(
-                "GROUP BY needs exactly one window (TumblingWindow or HoppingWindow)", node.line, node.column
+                "GROUP BY needs exactly one window (TumblingWindow, HoppingWindow or System.Timestamp())",
+                node.line,
+                node.column,
             )
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
@@ -347,6 +351,10 @@ class _Planner:
             return item.alias
         if isinstance(item.expr, ast.Column):
             return item.expr.path[-1]
+        if isinstance(item.expr, ast.Call) and item.expr.qualified in AGGREGATES:
+            # an unnamed aggregate is named after its function: the "Snapshot window" page reads the
+            # `COUNT(*)` of a step as `count`
+            return item.expr.name[-1].lower()
         raise PlanError("give this expression a name with AS", item.line, item.column)
 
     def aggregate(
