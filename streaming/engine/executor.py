@@ -98,9 +98,11 @@ class Engine:
     ) -> None:
         self.plan = plan
         self.ordering = ordering or EventOrdering()
-        partitions = partitions or {}
+        named = {
+            plan.input_named(alias) or alias: list(numbers) for alias, numbers in (partitions or {}).items()
+        }
         self.clocks = {
-            alias: InputClock(self.ordering, step.timestamp is not None, list(partitions.get(alias, [])))
+            alias: InputClock(self.ordering, step.timestamp is not None, named.get(alias, []))
             for alias, step in plan.inputs.items()
         }
         self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
@@ -137,9 +139,10 @@ class Engine:
         self, input_alias: str, payloads: list[dict[str, Any]], arrivals_us: list[int], partitions: list[int]
     ) -> list[OutputBatch]:
         """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions."""
-        input_step = self.plan.inputs.get(input_alias)
-        if input_step is None:
+        alias = self.plan.input_named(input_alias)
+        if alias is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        input_alias, input_step = alias, self.plan.inputs[alias]
         if not len(payloads) == len(arrivals_us) == len(partitions):
             raise EngineError(
                 f"input {input_alias!r}: {len(payloads)} payloads, {len(arrivals_us)} arrival times "

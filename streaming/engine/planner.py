@@ -95,6 +95,13 @@ class Plan:
     outputs: tuple[str, ...]
     functions: dict[str, FunctionBinding] = field(default_factory=dict)
 
+    def input_named(self, alias: str) -> str | None:
+        """The query's spelling of an input alias, matched case-insensitively (as the service does)."""
+        if alias in self.inputs:
+            return alias
+        folded = alias.casefold()
+        return next((name for name in self.inputs if name.casefold() == folded), None)
+
     def consumers(self, name: str) -> list[Step]:
         return [step for step in self.steps if step.source == name]
 

@@ -138,11 +138,13 @@ class Table:
             return cached
         layers: list[Value] = []
         parts = self.layout.parts
+        # names match case-insensitively unless some column has exactly this name (then that one)
+        spelled = any(part.kind == "column" and part.name == name for part in parts)
         folded = name.casefold()
         for index in range(len(parts) - 1, -1, -1):
             part = parts[index]
             if part.kind == "column":
-                if part.name == name or part.name.casefold() == folded:  # type: ignore[union-attr]
+                if part.name == name if spelled else part.name.casefold() == folded:  # type: ignore[union-attr]
                     layers.append(self.values[part.slot])
                     break
                 continue

@@ -92,8 +92,9 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
             raise QueryTestError(f"{here}: only 'Data Stream' inputs are supported")
         if spec.get("Format", "Json") != "Json":
             raise QueryTestError(f"{here}: only Json inputs are supported")
-        if alias not in plan.inputs:
-            raise QueryTestError(f"{here}: the query has no input {alias!r}")
+        alias = plan.input_named(alias) if isinstance(alias, str) else None
+        if alias is None:
+            raise QueryTestError(f"{here}: the query has no input {spec.get('InputAlias')!r}")
         if not spec.get("FilePath"):
             raise QueryTestError(f"{here}: missing 'FilePath'")
         path = folder / spec["FilePath"]

@@ -158,3 +158,21 @@ def test_a_tolerance_wide_enough_keeps_the_early_row_in_its_own_window(tmp_path:
         },
         {"EventsOutOfOrderMaxDelayInSeconds": 5, "EventsOutOfOrderPolicy": "Drop"},
     )
+
+
+def test_an_input_alias_matches_the_query_ignoring_case(tmp_path: Path) -> None:
+    """The query's `FROM Input` reads the test input named `input`, as the service matches aliases."""
+    run_case(
+        tmp_path,
+        "SELECT DeviceId INTO out FROM Input",
+        {"input": READINGS[:1]},
+        {"out": [{"DeviceId": "d1"}]},
+    )
+
+
+def test_an_exact_name_wins_over_a_name_differing_in_case(tmp_path: Path) -> None:
+    query = """
+        WITH s AS (SELECT temperature AS X, DeviceId AS x FROM input)
+        SELECT X AS upper, x AS lower INTO out FROM s
+    """
+    run_case(tmp_path, query, {"input": READINGS[:1]}, {"out": [{"upper": 30, "lower": "d1"}]})
