@@ -70,6 +70,8 @@ class Call(Node):
     args: tuple[Node, ...]
     star: bool = False
     distinct: bool = False
+    order_by: tuple[tuple[Node, bool], ...] = ()
+    """`TopOne() OVER (ORDER BY x DESC, ...)`: (expression, descending) pairs."""
 
     @property
     def qualified(self) -> str:
@@ -146,7 +148,7 @@ def walk(node: Node):
     elif isinstance(node, Case):
         children = [node.operand, node.default] + [part for pair in node.whens for part in pair]
     elif isinstance(node, Call):
-        children = list(node.args)
+        children = list(node.args) + [expression for expression, _ in node.order_by]
     elif isinstance(node, Analytic):
         children = [node.call, *node.partition_by, node.when]
     elif isinstance(node, SelectItem):

@@ -85,7 +85,13 @@ def sql(node: ast.Node | None) -> str:
         return f"{'TRY_CAST' if node.safe else 'CAST'}({sql(node.operand)} AS {node.type_name})"
     if isinstance(node, ast.Call):
         inner = "*" if node.star else ", ".join(sql(a) for a in node.args)
-        return f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+        text = f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+        if node.order_by:
+            keys = ", ".join(
+                f"{sql(key)} {'DESC' if descending else 'ASC'}" for key, descending in node.order_by
+            )
+            text += f" OVER (ORDER BY {keys})"
+        return text
     if isinstance(node, ast.Analytic):
         over = []
         if node.partition_by:
@@ -249,7 +255,10 @@ class ExpressionCompiler:
                 raise PlanError(f"{node.name[-1]}(DISTINCT ...) is not supported", node.line, node.column)
             if node.star and name != "count":
                 raise PlanError(f"{node.name[-1]}(*) is not valid", node.line, node.column)
-            if not node.star and len(node.args) != 1:
+            if name == "topone":
+                if node.args or node.star:
+                    raise PlanError("TopOne() takes no arguments", node.line, node.column)
+            elif not node.star and len(node.args) != 1:
                 raise PlanError(f"{node.name[-1]}() takes one argument", node.line, node.column)
             key = sql(node)
             existing = [sql(a) for a in scope.aggregates]

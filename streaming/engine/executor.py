@@ -366,6 +366,12 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif kind == "topone":  # (rank keys, record): the smallest keys win, the first one on a tie
+        best = accumulators[slot]
+        for candidate in found:
+            if best is None or candidate[0] < best[0]:
+                best = candidate
+        accumulators[slot] = best
     elif kind == "count_distinct":
         try:
             accumulators[slot].update(found)
@@ -395,6 +401,8 @@ def _final(kind: str, accumulator: Any) -> Any:
         return accumulator[0] / accumulator[1] if accumulator[1] else None
     if kind == "count_distinct":
         return len(accumulator)
+    if kind == "topone":
+        return None if accumulator is None else accumulator[1]
     return accumulator
 
 

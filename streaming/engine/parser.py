@@ -8,6 +8,8 @@ subqueries, CREATE TABLE) are refused here, naming the line and column where the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streaming.engine import ast
 from streaming.engine.dates import DATEPART_FUNCTIONS
 from streaming.engine.errors import ParseError
@@ -387,6 +389,8 @@ class _Parser:
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
         if call.qualified in ANALYTIC_FUNCTIONS:
             return self.analytic(call)
+        if call.qualified == "topone":
+            return self.top_one(call)
         if self.at_keyword("OVER"):
             self.refuse(f"{'.'.join(path)}() OVER")
         if self.at_operator("."):
@@ -427,6 +431,30 @@ class _Parser:
             self.fail(f"{name}() needs OVER ([PARTITION BY ...] LIMIT DURATION(unit, length))")
         assert duration is None or isinstance(duration, ast.Call)
         return ast.Analytic(call.line, call.column, call, tuple(partition_by), duration, when)
+
+    def top_one(self, call: ast.Call) -> ast.Call:
+        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""
+        if not self.at_keyword("OVER"):
+            self.fail("TopOne() needs OVER (ORDER BY column [ASC|DESC], ...)")
+        self.advance()
+        self.expect_operator("(")
+        if self.at_keyword("PARTITION", "LIMIT", "WHEN"):
+            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+        self.expect_keyword("ORDER")
+        self.expect_keyword("BY")
+        order: list[tuple[ast.Node, bool]] = []
+        while True:
+            expression = self.expression()
+            descending = self.accept_keyword("DESC") is not None
+            if not descending:
+                self.accept_keyword("ASC")
+            order.append((expression, descending))
+            if not self.accept_operator(","):
+                break
+        if self.at_keyword("LIMIT", "WHEN"):
+            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+        self.expect_operator(")")
+        return replace(call, order_by=tuple(order))
 
     def case(self) -> ast.Node:
         start = self.expect_keyword("CASE")

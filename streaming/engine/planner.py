@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from itertools import compress
 from typing import Any
 
@@ -19,7 +20,7 @@ from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
-from streaming.engine.values import json_bytes, to_timestamps
+from streaming.engine.values import json_bytes, to_timestamp, to_timestamps
 from streaming.engine.windows import WindowSpec, interval_length, is_snapshot, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
@@ -419,6 +420,10 @@ class _Planner:
                 args.append(None)
                 continue
             arg_scope = self.scope(select)
+            if kind == "topone":
+                kinds.append(kind)
+                args.append(_ranked_rows(call, select, arg_scope))
+                continue
             argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
@@ -445,6 +450,44 @@ class _Planner:
             project,
             tuple(description),
         )
+
+
+def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:
+    """TopOne's input: per row, (its ORDER BY keys made comparable, the row as a record), or None when
+    a key is NULL. Keys are bigint, float or datetime ("TopOne"); ISO-8601 text is read as datetime."""
+    compiler = ColumnarCompiler(scope)
+    source = select.source.alias or select.source.name
+    record = _column_function(compiler.compile(ast.Column(call.line, call.column, (source,))))
+    keys = [(_column_function(compiler.compile(key)), descending) for key, descending in call.order_by]
+    if scope.udf_calls:
+        inner = scope.udf_calls[0]
+        raise PlanError("call functions in a step before TopOne()", inner.line, inner.column)
+    where = f"TopOne() at line {call.line}, column {call.column}"
+
+    def rank(value: Any, descending: bool) -> Any:
+        if isinstance(value, str):
+            stamp = to_timestamp(value)
+            if stamp is None:
+                raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
+            value = stamp
+        elif isinstance(value, datetime):
+            value = to_timestamp(value)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
+        return -value if descending else value
+
+    def ranked(rows: Table, times: list[int]) -> list[Any]:
+        columns = [(key(rows, times), descending) for key, descending in keys]
+        result = []
+        for position, row in enumerate(record(rows, times)):
+            values = [(column[position], descending) for column, descending in columns]
+            if any(value is None for value, _ in values):
+                result.append(None)
+            else:
+                result.append(([rank(value, descending) for value, descending in values], row))
+        return result
+
+    return ranked
 
 
 def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:

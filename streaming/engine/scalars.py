@@ -254,4 +254,4 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
 }
-AGGREGATES = ("count", "sum", "avg", "min", "max")
+AGGREGATES = ("count", "sum", "avg", "min", "max", "topone")

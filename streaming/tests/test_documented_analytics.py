@@ -184,7 +184,7 @@ def test_last_includes_the_current_event_and_lag_state_survives_a_restart() -> N
         ("SELECT LAG(x, 0) OVER (LIMIT DURATION(hour, 1)) AS p INTO o FROM i", "offset is an integer >= 1"),
         ("SELECT k, COUNT(*) AS c INTO o FROM i GROUP BY k, TumblingWindow(second, 1) HAVING "
          "LAG(k) OVER (LIMIT DURATION(hour, 1)) = k", "analytic functions"),
-        ("SELECT TopOne() OVER (ORDER BY t) AS p INTO o FROM i", r"TopOne\(\) OVER is not supported"),
+        ("SELECT Collect() OVER (ORDER BY t) AS p INTO o FROM i", r"Collect\(\) OVER is not supported"),
     ],
 )  # fmt: skip
 def test_analytic_functions_outside_the_supported_places_are_refused(query: str, message: str) -> None:
