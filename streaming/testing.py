@@ -73,9 +73,10 @@ def write_query_project(
     inputs: dict[str, list[dict[str, Any]]],
     expected: dict[str, list[dict[str, Any]]],
     job_config: dict[str, Any] | None = None,
+    references: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Path:
-    """A one-case project in `folder`: input files (one JSON object per line, in the order given) and
-    expected output files; returns the path of its asaproj.json."""
+    """A one-case project in `folder`: input files (one JSON object per line, in the order given),
+    reference data files and expected output files; returns the path of its asaproj.json."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "query.asaql").write_text(query, encoding="utf-8")
     config = {"ScriptType": "JobConfig", **(job_config or {})}
@@ -92,7 +93,7 @@ def write_query_project(
     def lines(rows: list[dict[str, Any]]) -> str:
         return "".join(json.dumps(row) + "\n" for row in rows)
 
-    for alias, rows in inputs.items():
+    for alias, rows in {**inputs, **(references or {})}.items():
         (test / f"in-{alias}.json").write_text(lines(rows), encoding="utf-8")
     for alias, rows in expected.items():
         (test / f"out-{alias}.json").write_text(lines(rows), encoding="utf-8")
@@ -101,6 +102,10 @@ def write_query_project(
         "Inputs": [
             {"InputAlias": alias, "Type": "Data Stream", "Format": "Json", "FilePath": f"in-{alias}.json"}
             for alias in inputs
+        ]
+        + [
+            {"InputAlias": alias, "Type": "Reference Data", "Format": "Json", "FilePath": f"in-{alias}.json"}
+            for alias in references or {}
         ],
         "ExpectedOutputs": [
             {"OutputAlias": alias, "FilePath": f"out-{alias}.json", "Required": True} for alias in expected

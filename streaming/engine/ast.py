@@ -105,11 +105,22 @@ class Apply(Node):
 
 
 @dataclass(frozen=True)
+class Join(Node):
+    """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition`."""
+
+    kind: str  # "inner" or "left"
+    name: str
+    alias: str | None
+    condition: Node
+
+
+@dataclass(frozen=True)
 class Source(Node):
     name: str
     alias: str | None
     timestamp_by: Node | None
     apply: Apply | None = None
+    join: Join | None = None
 
 
 @dataclass(frozen=True)

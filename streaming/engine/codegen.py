@@ -125,6 +125,9 @@ class Scope:
     constants: dict[str, Any] = field(default_factory=dict)
     analytics: dict[str, int] | None = None
     """Where analytic functions may appear (a SELECT without GROUP BY, its WHERE): each one's column."""
+    joined: frozenset[str] = frozenset()
+    """Names of the reference input joined in this SELECT (`r.x` reads its record); the rows are then
+    a join table (`join.py`): the stream's rows as the source, the reference records as column 0."""
 
 
 _RUNTIME: dict[str, Any] = {

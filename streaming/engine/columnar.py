@@ -187,6 +187,14 @@ def _objects(items: list[Any], size: int) -> np.ndarray:
     return np.fromiter(items, dtype=object, count=size)
 
 
+def _stream_rows(batch: Batch) -> Table:
+    """The stream side of a join table (its source)."""
+    from streaming.engine.table import Table
+
+    source = batch.rows.source
+    return source if isinstance(source, Table) else Table.of_records(source or [])
+
+
 def _subset(batch: Batch, mask: np.ndarray) -> Batch:
     kept = mask.tolist()
     return Batch(
@@ -260,14 +268,29 @@ class ColumnarCompiler:
 
     def _column(self, node: ast.Column) -> Evaluator:
         path = list(node.path)
+        joined = self.scope.joined
+        if path[0].lower() in joined:  # the joined reference record, or a property of it
+            rest_of_reference = path[1:]
+
+            def reference(batch: Batch) -> Value:
+                items = to_list(batch.rows.values[0], batch.size)
+                for part in rest_of_reference:
+                    items = values.record_properties(items, part)
+                return items
+
+            return reference
+        stream_side = False
         if path[0].lower() in self.scope.source_names:
+            stream_side = bool(joined)  # `s.x` in a JOIN: the stream's row, not the merged one
             if len(path) == 1:
+                if stream_side:
+                    return lambda batch: _stream_rows(batch).records()
                 return lambda batch: batch.rows.records()  # the whole row as a record
             path = path[1:]
         name, rest = path[0], path[1:]
 
         def column(batch: Batch) -> Value:
-            found = batch.rows.column(name)
+            found = (_stream_rows(batch) if stream_side else batch.rows).column(name)
             if not rest:
                 return found
             items = to_list(found, batch.size)

@@ -112,6 +112,7 @@ class Engine:
             if isinstance(step, SelectStep) and step.analytics
         }
         self.roots = {step.name: self._root(step.source) for step in plan.steps}
+        self.references: dict[str, list[dict[str, Any]]] = {}
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
         if used and transport is None:
@@ -152,6 +153,15 @@ class Engine:
         event_times = input_step.event_times(payloads, arrivals_us)
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
+
+    def load_reference(self, alias: str, rows: Sequence[dict[str, Any]]) -> None:
+        """The rows of a reference input (replacing earlier ones): what a reference JOIN looks up."""
+        name = self.plan.reference_named(alias)
+        if name is None:
+            raise EngineError(
+                f"unknown reference input {alias!r}; the query joins {sorted(self.plan.references)}"
+            )
+        self.references[name] = list(rows)
 
     def advance(self, now: datetime) -> list[OutputBatch]:
         """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""
@@ -222,6 +232,8 @@ class Engine:
 
     def _select(self, step: SelectStep, rows: Table, times: list[int]) -> tuple[Table, list[int]]:
         try:
+            if step.join is not None:
+                rows, times = step.join(rows, times, self.references)
             if step.expand is not None:
                 rows, times = step.expand(rows, times)
             analytic: list[list[Any]] = []
@@ -243,6 +255,8 @@ class Engine:
             raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _accumulate(self, step: AggregateStep, rows: Table, times: list[int]) -> None:
+        if step.join is not None:
+            rows, times = step.join(rows, times, self.references)
         if step.expand is not None:
             rows, times = step.expand(rows, times)
         if step.where is not None:

@@ -233,9 +233,40 @@ class _Parser:
             apply = self.apply()
         if self.at_keyword("OUTER") and self.peek().upper == "APPLY":
             self.refuse("OUTER APPLY")
+        join = None
+        if apply is None and self.at_keyword("JOIN", "INNER", "LEFT"):
+            join = self.join()
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply)
+        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join)
+
+    def join(self) -> ast.Join:
+        """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition` (one JOIN per FROM)."""
+        start = self.current
+        kind = "inner"
+        if self.accept_keyword("LEFT"):
+            kind = "left"
+            self.accept_keyword("OUTER")
+        else:
+            self.accept_keyword("INNER")
+        self.expect_keyword("JOIN")
+        if self.at_operator("("):
+            self.refuse("a subquery in JOIN")
+        name = self.name("an input name")
+        alias = None
+        if self.accept_keyword("AS"):
+            alias = self.name("an alias").text
+        elif self.current.type is TokenType.QUOTED_IDENTIFIER or (
+            self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
+        ):
+            alias = self.advance().text
+        if self.at_keyword("TIMESTAMP"):
+            self.refuse("TIMESTAMP BY on a joined input (stream-to-stream JOIN)")
+        self.expect_keyword("ON")
+        condition = self.expression()
+        if self.at_keyword("JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "OUTER"):
+            self.refuse("a second JOIN")
+        return ast.Join(start.line, start.column, kind, name.text, alias, condition)
 
     def apply(self) -> ast.Apply:
         """`CROSS APPLY GetArrayElements(expr) AS alias` or `GetRecordProperties(expr)`."""

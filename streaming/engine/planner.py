@@ -18,6 +18,7 @@ from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text,
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.join import Joiner, split_condition
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamp, to_timestamps
@@ -63,6 +64,8 @@ class SelectStep:
     """LAG/LAST/ISFIRST call sites, evaluated on every row before the filter."""
     expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
     """CROSS APPLY: one row per array element or record property, before everything else."""
+    join: Joiner | None = None
+    """Reference-data JOIN, before everything else."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class AggregateStep:
     project: Callable[..., Any]
     description: tuple[str, ...]
     expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
+    join: Joiner | None = None
 
 
 Step = SelectStep | AggregateStep
@@ -95,6 +99,13 @@ class Plan:
     steps: tuple[Step, ...]
     outputs: tuple[str, ...]
     functions: dict[str, FunctionBinding] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    """Reference inputs joined by the query (`Engine.load_reference` gives their rows)."""
+
+    def reference_named(self, alias: str) -> str | None:
+        """The query's spelling of a reference input, matched case-insensitively."""
+        folded = alias.casefold()
+        return next((name for name in self.references if name.casefold() == folded), None)
 
     def input_named(self, alias: str) -> str | None:
         """The query's spelling of an input alias, matched case-insensitively (as the service does)."""
@@ -109,6 +120,7 @@ class Plan:
     def explain(self) -> str:
         """A readable DAG: one block per step, naming its source and its operators in order."""
         lines = [step.explain() for step in self.inputs.values()]
+        lines.extend(f"Reference {name}" for name in self.references)
         for step in self.steps:
             target = f" INTO {step.output}" if step.output else ""
             lines.append(f"Step {step.name}{target} <- {step.source}")
@@ -133,6 +145,7 @@ class _Planner:
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
+        self.references: dict[str, str] = {}  # lower-case -> as written
 
     def build(self) -> Plan:
         for step in self.query.steps:
@@ -147,7 +160,17 @@ class _Planner:
             self.steps.append(self.select(select, f"#{index}", output))
             if output not in outputs:
                 outputs.append(output)
-        return Plan(self.text, self.inputs, tuple(self.steps), tuple(outputs), self.functions)
+        for name in self.references.values():
+            if name.lower() in {alias.lower() for alias in self.inputs}:
+                raise PlanError(f"{name} is read both as a stream and as reference data", 1, 1)
+        return Plan(
+            self.text,
+            self.inputs,
+            tuple(self.steps),
+            tuple(outputs),
+            self.functions,
+            tuple(self.references.values()),
+        )
 
     def resolve_source(self, source: ast.Source) -> str:
         key = source.name.lower()
@@ -186,7 +209,44 @@ class _Planner:
         names = {select.source.name.lower()}
         if select.source.alias:
             names.add(select.source.alias.lower())
-        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics)
+        join = select.source.join
+        joined = frozenset({join.name.lower(), (join.alias or join.name).lower()}) if join else frozenset()
+        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics, joined=joined)
+
+    def joiner(self, select: ast.Select) -> Joiner | None:
+        join = select.source.join
+        if join is None:
+            return None
+        key = join.name.lower()
+        if key in self.step_names or key in self.later_steps:
+            raise PlanError(
+                "a JOIN with a step is a stream-to-stream JOIN: not supported", join.line, join.column
+            )
+        name = self.references.setdefault(key, join.name)
+        reference_names = frozenset({key, (join.alias or join.name).lower()})
+        stream_nodes, reference_nodes, others = split_condition(join, reference_names)
+        stream_scope = replace(self.scope(select), joined=frozenset())
+        reference_scope = Scope(reference_names, frozenset(self.functions))
+        stream_compiler, reference_compiler = (
+            ColumnarCompiler(stream_scope),
+            ColumnarCompiler(reference_scope),
+        )
+        stream_keys = [stream_compiler.compile(node) for node in stream_nodes]
+        reference_keys = [reference_compiler.compile(node) for node in reference_nodes]
+        condition = None
+        if others:
+            scope = self.scope(select)
+            rest = others[0]
+            for node in others[1:]:
+                rest = ast.Binary(rest.line, rest.column, "AND", rest, node)
+            condition = ColumnarCompiler(scope).compile(rest)
+            if scope.udf_calls:
+                call = scope.udf_calls[0]
+                raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        if stream_scope.udf_calls or reference_scope.udf_calls:
+            call = (stream_scope.udf_calls + reference_scope.udf_calls)[0]
+            raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        return Joiner(name, join.kind, stream_keys, reference_keys, condition)
 
     def analytics(self, select: ast.Select) -> tuple[dict[str, int], list[AnalyticSpec]]:
         """The analytic calls of a SELECT without GROUP BY (its list and WHERE), each compiled once."""
@@ -257,9 +317,10 @@ class _Planner:
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
         expand = self.expansion(select)
+        joiner = self.joiner(select)
         if windows:
             step = self.aggregate(select, name, output, source, self.where(select), windows[0])
-            return replace(step, expand=expand, description=_applied(select, step.description))
+            return replace(step, expand=expand, join=joiner, description=_applied(select, step.description))
         slots, analytics = self.analytics(select)
         where = self.where(select, slots)
         scope = self.scope(select, slots)
@@ -318,6 +379,7 @@ class _Planner:
             _applied(select, tuple(description)),
             tuple(analytics),
             expand,
+            joiner,
         )
 
     def expansion(self, select: ast.Select) -> Callable[[Table, list[int]], tuple[Table, list[int]]] | None:
@@ -491,10 +553,13 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
 
 
 def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:
-    apply = select.source.apply
-    if apply is None:
-        return description
-    return (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
+    apply, join = select.source.apply, select.source.join
+    if apply is not None:
+        description = (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
+    if join is not None:
+        kind = "LeftJoin" if join.kind == "left" else "Join"
+        description = (f"{kind} reference {join.name} ON {sql(join.condition)}", *description)
+    return description
 
 
 def _expansion(

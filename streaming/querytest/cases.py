@@ -39,6 +39,8 @@ class TestCase:
     name: str
     inputs: dict[str, list[InputEvent]]
     expected: list[Expectation]
+    references: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Rows of each "Reference Data" input, loaded before the streams are processed."""
 
 
 @dataclass
@@ -85,13 +87,23 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
     if not name:
         raise QueryTestError(f"{where}: missing 'Name'")
     inputs: dict[str, list[InputEvent]] = {}
+    references: dict[str, list[dict[str, Any]]] = {}
     for position, spec in enumerate(case.get("Inputs", [])):
         here = f"{where}.Inputs[{position}]"
         alias = spec.get("InputAlias")
-        if spec.get("Type", "Data Stream") != "Data Stream":
-            raise QueryTestError(f"{here}: only 'Data Stream' inputs are supported")
+        kind = spec.get("Type", "Data Stream")
+        if kind not in ("Data Stream", "Reference Data"):
+            raise QueryTestError(f"{here}: Type must be 'Data Stream' or 'Reference Data', not {kind!r}")
         if spec.get("Format", "Json") != "Json":
             raise QueryTestError(f"{here}: only Json inputs are supported")
+        if kind == "Reference Data":
+            reference = plan.reference_named(alias) if isinstance(alias, str) else None
+            if reference is None:
+                raise QueryTestError(f"{here}: the query joins no reference input {alias!r}")
+            if not spec.get("FilePath"):
+                raise QueryTestError(f"{here}: missing 'FilePath'")
+            references.setdefault(reference, []).extend(read_records(folder / spec["FilePath"]))
+            continue
         alias = plan.input_named(alias) if isinstance(alias, str) else None
         if alias is None:
             raise QueryTestError(f"{here}: the query has no input {spec.get('InputAlias')!r}")
@@ -111,7 +123,7 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
         required = spec.get("Required", True)
         records = read_records(folder / spec["FilePath"]) if required else []
         expected.append(Expectation(alias, records, bool(required)))
-    return TestCase(name, inputs, expected)
+    return TestCase(name, inputs, expected, references)
 
 
 def _last_modified(path: Path) -> datetime:

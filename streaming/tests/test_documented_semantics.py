@@ -25,9 +25,10 @@ def run_case(
     expected: dict[str, list[dict[str, Any]]],
     job_config: dict[str, Any] | None = None,
     file_time: datetime | None = None,
+    references: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run the one-case project; assert it passed (showing the actual outputs if not)."""
-    project = write_query_project(tmp_path / "project", query, inputs, expected, job_config)
+    project = write_query_project(tmp_path / "project", query, inputs, expected, job_config, references)
     if file_time is not None:
         for alias in inputs:
             stamp = file_time.timestamp()
