@@ -12,6 +12,7 @@ import math
 import warnings
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -324,6 +325,10 @@ def record_property(record: Any, name: str, missing: Any = None) -> Any:
 
 def record_properties(records: list[Any], name: str, missing: Any = None) -> list[Any]:
     """`record_property` of every record: exact names at C speed, the others matched ignoring case."""
+    try:
+        return list(map(itemgetter(name), records))  # the common case: every record has the name
+    except (KeyError, TypeError, IndexError):
+        pass
     try:
         found = list(map(dict.get, records, repeat(name), repeat(_ABSENT)))
     except TypeError:  # some value is not a record
