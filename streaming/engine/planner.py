@@ -160,9 +160,6 @@ class _Planner:
             self.steps.append(self.select(select, f"#{index}", output))
             if output not in outputs:
                 outputs.append(output)
-        for name in self.references.values():
-            if name.lower() in {alias.lower() for alias in self.inputs}:
-                raise PlanError(f"{name} is read both as a stream and as reference data", 1, 1)
         return Plan(
             self.text,
             self.inputs,
@@ -184,6 +181,10 @@ class _Planner:
             return self.step_names[key]
         if key in self.later_steps:
             raise PlanError(f"step {source.name} is used before it is defined", source.line, source.column)
+        if key in self.references:
+            raise PlanError(
+                f"{source.name} is read both as a stream and as reference data", source.line, source.column
+            )
         existing = next((step for alias, step in self.inputs.items() if alias.lower() == key), None)
         if existing is not None:
             if sql(existing.timestamp_by) != sql(source.timestamp_by):
@@ -221,6 +222,10 @@ class _Planner:
         if key in self.step_names or key in self.later_steps:
             raise PlanError(
                 "a JOIN with a step is a stream-to-stream JOIN: not supported", join.line, join.column
+            )
+        if any(alias.lower() == key for alias in self.inputs):
+            raise PlanError(
+                f"{join.name} is read both as a stream and as reference data", join.line, join.column
             )
         name = self.references.setdefault(key, join.name)
         reference_names = frozenset({key, (join.alias or join.name).lower()})

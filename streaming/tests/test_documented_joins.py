@@ -91,3 +91,9 @@ def test_unsupported_joins_are_refused_with_their_position(query: str, message: 
         compile_query(query)
     assert caught.value.line == 1 and caught.value.column > 1
     assert isinstance(caught.value, PlanError) or "not supported" in str(caught.value)
+
+
+def test_an_input_read_as_a_stream_and_as_reference_data_is_refused() -> None:
+    with pytest.raises(PlanError, match="both as a stream and as reference data") as caught:
+        compile_query("SELECT a.x INTO o FROM a JOIN b ON a.k = b.k\nSELECT * INTO p FROM b")
+    assert (caught.value.line, caught.value.column) == (2, 22)
