@@ -4,6 +4,8 @@
 scoring script with the contract's request and reply shape (docs/contracts.md, "Scoring endpoint").
 `start_scoring_server` starts more (for tests that stop and restart the endpoint).
 `read_topic`: the keys and JSON rows on a topic of the local broker, once at least `expected` are there.
+`write_query_project`: a VS Code project (asaproj.json, query, JobConfig, testConfig.json and data
+files) for `python -m streaming test`, from a query and rows written inline in a test.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,7 +22,14 @@ from confluent_kafka import Consumer
 from environments.standins import Broker, wait_until
 from streaming.bench.scoring_standin import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
 
-__all__ = ["STAND_IN_SCORE_SCRIPT", "ScoringServer", "read_topic", "scoring_server", "start_scoring_server"]
+__all__ = [
+    "STAND_IN_SCORE_SCRIPT",
+    "ScoringServer",
+    "read_topic",
+    "scoring_server",
+    "start_scoring_server",
+    "write_query_project",
+]
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +65,54 @@ def read_topic(broker: Broker, topic: str, expected: int) -> list[tuple[bytes | 
     finally:
         consumer.close()
     return rows
+
+
+def write_query_project(
+    folder: Path,
+    query: str,
+    inputs: dict[str, list[dict[str, Any]]],
+    expected: dict[str, list[dict[str, Any]]],
+    job_config: dict[str, Any] | None = None,
+    references: dict[str, list[dict[str, Any]]] | None = None,
+) -> Path:
+    """A one-case project in `folder`: input files (one JSON object per line, in the order given),
+    reference data files and expected output files; returns the path of its asaproj.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "query.asaql").write_text(query, encoding="utf-8")
+    config = {"ScriptType": "JobConfig", **(job_config or {})}
+    (folder / "JobConfig.json").write_text(json.dumps(config), encoding="utf-8")
+    project = {
+        "name": "documented",
+        "startFile": "query.asaql",
+        "configurations": [{"filePath": "JobConfig.json", "subType": "JobConfig"}],
+    }
+    (folder / "asaproj.json").write_text(json.dumps(project), encoding="utf-8")
+    test = folder / "test"
+    test.mkdir(exist_ok=True)
+
+    def lines(rows: list[dict[str, Any]]) -> str:
+        return "".join(json.dumps(row) + "\n" for row in rows)
+
+    for alias, rows in {**inputs, **(references or {})}.items():
+        (test / f"in-{alias}.json").write_text(lines(rows), encoding="utf-8")
+    for alias, rows in expected.items():
+        (test / f"out-{alias}.json").write_text(lines(rows), encoding="utf-8")
+    case = {
+        "Name": "documented example",
+        "Inputs": [
+            {"InputAlias": alias, "Type": "Data Stream", "Format": "Json", "FilePath": f"in-{alias}.json"}
+            for alias in inputs
+        ]
+        + [
+            {"InputAlias": alias, "Type": "Reference Data", "Format": "Json", "FilePath": f"in-{alias}.json"}
+            for alias in references or {}
+        ],
+        "ExpectedOutputs": [
+            {"OutputAlias": alias, "FilePath": f"out-{alias}.json", "Required": True} for alias in expected
+        ],
+    }
+    (test / "testConfig.json").write_text(json.dumps({"Script": "query.asaql", "TestCases": [case]}))
+    return folder / "asaproj.json"
 
 
 if TYPE_CHECKING:

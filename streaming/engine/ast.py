@@ -70,10 +70,23 @@ class Call(Node):
     args: tuple[Node, ...]
     star: bool = False
     distinct: bool = False
+    order_by: tuple[tuple[Node, bool], ...] = ()
+    """`TopOne() OVER (ORDER BY x DESC, ...)`: (expression, descending) pairs."""
 
     @property
     def qualified(self) -> str:
         return ".".join(self.name).lower()
+
+
+@dataclass(frozen=True)
+class Analytic(Node):
+    """An analytic function: `LAG(x, 1) OVER (PARTITION BY k LIMIT DURATION(hour, 1) WHEN c)`, `LAST`,
+    `ISFIRST(minute, 10) [OVER (PARTITION BY k WHEN c)]`; `duration` is the DURATION(unit, n) call."""
+
+    call: Call
+    partition_by: tuple[Node, ...]
+    duration: Call | None
+    when: Node | None
 
 
 @dataclass(frozen=True)
@@ -83,10 +96,31 @@ class SelectItem(Node):
 
 
 @dataclass(frozen=True)
+class Apply(Node):
+    """`CROSS APPLY GetArrayElements(expr) AS alias` (or GetRecordProperties): one row per element."""
+
+    function: str
+    argument: Node
+    alias: str
+
+
+@dataclass(frozen=True)
+class Join(Node):
+    """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition`."""
+
+    kind: str  # "inner" or "left"
+    name: str
+    alias: str | None
+    condition: Node
+
+
+@dataclass(frozen=True)
 class Source(Node):
     name: str
     alias: str | None
     timestamp_by: Node | None
+    apply: Apply | None = None
+    join: Join | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +159,9 @@ def walk(node: Node):
     elif isinstance(node, Case):
         children = [node.operand, node.default] + [part for pair in node.whens for part in pair]
     elif isinstance(node, Call):
-        children = list(node.args)
+        children = list(node.args) + [expression for expression, _ in node.order_by]
+    elif isinstance(node, Analytic):
+        children = [node.call, *node.partition_by, node.when]
     elif isinstance(node, SelectItem):
         children = [node.expr]
     for child in children:

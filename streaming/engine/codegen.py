@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.engine import ast, values
+from streaming.engine.dates import DATEPART_FUNCTIONS, PARTS
 from streaming.engine.errors import PlanError
-from streaming.engine.scalars import AGGREGATES, SCALARS
+from streaming.engine.scalars import AGGREGATES, SCALARS, like
 
 
 def check_udf_call(node: ast.Call, scope: Scope) -> None:
@@ -42,6 +43,14 @@ def check_call(node: ast.Call, scope: Scope) -> None:
         _, fewest, most = SCALARS[name]
         if not fewest <= len(node.args) <= most:
             raise PlanError(f"{node.name[-1]}() takes {fewest}..{most} arguments", node.line, node.column)
+        if name in DATEPART_FUNCTIONS:
+            part = node.args[0]
+            if not (isinstance(part, ast.Literal) and isinstance(part.value, str) and part.value in PARTS):
+                raise PlanError(
+                    f"{node.name[-1]}() needs a datepart first ({', '.join(sorted(set(PARTS.values())))})",
+                    part.line,
+                    part.column,
+                )
     elif name not in AGGREGATES:
         raise PlanError(
             f"function {'.'.join(node.name)}() is not supported by the local engine", node.line, node.column
@@ -76,14 +85,31 @@ def sql(node: ast.Node | None) -> str:
         return f"{'TRY_CAST' if node.safe else 'CAST'}({sql(node.operand)} AS {node.type_name})"
     if isinstance(node, ast.Call):
         inner = "*" if node.star else ", ".join(sql(a) for a in node.args)
-        return f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+        text = f"{'.'.join(node.name)}({'DISTINCT ' if node.distinct else ''}{inner})"
+        if node.order_by:
+            keys = ", ".join(
+                f"{sql(key)} {'DESC' if descending else 'ASC'}" for key, descending in node.order_by
+            )
+            text += f" OVER (ORDER BY {keys})"
+        return text
+    if isinstance(node, ast.Analytic):
+        over = []
+        if node.partition_by:
+            over.append("PARTITION BY " + ", ".join(sql(k) for k in node.partition_by))
+        if node.duration is not None:
+            over.append(f"LIMIT {sql(node.duration)}")
+        if node.when is not None:
+            over.append(f"WHEN {sql(node.when)}")
+        return f"{sql(node.call)} OVER ({' '.join(over)})"
     raise TypeError(f"cannot print {type(node).__name__}")
 
 
 def key_text(node: ast.Node, source_names: frozenset[str]) -> str:
-    """SQL text that identifies a GROUP BY key: `Scored.k` and `k` are the same key."""
-    if isinstance(node, ast.Column) and len(node.path) > 1 and node.path[0].lower() in source_names:
-        return ".".join(node.path[1:])
+    """SQL text that identifies a GROUP BY key: `Scored.k`, `k` and `K` are the same key (names match
+    case-insensitively)."""
+    if isinstance(node, ast.Column):
+        path = node.path[1:] if len(node.path) > 1 and node.path[0].lower() in source_names else node.path
+        return ".".join(path).casefold()
     return sql(node)
 
 
@@ -97,6 +123,11 @@ class Scope:
     group_keys: list[str] | None = None
     aggregates: list[ast.Call] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)
+    analytics: dict[str, int] | None = None
+    """Where analytic functions may appear (a SELECT without GROUP BY, its WHERE): each one's column."""
+    joined: frozenset[str] = frozenset()
+    """Names of the reference input joined in this SELECT (`r.x` reads its record); the rows are then
+    a join table (`join.py`): the stream's rows as the source, the reference records as column 0."""
 
 
 _RUNTIME: dict[str, Any] = {
@@ -111,8 +142,15 @@ _RUNTIME: dict[str, Any] = {
     "_try_cast": values.try_cast,
     "_cast": values.strict_cast,
     "_dt": values.micros_to_datetime,
+    "_like": like,
     **{f"_f_{name}": impl for name, (impl, _, _) in SCALARS.items()},
 }
+
+
+ANALYTIC_PLACES = (
+    "analytic functions (LAG, LAST, ISFIRST) are supported in the SELECT list and WHERE of a SELECT "
+    "without GROUP BY, outside function arguments and other analytic functions"
+)
 
 
 class ExpressionCompiler:
@@ -123,7 +161,10 @@ class ExpressionCompiler:
 
     def expr(self, node: ast.Node) -> str:
         scope = self.scope
-        if scope.group_keys is not None:
+        if scope.group_keys is not None and not (
+            isinstance(node, ast.Call)
+            and node.qualified == "system.timestamp"  # the window end, even as a key
+        ):
             key = key_text(node, scope.source_names)
             if key in scope.group_keys:
                 return f"K[{scope.group_keys.index(key)}]"
@@ -144,6 +185,10 @@ class ExpressionCompiler:
                 return f"_or({left}, {right})"
             if node.op in ("=", "<>", "<", ">", "<=", ">="):
                 return f"_cmp({node.op!r}, {left}, {right})"
+            if node.op == "LIKE":
+                return f"_like({left}, {right})"
+            if node.op == "NOT LIKE":
+                return f"_not(_like({left}, {right}))"
             return f"_arith({node.op!r}, {left}, {right})"
         if isinstance(node, ast.IsNull):
             return f"(({self.expr(node.operand)}) is {'not ' if node.negated else ''}None)"
@@ -163,6 +208,8 @@ class ExpressionCompiler:
             return f"_cast({self.expr(node.operand)}, {type_name!r}, {where!r})"
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Analytic):
+            raise PlanError(ANALYTIC_PLACES, node.line, node.column)
         raise PlanError(f"unsupported expression {type(node).__name__}", node.line, node.column)
 
     def column(self, node: ast.Column) -> str:
@@ -176,7 +223,7 @@ class ExpressionCompiler:
             if len(path) == 1:
                 return "r"  # the whole row as a record, e.g. udf.score(Valid)
             path = path[1:]
-        code = f"r.get({path[0]!r})"
+        code = f"_prop(r, {path[0]!r})"
         for part in path[1:]:
             code = f"_prop({code}, {part!r})"
         return code
@@ -207,11 +254,14 @@ class ExpressionCompiler:
         if name in AGGREGATES:
             if scope.group_keys is None:
                 raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
-            if node.distinct:
+            if node.distinct and name != "count":
                 raise PlanError(f"{node.name[-1]}(DISTINCT ...) is not supported", node.line, node.column)
             if node.star and name != "count":
                 raise PlanError(f"{node.name[-1]}(*) is not valid", node.line, node.column)
-            if not node.star and len(node.args) != 1:
+            if name == "topone":
+                if node.args or node.star:
+                    raise PlanError("TopOne() takes no arguments", node.line, node.column)
+            elif not node.star and len(node.args) != 1:
                 raise PlanError(f"{node.name[-1]}() takes one argument", node.line, node.column)
             key = sql(node)
             existing = [sql(a) for a in scope.aggregates]

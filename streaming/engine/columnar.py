@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from streaming.engine import ast, values
-from streaming.engine.codegen import Scope, check_call, sql
+from streaming.engine.codegen import ANALYTIC_PLACES, Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
-from streaming.engine.scalars import AGGREGATES, SCALARS
+from streaming.engine.scalars import AGGREGATES, SCALARS, like, like_pattern
 
 if TYPE_CHECKING:
     from streaming.engine.table import Table
@@ -47,6 +47,8 @@ class Batch:
     rows: Table
     times: list[int]
     udf: list[list[Any]]
+    analytic: list[list[Any]] = field(default_factory=list)
+    """Each analytic function's value per row, computed before WHERE (`analytics.py`)."""
     cache: dict[int, Any] = field(default_factory=dict)
     memo: dict[tuple[int, str], tuple[list[Any], Any]] = field(default_factory=dict)
     """Per-list derived data (value types, numpy views), so that a column used by several operators is
@@ -185,12 +187,21 @@ def _objects(items: list[Any], size: int) -> np.ndarray:
     return np.fromiter(items, dtype=object, count=size)
 
 
+def _stream_rows(batch: Batch) -> Table:
+    """The stream side of a join table (its source)."""
+    from streaming.engine.table import Table
+
+    source = batch.rows.source
+    return source if isinstance(source, Table) else Table.of_records(source or [])
+
+
 def _subset(batch: Batch, mask: np.ndarray) -> Batch:
     kept = mask.tolist()
     return Batch(
         batch.rows.take(mask),
         list(compress(batch.times, kept)),
         [list(compress(column, kept)) for column in batch.udf],
+        [list(compress(column, kept)) for column in batch.analytic],
     )
 
 
@@ -257,19 +268,34 @@ class ColumnarCompiler:
 
     def _column(self, node: ast.Column) -> Evaluator:
         path = list(node.path)
+        joined = self.scope.joined
+        if path[0].lower() in joined:  # the joined reference record, or a property of it
+            rest_of_reference = path[1:]
+
+            def reference(batch: Batch) -> Value:
+                items = to_list(batch.rows.values[0], batch.size)
+                for part in rest_of_reference:
+                    items = values.record_properties(items, part)
+                return items
+
+            return reference
+        stream_side = False
         if path[0].lower() in self.scope.source_names:
+            stream_side = bool(joined)  # `s.x` in a JOIN: the stream's row, not the merged one
             if len(path) == 1:
+                if stream_side:
+                    return lambda batch: _stream_rows(batch).records()
                 return lambda batch: batch.rows.records()  # the whole row as a record
             path = path[1:]
         name, rest = path[0], path[1:]
 
         def column(batch: Batch) -> Value:
-            found = batch.rows.column(name)
+            found = (_stream_rows(batch) if stream_side else batch.rows).column(name)
             if not rest:
                 return found
             items = to_list(found, batch.size)
             for part in rest:
-                items = [v.get(part) if type(v) is dict else None for v in items]
+                items = values.record_properties(items, part)
             return items
 
         return column
@@ -331,6 +357,9 @@ class ColumnarCompiler:
 
             return compare
 
+        if op in ("LIKE", "NOT LIKE"):
+            return self._like(node, left, right, negated=op == "NOT LIKE")
+
         def arithmetic(batch: Batch) -> Value:
             size = batch.size
             a_value, b_value = left(batch), right(batch)
@@ -356,6 +385,32 @@ class ColumnarCompiler:
             ]
 
         return arithmetic
+
+    def _like(self, node: ast.Binary, left: Evaluator, right: Evaluator, negated: bool) -> Evaluator:
+        where = f"LIKE at line {node.line}, column {node.column}"
+
+        def matches(batch: Batch) -> Value:
+            size = batch.size
+            pattern = right(batch)
+            items = to_list(left(batch), size)
+            try:
+                if isinstance(pattern, Const):
+                    if pattern.value is None:
+                        return Const(None)
+                    match = like_pattern(str(pattern.value)).fullmatch
+                    if not kinds_of(items, batch.memo) <= _STR_TYPES:
+                        bad = next(v for v in items if v is not None and type(v) is not str)
+                        raise TypeError(f"LIKE needs text, got {bad!r}")
+                    found = [None if v is None else match(v) is not None for v in items]
+                else:
+                    found = [like(v, p) for v, p in zip(items, to_list(pattern, size), strict=True)]
+            except TypeError as exc:
+                raise ExecutionError(f"{where}: {exc}") from exc
+            if negated:
+                return [None if v is None else not v for v in found]
+            return found
+
+        return matches
 
     def _isnull(self, node: ast.IsNull) -> Evaluator:
         operand = self.compile(node.operand)
@@ -453,6 +508,14 @@ class ColumnarCompiler:
             return [values.strict_cast(v, kind, where) for v in value]
 
         return cast
+
+    def _analytic(self, node: ast.Analytic) -> Evaluator:
+        slots = self.scope.analytics
+        key = sql(node)
+        if slots is None or key not in slots:
+            raise PlanError(ANALYTIC_PLACES, node.line, node.column)
+        slot = slots[key]
+        return lambda batch: batch.analytic[slot]
 
     def _call(self, node: ast.Call) -> Evaluator:
         scope = self.scope

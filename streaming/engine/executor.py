@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from streaming.engine.analytics import AnalyticState
+from streaming.engine.columnar import Batch
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import NEVER, EventOrdering, InputClock
@@ -96,13 +98,21 @@ class Engine:
     ) -> None:
         self.plan = plan
         self.ordering = ordering or EventOrdering()
-        partitions = partitions or {}
+        named = {
+            plan.input_named(alias) or alias: list(numbers) for alias, numbers in (partitions or {}).items()
+        }
         self.clocks = {
-            alias: InputClock(self.ordering, step.timestamp is not None, list(partitions.get(alias, [])))
+            alias: InputClock(self.ordering, step.timestamp is not None, named.get(alias, []))
             for alias, step in plan.inputs.items()
         }
         self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
+        self.analytics = {
+            step.name: [AnalyticState(spec) for spec in step.analytics]
+            for step in plan.steps
+            if isinstance(step, SelectStep) and step.analytics
+        }
         self.roots = {step.name: self._root(step.source) for step in plan.steps}
+        self.references: dict[str, list[dict[str, Any]]] = {}
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
         if used and transport is None:
@@ -130,9 +140,10 @@ class Engine:
         self, input_alias: str, payloads: list[dict[str, Any]], arrivals_us: list[int], partitions: list[int]
     ) -> list[OutputBatch]:
         """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions."""
-        input_step = self.plan.inputs.get(input_alias)
-        if input_step is None:
+        alias = self.plan.input_named(input_alias)
+        if alias is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        input_alias, input_step = alias, self.plan.inputs[alias]
         if not len(payloads) == len(arrivals_us) == len(partitions):
             raise EngineError(
                 f"input {input_alias!r}: {len(payloads)} payloads, {len(arrivals_us)} arrival times "
@@ -142,6 +153,15 @@ class Engine:
         event_times = input_step.event_times(payloads, arrivals_us)
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
+
+    def load_reference(self, alias: str, rows: Sequence[dict[str, Any]]) -> None:
+        """The rows of a reference input (replacing earlier ones): what a reference JOIN looks up."""
+        name = self.plan.reference_named(alias)
+        if name is None:
+            raise EngineError(
+                f"unknown reference input {alias!r}; the query joins {sorted(self.plan.references)}"
+            )
+        self.references[name] = list(rows)
 
     def advance(self, now: datetime) -> list[OutputBatch]:
         """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""
@@ -225,8 +245,16 @@ class Engine:
 
     def _select(self, step: SelectStep, rows: Table, times: list[int]) -> tuple[Table, list[int]]:
         try:
+            if step.join is not None:
+                rows, times = step.join(rows, times, self.references)
+            if step.expand is not None:
+                rows, times = step.expand(rows, times)
+            analytic: list[list[Any]] = []
+            if step.analytics:
+                # one batch per call site: each was compiled on its own (batch caches are per compiler)
+                analytic = [state.evaluate(Batch(rows, times, [])) for state in self.analytics[step.name]]
             if step.where is not None:
-                rows, times = step.where(rows, times)
+                rows, times, analytic = step.where(rows, times, analytic)
             if not rows.size:
                 return rows, times
             udf_results = [
@@ -234,14 +262,18 @@ class Engine:
                 for name, arg in zip(step.udf_names, step.udf_args, strict=True)
             ]
             if step.project is not None:
-                rows = step.project(rows, times, udf_results)
+                rows = step.project(rows, times, udf_results, analytic)
             return rows, times
         except ExecutionError as exc:
             raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _accumulate(self, step: AggregateStep, rows: Table, times: list[int]) -> None:
+        if step.join is not None:
+            rows, times = step.join(rows, times, self.references)
+        if step.expand is not None:
+            rows, times = step.expand(rows, times)
         if step.where is not None:
-            rows, times = step.where(rows, times)
+            rows, times, _ = step.where(rows, times)
         if not rows.size:
             return
         state = self.windows[step.name]
@@ -312,6 +344,10 @@ class Engine:
                 }
                 for name, w in self.windows.items()
             },
+            "analytics": {
+                name: [_encode(state.snapshot()) for state in states]
+                for name, states in self.analytics.items()
+            },
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -323,6 +359,15 @@ class Engine:
                 f"snapshot of inputs {sorted(state['inputs'])} and aggregates {sorted(state['aggregates'])} "
                 f"does not fit this query ({sorted(self.clocks)}, {sorted(self.windows)})"
             )
+        saved_analytics = state.get("analytics", {})
+        if set(saved_analytics) != set(self.analytics):
+            raise StateError(
+                f"snapshot of analytic functions in {sorted(saved_analytics)} does not fit this query "
+                f"({sorted(self.analytics)})"
+            )
+        for name, saved in saved_analytics.items():
+            for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
+                analytic_state.restore(_decode(analytic_saved))
         for alias, clock_state in state["inputs"].items():
             self.clocks[alias].restore(clock_state)
         for name, saved in state["aggregates"].items():
@@ -337,6 +382,8 @@ def _initial(kind: str) -> Any:
         return 0
     if kind in ("sum", "avg"):
         return [0, 0]
+    if kind == "count_distinct":
+        return set()
     return None
 
 
@@ -346,6 +393,17 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif kind == "topone":  # (rank keys, record): the smallest keys win, the first one on a tie
+        best = accumulators[slot]
+        for candidate in found:
+            if best is None or candidate[0] < best[0]:
+                best = candidate
+        accumulators[slot] = best
+    elif kind == "count_distinct":
+        try:
+            accumulators[slot].update(found)
+        except TypeError as exc:
+            raise ExecutionError(f"COUNT(DISTINCT ...) needs scalar values: {exc}") from exc
     elif kind in ("sum", "avg"):
         if not set(map(type, found)) <= _NUMBERS:
             bad = next(v for v in found if type(v) not in _NUMBERS)
@@ -368,12 +426,18 @@ def _final(kind: str, accumulator: Any) -> Any:
         return accumulator[0] if accumulator[1] else None
     if kind == "avg":
         return accumulator[0] / accumulator[1] if accumulator[1] else None
+    if kind == "count_distinct":
+        return len(accumulator)
+    if kind == "topone":
+        return None if accumulator is None else accumulator[1]
     return accumulator
 
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$datetime": datetime_to_micros(value)}
+    if isinstance(value, set):
+        return {"$set": [_encode(v) for v in value]}
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -385,6 +449,8 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$datetime"}:
             return micros_to_datetime(value["$datetime"])
+        if set(value) == {"$set"}:
+            return {_decode(v) for v in value["$set"]}
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]

@@ -1,19 +1,25 @@
 """Recursive-descent parser: tokens -> `ast.Query`.
 
 Accepts the statement shapes of Stream Analytics (`WITH` steps, `SELECT ... INTO ... FROM ... TIMESTAMP BY
-... WHERE ... GROUP BY ... HAVING`); constructs outside the supported subset (JOIN, UNION, PARTITION BY,
-OVER, ORDER BY, LIKE, IN, BETWEEN, DISTINCT, TOP, subqueries, CREATE TABLE) are refused here, naming the
-line and column where they start. Names are checked later by the planner.
+... WHERE ... GROUP BY ... HAVING`), LIKE, and LAG/LAST/ISFIRST with OVER; constructs outside the
+supported subset (JOIN, UNION, PARTITION BY, other OVER clauses, ORDER BY, IN, BETWEEN, DISTINCT, TOP,
+subqueries, CREATE TABLE) are refused here, naming the line and column where they start. Names are checked later by the planner.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streaming.engine import ast
+from streaming.engine.dates import DATEPART_FUNCTIONS
 from streaming.engine.errors import ParseError
 from streaming.engine.tokens import Token, TokenType, tokenize
 
+ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
+APPLY_FUNCTIONS = ("getarrayelements", "getrecordproperties")
+
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
-_UNSUPPORTED_PREDICATES = ("LIKE", "IN", "BETWEEN")
+_UNSUPPORTED_PREDICATES = ("IN", "BETWEEN")
 _CLAUSE_KEYWORDS = {
     "FROM", "WHERE", "GROUP", "HAVING", "INTO", "TIMESTAMP", "UNION", "JOIN", "LEFT", "RIGHT", "INNER",
     "OUTER", "CROSS", "ON", "PARTITION", "ORDER", "SELECT", "WITH", "AS", "WHEN", "THEN", "ELSE", "END",
@@ -222,9 +228,62 @@ class _Parser:
             timestamp_by = self.expression()
             if self.at_keyword("OVER"):
                 self.refuse("TIMESTAMP BY ... OVER")
+        apply = None
+        if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
+            apply = self.apply()
+        if self.at_keyword("OUTER") and self.peek().upper == "APPLY":
+            self.refuse("OUTER APPLY")
+        join = None
+        if apply is None and self.at_keyword("JOIN", "INNER", "LEFT"):
+            join = self.join()
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by)
+        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join)
+
+    def join(self) -> ast.Join:
+        """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition` (one JOIN per FROM)."""
+        start = self.current
+        kind = "inner"
+        if self.accept_keyword("LEFT"):
+            kind = "left"
+            self.accept_keyword("OUTER")
+        else:
+            self.accept_keyword("INNER")
+        self.expect_keyword("JOIN")
+        if self.at_operator("("):
+            self.refuse("a subquery in JOIN")
+        name = self.name("an input name")
+        alias = None
+        if self.accept_keyword("AS"):
+            alias = self.name("an alias").text
+        elif self.current.type is TokenType.QUOTED_IDENTIFIER or (
+            self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
+        ):
+            alias = self.advance().text
+        if self.at_keyword("TIMESTAMP"):
+            self.refuse("TIMESTAMP BY on a joined input (stream-to-stream JOIN)")
+        self.expect_keyword("ON")
+        condition = self.expression()
+        if self.at_keyword("JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "OUTER"):
+            self.refuse("a second JOIN")
+        return ast.Join(start.line, start.column, kind, name.text, alias, condition)
+
+    def apply(self) -> ast.Apply:
+        """`CROSS APPLY GetArrayElements(expr) AS alias` or `GetRecordProperties(expr)`."""
+        start = self.advance()
+        self.advance()
+        function = self.current
+        call = self.name_or_call()
+        if not isinstance(call, ast.Call) or call.qualified not in APPLY_FUNCTIONS:
+            self.fail("CROSS APPLY takes GetArrayElements(array) or GetRecordProperties(record)", function)
+        assert isinstance(call, ast.Call)
+        if len(call.args) != 1:
+            self.fail(f"{function.text}() takes one argument", function)
+        self.accept_keyword("AS")
+        alias = self.name("an alias for the applied rows").text
+        if self.at_keyword("CROSS", "OUTER") and self.peek().upper == "APPLY":
+            self.refuse("a second APPLY")
+        return ast.Apply(start.line, start.column, call.qualified, call.args[0], alias)
 
     # -- expressions ---------------------------------------------------------------------------------------
     def expression(self) -> ast.Node:
@@ -253,6 +312,15 @@ class _Parser:
             op = self.advance()
             text = "<>" if op.text == "!=" else op.text
             return ast.Binary(op.line, op.column, text, left, self.additive())
+        if self.at_keyword("LIKE") or (self.at_keyword("NOT") and self.peek().upper == "LIKE"):
+            op = self.advance()
+            negated = op.upper == "NOT"
+            if negated:
+                self.advance()
+            node = ast.Binary(op.line, op.column, "NOT LIKE" if negated else "LIKE", left, self.additive())
+            if self.at_keyword("ESCAPE"):
+                self.refuse("LIKE ... ESCAPE")
+            return node
         if is_token := self.accept_keyword("IS"):
             negated = self.accept_keyword("NOT") is not None
             self.expect_keyword("NULL")
@@ -315,7 +383,7 @@ class _Parser:
         if (
             token.type in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
             and token.upper not in _CLAUSE_KEYWORDS
-        ):
+        ) or (token.upper in ("LEFT", "RIGHT") and self.peek().text == "("):
             return self.name_or_call()
         self.fail(f"expected an expression, found {token.describe()}")
         raise AssertionError  # unreachable: fail() raises
@@ -345,12 +413,79 @@ class _Parser:
             while self.accept_operator(","):
                 args.append(self.expression())
             self.expect_operator(")")
+            if path[-1].lower() in DATEPART_FUNCTIONS and isinstance(args[0], ast.Column):
+                # DATEDIFF(minute, a, b): the datepart is a word, not a column
+                word = args[0]
+                args[0] = ast.Literal(word.line, word.column, ".".join(word.path).lower())
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
+        if call.qualified in ANALYTIC_FUNCTIONS:
+            return self.analytic(call)
+        if call.qualified == "topone":
+            return self.top_one(call)
         if self.at_keyword("OVER"):
-            self.refuse("OVER (analytic functions)")
+            self.refuse(f"{'.'.join(path)}() OVER")
         if self.at_operator("."):
             self.refuse("a property of a function result (select the result into a step first)")
         return call
+
+    def analytic(self, call: ast.Call) -> ast.Node:
+        """`LAG|LAST(...) OVER ([PARTITION BY k, ...] LIMIT DURATION(unit, n) [WHEN c])`, `ISFIRST(unit, n)
+        [OVER ([PARTITION BY k, ...] [WHEN c])]`."""
+        name = call.name[-1]
+        is_first = call.qualified == "isfirst"
+        partition_by: list[ast.Node] = []
+        duration = None
+        when = None
+        if self.accept_keyword("OVER"):
+            self.expect_operator("(")
+            if self.accept_keyword("PARTITION"):
+                self.expect_keyword("BY")
+                partition_by.append(self.expression())
+                while self.accept_operator(","):
+                    partition_by.append(self.expression())
+            if self.at_keyword("LIMIT"):
+                if is_first:
+                    self.fail("ISFIRST takes no LIMIT DURATION (its interval is its arguments)")
+                self.advance()
+                token = self.current
+                if token.upper != "DURATION":
+                    self.fail(f"expected DURATION(unit, length), found {token.describe()}")
+                duration = self.name_or_call()
+                if not isinstance(duration, ast.Call):
+                    self.fail("expected DURATION(unit, length)", token)
+            if self.accept_keyword("WHEN"):
+                when = self.expression()
+            if self.at_keyword("ORDER"):
+                self.refuse(f"ORDER BY in {name}() OVER")
+            self.expect_operator(")")
+        if duration is None and not is_first:
+            self.fail(f"{name}() needs OVER ([PARTITION BY ...] LIMIT DURATION(unit, length))")
+        assert duration is None or isinstance(duration, ast.Call)
+        return ast.Analytic(call.line, call.column, call, tuple(partition_by), duration, when)
+
+    def top_one(self, call: ast.Call) -> ast.Call:
+        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""
+        if not self.at_keyword("OVER"):
+            self.fail("TopOne() needs OVER (ORDER BY column [ASC|DESC], ...)")
+        self.advance()
+        self.expect_operator("(")
+        if self.at_keyword("PARTITION", "LIMIT", "WHEN"):
+            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+        self.expect_keyword("ORDER")
+        self.expect_keyword("BY")
+        order: list[tuple[ast.Node, bool]] = []
+        while True:
+            expression = self.expression()
+            descending = self.accept_keyword("DESC") is not None
+            if not descending:
+                self.accept_keyword("ASC")
+            order.append((expression, descending))
+            if not self.accept_operator(","):
+                break
+        if self.at_keyword("LIMIT", "WHEN"):
+            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+        self.expect_operator(")")
+        return replace(call, order_by=tuple(order))
 
     def case(self) -> ast.Node:
         start = self.expect_keyword("CASE")

@@ -7,18 +7,22 @@ Checks names (inputs, steps, outputs, functions), windows and the supported subs
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from itertools import compress
 from typing import Any
 
 from streaming.engine import ast
+from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
-from streaming.engine.errors import PlanError
+from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.join import Joiner, split_condition
+from streaming.engine.scalars import AGGREGATES
 from streaming.engine.table import Layout, Part, Table, json_column
-from streaming.engine.values import json_bytes, to_timestamps
-from streaming.engine.windows import WindowSpec, is_window_call, window_spec
+from streaming.engine.values import json_bytes, to_timestamp, to_timestamps
+from streaming.engine.windows import WindowSpec, interval_length, is_snapshot, is_window_call, window_spec
 
 DEFAULT_OUTPUT = "output"
 
@@ -56,6 +60,12 @@ class SelectStep:
     """Each function call's argument per row, encoded as JSON (the records a request carries)."""
     project: Callable[..., Any] | None
     description: tuple[str, ...]
+    analytics: tuple[AnalyticSpec, ...] = ()
+    """LAG/LAST/ISFIRST call sites, evaluated on every row before the filter."""
+    expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
+    """CROSS APPLY: one row per array element or record property, before everything else."""
+    join: Joiner | None = None
+    """Reference-data JOIN, before everything else."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,8 @@ class AggregateStep:
     having: Callable[..., Any] | None
     project: Callable[..., Any]
     description: tuple[str, ...]
+    expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
+    join: Joiner | None = None
 
 
 Step = SelectStep | AggregateStep
@@ -87,6 +99,20 @@ class Plan:
     steps: tuple[Step, ...]
     outputs: tuple[str, ...]
     functions: dict[str, FunctionBinding] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    """Reference inputs joined by the query (`Engine.load_reference` gives their rows)."""
+
+    def reference_named(self, alias: str) -> str | None:
+        """The query's spelling of a reference input, matched case-insensitively."""
+        folded = alias.casefold()
+        return next((name for name in self.references if name.casefold() == folded), None)
+
+    def input_named(self, alias: str) -> str | None:
+        """The query's spelling of an input alias, matched case-insensitively (as the service does)."""
+        if alias in self.inputs:
+            return alias
+        folded = alias.casefold()
+        return next((name for name in self.inputs if name.casefold() == folded), None)
 
     def consumers(self, name: str) -> list[Step]:
         return [step for step in self.steps if step.source == name]
@@ -94,6 +120,7 @@ class Plan:
     def explain(self) -> str:
         """A readable DAG: one block per step, naming its source and its operators in order."""
         lines = [step.explain() for step in self.inputs.values()]
+        lines.extend(f"Reference {name}" for name in self.references)
         for step in self.steps:
             target = f" INTO {step.output}" if step.output else ""
             lines.append(f"Step {step.name}{target} <- {step.source}")
@@ -118,6 +145,7 @@ class _Planner:
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
+        self.references: dict[str, str] = {}  # lower-case -> as written
 
     def build(self) -> Plan:
         for step in self.query.steps:
@@ -132,7 +160,14 @@ class _Planner:
             self.steps.append(self.select(select, f"#{index}", output))
             if output not in outputs:
                 outputs.append(output)
-        return Plan(self.text, self.inputs, tuple(self.steps), tuple(outputs), self.functions)
+        return Plan(
+            self.text,
+            self.inputs,
+            tuple(self.steps),
+            tuple(outputs),
+            self.functions,
+            tuple(self.references.values()),
+        )
 
     def resolve_source(self, source: ast.Source) -> str:
         key = source.name.lower()
@@ -146,6 +181,10 @@ class _Planner:
             return self.step_names[key]
         if key in self.later_steps:
             raise PlanError(f"step {source.name} is used before it is defined", source.line, source.column)
+        if key in self.references:
+            raise PlanError(
+                f"{source.name} is read both as a stream and as reference data", source.line, source.column
+            )
         existing = next((step for alias, step in self.inputs.items() if alias.lower() == key), None)
         if existing is not None:
             if sql(existing.timestamp_by) != sql(source.timestamp_by):
@@ -167,26 +206,129 @@ class _Planner:
         self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
         return source.name
 
-    def scope(self, select: ast.Select) -> Scope:
+    def scope(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Scope:
         names = {select.source.name.lower()}
         if select.source.alias:
             names.add(select.source.alias.lower())
-        return Scope(frozenset(names), frozenset(self.functions))
+        join = select.source.join
+        joined = frozenset({join.name.lower(), (join.alias or join.name).lower()}) if join else frozenset()
+        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics, joined=joined)
+
+    def joiner(self, select: ast.Select) -> Joiner | None:
+        join = select.source.join
+        if join is None:
+            return None
+        key = join.name.lower()
+        if key in self.step_names or key in self.later_steps:
+            raise PlanError(
+                "a JOIN with a step is a stream-to-stream JOIN: not supported", join.line, join.column
+            )
+        if any(alias.lower() == key for alias in self.inputs):
+            raise PlanError(
+                f"{join.name} is read both as a stream and as reference data", join.line, join.column
+            )
+        name = self.references.setdefault(key, join.name)
+        reference_names = frozenset({key, (join.alias or join.name).lower()})
+        stream_nodes, reference_nodes, others = split_condition(join, reference_names)
+        stream_scope = replace(self.scope(select), joined=frozenset())
+        reference_scope = Scope(reference_names, frozenset(self.functions))
+        stream_compiler, reference_compiler = (
+            ColumnarCompiler(stream_scope),
+            ColumnarCompiler(reference_scope),
+        )
+        stream_keys = [stream_compiler.compile(node) for node in stream_nodes]
+        reference_keys = [reference_compiler.compile(node) for node in reference_nodes]
+        condition = None
+        if others:
+            scope = self.scope(select)
+            rest = others[0]
+            for node in others[1:]:
+                rest = ast.Binary(rest.line, rest.column, "AND", rest, node)
+            condition = ColumnarCompiler(scope).compile(rest)
+            if scope.udf_calls:
+                call = scope.udf_calls[0]
+                raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        if stream_scope.udf_calls or reference_scope.udf_calls:
+            call = (stream_scope.udf_calls + reference_scope.udf_calls)[0]
+            raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        return Joiner(name, join.kind, stream_keys, reference_keys, condition)
+
+    def analytics(self, select: ast.Select) -> tuple[dict[str, int], list[AnalyticSpec]]:
+        """The analytic calls of a SELECT without GROUP BY (its list and WHERE), each compiled once."""
+        slots: dict[str, int] = {}
+        specs: list[AnalyticSpec] = []
+        roots: list[ast.Node] = [item.expr for item in select.items]
+        if select.where is not None:
+            roots.append(select.where)
+        for root in roots:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Analytic) and sql(node) not in slots:
+                    slots[sql(node)] = len(specs)
+                    specs.append(self.analytic_spec(node, select))
+        return slots, specs
+
+    def analytic_spec(self, node: ast.Analytic, select: ast.Select) -> AnalyticSpec:
+        call = node.call
+        kind = call.qualified
+        scope = self.scope(select)  # without analytic slots: nested analytic calls are refused
+        compiler = ColumnarCompiler(scope)
+        value = default = None
+        offset = 0
+        if kind == "isfirst":
+            span = interval_length(call.args, call)
+        else:
+            duration = node.duration
+            assert duration is not None  # the parser requires LIMIT DURATION for LAG and LAST
+            if duration.qualified != "duration":
+                raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
+            span = interval_length(duration.args, duration)
+            most = 3 if kind == "lag" else 2
+            args = list(call.args)
+            if call.star:
+                source = select.source.alias or select.source.name
+                args.insert(0, ast.Column(call.line, call.column, (source,)))  # the whole event
+            if not 1 <= len(args) <= most:
+                raise PlanError(f"{call.name[-1]}() takes 1..{most} arguments", call.line, call.column)
+            value = compiler.compile(args[0])
+            if kind == "lag":
+                offset = 1
+                if len(args) > 1:
+                    given = args[1]
+                    if not (isinstance(given, ast.Literal) and type(given.value) is int and given.value >= 1):
+                        raise PlanError("the LAG offset is an integer >= 1", given.line, given.column)
+                    offset = given.value
+            rest = args[2:] if kind == "lag" else args[1:]
+            if rest:
+                default = compiler.compile(rest[0])
+        partition_by = tuple(compiler.compile(key) for key in node.partition_by)
+        when = compiler.compile(node.when) if node.when is not None else None
+        if scope.udf_calls:
+            inner = scope.udf_calls[0]
+            raise PlanError("analytic functions cannot call udf. functions", inner.line, inner.column)
+        return AnalyticSpec(kind, value, offset, default, partition_by, when, span, sql(node))
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
         windows = [g for g in select.group_by if is_window_call(g)]
+        if not windows:
+            windows = [g for g in select.group_by if is_snapshot(g)][:1]
         if select.group_by and len(windows) != 1:
             node = select.group_by[0]
             raise PlanError(
-                "GROUP BY needs exactly one window (TumblingWindow or HoppingWindow)", node.line, node.column
+                "GROUP BY needs exactly one window (TumblingWindow, HoppingWindow or System.Timestamp())",
+                node.line,
+                node.column,
             )
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
-        where = self.where(select)
+        expand = self.expansion(select)
+        joiner = self.joiner(select)
         if windows:
-            return self.aggregate(select, name, output, source, where, windows[0])
-        scope = self.scope(select)
+            step = self.aggregate(select, name, output, source, self.where(select), windows[0])
+            return replace(step, expand=expand, join=joiner, description=_applied(select, step.description))
+        slots, analytics = self.analytics(select)
+        where = self.where(select, slots)
+        scope = self.scope(select, slots)
         compiler = ColumnarCompiler(scope)
         parts: list[Part] = []
         evaluators = []
@@ -210,7 +352,9 @@ class _Planner:
             project = _projection(Layout(parts), evaluators)
         udf_args = []
         udf_names = []
-        description = [f"Filter {sql(select.where)}"] if select.where is not None else []
+        description = [f"Analytic {spec.text}" for spec in analytics]
+        if select.where is not None:
+            description.append(f"Filter {sql(select.where)}")
         for call in scope.udf_calls:
             arg_scope = self.scope(select)
             udf_args.append(_json_argument(call.args[0], ColumnarCompiler(arg_scope), arg_scope))
@@ -230,23 +374,49 @@ class _Planner:
             )
         description.append("Project " + ", ".join(described) if project else "Project *")
         return SelectStep(
-            name, source, output, where, tuple(udf_names), tuple(udf_args), project, tuple(description)
+            name,
+            source,
+            output,
+            where,
+            tuple(udf_names),
+            tuple(udf_args),
+            project,
+            _applied(select, tuple(description)),
+            tuple(analytics),
+            expand,
+            joiner,
         )
 
-    def where(self, select: ast.Select) -> Callable[..., Any] | None:
-        if select.where is None:
+    def expansion(self, select: ast.Select) -> Callable[[Table, list[int]], tuple[Table, list[int]]] | None:
+        apply = select.source.apply
+        if apply is None:
             return None
         scope = self.scope(select)
+        argument = ColumnarCompiler(scope).compile(apply.argument)
+        if scope.udf_calls:
+            call = scope.udf_calls[0]
+            raise PlanError("call functions in a step before CROSS APPLY", call.line, call.column)
+        return _expansion(apply, argument)
+
+    def where(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Callable[..., Any] | None:
+        if select.where is None:
+            return None
+        scope = self.scope(select, analytics)
         condition = ColumnarCompiler(scope).compile(select.where)
         if scope.udf_calls:
             call = scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in WHERE", call.line, call.column)
 
-        def where(rows: Table, times: list[int]) -> tuple[Table, list[int]]:
-            mask = truth(condition(Batch(rows, times, [])), rows.size)
+        def where(
+            rows: Table, times: list[int], analytic: list[list[Any]] | None = None
+        ) -> tuple[Table, list[int], list[list[Any]]]:
+            """The rows (and their analytic values, computed before the filter) where the condition holds."""
+            columns = analytic or []
+            mask = truth(condition(Batch(rows, times, [], columns)), rows.size)
             if mask.all():
-                return rows, times
-            return rows.take(mask), list(compress(times, mask.tolist()))
+                return rows, times, columns
+            kept = mask.tolist()
+            return rows.take(mask), list(compress(times, kept)), [list(compress(c, kept)) for c in columns]
 
         return where
 
@@ -256,6 +426,10 @@ class _Planner:
             return item.alias
         if isinstance(item.expr, ast.Column):
             return item.expr.path[-1]
+        if isinstance(item.expr, ast.Call) and item.expr.qualified in AGGREGATES:
+            # an unnamed aggregate is named after its function: the "Snapshot window" page reads the
+            # `COUNT(*)` of a step as `count`
+            return item.expr.name[-1].lower()
         raise PlanError("give this expression a name with AS", item.line, item.column)
 
     def aggregate(
@@ -299,7 +473,9 @@ class _Planner:
             described.append(f"{sql(item.expr)} AS {alias}")
         having = None
         if select.having is not None:
-            having_code = compiler.expr(select.having)
+            aliases = {self.alias(item).casefold(): item.expr for item in select.items}
+            condition = _with_aliases(select.having, aliases, set(group_scope.group_keys))
+            having_code = compiler.expr(condition)
             having = build(f"def having(K, A, E):\n    return _truth({having_code}) is True\n", "having")
         project = build(f"def project(K, A, E):\n    return {{{', '.join(items)}}}\n", "project")
         kinds = []
@@ -311,10 +487,14 @@ class _Planner:
                 args.append(None)
                 continue
             arg_scope = self.scope(select)
+            if kind == "topone":
+                kinds.append(kind)
+                args.append(_ranked_rows(call, select, arg_scope))
+                continue
             argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
-            kinds.append(kind)
+            kinds.append("count_distinct" if call.distinct else kind)
             args.append(_column_function(argument))
         description = [f"Filter {sql(select.where)}"] if select.where is not None else []
         description.append(
@@ -337,6 +517,113 @@ class _Planner:
             project,
             tuple(description),
         )
+
+
+def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:
+    """TopOne's input: per row, (its ORDER BY keys made comparable, the row as a record), or None when
+    a key is NULL. Keys are bigint, float or datetime ("TopOne"); ISO-8601 text is read as datetime."""
+    compiler = ColumnarCompiler(scope)
+    source = select.source.alias or select.source.name
+    record = _column_function(compiler.compile(ast.Column(call.line, call.column, (source,))))
+    keys = [(_column_function(compiler.compile(key)), descending) for key, descending in call.order_by]
+    if scope.udf_calls:
+        inner = scope.udf_calls[0]
+        raise PlanError("call functions in a step before TopOne()", inner.line, inner.column)
+    where = f"TopOne() at line {call.line}, column {call.column}"
+
+    def rank(value: Any, descending: bool) -> Any:
+        if isinstance(value, str):
+            stamp = to_timestamp(value)
+            if stamp is None:
+                raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
+            value = stamp
+        elif isinstance(value, datetime):
+            value = to_timestamp(value)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
+        return -value if descending else value
+
+    def ranked(rows: Table, times: list[int]) -> list[Any]:
+        columns = [(key(rows, times), descending) for key, descending in keys]
+        result = []
+        for position, row in enumerate(record(rows, times)):
+            values = [(column[position], descending) for column, descending in columns]
+            if any(value is None for value, _ in values):
+                result.append(None)
+            else:
+                result.append(([rank(value, descending) for value, descending in values], row))
+        return result
+
+    return ranked
+
+
+def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:
+    apply, join = select.source.apply, select.source.join
+    if apply is not None:
+        description = (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
+    if join is not None:
+        kind = "LeftJoin" if join.kind == "left" else "Join"
+        description = (f"{kind} reference {join.name} ON {sql(join.condition)}", *description)
+    return description
+
+
+def _expansion(
+    apply: ast.Apply, argument: Callable[[Batch], Any]
+) -> Callable[[Table, list[int]], tuple[Table, list[int]]]:
+    """CROSS APPLY GetArrayElements(x) AS a: a row per element, `a` = {ArrayIndex, ArrayValue};
+    GetRecordProperties(x) AS a: a row per property, `a` = {PropertyName, PropertyValue} ("APPLY",
+    "GetArrayElements", "GetRecordProperties" reference pages). A row whose value is NULL, an empty array
+    or record, gives no row (CROSS APPLY); a value of another type fails the step."""
+    arrays = apply.function == "getarrayelements"
+    layout = Layout([Part("source"), Part("column", apply.alias, 0)])
+    where = f"CROSS APPLY {apply.function} at line {apply.line}, column {apply.column}"
+
+    def expand(rows: Table, times: list[int]) -> tuple[Table, list[int]]:
+        positions: list[int] = []
+        elements: list[dict[str, Any]] = []
+        for position, value in enumerate(to_list(argument(Batch(rows, times, [])), rows.size)):
+            if value is None:
+                continue
+            if arrays and isinstance(value, list):
+                for index, item in enumerate(value):
+                    positions.append(position)
+                    elements.append({"ArrayIndex": index, "ArrayValue": item})
+            elif not arrays and isinstance(value, dict):
+                for key, item in value.items():
+                    positions.append(position)
+                    elements.append({"PropertyName": key, "PropertyValue": item})
+            else:
+                wanted = "an array" if arrays else "a record"
+                raise ExecutionError(f"{where}: needs {wanted}, got {value!r}")
+        picked = rows.pick(positions)
+        return Table(len(positions), picked, [elements], layout), [times[i] for i in positions]
+
+    return expand
+
+
+def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) -> ast.Node:
+    """HAVING may name a SELECT item by its alias (the query-patterns article's `HAVING [Count] >= 3`):
+    such a name, unless it is a GROUP BY key, stands for the item's expression."""
+    if isinstance(node, ast.Column):
+        name = node.path[0].casefold()
+        if len(node.path) == 1 and name in aliases and name not in keys:
+            return aliases[name]
+        return node
+    if isinstance(node, ast.Call) and node.qualified in AGGREGATES:
+        return node  # inside an aggregate a name is the input's column
+    changes = {}
+    for item in fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, ast.Node):
+            changes[item.name] = _with_aliases(value, aliases, keys)
+        elif isinstance(value, tuple) and value and all(isinstance(v, ast.Node | tuple) for v in value):
+            changes[item.name] = tuple(
+                _with_aliases(v, aliases, keys)
+                if isinstance(v, ast.Node)
+                else tuple(_with_aliases(w, aliases, keys) for w in v)
+                for v in value
+            )
+    return replace(node, **changes) if changes else node
 
 
 def _column_function(evaluator: Callable[[Batch], Any]) -> Callable[[Table, list[int]], list[Any]]:
@@ -367,8 +654,8 @@ def _json_argument(
 def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:
     """Evaluate every SELECT column over the batch; the result keeps them as columns (see `table`)."""
 
-    def project(rows: Table, times: list[int], udf: list[list[Any]]) -> Table:
-        batch = Batch(rows, times, udf)
+    def project(rows: Table, times: list[int], udf: list[list[Any]], analytic: list[list[Any]]) -> Table:
+        batch = Batch(rows, times, udf, analytic)
         values = [evaluator(batch) for evaluator in evaluators]
         return Table(rows.size, rows if layout.has_source else None, values, layout)
 

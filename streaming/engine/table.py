@@ -24,7 +24,7 @@ import orjson
 
 from streaming.engine.codegen import build
 from streaming.engine.columnar import Const, Times, Value, Vector, to_list
-from streaming.engine.values import format_datetime
+from streaming.engine.values import format_datetime, record_properties
 
 MISSING: Any = object()
 """A name a row does not have (unlike NULL, which it has)."""
@@ -138,10 +138,13 @@ class Table:
             return cached
         layers: list[Value] = []
         parts = self.layout.parts
+        # names match case-insensitively unless some column has exactly this name (then that one)
+        spelled = any(part.kind == "column" and part.name == name for part in parts)
+        folded = name.casefold()
         for index in range(len(parts) - 1, -1, -1):
             part = parts[index]
             if part.kind == "column":
-                if part.name == name:
+                if part.name == name if spelled else part.name.casefold() == folded:  # type: ignore[union-attr]
                     layers.append(self.values[part.slot])
                     break
                 continue
@@ -150,7 +153,7 @@ class Table:
                 found = self._source_lookup(name, missing is MISSING)
             else:
                 records = to_list(self.values[part.slot], self.size)
-                found = [v.get(name, missing) if type(v) is dict else missing for v in records]
+                found = record_properties(records, name, missing)
             layers.append(found)
             if missing is None or not (isinstance(found, list) and MISSING in found):
                 break
@@ -170,16 +173,16 @@ class Table:
         if isinstance(source, Table):
             return source._lookup(name, exact)
         assert source is not None
-        if self._row_columns is not None:
-            found = self._row_columns.get(name)
-            if found is not None:
-                return found
-        elif self._lookups:  # a second name: the query reads several, read them all in one pass
+        if self._row_columns is None and self._lookups:
+            # a second name: the query reads several, read them all in one pass
             self._row_columns = _columns_of_rows(source)
+        if self._row_columns:
             found = self._row_columns.get(name)
+            if found is None:
+                found = self._row_columns.get(name.casefold())
             if found is not None:
                 return found
-        return list(map(dict.get, source, repeat(name), repeat(MISSING if exact else None)))
+        return record_properties(source, name, MISSING if exact else None)
 
     # -- whole rows -------------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -236,6 +239,17 @@ class Table:
         return source if (self.json or not json) else [json_value(row) for row in source]
 
     # -- subsets ----------------------------------------------------------------------------------------
+    def pick(self, positions: list[int]) -> Table:
+        """The rows at `positions`, a row repeated as often as it is named (CROSS APPLY)."""
+        source = self.source
+        if isinstance(source, Table):
+            source = source.pick(positions)
+        elif source is not None:
+            source = [source[i] for i in positions]
+        index = np.asarray(positions, dtype=np.intp)
+        values = [pick_value(v, index, positions, self.size) for v in self.values]
+        return Table(len(positions), source, values, self.layout, self.json)
+
     def take(self, mask: np.ndarray) -> Table:
         """The rows where the boolean `mask` is true."""
         source = self.source
@@ -250,6 +264,19 @@ class Table:
             self.layout,
             self.json,
         )
+
+
+def pick_value(value: Value, index: np.ndarray, positions: list[int], size: int) -> Value:
+    """A column's values at `positions` (repeats allowed)."""
+    if isinstance(value, Const):
+        return value
+    if isinstance(value, Vector):
+        data = np.broadcast_to(value.values, (size,))[index]
+        valid = value.valid if np.ndim(value.valid) == 0 else value.valid[index]
+        return Vector(data, valid)
+    if isinstance(value, Times):
+        return Times(value.micros[index])
+    return [value[i] for i in positions]
 
 
 def take_value(value: Value, mask: np.ndarray, size: int) -> Value:
@@ -277,7 +304,10 @@ def _columns_of_rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         values = list(map(itemgetter(*names), rows))
     except (KeyError, TypeError):  # some row lacks a name (or is not a dict): column by column
         return {}
-    return {name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)}
+    columns = {name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)}
+    for name in names:  # names as the query may spell them: case-insensitive, the first one wins
+        columns.setdefault(name.casefold(), columns[name])
+    return columns
 
 
 def json_column(value: Value, size: int) -> list[Any]:

@@ -11,6 +11,8 @@ import json
 import math
 import warnings
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -300,6 +302,40 @@ def logical_not(value: Any) -> bool | None:
     return None if value is None else not value
 
 
-def record_property(record: Any, name: str) -> Any:
-    """`record.name`; NULL when the value is not a record or lacks the property."""
-    return record.get(name) if isinstance(record, dict) else None
+_ABSENT: Any = object()
+
+
+def record_property(record: Any, name: str, missing: Any = None) -> Any:
+    """`record.name`; `missing` (NULL) when the value is not a record or lacks the property.
+
+    Names match case-insensitively, as in the service: `SELECT DeviceID` reads a field `DeviceId`
+    (compatibility level 1.1+ keeps the case of field names, "Compatibility level for Azure Stream
+    Analytics jobs"; the query's spelling does not have to follow it). An exact match wins."""
+    if type(record) is not dict:
+        return missing
+    value = record.get(name, _ABSENT)
+    if value is not _ABSENT:
+        return value
+    folded = name.casefold()
+    for key, value in record.items():
+        if key.casefold() == folded:
+            return value
+    return missing
+
+
+def record_properties(records: list[Any], name: str, missing: Any = None) -> list[Any]:
+    """`record_property` of every record: exact names at C speed, the others matched ignoring case."""
+    try:
+        return list(map(itemgetter(name), records))  # the common case: every record has the name
+    except (KeyError, TypeError, IndexError):
+        pass
+    try:
+        found = list(map(dict.get, records, repeat(name), repeat(_ABSENT)))
+    except TypeError:  # some value is not a record
+        return [record_property(record, name, missing) for record in records]
+    if _ABSENT not in found:
+        return found
+    return [
+        value if value is not _ABSENT else record_property(record, name, missing)
+        for value, record in zip(found, records, strict=True)
+    ]

@@ -2,7 +2,8 @@
 
 A window covers the interval (end - size, end]: an event exactly on a boundary belongs to the window that
 ends there. Ends are aligned to the epoch plus the offset (so a five-minute window ends at 12:00, 12:05...).
-Tumbling windows are hopping windows whose hop equals their size.
+Tumbling windows are hopping windows whose hop equals their size; a snapshot window ("Snapshot window"
+reference page) groups the events of one timestamp and ends at that timestamp.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ UNITS = {
 MAX_SIZE = 7 * MICROS["day"]
 TUMBLING = ("tumblingwindow", "tumbling")
 HOPPING = ("hoppingwindow", "hopping")
-OTHER_WINDOWS = ("slidingwindow", "sliding", "sessionwindow", "session", "windows", "snapshotwindow")
+OTHER_WINDOWS = ("slidingwindow", "sliding", "sessionwindow", "session", "windows")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class WindowSpec:
     offset: int = 0
 
     def describe(self) -> str:
+        if self.kind == "snapshot":
+            return "SnapshotWindow"
         offset = f", offset {_duration(self.offset)}" if self.offset else ""
         if self.kind == "tumbling":
             return f"TumblingWindow({_duration(self.size)}{offset})"
@@ -57,6 +60,8 @@ class WindowSpec:
 
     def first_ends(self, timestamps: list[int]) -> list[int]:
         """For each timestamp, the end of the earliest window containing it (the only one if tumbling)."""
+        if self.kind == "snapshot":
+            return list(timestamps)
         times = np.asarray(timestamps, dtype=np.int64)
         return (-((self.offset - times) // self.hop) * self.hop + self.offset).tolist()
 
@@ -75,9 +80,17 @@ def is_window_call(node: ast.Node) -> bool:
     return isinstance(node, ast.Call) and node.qualified in TUMBLING + HOPPING + OTHER_WINDOWS
 
 
+def is_snapshot(node: ast.Node) -> bool:
+    """`System.Timestamp()` in GROUP BY: a snapshot window when no other window is there, else a key."""
+    return isinstance(node, ast.Call) and node.qualified == "system.timestamp"
+
+
 def window_spec(call: ast.Call) -> WindowSpec:
-    """Interpret a window call in GROUP BY, every documented form of Tumbling and Hopping windows."""
+    """Interpret a window call in GROUP BY, every documented form of Tumbling and Hopping windows, and
+    a snapshot window (`System.Timestamp()`: the events of one timestamp, emitted at that time)."""
     name = call.qualified
+    if name == "system.timestamp":
+        return WindowSpec("snapshot", 0, 0)
     if name in OTHER_WINDOWS:
         raise PlanError(f"{'.'.join(call.name)} is not supported by the local engine", call.line, call.column)
     args = list(call.args)
@@ -85,7 +98,7 @@ def window_spec(call: ast.Call) -> WindowSpec:
     if named:
         if len(named) != len(args):
             raise PlanError("mix of Duration()/Hop()/Offset() and plain arguments", call.line, call.column)
-        parts = {a.qualified: _length(a.args, a) for a in named}
+        parts = {a.qualified: interval_length(a.args, a) for a in named}
         size = parts.get("duration")
         if size is None:
             raise PlanError("window needs Duration(unit, size)", call.line, call.column)
@@ -122,7 +135,8 @@ def window_spec(call: ast.Call) -> WindowSpec:
     return WindowSpec("tumbling" if name in TUMBLING else "hopping", size, hop, offset)
 
 
-def _length(args: tuple[ast.Node, ...], call: ast.Call) -> int:
+def interval_length(args: tuple[ast.Node, ...], call: ast.Call) -> int:
+    """`(unit, n)` arguments as microseconds (Duration(), Hop(), LIMIT DURATION(), ISFIRST())."""
     if len(args) != 2:
         raise PlanError(f"{'.'.join(call.name)}(unit, size) takes 2 arguments", call.line, call.column)
     return _unit(args[0]) * _count(args[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from streaming.querytest.errors import QueryTestError
 from streaming.querytest.project import read_json
 
 ARRIVAL_FIELD = "EventEnqueuedUtcTime"
-"""Input records may carry their arrival time under the Event Hubs system property name."""
+"""Input records may carry their arrival time under the Event Hubs system property name; without it
+a row arrives at its TIMESTAMP BY time, or else at the file's last modified time (see `_event`)."""
 PARTITION_FIELD = "PartitionId"
 
 
@@ -30,13 +32,15 @@ class Expectation:
 
 @dataclass(frozen=True)
 class TestCase:
-    """One case: events per input alias (in arrival order) and the expected output records."""
+    """One case: events per input alias (in file order, the order they arrive in) and the expected output records."""
 
     __test__ = False  # not a pytest test class
 
     name: str
     inputs: dict[str, list[InputEvent]]
     expected: list[Expectation]
+    references: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Rows of each "Reference Data" input, loaded before the streams are processed."""
 
 
 @dataclass
@@ -83,21 +87,34 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
     if not name:
         raise QueryTestError(f"{where}: missing 'Name'")
     inputs: dict[str, list[InputEvent]] = {}
+    references: dict[str, list[dict[str, Any]]] = {}
     for position, spec in enumerate(case.get("Inputs", [])):
         here = f"{where}.Inputs[{position}]"
         alias = spec.get("InputAlias")
-        if spec.get("Type", "Data Stream") != "Data Stream":
-            raise QueryTestError(f"{here}: only 'Data Stream' inputs are supported")
+        kind = spec.get("Type", "Data Stream")
+        if kind not in ("Data Stream", "Reference Data"):
+            raise QueryTestError(f"{here}: Type must be 'Data Stream' or 'Reference Data', not {kind!r}")
         if spec.get("Format", "Json") != "Json":
             raise QueryTestError(f"{here}: only Json inputs are supported")
-        if alias not in plan.inputs:
-            raise QueryTestError(f"{here}: the query has no input {alias!r}")
+        if kind == "Reference Data":
+            reference = plan.reference_named(alias) if isinstance(alias, str) else None
+            if reference is None:
+                raise QueryTestError(f"{here}: the query joins no reference input {alias!r}")
+            if not spec.get("FilePath"):
+                raise QueryTestError(f"{here}: missing 'FilePath'")
+            references.setdefault(reference, []).extend(read_records(folder / spec["FilePath"]))
+            continue
+        alias = plan.input_named(alias) if isinstance(alias, str) else None
+        if alias is None:
+            raise QueryTestError(f"{here}: the query has no input {spec.get('InputAlias')!r}")
         if not spec.get("FilePath"):
             raise QueryTestError(f"{here}: missing 'FilePath'")
         path = folder / spec["FilePath"]
-        events = [_event(record, plan.inputs[alias], path, n) for n, record in enumerate(read_records(path))]
-        events.sort(key=lambda event: event.arrival_time)
-        inputs.setdefault(alias, []).extend(events)
+        file_time = _last_modified(path)
+        inputs.setdefault(alias, []).extend(
+            _event(record, plan.inputs[alias], path, n, file_time)
+            for n, record in enumerate(read_records(path))
+        )
     expected = []
     for position, spec in enumerate(case.get("ExpectedOutputs", [])):
         alias = spec.get("OutputAlias")
@@ -106,21 +123,32 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
         required = spec.get("Required", True)
         records = read_records(folder / spec["FilePath"]) if required else []
         expected.append(Expectation(alias, records, bool(required)))
-    return TestCase(name, inputs, expected)
+    return TestCase(name, inputs, expected, references)
 
 
-def _event(record: dict[str, Any], input_step: Any, path: Path, number: int) -> InputEvent:
+def _last_modified(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError as exc:
+        raise QueryTestError(f"{path}: cannot read: {exc}") from exc
+
+
+def _event(
+    record: dict[str, Any], input_step: Any, path: Path, number: int, file_time: datetime
+) -> InputEvent:
+    """One row of an input file. Rows arrive in file order (the order the ordering policy sees); a row's
+    arrival time is its `EventEnqueuedUtcTime` when it has one (an Event Hubs event, a field that
+    `SELECT *` then outputs, as the service does for Event Hubs input), else its TIMESTAMP BY time (so
+    that sample files are never "late" against the time they were written), else the file's last
+    modified time, the arrival time the service gives rows of a blob ("TIMESTAMP BY": "events from
+    Blob storage are timestamped by the blob's last modified time")."""
     arrival_text = record.get(ARRIVAL_FIELD)
     try:
         if arrival_text is not None:
             arrival = parse_datetime(str(arrival_text))
         else:
             stamp = input_step.event_times([record], [0])[0] if input_step.timestamp else None
-            if stamp is None:
-                raise QueryTestError(
-                    f"{path}, record {number + 1}: give it an {ARRIVAL_FIELD} (arrival time)"
-                )
-            arrival = micros_to_datetime(stamp)
+            arrival = file_time if stamp is None else micros_to_datetime(stamp)
     except CastError as exc:
         raise QueryTestError(f"{path}, record {number + 1}: {ARRIVAL_FIELD}: {exc}") from exc
     partition = record.get(PARTITION_FIELD, 0)

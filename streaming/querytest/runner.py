@@ -69,7 +69,7 @@ def run_tests(
 
 
 def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dict[str, Any]]]:
-    """One case on a fresh engine: each input's events in arrival order, then end of input."""
+    """One case on a fresh engine: each input's events in file order, then end of input."""
     transport = None
     if project.functions:
         binding = next(iter(project.functions.values()))
@@ -79,6 +79,8 @@ def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dic
     engine = Engine(plan, project.ordering, transport)
     outputs: dict[str, list[dict[str, Any]]] = {}
     try:
+        for alias, rows in case.references.items():
+            engine.load_reference(alias, rows)
         for alias, events in case.inputs.items():
             for record in records(engine.process(alias, events)):
                 outputs.setdefault(record.output, []).append(record.payload)

@@ -20,6 +20,9 @@ QUERIES = [
     ("SELECT id, COALESCE(y, -1) AS y2, NULLIF(k, 'a') AS k2 FROM t WHERE x <= 30 OR y > 40", None),
     ("SELECT id, x FROM t WHERE (x > 20 AND y < 30) OR k IS NULL", None),
     ("SELECT id, x / 4 AS q, (x - 50) % 7 AS m, -x AS n, y / (x - 50) AS r FROM t WHERE x <> 50", None),
+    ("SELECT id, s FROM t WHERE s LIKE '%1%' OR s NOT LIKE '_b%'", None),
+    ("SELECT ID AS id, X + y AS s FROM T WHERE x > 10 AND K = 'a'", None),  # names match ignoring case
+    ("SELECT id, CEILING(y) AS c, FLOOR(y) AS f, SIGN(x - 50) AS g, SUBSTRING(s, 2, 2) AS m FROM t", None),
     (
         "SELECT id, TRY_CAST(s AS float) AS f FROM t WHERE TRY_CAST(s AS float) IS NOT NULL AND TRY_CAST(s AS float) >= 0",
         "SELECT id, TRY_CAST(s AS DOUBLE) AS f FROM t WHERE TRY_CAST(s AS DOUBLE) IS NOT NULL AND TRY_CAST(s AS DOUBLE) >= 0",

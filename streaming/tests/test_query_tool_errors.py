@@ -91,7 +91,7 @@ def test_a_missing_test_cases_list_is_named(tmp_path: Path) -> None:
 
 def test_an_unsupported_query_is_refused_with_its_position(tmp_path: Path) -> None:
     path = project(tmp_path, "", "")
-    (tmp_path / "q.asaql").write_text("SELECT a.x INTO out FROM a\nJOIN b ON a.k = b.k")
+    (tmp_path / "q.asaql").write_text("SELECT a.x INTO out FROM a\nRIGHT JOIN b ON a.k = b.k")
     with pytest.raises(
         QueryTestError, match=r"q\.asaql: parse error at line 2, column 1: JOIN is not supported"
     ):

@@ -1,0 +1,151 @@
+"""Reference-data JOIN ("Reference data JOIN" and "JOIN" reference pages): each stream event is joined
+with the rows of a reference input (a static table loaded with `Engine.load_reference`) that satisfy
+the ON condition; INNER JOIN drops events without a match, LEFT [OUTER] JOIN keeps them with NULL
+reference columns. The event keeps its time.
+
+ON must hold at least one equality between a stream expression and a reference expression (`s.k = r.k`,
+looked up in a hash index of the reference rows, rebuilt when new reference rows are loaded); further
+conditions are checked on the joined rows (INNER JOIN only). A JOIN whose ON has DATEDIFF is a
+stream-to-stream JOIN, not supported. NULL keys never match.
+
+A join table has the stream's rows as its source and the reference records as column 0, laid out
+reference first and stream last, so `*` and unqualified names take the stream's value when both have
+one ("leftmost wins"); `r.x` reads the reference record, `s.x` the stream row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from streaming.engine import ast
+from streaming.engine.columnar import Batch, to_list, truth
+from streaming.engine.errors import ExecutionError, PlanError
+from streaming.engine.table import Layout, Part, Table
+
+JOIN_LAYOUT = Layout([Part("spread", slot=0), Part("source")])
+Evaluator = Callable[[Batch], Any]
+
+
+def conjuncts(node: ast.Node) -> list[ast.Node]:
+    if isinstance(node, ast.Binary) and node.op == "AND":
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
+def side(node: ast.Node, reference: frozenset[str]) -> str | None:
+    """ "reference" when every column is qualified with the reference's name, "stream" when none is, None
+    when mixed or without columns."""
+    columns = [n for n in ast.walk(node) if isinstance(n, ast.Column)]
+    if not columns:
+        return None
+    qualified = [c.path[0].lower() in reference and len(c.path) > 1 for c in columns]
+    if all(qualified):
+        return "reference"
+    return "stream" if not any(qualified) else None
+
+
+def split_condition(
+    join: ast.Join, reference: frozenset[str]
+) -> tuple[list[ast.Node], list[ast.Node], list[ast.Node]]:
+    """(stream key expressions, reference key expressions, other conditions) of an ON clause."""
+    for node in ast.walk(join.condition):
+        if isinstance(node, ast.Call) and node.qualified == "datediff":
+            raise PlanError("stream-to-stream JOIN (DATEDIFF in ON) is not supported", node.line, node.column)
+    stream_keys: list[ast.Node] = []
+    reference_keys: list[ast.Node] = []
+    others: list[ast.Node] = []
+    for part in conjuncts(join.condition):
+        if isinstance(part, ast.Binary) and part.op == "=":
+            sides = (side(part.left, reference), side(part.right, reference))
+            if sides == ("stream", "reference"):
+                stream_keys.append(part.left)
+                reference_keys.append(part.right)
+                continue
+            if sides == ("reference", "stream"):
+                stream_keys.append(part.right)
+                reference_keys.append(part.left)
+                continue
+        others.append(part)
+    if not stream_keys:
+        raise PlanError(
+            "a reference JOIN needs an equality between the stream and the reference input in ON "
+            "(qualify the reference's columns with its name)",
+            join.condition.line,
+            join.condition.column,
+        )
+    if others and join.kind == "left":
+        node = others[0]
+        raise PlanError("LEFT JOIN supports only equalities in ON", node.line, node.column)
+    return stream_keys, reference_keys, others
+
+
+class Joiner:
+    """Joins a batch of stream rows with the current reference rows of one input."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        stream_keys: list[Evaluator],
+        reference_keys: list[Evaluator],
+        condition: Evaluator | None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.stream_keys = stream_keys
+        self.reference_keys = reference_keys
+        self.condition = condition
+        self._indexed: tuple[int, dict[tuple[Any, ...], list[dict[str, Any]]]] | None = None
+
+    def index(self, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+        if self._indexed is not None and self._indexed[0] == id(rows):
+            return self._indexed[1]
+        table = Table.of_records(rows)
+        batch = Batch(table, [0] * table.size, [])
+        columns = [to_list(key(batch), table.size) for key in self.reference_keys]
+        index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        try:
+            for row, key in zip(rows, zip(*columns, strict=True), strict=True):
+                if None not in key:
+                    index.setdefault(key, []).append(row)
+        except TypeError as exc:
+            raise ExecutionError(f"JOIN {self.name}: reference keys must be scalars: {exc}") from exc
+        self._indexed = (id(rows), index)
+        return index
+
+    def __call__(
+        self, rows: Table, times: list[int], references: dict[str, list[dict[str, Any]]]
+    ) -> tuple[Table, list[int]]:
+        reference_rows = references.get(self.name)
+        if reference_rows is None:
+            raise ExecutionError(
+                f"reference input {self.name} has no data: load it with Engine.load_reference"
+            )
+        index = self.index(reference_rows)
+        batch = Batch(rows, times, [])
+        keys = zip(*(to_list(key(batch), rows.size) for key in self.stream_keys), strict=True)
+        positions: list[int] = []
+        matched: list[dict[str, Any] | None] = []
+        try:
+            for position, key in enumerate(keys):
+                found = index.get(key) if None not in key else None
+                if found:
+                    positions.extend([position] * len(found))
+                    matched.extend(found)
+                elif self.kind == "left":
+                    positions.append(position)
+                    matched.append(None)
+        except TypeError as exc:
+            raise ExecutionError(f"JOIN {self.name}: stream keys must be scalars: {exc}") from exc
+        joined = Table(len(positions), rows.pick(positions), [matched], JOIN_LAYOUT)
+        joined_times = [times[i] for i in positions]
+        if self.condition is None or not joined.size:
+            return joined, joined_times
+        mask = truth(self.condition(Batch(joined, joined_times, [])), joined.size)
+        if mask.all():
+            return joined, joined_times
+        kept = np.flatnonzero(mask).tolist()
+        return joined.take(mask), [joined_times[i] for i in kept]

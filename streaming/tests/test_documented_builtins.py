@@ -1,0 +1,180 @@
+"""Golden cases of the built-in functions and predicates, each an example of the documentation it cites,
+with its input and output as the article gives them, run through `python -m streaming test`'s runner.
+
+Articles: "Common query patterns in Azure Stream Analytics" (MicrosoftDocs/azure-docs
+articles/stream-analytics/stream-analytics-stream-analytics-query-patterns.md) and the query language
+reference pages (MicrosoftDocs/azure-reference-other stream-analytics-docs/*.md) named per test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from streaming.engine import Engine, ExecutionError, InputEvent, compile_query
+from streaming.engine.dates import dateadd, datediff, datepart
+from streaming.tests.test_documented_semantics import run_case
+
+
+def at(second: int, minute: int = 0, day: str = "2015-01-01") -> str:
+    return f"{day}T00:{minute:02d}:{second:02d}.0000000Z"
+
+
+PLATES = [
+    {"Make": "Honda", "LicensePlate": "ABC-123", "Time": at(1)},
+    {"Make": "Toyota", "LicensePlate": "AAA-999", "Time": at(2)},
+    {"Make": "Nissan", "LicensePlate": "ABC-369", "Time": at(3)},
+]
+
+
+def test_like_query_pattern(tmp_path: Path) -> None:
+    """Query patterns: "Use LIKE/NOT LIKE to do pattern matching"."""
+    query = "SELECT * FROM Input TIMESTAMP BY Time WHERE LicensePlate LIKE 'A%9'"
+    run_case(tmp_path, query, {"Input": PLATES}, {"output": PLATES[1:]})
+
+
+def test_not_like_and_character_classes(tmp_path: Path) -> None:
+    query = "SELECT LicensePlate FROM Input WHERE LicensePlate NOT LIKE 'A%9' AND Make LIKE '[HN]_nda'"
+    run_case(tmp_path, query, {"Input": PLATES}, {"output": [{"LicensePlate": "ABC-123"}]})
+
+
+def test_case_query_pattern(tmp_path: Path) -> None:
+    """Query patterns: "Specify logic for different cases/values (CASE statements)"."""
+    query = """
+        SELECT
+            CASE
+                WHEN COUNT(*) = 1 THEN CONCAT('1 ', Make)
+                ELSE CONCAT(CAST(COUNT(*) AS NVARCHAR(MAX)), ' ', Make, 's')
+            END AS CarsPassed,
+            System.TimeStamp() AS AsaTime
+        FROM Input TIMESTAMP BY Time
+        GROUP BY Make, TumblingWindow(second, 10)
+    """
+    rows = [
+        {"Make": "Honda", "Time": at(1)},
+        {"Make": "Toyota", "Time": at(2)},
+        {"Make": "Toyota", "Time": at(3)},
+    ]
+    expected = [
+        {"CarsPassed": "1 Honda", "AsaTime": at(10)},
+        {"CarsPassed": "2 Toyotas", "AsaTime": at(10)},
+    ]
+    run_case(tmp_path, query, {"Input": rows}, {"output": expected})
+
+
+CARS = [
+    {"Make": "Honda", "Time": at(1)},
+    {"Make": "Honda", "Time": at(2)},
+    {"Make": "Toyota", "Time": at(1)},
+    {"Make": "Toyota", "Time": at(2)},
+    {"Make": "Toyota", "Time": at(3)},
+]
+
+
+def test_multiple_outputs_and_having_on_a_select_alias(tmp_path: Path) -> None:
+    """Query patterns: "Send data to multiple outputs" (`HAVING [Count] >= 3` names a SELECT alias)."""
+    query = """
+        SELECT * INTO ArchiveOutput FROM Input TIMESTAMP BY Time
+
+        SELECT Make, System.TimeStamp() AS AsaTime, COUNT(*) AS [Count]
+        INTO AlertOutput
+        FROM Input TIMESTAMP BY Time
+        GROUP BY Make, TumblingWindow(second, 10)
+        HAVING [Count] >= 3
+    """
+    expected = {"ArchiveOutput": CARS, "AlertOutput": [{"Make": "Toyota", "AsaTime": at(10), "Count": 3}]}
+    run_case(tmp_path, query, {"Input": CARS}, expected)
+
+
+def test_count_distinct_query_pattern(tmp_path: Path) -> None:
+    """Query patterns: "Count unique values" (two-second windows: Honda and Toyota, then Toyota)."""
+    query = """
+        SELECT COUNT(DISTINCT Make) AS CountMake, System.TIMESTAMP() AS AsaTIME
+        FROM Input TIMESTAMP BY TIME
+        GROUP BY TumblingWindow(second, 2)
+    """
+    expected = [{"CountMake": 2, "AsaTIME": at(2)}, {"CountMake": 1, "AsaTIME": at(4)}]
+    run_case(tmp_path, query, {"Input": CARS}, {"output": expected})
+
+
+def test_datediff_and_dateadd_reference_examples(tmp_path: Path) -> None:
+    """ "DATEDIFF" page: `DATEDIFF(minute, EntryTime, DATEADD(hour, 2, EntryTime))` and the difference to a
+    CAST literal; "DATEADD" page: `DATEADD(hour, 2, EntryTime) AS AdjustedTime`."""
+    query = """
+        SELECT TollId,
+               DATEDIFF(minute, EntryTime, DATEADD(hour, 2, EntryTime)) AS DiffTime,
+               DATEDIFF(minute, EntryTime, CAST('2014-09-10 12:00:00' AS datetime)) AS ToNoon,
+               DATEADD(hour, 2, EntryTime) AS AdjustedTime
+        FROM Input TIMESTAMP BY EntryTime
+        WHERE Toll > 5
+    """
+    rows = [
+        {"TollId": 1, "EntryTime": "2014-09-10T11:15:00.0000000Z", "Toll": 6},
+        {"TollId": 2, "EntryTime": "2014-09-10T11:20:00.0000000Z", "Toll": 4},
+    ]
+    expected = [{"TollId": 1, "DiffTime": 120, "ToNoon": 45, "AdjustedTime": "2014-09-10T13:15:00.0000000Z"}]
+    run_case(tmp_path, query, {"Input": rows}, {"output": expected})
+
+
+@pytest.mark.parametrize(
+    ("part", "start", "end", "count"),
+    [
+        ("year", "2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z", 1),  # boundaries crossed, not elapsed time
+        ("yy", "2026-01-01T00:00:00Z", "2026-12-31T23:59:59Z", 0),
+        ("quarter", "2026-03-31T00:00:00Z", "2026-04-01T00:00:00Z", 1),
+        ("month", "2026-01-31T00:00:00Z", "2026-03-01T00:00:00Z", 2),
+        ("day", "2026-11-29T23:59:00Z", "2026-11-30T00:01:00Z", 1),
+        ("week", "2026-11-28T12:00:00Z", "2026-11-29T12:00:00Z", 1),  # Saturday -> Sunday
+        ("week", "2026-11-29T12:00:00Z", "2026-12-05T12:00:00Z", 0),  # Sunday -> Saturday
+        ("hh", "2026-11-29T10:59:59Z", "2026-11-29T11:00:00Z", 1),
+        ("mi", "2026-11-29T10:00:30Z", "2026-11-29T10:00:59Z", 0),
+        ("second", "2026-11-29T10:00:10Z", "2026-11-29T10:00:00Z", -10),
+        ("ms", "2026-11-29T10:00:00.0004Z", "2026-11-29T10:00:00.0016Z", 1),
+    ],
+)
+def test_datediff_counts_datepart_boundaries(part: str, start: str, end: str, count: int) -> None:
+    assert datediff(part, start, end) == count
+
+
+def test_dateadd_truncates_the_number_and_keeps_the_day_in_the_month() -> None:
+    assert dateadd("month", 1.9, "2026-01-31T10:00:00Z").isoformat() == "2026-02-28T10:00:00+00:00"
+    assert dateadd("mi", -90, "2026-11-29T10:00:00Z").isoformat() == "2026-11-29T08:30:00+00:00"
+    assert datepart("weekday", "2026-11-29T00:00:00Z") == 1  # a Sunday
+    assert datepart("dayofyear", "2026-02-01T00:00:00Z") == 32
+
+
+def test_string_and_math_functions(tmp_path: Path) -> None:
+    """ "CHARINDEX" page (`CHARINDEX('us', Model)`, 1-based, 0 when absent) and the other "String
+    Functions" and "Mathematical Functions" pages."""
+    query = """
+        SELECT CHARINDEX('us', Model) AS at, SUBSTRING(Model, 2, 3) AS middle, REPLACE(Model, 'o', '0') AS r,
+               TRIM('  x ') AS t, LEFT(Model, 2) AS l, RIGHT(Model, 2) AS rt, UPPER(Model) AS u,
+               CEILING(Toll) AS c, FLOOR(Toll) AS f, POWER(Toll, 2) AS p, SQRT(16) AS s, SIGN(-Toll) AS sg,
+               SQUARE(3) AS sq, ABS(-2) AS a, ROUND(Toll, 1) AS rd, YEAR(EntryTime) AS y,
+               DATEPART(hour, EntryTime) AS h
+        FROM Input
+    """
+    rows = [{"Model": "Lotus", "Toll": 4.25, "EntryTime": "2014-09-10T11:15:00Z"}]
+    expected = {
+        "at": 4, "middle": "otu", "r": "L0tus", "t": "x", "l": "Lo", "rt": "us", "u": "LOTUS",
+        "c": 5.0, "f": 4.0, "p": 18.0625, "s": 4.0, "sg": -1.0, "sq": 9.0, "a": 2, "rd": 4.2, "y": 2014, "h": 11,
+    }  # fmt: skip
+    run_case(tmp_path, query, {"Input": rows}, {"output": [expected]})
+
+
+def test_try_cast_reference_example(tmp_path: Path) -> None:
+    """ "TRY_CAST" page: a value that cannot be converted gives NULL and the row is kept."""
+    query = "SELECT id, TRY_CAST(reading AS bigint) AS reading INTO out FROM Input"
+    rows = [{"id": 1, "reading": "12"}, {"id": 2, "reading": "twelve"}]
+    run_case(
+        tmp_path, query, {"Input": rows}, {"out": [{"id": 1, "reading": 12}, {"id": 2, "reading": None}]}
+    )
+
+
+def test_a_string_function_on_a_number_fails_with_its_position() -> None:
+    plan = compile_query("SELECT SUBSTRING(x, 1, 2) AS s INTO o FROM i")
+    engine = Engine(plan)
+    with pytest.raises(ExecutionError, match=r"SUBSTRING.*line 1"):
+        engine.process("i", [InputEvent({"x": 5}, datetime(2026, 11, 29, tzinfo=UTC), 0)])
