@@ -20,6 +20,7 @@ from confluent_kafka import (
 
 from streaming.runtime.connections import FAST_GROUP_JOIN
 from streaming.runtime.errors import RunError
+from streaming.runtime.resume import Resume, resume_position
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ class KafkaSource:
     ) -> None:
         self.topic = topic
         self.start_offsets = dict(start_offsets)
+        self.resets: list[Resume] = []
+        """Partitions whose checkpoint offset did not fit the broker's range (`resume.py`), in order."""
+        self._unsaved_resets: dict[int, int] = {}
         self.consumer = Consumer(
             {
                 **client_config,
@@ -67,8 +71,27 @@ class KafkaSource:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         for partition in partitions:
             if partition.partition in self.start_offsets:
-                partition.offset = self.start_offsets[partition.partition]
+                partition.offset = self._resume(consumer, partition.partition)
         consumer.assign(partitions)
+
+    def _resume(self, consumer: Consumer, partition: int) -> int:
+        """The checkpoint's offset for `partition`, checked against the broker's range (`resume.py`)."""
+        offset = self.start_offsets[partition]
+        try:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(self.topic, partition), timeout=10, cached=False
+            )
+        except KafkaException as exc:
+            raise RunError(
+                f"topic {self.topic} partition {partition}: cannot read its offsets: {exc}"
+            ) from exc
+        resume = resume_position(partition, offset, low, high)
+        if resume.reason is not None:
+            log.warning("topic %s %s", self.topic, resume.message)
+            self.resets.append(resume)
+            self.start_offsets[partition] = resume.offset
+            self._unsaved_resets[partition] = resume.offset
+        return resume.offset
 
     def poll(self, max_events: int, timeout_s: float) -> Batch:
         messages = self.consumer.consume(num_messages=max_events, timeout=timeout_s)
@@ -77,6 +100,9 @@ class KafkaSource:
         partitions = [message.partition() for message in messages]
         offsets = [message.offset() for message in messages]
         next_offsets = {partition: offset + 1 for partition, offset in zip(partitions, offsets, strict=True)}
+        if self._unsaved_resets:  # the new positions go into the next checkpoint, even with no event read
+            next_offsets = {**self._unsaved_resets, **next_offsets}
+            self._unsaved_resets = {}
         try:
             payloads = list(map(orjson.loads, [message.value() for message in messages]))
             decoded = all(type(payload) is dict for payload in payloads)

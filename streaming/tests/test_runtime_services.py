@@ -32,7 +32,7 @@ from confluent_kafka import Producer
 
 from environments.loader import load_environment
 from environments.render import render_environment
-from environments.standins import Azurite, Broker, wait_until
+from environments.standins import Azurite, Broker, start_broker, wait_until
 from streaming import aliases
 from streaming.producer import EventGenerator
 from streaming.producer.events import format_event_time
@@ -375,3 +375,49 @@ def test_blobs_of_an_unfinished_cycle_are_not_left_twice(
     finally:
         recovered.close()
     assert_outputs(azurite, job, sent)
+
+
+def test_broker_restarted_empty_under_a_kept_checkpoint_loses_nothing(
+    rendered: Path, tmp_path: Path, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """The in-memory broker restarts (fresh, same port) while the runtime's checkpoint is kept: the
+    checkpoint's offsets are past the new partitions' end. Every event sent afterwards is scored."""
+    job = isolated(rendered, tmp_path)
+    before, after = traffic(300, seed=5), traffic(200, seed=6)
+    broker = start_broker(tmp_path / "broker")
+    try:
+        ensure_topics({"bootstrap.servers": broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+        produce(broker, job.input_topic, before.valid)
+        first = runner(job, broker, azurite, scoring_server.scoring_uri)
+        try:
+            wait_until(lambda: first.cycle() >= 0 and first.stats.events_in == len(before.valid), 60, "read")
+        finally:
+            first.close()
+        saved = FileCheckpointStore(job.checkpoint).load()
+        assert saved is not None and sum(saved.offsets.values()) == len(before.valid)
+        broker.stop()
+        broker = start_broker(tmp_path / "broker", port=broker.port)
+        second = runner(job, broker, azurite, scoring_server.scoring_uri)  # creates the topics again
+        produce(broker, job.input_topic, after.valid)
+        try:
+
+            def scored() -> set[str]:
+                rows = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+                return {r[SCHEMA.id_column] for r in rows}
+
+            expected = {e[SCHEMA.id_column] for e in after.valid}
+            wait_until(lambda: second.cycle() >= 0 and expected <= scored(), 60, "events after the restart")
+        finally:
+            second.close()
+    finally:
+        broker.stop()
+    resets = second.source.resets
+    assert {r.partition for r in resets} == set(saved.offsets), "every partition's offset was checked"
+    assert all(r.offset == 0 and r.checkpoint_offset == saved.offsets[r.partition] for r in resets)
+    assert all(r.checkpoint_offset > r.high for r in resets)
+    resumed = FileCheckpointStore(job.checkpoint).load()
+    assert resumed is not None and sum(resumed.offsets.values()) == len(after.valid)
+    rows = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    ids = Counter(r[SCHEMA.id_column] for r in rows)
+    assert set(ids) == {e[SCHEMA.id_column] for e in before.valid + after.valid}
+    assert max(ids.values()) == 1
