@@ -33,6 +33,11 @@ class LocalStep:
     params: dict[str, object] = field(default_factory=dict)
 
 
+def endpoint_manifest(state_dir: Path) -> Path:
+    """The local endpoint manifest (docs/contracts.md, Endpoint manifest), written by `ml serve`."""
+    return state_dir / "ml" / "endpoint.json"
+
+
 def _py(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", *args)
 
@@ -82,6 +87,9 @@ def local_plan(
             "scoring endpoint: azmlinfsrv behind one stable URL",
             _py("ml", "serve", env.name, "--port", str(local.endpoint_port)),
             ready_port=local.endpoint_port,
+            # Ready once the manifest is rewritten healthy: one left `healthy: false` by the previous
+            # run's shutdown would stop the runtime started next.
+            params={"ready_manifest": str(endpoint_manifest(state_dir))},
         ),
         LocalStep(
             "engine",
