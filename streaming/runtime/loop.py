@@ -171,10 +171,26 @@ class Runner:
             log.info("removing %d blobs of a cycle that was not checkpointed", len(unfinished))
             self.blobs.delete(unfinished)
             self.store.end()
+        if self.blobs is not None:
+            self._continue_blob_numbering()
         self.source = KafkaSource(
             client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
         )
         self.stats = RunStats()
+
+    def _continue_blob_numbering(self) -> None:
+        """Start numbering blobs after the existing ones (a deleted or reset checkpoint restarts at 0)."""
+        assert self.blobs is not None
+        existing = self.blobs.next_sequence()
+        if existing > self.checkpoint.sequence:
+            log.warning(
+                "blob outputs already hold cycles up to %012d but the checkpoint is at cycle %d "
+                "(deleted or reset): numbering continues at %012d, no existing blob is overwritten",
+                existing - 1,
+                self.checkpoint.sequence,
+                existing,
+            )
+            self.checkpoint.sequence = existing
 
     def cycle(self) -> int:
         """One round, outputs durable and offsets committed on return; the number of events read."""

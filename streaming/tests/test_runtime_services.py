@@ -421,3 +421,43 @@ def test_broker_restarted_empty_under_a_kept_checkpoint_loses_nothing(
     ids = Counter(r[SCHEMA.id_column] for r in rows)
     assert set(ids) == {e[SCHEMA.id_column] for e in before.valid + after.valid}
     assert max(ids.values()) == 1
+
+
+def blob_bodies(azurite: Azurite, container: str) -> dict[str, bytes]:
+    client = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(
+        container
+    )
+    return {blob.name: client.download_blob(blob.name).readall() for blob in client.list_blobs()}
+
+
+def test_blob_numbering_continues_after_a_deleted_checkpoint(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """With the checkpoint deleted, a restarted runtime resumes at the committed offsets and numbers its
+    blobs after those already in the folder: no blob of the first run is overwritten."""
+    job = isolated(rendered, tmp_path)
+    first, second = traffic(200, seed=7), traffic(200, seed=8)
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    produce(kafka_broker, job.input_topic, first.valid)
+    container = job.containers[aliases.OUTPUT_SCORED_BLOB]
+    before_run = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=50)
+    try:
+        wait_until(lambda: before_run.cycle() >= 0 and before_run.stats.events_in == 200, 60, "first run")
+    finally:
+        before_run.close()
+    before = blob_bodies(azurite, container)
+    assert any(name.endswith("/000000000000.json") for name in before)
+    job.checkpoint.unlink()
+    produce(kafka_broker, job.input_topic, second.valid)
+    after_run = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=50)
+    try:
+        wait_until(lambda: after_run.cycle() >= 0 and after_run.stats.events_in == 200, 60, "second run")
+    finally:
+        after_run.close()
+    after = blob_bodies(azurite, container)
+    assert {name: after.get(name) for name in before} == before, "a blob of the first run was overwritten"
+    ids = Counter(
+        json.loads(line)[SCHEMA.id_column] for body in after.values() for line in body.splitlines() if line
+    )
+    assert set(ids) == {e[SCHEMA.id_column] for e in first.valid + second.valid}
+    assert max(ids.values()) == 1
