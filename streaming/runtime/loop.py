@@ -20,9 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from streaming.aliases import OUTPUT_DEADLETTER, OUTPUT_SCORED_BLOB
+from streaming.dead_letter import RejectedEvent
 from streaming.engine import (
     Engine,
     EventOrdering,
@@ -30,7 +33,7 @@ from streaming.engine import (
     HttpTransport,
     compile_query,
 )
-from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
+from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore, write_atomically
 from streaming.runtime.collector import tuned_for_batches
 from streaming.runtime.encoding import EncodedBatch, encode_batches
 from streaming.runtime.endpoint import Endpoint
@@ -51,12 +54,18 @@ class RunOptions:
     create_topics: bool = False
     """Create missing topics (the local broker); in Azure the ARM template creates the hubs."""
     topic_partitions: int = 1
+    metrics_path: Path | None = None
+    """Where `run` keeps the accounting (`Runner.accounting`) as JSON, rewritten about every second."""
 
 
 @dataclass
 class RunStats:
     events_in: int = 0
-    undecodable: int = 0
+    """Every message read from the input, decodable or not."""
+    rejected: int = 0
+    """Events rejected before the query and written to the dead-letter output (durable)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Events dropped without a dead letter, by reason (each logged with its partition and offset)."""
     rows_out: dict[str, int] = field(default_factory=dict)
     cycles: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -72,6 +81,8 @@ class CycleOutput:
     next_offsets: dict[int, int]
     engine_state: dict[str, Any]
     events: int
+    rejected: int = 0
+    """Rows of `outputs` that are dead letters of events rejected before the query."""
 
 
 def job_identity(project: Project) -> str:
@@ -163,6 +174,8 @@ class Runner:
             ensure_topics(client_config, topics, self.options.topic_partitions)
         self.kafka = KafkaSink(client_config, project.eventhub_outputs)
         self.partition_keys = {o.alias: o.partition_key for o in project.eventhub_outputs}
+        outputs = {o.alias for o in project.eventhub_outputs} | {o.alias for o in project.blob_outputs}
+        self.dead_letter = OUTPUT_DEADLETTER if OUTPUT_DEADLETTER in outputs else None
         self.blobs = BlobSink(blob_service, project.blob_outputs) if project.blob_outputs else None
         unfinished = self.store.pending_blobs()
         if unfinished:
@@ -205,18 +218,80 @@ class Runner:
         batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
+        untimed: list[tuple[int, str]] = []  # no usable TIMESTAMP BY time, or early
         outputs = (
-            self.engine.process_columns(self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions)
+            self.engine.process_columns(
+                self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions, untimed
+            )
             if batch
             else []
         )
         outputs += self.engine.advance(datetime.now(UTC))
-        self.stats.events_in += len(batch)
-        self.stats.undecodable += batch.undecodable
+        rejected = batch.rejected + [batch.reject(index, reason) for index, reason in untimed]
+        events = len(batch) + len(batch.rejected)
+        self.stats.events_in += events
         if not batch.next_offsets and not outputs:
             return None
         encoded = encode_batches(outputs, self.partition_keys)
-        return CycleOutput(encoded, batch.next_offsets, self.engine.snapshot(), len(batch))
+        dead_letters = self._dead_letters(rejected)
+        if dead_letters is not None:
+            encoded.append(dead_letters)
+        return CycleOutput(
+            encoded,
+            batch.next_offsets,
+            self.engine.snapshot(),
+            events,
+            len(dead_letters.lines) if dead_letters else 0,
+        )
+
+    def _dead_letters(self, rejected: list[RejectedEvent]) -> EncodedBatch | None:
+        """Events rejected before the query, as rows of the dead-letter output (each logged with its
+        partition and offset); counted as dropped, and logged so, when the project has no such output."""
+        for event in rejected:
+            log.warning(
+                "topic %s partition %d offset %d: %s, %s",
+                self.input.hub,
+                event.partition,
+                event.offset,
+                "dead-lettered" if self.dead_letter else "dropped (the project has no dead-letter output)",
+                event.reason,
+            )
+        if not rejected:
+            return None
+        if self.dead_letter is None:
+            dropped = self.stats.dropped
+            dropped["no dead-letter output"] = dropped.get("no dead-letter output", 0) + len(rejected)
+            return None
+        lines = [orjson.dumps(event.record()) for event in rejected]
+        return EncodedBatch(self.dead_letter, lines, None, [event.arrival_us for event in rejected])
+
+    def accounting(self) -> dict[str, Any]:
+        """Where every event read went: scored, dead-lettered (by the query or before it), dropped with
+        a reason; `in_flight` are read but not yet written (ordering buffer, cycle being written)."""
+        stats = self.stats
+        counters = self.engine.counters()["inputs"][self.input.alias]
+        dropped = {
+            **stats.dropped,
+            "late (Drop policy)": counters["late_dropped"],
+            "out of order (Drop policy)": counters["out_of_order_dropped"],
+        }
+        scored = stats.rows_out.get(OUTPUT_SCORED_BLOB, 0)
+        dead_lettered = stats.rows_out.get(OUTPUT_DEADLETTER, 0)
+        return {
+            "events_in": stats.events_in,
+            "scored": scored,
+            "dead_lettered": dead_lettered,
+            "dead_lettered_before_query": stats.rejected,
+            "dropped": dropped,
+            "in_flight": stats.events_in - scored - dead_lettered - sum(dropped.values()),
+            "offsets_reset": [reset.message for reset in self.source.resets],
+            "rows_out": dict(stats.rows_out),
+        }
+
+    def save_metrics(self) -> None:
+        """Write `accounting()` to `options.metrics_path` (atomically), when one is set."""
+        if self.options.metrics_path is not None:
+            write_atomically(self.options.metrics_path, self.accounting())
 
     def write(self, work: CycleOutput) -> dict[int, int]:
         """Make a cycle's outputs durable, then checkpoint; returns the offsets that may be committed."""
@@ -234,6 +309,7 @@ class Runner:
             rows_out = self.stats.rows_out
             for batch in outputs:
                 rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.lines)
+            self.stats.rejected += work.rejected
         self.checkpoint.offsets.update(work.next_offsets)
         self.checkpoint.sequence += 1
         self.checkpoint.engine = work.engine_state
@@ -255,11 +331,14 @@ class Runner:
             return self._run(stop, idle_exit_s, max_events)
 
     def _run(self, stop: threading.Event, idle_exit_s: float | None, max_events: int | None) -> RunStats:
-        last_event = time.monotonic()
+        last_event = last_metrics = time.monotonic()
         writer = CycleWriter(self.write)
         try:
             while not stop.is_set():
                 self.source.commit(writer.durable_offsets())
+                if time.monotonic() - last_metrics >= 1.0:
+                    self.save_metrics()
+                    last_metrics = time.monotonic()
                 work = self.compute()
                 if work is not None:
                     writer.submit(work)
@@ -271,6 +350,7 @@ class Runner:
                     break
             writer.finish()
             self.source.commit(writer.durable_offsets())
+            self.save_metrics()
         finally:
             writer.abandon()
             self.close()

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from confluent_kafka import (
     TIMESTAMP_NOT_AVAILABLE,
     Consumer,
@@ -18,7 +17,9 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from streaming.dead_letter import RejectedEvent
 from streaming.runtime.connections import FAST_GROUP_JOIN
+from streaming.runtime.decoding import decode_batch
 from streaming.runtime.errors import RunError
 from streaming.runtime.resume import Resume, resume_position
 
@@ -27,17 +28,27 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Batch:
-    """One poll's decodable events as columns (the engine's `process_columns`), and where to resume."""
+    """One poll's decodable events as columns (the engine's `process_columns`), and where to resume;
+    the events that cannot be decoded, with their reason, in `rejected`."""
 
     payloads: list[dict[str, Any]]
     arrivals_us: list[int]
     """Broker timestamps (producer or append time) in microseconds."""
     partitions: list[int]
     next_offsets: dict[int, int]
-    undecodable: int
+    rejected: list[RejectedEvent]
+    offsets: list[int]
+    """Each decoded event's offset, and below its original bytes (for the dead letter)."""
+    values: list[bytes | None]
 
     def __len__(self) -> int:
         return len(self.payloads)
+
+    def reject(self, index: int, reason: str) -> RejectedEvent:
+        """Decoded event `index`, rejected later (no usable event time, early): its dead-letter entry."""
+        return RejectedEvent(
+            self.partitions[index], self.offsets[index], self.values[index], self.arrivals_us[index], reason
+        )
 
 
 class KafkaSource:
@@ -103,14 +114,11 @@ class KafkaSource:
         if self._unsaved_resets:  # the new positions go into the next checkpoint, even with no event read
             next_offsets = {**self._unsaved_resets, **next_offsets}
             self._unsaved_resets = {}
-        try:
-            payloads = list(map(orjson.loads, [message.value() for message in messages]))
-            decoded = all(type(payload) is dict for payload in payloads)
-        except (orjson.JSONDecodeError, TypeError):
-            decoded = False
-        if not decoded:
-            return self._decode_one_by_one(messages, next_offsets)
-        return Batch(payloads, self._arrivals(messages), partitions, next_offsets, 0)
+        values = [message.value() for message in messages]
+        payloads, rejections = decode_batch(values)
+        if rejections:
+            return self._without_rejected(messages, payloads, rejections, next_offsets)
+        return Batch(payloads, self._arrivals(messages), partitions, next_offsets, [], offsets, values)  # type: ignore[arg-type]
 
     def _readable(self, messages: list[Message]) -> list[Message]:
         """The messages without partition-end notices; any other error fails the read."""
@@ -131,28 +139,32 @@ class KafkaSource:
             for kind, millis in (message.timestamp() for message in messages)
         ]
 
-    def _decode_one_by_one(self, messages: list[Message], next_offsets: dict[int, int]) -> Batch:
-        """Decode each message alone: Stream Analytics drops (and logs) events it cannot deserialize."""
-        kept: list[Message] = []
-        payloads: list[dict[str, Any]] = []
-        for message in messages:
-            try:
-                payload = orjson.loads(message.value())
-                if not isinstance(payload, dict):
-                    raise ValueError("not a JSON object")
-            except (ValueError, TypeError) as exc:
-                log.warning(
-                    "topic %s partition %d offset %d: dropped, %s",
-                    self.topic,
-                    message.partition(),
-                    message.offset(),
-                    exc,
-                )
-                continue
-            kept.append(message)
-            payloads.append(payload)
-        partitions = [message.partition() for message in kept]
-        return Batch(payloads, self._arrivals(kept), partitions, next_offsets, len(messages) - len(kept))
+    def _without_rejected(
+        self,
+        messages: list[Message],
+        payloads: list[dict[str, Any] | None],
+        rejections: list[tuple[int, str]],
+        next_offsets: dict[int, int],
+    ) -> Batch:
+        """The batch without the events that cannot be decoded, which go to `rejected` (the runner
+        dead-letters and logs them)."""
+        arrivals = self._arrivals(messages)
+        rejected = []
+        for index, reason in rejections:
+            message = messages[index]
+            rejected.append(
+                RejectedEvent(message.partition(), message.offset(), message.value(), arrivals[index], reason)
+            )
+        kept = [i for i, payload in enumerate(payloads) if payload is not None]
+        return Batch(
+            [payloads[i] for i in kept],  # type: ignore[misc]
+            [arrivals[i] for i in kept],
+            [messages[i].partition() for i in kept],
+            next_offsets,
+            rejected,
+            [messages[i].offset() for i in kept],
+            [messages[i].value() for i in kept],
+        )
 
     def commit(self, offsets: Mapping[int, int]) -> None:
         if not offsets:

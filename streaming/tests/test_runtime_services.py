@@ -33,7 +33,7 @@ from confluent_kafka import Producer
 from environments.loader import load_environment
 from environments.render import render_environment
 from environments.standins import Azurite, Broker, start_broker, wait_until
-from streaming import aliases
+from streaming import aliases, dead_letter
 from streaming.producer import EventGenerator
 from streaming.producer.events import format_event_time
 from streaming.runtime import (
@@ -461,3 +461,89 @@ def test_blob_numbering_continues_after_a_deleted_checkpoint(
     )
     assert set(ids) == {e[SCHEMA.id_column] for e in first.valid + second.valid}
     assert max(ids.values()) == 1
+
+
+def bad_events(start: datetime) -> dict[bytes, str]:
+    """Events that cannot enter the query, each unique, -> words the dead letter's reason must hold."""
+    generator = EventGenerator(SCHEMA, 11)
+
+    def text(change: dict[str, Any], literal: str | None = None, drop: str | None = None) -> bytes:
+        event = {**generator.event(start), **change}
+        if drop:
+            del event[drop]
+        body = json.dumps(event)
+        return (body.replace('"<literal>"', literal) if literal else body).encode()
+
+    far_future = format_event_time(datetime.now(UTC) + timedelta(days=1))
+    return {
+        b'{"transaction_id": "broken", "amount": ': "event: not JSON",
+        b"\xff\xfe{}\x00 not text": "event: not UTF-8",
+        text({"amount": "<literal>"}, "NaN"): "event: NaN is not a JSON value",
+        text({"distance_from_home_km": "<literal>"}, "-Infinity"): "event: -Infinity is not a JSON value",
+        b"[1, 2, 3]": "event: a JSON array",
+        b"": "event: empty payload",
+        text({}, drop=SCHEMA.time_column): f"TIMESTAMP BY {SCHEMA.time_column}: missing or not a time",
+        text({SCHEMA.time_column: "not a time"}): f"TIMESTAMP BY {SCHEMA.time_column}: missing or not a time",
+        text({SCHEMA.time_column: far_future}): "early event",
+        text({"amount": "<literal>"}, str(10**30)): "amount: out of range",
+        text({"customer_age": "<literal>"}, str(2**63 + 5)): "customer_age: out of range",
+    }
+
+
+def test_every_event_is_accounted_for_exactly_once(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """Valid, invalid and unreadable events: each is found once, in the scored output, in the dead
+    letter (the query's rows, or the original bytes with a reason naming field and rule), or counted."""
+    job = isolated(rendered, tmp_path)
+    sent = traffic(300, seed=9)
+    bad = bad_events(datetime.now(UTC) - timedelta(minutes=5))
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "linger.ms": 5})
+    mixed = [json.dumps(e).encode() for e in sent.valid[:150] + sent.invalid] + list(bad)
+    mixed += [json.dumps(e).encode() for e in sent.valid[150:]]
+    for number, value in enumerate(mixed):
+        producer.produce(job.input_topic, value=value, partition=number % PARTITIONS)
+    assert producer.flush(30) == 0
+    job_runner = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=40)
+    dead_container = job.containers[aliases.OUTPUT_DEADLETTER]
+
+    def complete() -> bool:
+        job_runner.cycle()
+        written = job_runner.stats.rows_out
+        return written.get(aliases.OUTPUT_SCORED_BLOB, 0) >= len(sent.valid) and written.get(
+            aliases.OUTPUT_DEADLETTER, 0
+        ) >= len(sent.invalid) + len(bad)
+
+    try:
+        wait_until(complete, 90, "every event written")
+    finally:
+        job_runner.close()
+    scored = Counter(
+        r[SCHEMA.id_column] for r in blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    )
+    assert scored == Counter(e[SCHEMA.id_column] for e in sent.valid)
+    dead = blob_rows(azurite, dead_container)
+    by_query = [r for r in dead if dead_letter.EVENT not in r and dead_letter.EVENT_BASE64 not in r]
+    assert Counter(r[SCHEMA.id_column] for r in by_query) == Counter(
+        e[SCHEMA.id_column] for e in sent.invalid
+    )
+    before_query = {dead_letter.original_bytes(r): r for r in dead if r not in by_query}
+    assert len(before_query) == len(dead) - len(by_query) == len(bad), "each unreadable event once"
+    for original, words in bad.items():
+        row = before_query[original]
+        assert words in row[dead_letter.REJECTION], (original, row)
+        assert (row[dead_letter.PARTITION], row[dead_letter.OFFSET]) == (
+            mixed.index(original) % PARTITIONS,
+            mixed.index(original) // PARTITIONS,
+        )
+    assert dead_letter.EVENT_BASE64 in before_query[b"\xff\xfe{}\x00 not text"]
+    assert str(10**30) in before_query[next(b for b in bad if str(10**30).encode() in b)][dead_letter.EVENT]
+    accounting = job_runner.accounting()
+    assert accounting["events_in"] == len(mixed)
+    assert (accounting["scored"], accounting["dead_lettered"]) == (
+        len(sent.valid),
+        len(sent.invalid) + len(bad),
+    )
+    assert accounting["dead_lettered_before_query"] == len(bad)
+    assert sum(accounting["dropped"].values()) == 0 and accounting["in_flight"] == 0
