@@ -68,6 +68,9 @@ def test_events_are_scored_and_logged(loop) -> None:
     assert summary["scoring_uri"].startswith("http://127.0.0.1:")
     # 800 like the training data, then 800 drifted (some of those fail the range checks).
     assert summary["rows_scored"] >= 1200
+    events = summary["events"]  # the runtime's accounting of every event it read
+    assert events["events_in"] == 1600
+    assert events["scored"] >= 1200 and events["dead_lettered"] > 0 and events["in_flight"] >= 0
 
 
 def test_no_alert_before_drift_and_an_alert_after(loop) -> None:

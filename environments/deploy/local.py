@@ -23,6 +23,7 @@ from environments.deploy.local_plan import (
     LocalStep,
     endpoint_manifest,
     local_plan,
+    runtime_metrics,
 )
 from environments.errors import EnvironmentsError
 from environments.model import Environment
@@ -259,6 +260,8 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         return [r["rule"] for r in rules[-1]["rules"] if r["fired"]] if rules else []
 
     retrain = _json_lines(logs / "retrain.log", "retrain")
+    metrics_file = runtime_metrics(state_dir)
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     summary = {
         "run": run,
         "started_at": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -266,6 +269,18 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         "serving_model": f"{endpoint.get('model_name')} v{endpoint.get('model_version')}",
         "endpoint_healthy": endpoint.get("healthy"),
         "rows_scored": _scored(env, since),
+        # Where every event the runtime read went (its --metrics file): scored, dead letter, dropped.
+        "events": {
+            key: metrics.get(key)
+            for key in (
+                "events_in",
+                "scored",
+                "dead_lettered",
+                "dead_lettered_before_query",
+                "dropped",
+                "in_flight",
+            )
+        },
         "alerts_fired_before_drift": fired("alerts.log"),
         "alerts_fired_after_drift": fired("retrain.log"),
         "retrain": retrain[-1]["retrain"] if retrain else None,
@@ -286,6 +301,14 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
     table.add_row("scoring endpoint", str(summary["scoring_uri"]))
     table.add_row("serving model", summary["serving_model"])
     table.add_row("rows scored and logged", str(summary["rows_scored"]))
+    events = summary["events"]
+    dropped = {reason: count for reason, count in (events["dropped"] or {}).items() if count}
+    table.add_row(
+        "events read by the runtime",
+        f"{events['events_in']}: {events['scored']} scored, {events['dead_lettered']} dead-lettered "
+        f"({events['dead_lettered_before_query']} before the query), "
+        f"{sum(dropped.values())} dropped {dropped or ''}, {events['in_flight']} in flight",
+    )
     table.add_row("alerts before drift", ", ".join(summary["alerts_fired_before_drift"]) or "none")
     table.add_row("alerts after drift", ", ".join(summary["alerts_fired_after_drift"]) or "none")
     table.add_row("retraining", f"{retrain.get('status', 'not started')}: {retrain.get('reason') or ''}")

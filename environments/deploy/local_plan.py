@@ -38,6 +38,11 @@ def endpoint_manifest(state_dir: Path) -> Path:
     return state_dir / "ml" / "endpoint.json"
 
 
+def runtime_metrics(state_dir: Path) -> Path:
+    """Where the streaming runtime keeps its accounting (docs/contracts.md, Streaming runtime metrics)."""
+    return state_dir / "streaming" / "metrics.json"
+
+
 def _py(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", *args)
 
@@ -103,6 +108,8 @@ def local_plan(
                 BLOB_VARIABLE,
                 "--endpoint-key-env",
                 KEY_VARIABLE,
+                "--metrics",
+                str(runtime_metrics(state_dir)),
             ),
         ),
         LocalStep(
