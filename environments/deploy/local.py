@@ -67,28 +67,50 @@ def _scored(env: Environment, since: datetime) -> int:
         return int(json.load(response)["count"])
 
 
+def _read_metrics(state_dir: Path) -> dict:
+    """The streaming runtime's accounting (docs/contracts.md, Streaming runtime metrics), {} before it exists."""
+    try:
+        return json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def _wait_scored(
     env: Environment,
+    state_dir: Path,
     since: datetime,
     expected: int,
     check_services: Callable[[], None],
     timeout_s: float = 300,
-) -> int:
-    """Poll the collector until `expected` rows are logged, or the count stops growing (rows that the
-    query sent to the dead-letter output are never scored); a service that exits meanwhile fails it."""
+) -> tuple[dict, int]:
+    """Wait until the runtime has accounted for `expected` events (scored, dead-lettered or dropped, none
+    in flight), then until the collector holds a logged row for every scored one (or that count stops
+    growing for 20 s); a service that exits meanwhile fails the step. Returns the accounting and rows logged."""
     deadline = time.monotonic() + timeout_s
+    metrics: dict = {}
+    while time.monotonic() < deadline:
+        check_services()
+        metrics = _read_metrics(state_dir)
+        if metrics.get("events_in", 0) >= expected and metrics.get("in_flight") == 0:
+            break
+        time.sleep(1)
+    else:
+        raise LocalLoopError(
+            f"the runtime accounted for {metrics.get('events_in', 0) - metrics.get('in_flight', 0)} of "
+            f"{expected} events after {timeout_s:.0f} s ({runtime_metrics(state_dir)}: {metrics})"
+        )
     last, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
         check_services()
-        count = _scored(env, since)
-        if count >= expected:
-            return count
-        if count != last:
-            last, last_change = count, time.monotonic()
-        elif count > 0 and time.monotonic() - last_change > 20:
-            return count
+        logged = _scored(env, since)
+        if logged >= metrics["scored"]:
+            return metrics, logged
+        if logged != last:
+            last, last_change = logged, time.monotonic()
+        elif time.monotonic() - last_change > 20:
+            return metrics, logged
         time.sleep(1)
-    raise LocalLoopError(f"only {max(last, 0)} of {expected} events were scored after {timeout_s:.0f} s")
+    return metrics, _scored(env, since)
 
 
 def _check_services(running: list[ManagedProcess]) -> None:
@@ -163,6 +185,7 @@ def run_local(
         f"state folder {state_dir}: "
         + ("first run" if run == 1 else f"run {run}, reusing the state of the previous runs")
     )
+    runtime_metrics(state_dir).unlink(missing_ok=True)  # the previous run's: this run's runtime rewrites it
     logs = state_dir / "logs"
     running: list[ManagedProcess] = []
     stand_ins = []
@@ -186,10 +209,18 @@ def run_local(
             elif step.kind == "task":
                 _run_task(step, child_env, root, logs)
             elif step.kind == "wait":
-                count = _wait_scored(
-                    env, started_at, int(step.params["events"]), lambda: _check_services(running)
+                metrics, logged = _wait_scored(
+                    env, state_dir, started_at, int(step.params["events"]), lambda: _check_services(running)
                 )
-                console.print(f"    {count} rows scored and logged so far")
+                console.print(
+                    f"    {metrics['events_in']} events read: {metrics['scored']} scored, "
+                    f"{metrics['dead_lettered']} dead-lettered, {sum(metrics['dropped'].values())} dropped; "
+                    f"{logged} rows in the inference log"
+                )
+                if logged < metrics["scored"]:
+                    console.print(
+                        f"    [red]{metrics['scored'] - logged} scored rows are missing from the inference log[/red]"
+                    )
             _check_services(running)
             console.print(f"    done in {time.monotonic() - began:.1f} s")
         _summary(env, state_dir, started_at, run, console)
