@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streaming.aliases import OUTPUT_DEADLETTER, OUTPUT_SCORED_BLOB
@@ -83,6 +83,8 @@ class CycleOutput:
     events: int
     rejected: int = 0
     """Rows of `outputs` that are dead letters of events rejected before the query."""
+    topic_id: str | None = None
+    """The input topic's id to checkpoint from this cycle on (None: unchanged)."""
 
 
 def job_identity(project: Project) -> str:
@@ -137,6 +139,20 @@ def ensure_topics(client_config: dict[str, Any], topics: list[str], partitions: 
                 raise RunError(f"topic {topic}: cannot create: {exc}") from exc
 
 
+def topic_id(client_config: dict[str, Any], topic: str) -> str | None:
+    """The topic's id (a new one each time a topic is created), None where the broker has none."""
+    try:
+        admin = AdminClient(client_config)  # kept while waiting: a collected client cancels the request
+        described = admin.describe_topics(TopicCollection([topic]))[topic].result(10)
+    except (KafkaException, NotImplementedError) as exc:
+        log.info(
+            "topic %s: no topic id from the broker (%s); recreation is detected by offsets only", topic, exc
+        )
+        return None
+    text = str(described.topic_id) if described.topic_id is not None else ""
+    return None if not text or set(text) <= {"A", "="} else text  # all-zero UUID: no id
+
+
 class Runner:
     """One running job: the project's single input, its Kafka and blob outputs, a checkpoint file."""
 
@@ -186,8 +202,22 @@ class Runner:
             self.store.end()
         if self.blobs is not None:
             self._continue_blob_numbering()
+        current_topic = topic_id(client_config, self.input.hub)
+        identity = "unknown"
+        if saved is not None and saved.topic_id and current_topic:
+            identity = "same" if saved.topic_id == current_topic else "recreated"
+        if identity == "recreated":
+            log.warning(
+                "topic %s was recreated (id %s, the checkpoint's %s): checkpointed partitions start over",
+                self.input.hub,
+                current_topic,
+                self.checkpoint.topic_id,
+            )
+        # Saved with the first cycle read after the partitions are assigned, together with the offsets
+        # they resume at: a checkpoint never pairs the new id with the old topic's offsets.
+        self._new_topic_id = current_topic if current_topic != self.checkpoint.topic_id else None
         self.source = KafkaSource(
-            client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
+            client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets, identity
         )
         self.stats = RunStats()
 
@@ -230,7 +260,10 @@ class Runner:
         rejected = batch.rejected + [batch.reject(index, reason) for index, reason in untimed]
         events = len(batch) + len(batch.rejected)
         self.stats.events_in += events
-        if not batch.next_offsets and not outputs:
+        topic_id = None
+        if self._new_topic_id is not None and self.source.assigned:
+            topic_id, self._new_topic_id = self._new_topic_id, None
+        if not batch.next_offsets and not outputs and topic_id is None:
             return None
         encoded = encode_batches(outputs, self.partition_keys)
         dead_letters = self._dead_letters(rejected)
@@ -242,6 +275,7 @@ class Runner:
             self.engine.snapshot(),
             events,
             len(dead_letters.lines) if dead_letters else 0,
+            topic_id,
         )
 
     def _dead_letters(self, rejected: list[RejectedEvent]) -> EncodedBatch | None:
@@ -311,6 +345,8 @@ class Runner:
                 rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.lines)
             self.stats.rejected += work.rejected
         self.checkpoint.offsets.update(work.next_offsets)
+        if work.topic_id is not None:
+            self.checkpoint.topic_id = work.topic_id
         self.checkpoint.sequence += 1
         self.checkpoint.engine = work.engine_state
         self.store.save(self.checkpoint)

@@ -14,6 +14,14 @@ or silently skips events; instead the runtime takes one documented decision:
 - checkpoint before the partition's start (offset < low watermark): events between the two were removed
   by retention before being read and cannot be recovered: resume at the low watermark and say how many.
 
+- the topic's id (Kafka topic UUID, kept in the checkpoint) changed: the topic was deleted and created
+  again, and offsets that still fit the new partitions' range would silently skip their first events:
+  every partition resumes at the earliest available offset. When the id is known and unchanged, the
+  partition's log is the one the checkpoint was taken on and the past-the-end rule is not applied: the
+  local broker (Tansu) reports a high watermark that is too low after a produce of several events in one
+  batch (the last batch's base offset + 1), which would otherwise read events a second time. Brokers
+  without topic ids (None) rely on the watermarks alone.
+
 Each decision is logged with the partition, the checkpoint's offset and the broker's range.
 """
 
@@ -37,14 +45,20 @@ class Resume:
     @property
     def message(self) -> str:
         return (
-            f"partition {self.partition}: checkpoint offset {self.checkpoint_offset} is outside the "
-            f"broker's range [{self.low}, {self.high}] ({self.reason}); resuming at offset {self.offset}"
+            f"partition {self.partition}: checkpoint offset {self.checkpoint_offset}, broker's range "
+            f"[{self.low}, {self.high}]: {self.reason}; resuming at offset {self.offset}"
         )
 
 
-def resume_position(partition: int, checkpoint_offset: int, low: int, high: int) -> Resume:
-    """Decide where `partition` resumes; `low`/`high` are its watermarks (first and next offset)."""
-    if checkpoint_offset > high:
+def resume_position(
+    partition: int, checkpoint_offset: int, low: int, high: int, topic: str = "unknown"
+) -> Resume:
+    """Decide where `partition` resumes; `low`/`high` are its watermarks (first and next offset);
+    `topic`: "recreated" (its id differs from the checkpoint's), "same" (same id) or "unknown"."""
+    if topic == "recreated":
+        reason = "the topic was recreated (its id changed); every available event is new"
+        return Resume(partition, low, checkpoint_offset, low, high, reason)
+    if checkpoint_offset > high and topic != "same":
         reason = (
             "past the end: the topic was recreated or the broker lost its data; every available event is new"
         )

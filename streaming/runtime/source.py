@@ -55,10 +55,19 @@ class KafkaSource:
     """Reads one topic in a consumer group; never commits on its own."""
 
     def __init__(
-        self, client_config: Mapping[str, Any], topic: str, group: str, start_offsets: Mapping[int, int]
+        self,
+        client_config: Mapping[str, Any],
+        topic: str,
+        group: str,
+        start_offsets: Mapping[int, int],
+        topic_identity: str = "unknown",
     ) -> None:
         self.topic = topic
         self.start_offsets = dict(start_offsets)
+        self.topic_identity = topic_identity
+        """"recreated", "same" or "unknown": the topic's id against the checkpoint's (`resume.py`)."""
+        self.assigned = False
+        """Partitions were assigned (their start offsets decided) at least once."""
         self.resets: list[Resume] = []
         """Partitions whose checkpoint offset did not fit the broker's range (`resume.py`), in order."""
         self._unsaved_resets: dict[int, int] = {}
@@ -84,6 +93,7 @@ class KafkaSource:
             if partition.partition in self.start_offsets:
                 partition.offset = self._resume(consumer, partition.partition)
         consumer.assign(partitions)
+        self.assigned = True
 
     def _resume(self, consumer: Consumer, partition: int) -> int:
         """The checkpoint's offset for `partition`, checked against the broker's range (`resume.py`)."""
@@ -96,7 +106,7 @@ class KafkaSource:
             raise RunError(
                 f"topic {self.topic} partition {partition}: cannot read its offsets: {exc}"
             ) from exc
-        resume = resume_position(partition, offset, low, high)
+        resume = resume_position(partition, offset, low, high, self.topic_identity)
         if resume.reason is not None:
             log.warning("topic %s %s", self.topic, resume.message)
             self.resets.append(resume)

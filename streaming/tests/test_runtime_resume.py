@@ -22,3 +22,14 @@ def test_offset_before_the_start_says_how_many_events_retention_removed() -> Non
     resume = resume_position(0, 10, 250, 900)
     assert resume.offset == 250
     assert "240 events were removed" in resume.message
+
+
+def test_a_recreated_topic_starts_over_even_inside_the_range() -> None:
+    resume = resume_position(0, 40, 0, 100, topic="recreated")
+    assert resume.offset == 0 and "recreated" in resume.message
+
+
+def test_the_same_topic_keeps_an_offset_past_a_reported_end() -> None:
+    """Same topic id: the log is the checkpoint's; a high watermark below it is the broker's error."""
+    assert resume_position(0, 151, 0, 1, topic="same").offset == 151
+    assert resume_position(0, 10, 250, 900, topic="same").offset == 250  # retention still applies
