@@ -102,6 +102,7 @@ def test_every_stand_in_was_stopped(loop) -> None:
             assert not port_open(port), f"{name} {port} still open after --once"
 
 
+@pytest.mark.timeout(2400)  # two more whole loops
 def test_second_and_third_runs_on_the_same_state_folder(loop) -> None:
     """The broker starts empty again while the runtime's checkpoint and the endpoint manifest (left
     `healthy: false` by the previous shutdown) are kept: each run still scores its events."""
