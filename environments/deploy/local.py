@@ -338,7 +338,7 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
         "events read by the runtime",
         f"{events['events_in']}: {events['scored']} scored, {events['dead_lettered']} dead-lettered "
         f"({events['dead_lettered_before_query']} before the query), "
-        f"{sum(dropped.values())} dropped {dropped or ''}, {events['in_flight']} in flight",
+        f"{sum(dropped.values())} dropped{f' {dropped}' if dropped else ''}, {events['in_flight']} in flight",
     )
     table.add_row("alerts before drift", ", ".join(summary["alerts_fired_before_drift"]) or "none")
     table.add_row("alerts after drift", ", ".join(summary["alerts_fired_after_drift"]) or "none")
