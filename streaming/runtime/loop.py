@@ -40,7 +40,7 @@ from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
 from streaming.runtime.sinks import BlobSink, KafkaSink
-from streaming.runtime.source import KafkaSource
+from streaming.runtime.source import Batch, KafkaSource
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,7 @@ class Runner:
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
         untimed: list[tuple[int, str]] = []  # no usable TIMESTAMP BY time, or early
+        dropped_before = self._policy_drops()
         outputs = (
             self.engine.process_columns(
                 self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions, untimed
@@ -256,6 +257,8 @@ class Runner:
             if batch
             else []
         )
+        if batch and self._policy_drops() != dropped_before:
+            self._log_policy_drops(batch, dropped_before)
         outputs += self.engine.advance(datetime.now(UTC))
         rejected = batch.rejected + [batch.reject(index, reason) for index, reason in untimed]
         events = len(batch) + len(batch.rejected)
@@ -276,6 +279,29 @@ class Runner:
             events,
             len(dead_letters.lines) if dead_letters else 0,
             topic_id,
+        )
+
+    def _policy_drops(self) -> tuple[int, int]:
+        """Events the job's Drop policy dropped so far: (late, out of order)."""
+        counters = self.engine.counters()["inputs"][self.input.alias]
+        return counters["late_dropped"], counters["out_of_order_dropped"]
+
+    def _log_policy_drops(self, batch: Batch, before: tuple[int, int]) -> None:
+        """Stream Analytics drops late and out-of-order events under the Drop policy without a dead
+        letter; the runtime counts them (accounting) and names the partitions and offsets read."""
+        late, out_of_order = (now - then for now, then in zip(self._policy_drops(), before, strict=True))
+        ranges = {}
+        for partition, offset in zip(batch.partitions, batch.offsets, strict=True):
+            low, high = ranges.get(partition, (offset, offset))
+            ranges[partition] = (min(low, offset), max(high, offset))
+        where = ", ".join(f"partition {p} offsets {lo}-{hi}" for p, (lo, hi) in sorted(ranges.items()))
+        log.warning(
+            "topic %s: dropped by the Drop policy (no dead letter, as in the service): %d late, %d out of "
+            "order, among %s",
+            self.input.hub,
+            late,
+            out_of_order,
+            where,
         )
 
     def _dead_letters(self, rejected: list[RejectedEvent]) -> EncodedBatch | None:

@@ -551,3 +551,47 @@ def test_every_event_is_accounted_for_exactly_once(
     )
     assert accounting["dead_lettered_before_query"] == len(bad)
     assert sum(accounting["dropped"].values()) == 0 and accounting["in_flight"] == 0
+
+
+def test_events_the_drop_policy_drops_are_counted_and_logged(
+    rendered: Path,
+    tmp_path: Path,
+    kafka_broker: Broker,
+    azurite: Azurite,
+    scoring_server: ScoringServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Out-of-order events under the Drop policy leave no row anywhere (as in the service): each one is
+    in the accounting's `dropped` and the log names the partition and offsets of its batch."""
+    job = isolated(rendered, tmp_path)
+    config = job.folder / "JobConfig.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "EventsOutOfOrderPolicy": "Drop"}))
+    sent = traffic(100, seed=12)
+    in_order, behind = sent.valid[:80], sent.valid[80:]
+    late_times = [e[SCHEMA.time_column] for e in sent.valid[:20]]  # before the partition's latest event
+    behind = [{**event, SCHEMA.time_column: when} for event, when in zip(behind, late_times, strict=True)]
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    produce(kafka_broker, job.input_topic, in_order, partition=0)
+    produce(kafka_broker, job.input_topic, behind, partition=0)
+    job_runner = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=30)
+    try:
+        with caplog.at_level("WARNING", logger="streaming.runtime.loop"):
+            wait_until(
+                lambda: (
+                    job_runner.cycle() >= 0
+                    and job_runner.accounting()["events_in"] == 100
+                    and job_runner.accounting()["in_flight"] == 0
+                ),
+                60,
+                "every event accounted for",
+            )
+    finally:
+        job_runner.close()
+    accounting = job_runner.accounting()
+    assert accounting["dropped"]["out of order (Drop policy)"] == len(behind)
+    assert accounting["scored"] == len(in_order) and accounting["dead_lettered"] == 0
+    scored = {r[SCHEMA.id_column] for r in blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])}
+    assert scored == {e[SCHEMA.id_column] for e in in_order}
+    logged = [r.getMessage() for r in caplog.records if "Drop policy" in r.getMessage()]
+    assert logged and sum(int(m.split(" late, ")[1].split(" out of")[0]) for m in logged) == len(behind)
+    assert all("partition 0 offsets" in m for m in logged)
