@@ -6,7 +6,7 @@ from typing import Any
 
 from environments.model import Environment
 from environments.naming import resource_names
-from streaming import aliases
+from streaming import aliases, dead_letter
 
 QUERY_FILE = "scoring.asaql"
 """The query file of the rendered ASA project (the project's `startFile`)."""
@@ -41,6 +41,7 @@ def context(env: Environment) -> dict[str, Any]:
             "category_aggregates": aliases.OUTPUT_CATEGORY_AGGREGATES,
             "function": aliases.FUNCTION_SCORE,
         },
+        "dead_letter": {"rejection": dead_letter.REJECTION},
         "asa": {
             "query_file": QUERY_FILE,
             "scoring_endpoint": scoring_endpoint(env),

@@ -17,6 +17,23 @@ from environments.standins import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _deploy_local(folder: Path, events: int) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "STREAMSCORE_OVERRIDES": str(folder / "overrides.yml"),
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "environments", "deploy", "local", "--once", "--events", str(events)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     folder = tmp_path_factory.mktemp("loop")
@@ -36,17 +53,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Completed
             }
         )
     )
-    env = {**os.environ, "STREAMSCORE_OVERRIDES": str(overrides), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "environments", "deploy", "local", "--once", "--events", "800"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    return completed, state
+    return _deploy_local(folder, 800), state
 
 
 def _summary(loop) -> dict:
@@ -61,6 +68,10 @@ def test_events_are_scored_and_logged(loop) -> None:
     assert summary["scoring_uri"].startswith("http://127.0.0.1:")
     # 800 like the training data, then 800 drifted (some of those fail the range checks).
     assert summary["rows_scored"] >= 1200
+    events = summary["events"]  # the runtime's accounting of every event it read
+    assert events["events_in"] == 1600
+    assert events["in_flight"] == 0 and sum(events["dropped"].values()) == 0
+    assert events["scored"] + events["dead_lettered"] == 1600 and events["scored"] >= 1200
 
 
 def test_no_alert_before_drift_and_an_alert_after(loop) -> None:
@@ -90,3 +101,20 @@ def test_every_stand_in_was_stopped(loop) -> None:
     for name, port in overrides["local"].items():
         if name.endswith("_port"):
             assert not port_open(port), f"{name} {port} still open after --once"
+
+
+@pytest.mark.timeout(2400)  # two more whole loops
+def test_second_and_third_runs_on_the_same_state_folder(loop) -> None:
+    """The broker starts empty again while the runtime's checkpoint and the endpoint manifest (left
+    `healthy: false` by the previous shutdown) are kept: each run still scores its events."""
+    _summary(loop)
+    _, state = loop
+    for run in (2, 3):
+        completed = _deploy_local(state.parent, 300)
+        output = completed.stdout + completed.stderr
+        assert completed.returncode == 0, output[-4000:]
+        assert f"run {run}, reusing the state" in output and f"run {run} on {state}" in output
+        summary = json.loads((state / "loop-summary.json").read_text())
+        assert summary["run"] == run and summary["endpoint_healthy"] is True
+        assert summary["rows_scored"] >= 450
+        assert summary["events"]["events_in"] == 600 and summary["events"]["in_flight"] == 0

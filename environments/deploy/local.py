@@ -10,13 +10,21 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from environments.deploy.local_plan import BLOB_VARIABLE, KEY_VARIABLE, LocalStep, local_plan
+from environments.deploy.local_plan import (
+    BLOB_VARIABLE,
+    KEY_VARIABLE,
+    LocalStep,
+    endpoint_manifest,
+    local_plan,
+    runtime_metrics,
+)
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
@@ -59,21 +67,96 @@ def _scored(env: Environment, since: datetime) -> int:
         return int(json.load(response)["count"])
 
 
-def _wait_scored(env: Environment, since: datetime, expected: int, timeout_s: float = 300) -> int:
-    """Poll the collector until `expected` rows are logged, or the count stops growing (rows that the
-    query sent to the dead-letter output are never scored)."""
+def _read_metrics(state_dir: Path) -> dict:
+    """The streaming runtime's accounting (docs/contracts.md, Streaming runtime metrics), {} before it exists."""
+    try:
+        return json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _wait_scored(
+    env: Environment,
+    state_dir: Path,
+    since: datetime,
+    expected: int,
+    check_services: Callable[[], None],
+    timeout_s: float = 300,
+) -> tuple[dict, int]:
+    """Wait until the runtime has accounted for `expected` events (scored, dead-lettered or dropped, none
+    in flight), then until the collector holds a logged row for every scored one (or that count stops
+    growing for 20 s); a service that exits meanwhile fails the step. Returns the accounting and rows logged."""
     deadline = time.monotonic() + timeout_s
+    metrics: dict = {}
+    while time.monotonic() < deadline:
+        check_services()
+        metrics = _read_metrics(state_dir)
+        if metrics.get("events_in", 0) >= expected and metrics.get("in_flight") == 0:
+            break
+        time.sleep(1)
+    else:
+        raise LocalLoopError(
+            f"the runtime accounted for {metrics.get('events_in', 0) - metrics.get('in_flight', 0)} of "
+            f"{expected} events after {timeout_s:.0f} s ({runtime_metrics(state_dir)}: {metrics})"
+        )
     last, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
-        count = _scored(env, since)
-        if count >= expected:
-            return count
-        if count != last:
-            last, last_change = count, time.monotonic()
-        elif count > 0 and time.monotonic() - last_change > 20:
-            return count
+        check_services()
+        logged = _scored(env, since)
+        if logged >= metrics["scored"]:
+            return metrics, logged
+        if logged != last:
+            last, last_change = logged, time.monotonic()
+        elif time.monotonic() - last_change > 20:
+            return metrics, logged
         time.sleep(1)
-    raise LocalLoopError(f"only {max(last, 0)} of {expected} events were scored after {timeout_s:.0f} s")
+    return metrics, _scored(env, since)
+
+
+def _check_services(running: list[ManagedProcess]) -> None:
+    """Raise, naming the step, when a service of the loop has exited: the loop must not go on as if
+    it were running (a runtime that stopped at start would leave every later count silently short)."""
+    for process in running:
+        if not process.alive():
+            code = process.process.returncode if process.process is not None else None
+            raise LocalLoopError(
+                f"step {process.name} failed: its process exited (exit {code}); log: {process.log_path}"
+            )
+
+
+def _manifest_healthy(manifest: Path, since: float) -> bool:
+    """True once `manifest` was rewritten (modified at or after `since`, wall clock) saying healthy."""
+    try:
+        if manifest.stat().st_mtime < since:
+            return False  # left by a previous run: its `healthy` says nothing about this one
+        return json.loads(manifest.read_text(encoding="utf-8")).get("healthy") is True
+    except (OSError, ValueError):
+        return False  # not written yet, or being replaced
+
+
+def _service_ready(step: LocalStep, since: float) -> Callable[[], bool]:
+    """A service step is ready when its port accepts connections and, for the endpoint, its manifest
+    was rewritten healthy by this run (the runtime started next refuses an unhealthy endpoint)."""
+    port = step.ready_port
+    manifest = step.params.get("ready_manifest")
+
+    def ready() -> bool:
+        if port and not port_open(port):
+            return False
+        return manifest is None or _manifest_healthy(Path(str(manifest)), since)
+
+    return ready
+
+
+def _run_number(state_dir: Path) -> int:
+    """1 for a fresh state folder, else one more than the previous run's (from `loop-summary.json`)."""
+    previous = state_dir / "loop-summary.json"
+    if not previous.is_file():
+        return 1
+    try:
+        return int(json.loads(previous.read_text(encoding="utf-8")).get("run", 1)) + 1
+    except (OSError, ValueError, TypeError):
+        return 2
 
 
 def print_local_plan(steps: list[LocalStep], console: Console) -> None:
@@ -97,6 +180,12 @@ def run_local(
     print_local_plan(steps, console)
     if plan_only:
         return 0
+    run = _run_number(state_dir)
+    console.print(
+        f"state folder {state_dir}: "
+        + ("first run" if run == 1 else f"run {run}, reusing the state of the previous runs")
+    )
+    runtime_metrics(state_dir).unlink(missing_ok=True)  # the previous run's: this run's runtime rewrites it
     logs = state_dir / "logs"
     running: list[ManagedProcess] = []
     stand_ins = []
@@ -104,7 +193,7 @@ def run_local(
     try:
         for index, step in enumerate(steps, start=1):
             console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
-            began = time.monotonic()
+            began, began_wall = time.monotonic(), time.time()
             if step.kind == "standin" and step.name == "broker":
                 stand_ins.append(start_broker(state_dir, port=step.ready_port))
             elif step.kind == "standin" and step.name == "azurite":
@@ -116,16 +205,28 @@ def run_local(
                     step.name, step.argv, logs / f"{step.name}.log", env=child_env, cwd=root
                 )
                 running.append(process.start())
-                port = step.ready_port
-                process.wait_ready((lambda p=port: port_open(p)) if port else (lambda: True), timeout_s=180)
+                process.wait_ready(_service_ready(step, began_wall), timeout_s=180)
             elif step.kind == "task":
                 _run_task(step, child_env, root, logs)
             elif step.kind == "wait":
-                count = _wait_scored(env, started_at, int(step.params["events"]))
-                console.print(f"    {count} rows scored and logged so far")
+                metrics, logged = _wait_scored(
+                    env, state_dir, started_at, int(step.params["events"]), lambda: _check_services(running)
+                )
+                console.print(
+                    f"    {metrics['events_in']} events read: {metrics['scored']} scored, "
+                    f"{metrics['dead_lettered']} dead-lettered, {sum(metrics['dropped'].values())} dropped; "
+                    f"{logged} rows in the inference log"
+                )
+                if logged < metrics["scored"]:
+                    console.print(
+                        f"    [red]{metrics['scored'] - logged} scored rows are missing from the inference log[/red]"
+                    )
+            _check_services(running)
             console.print(f"    done in {time.monotonic() - began:.1f} s")
-        _summary(env, state_dir, started_at, console)
+        _summary(env, state_dir, started_at, run, console)
+        _check_services(running)
         if once:
+            console.print(f"run {run} on {state_dir} completed")
             return 0
         console.print("The loop is running. Ctrl-C stops every stand-in.")
         signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -178,10 +279,10 @@ def _json_lines(log: Path, key: str) -> list[dict]:
     return found
 
 
-def loop_summary(env: Environment, state_dir: Path, since: datetime) -> dict:
+def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 1) -> dict:
     """What the loop did, from the stand-ins and the steps' own outputs; also written to `loop-summary.json`."""
     assert env.local is not None
-    manifest = state_dir / "ml" / "endpoint.json"
+    manifest = endpoint_manifest(state_dir)
     endpoint = json.loads(manifest.read_text()) if manifest.is_file() else {}
     logs = state_dir / "logs"
 
@@ -190,11 +291,27 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime) -> dict:
         return [r["rule"] for r in rules[-1]["rules"] if r["fired"]] if rules else []
 
     retrain = _json_lines(logs / "retrain.log", "retrain")
+    metrics_file = runtime_metrics(state_dir)
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     summary = {
+        "run": run,
+        "started_at": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "scoring_uri": endpoint.get("scoring_uri"),
         "serving_model": f"{endpoint.get('model_name')} v{endpoint.get('model_version')}",
         "endpoint_healthy": endpoint.get("healthy"),
         "rows_scored": _scored(env, since),
+        # Where every event the runtime read went (its --metrics file): scored, dead letter, dropped.
+        "events": {
+            key: metrics.get(key)
+            for key in (
+                "events_in",
+                "scored",
+                "dead_lettered",
+                "dead_lettered_before_query",
+                "dropped",
+                "in_flight",
+            )
+        },
         "alerts_fired_before_drift": fired("alerts.log"),
         "alerts_fired_after_drift": fired("retrain.log"),
         "retrain": retrain[-1]["retrain"] if retrain else None,
@@ -204,16 +321,25 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime) -> dict:
     return summary
 
 
-def _summary(env: Environment, state_dir: Path, since: datetime, console: Console) -> None:
+def _summary(env: Environment, state_dir: Path, since: datetime, run: int, console: Console) -> None:
     assert env.local is not None
-    summary = loop_summary(env, state_dir, since)
+    summary = loop_summary(env, state_dir, since, run)
     retrain = summary["retrain"] or {}
     table = Table(title="Local loop: what happened and where to look")
     table.add_column("what")
     table.add_column("value")
+    table.add_row("run on this state folder", str(summary["run"]))
     table.add_row("scoring endpoint", str(summary["scoring_uri"]))
     table.add_row("serving model", summary["serving_model"])
     table.add_row("rows scored and logged", str(summary["rows_scored"]))
+    events = summary["events"]
+    dropped = {reason: count for reason, count in (events["dropped"] or {}).items() if count}
+    table.add_row(
+        "events read by the runtime",
+        f"{events['events_in']}: {events['scored']} scored, {events['dead_lettered']} dead-lettered "
+        f"({events['dead_lettered_before_query']} before the query), "
+        f"{sum(dropped.values())} dropped{f' {dropped}' if dropped else ''}, {events['in_flight']} in flight",
+    )
     table.add_row("alerts before drift", ", ".join(summary["alerts_fired_before_drift"]) or "none")
     table.add_row("alerts after drift", ", ".join(summary["alerts_fired_after_drift"]) or "none")
     table.add_row("retraining", f"{retrain.get('status', 'not started')}: {retrain.get('reason') or ''}")

@@ -33,6 +33,16 @@ class LocalStep:
     params: dict[str, object] = field(default_factory=dict)
 
 
+def endpoint_manifest(state_dir: Path) -> Path:
+    """The local endpoint manifest (docs/contracts.md, Endpoint manifest), written by `ml serve`."""
+    return state_dir / "ml" / "endpoint.json"
+
+
+def runtime_metrics(state_dir: Path) -> Path:
+    """Where the streaming runtime keeps its accounting (docs/contracts.md, Streaming runtime metrics)."""
+    return state_dir / "streaming" / "metrics.json"
+
+
 def _py(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", *args)
 
@@ -82,6 +92,9 @@ def local_plan(
             "scoring endpoint: azmlinfsrv behind one stable URL",
             _py("ml", "serve", env.name, "--port", str(local.endpoint_port)),
             ready_port=local.endpoint_port,
+            # Ready once the manifest is rewritten healthy: one left `healthy: false` by the previous
+            # run's shutdown would stop the runtime started next.
+            params={"ready_manifest": str(endpoint_manifest(state_dir))},
         ),
         LocalStep(
             "engine",
@@ -95,6 +108,8 @@ def local_plan(
                 BLOB_VARIABLE,
                 "--endpoint-key-env",
                 KEY_VARIABLE,
+                "--metrics",
+                str(runtime_metrics(state_dir)),
             ),
         ),
         LocalStep(

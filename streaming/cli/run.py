@@ -50,6 +50,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--checkpoint", type=Path, help="checkpoint file (default under the state or build folder)"
     )
+    p.add_argument(
+        "--metrics",
+        type=Path,
+        help="JSON file kept up to date with where every event read went (scored, dead-lettered, dropped)",
+    )
     p.add_argument("--max-batch", type=int, default=5000, help="events read per cycle")
     p.add_argument("--max-backoff", type=float, default=5.0, help="longest wait between endpoint retries (s)")
     p.add_argument("--max-events", type=int, help="stop after reading this many events")
@@ -88,6 +93,7 @@ def main(argv: list[str]) -> int:
             max_backoff_s=args.max_backoff,
             create_topics=env.local is not None,
             topic_partitions=source.partitions,
+            metrics_path=args.metrics,
         )
         runner = Runner(project, kafka.client_config(), storage, endpoint, checkpoint, options)
         outputs = [o.alias for o in (*project.eventhub_outputs, *project.blob_outputs)]
@@ -102,5 +108,15 @@ def main(argv: list[str]) -> int:
         stats.rows_out,
         stats.cycles,
         stats.late,
+    )
+    accounting = runner.accounting()
+    log.info(
+        "accounting: %d events in = %d scored + %d dead-lettered (%d before the query) + dropped %s + %d in flight",
+        accounting["events_in"],
+        accounting["scored"],
+        accounting["dead_lettered"],
+        accounting["dead_lettered_before_query"],
+        accounting["dropped"],
+        accounting["in_flight"],
     )
     return 0

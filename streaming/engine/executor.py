@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from streaming.engine.analytics import AnalyticState
+from streaming.engine.codegen import sql
 from streaming.engine.columnar import Batch
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
-from streaming.engine.ordering import NEVER, EventOrdering, InputClock
-from streaming.engine.planner import AggregateStep, Plan, SelectStep
+from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
+from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep
 from streaming.engine.table import Table
 from streaming.engine.values import datetime_to_micros, micros_to_datetime
 
@@ -137,9 +138,18 @@ class Engine:
         )
 
     def process_columns(
-        self, input_alias: str, payloads: list[dict[str, Any]], arrivals_us: list[int], partitions: list[int]
+        self,
+        input_alias: str,
+        payloads: list[dict[str, Any]],
+        arrivals_us: list[int],
+        partitions: list[int],
+        rejected: list[tuple[int, str]] | None = None,
     ) -> list[OutputBatch]:
-        """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions."""
+        """`process` for a batch given as columns: payloads, arrival times (microseconds), partitions.
+
+        Events that never enter the query (no usable TIMESTAMP BY time, or early: counted as
+        `no_timestamp` and `early_dropped`) are appended to `rejected` as (index, reason) when given.
+        """
         alias = self.plan.input_named(input_alias)
         if alias is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
@@ -151,6 +161,8 @@ class Engine:
             )
         clock = self.clocks[input_alias]
         event_times = input_step.event_times(payloads, arrivals_us)
+        if rejected is not None and input_step.timestamp_by is not None:
+            rejected.extend(_timestamp_rejections(input_step, event_times, arrivals_us))
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
 
@@ -375,6 +387,26 @@ class Engine:
             for end, key, accumulators in saved["open"]:
                 windows.open[(end, tuple(_decode(key)))] = _decode(accumulators)
             self.windows[name] = windows
+
+
+def _timestamp_rejections(
+    step: InputStep, event_times: list[int | None], arrivals_us: list[int]
+) -> list[tuple[int, str]]:
+    """(index, reason) of the events the ordering drops before the query: the same two rules as
+    `InputClock.accept` (no time: `no_timestamp`; more than 5 minutes early: `early_dropped`)."""
+    by = f"TIMESTAMP BY {sql(step.timestamp_by)}"
+    found = []
+    for index, (event_time, arrival) in enumerate(zip(event_times, arrivals_us, strict=True)):
+        if event_time is None:
+            found.append((index, f"{by}: missing or not a time, so the event has no timestamp"))
+        elif event_time > arrival + EARLY_ARRIVAL_LIMIT:
+            found.append(
+                (
+                    index,
+                    f"{by}: more than {EARLY_ARRIVAL_LIMIT // 60_000_000} minutes after the event's arrival (early event)",
+                )
+            )
+    return found
 
 
 def _initial(kind: str) -> Any:

@@ -25,6 +25,8 @@ class Checkpoint:
     sequence: int = 0
     """Number of the next output cycle (names the next blobs)."""
     engine: dict[str, Any] | None = None
+    topic_id: str | None = None
+    """The input topic's id when the offsets were saved (None: the broker has no topic ids)."""
 
 
 def write_atomically(path: Path, body: Any) -> None:
@@ -83,6 +85,7 @@ class FileCheckpointStore:
                 offsets={int(p): int(o) for p, o in raw["offsets"].items()},
                 sequence=int(raw["sequence"]),
                 engine=raw["engine"],
+                topic_id=raw.get("topic_id"),
             )
         except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise CheckpointError(f"{self.path}: cannot read the checkpoint: {exc}") from exc
@@ -94,5 +97,6 @@ class FileCheckpointStore:
             "offsets": {str(p): o for p, o in sorted(checkpoint.offsets.items())},
             "sequence": checkpoint.sequence,
             "engine": checkpoint.engine,
+            "topic_id": checkpoint.topic_id,
         }
         write_atomically(self.path, body)

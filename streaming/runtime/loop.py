@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import KafkaException
+import orjson
+from confluent_kafka import KafkaException, TopicCollection
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from streaming.aliases import OUTPUT_DEADLETTER, OUTPUT_SCORED_BLOB
+from streaming.dead_letter import RejectedEvent
 from streaming.engine import (
     Engine,
     EventOrdering,
@@ -29,14 +32,14 @@ from streaming.engine import (
     HttpTransport,
     compile_query,
 )
-from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
+from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore, write_atomically
 from streaming.runtime.collector import tuned_for_batches
 from streaming.runtime.encoding import EncodedBatch, encode_batches
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
 from streaming.runtime.sinks import BlobSink, KafkaSink
-from streaming.runtime.source import KafkaSource
+from streaming.runtime.source import Batch, KafkaSource
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,18 @@ class RunOptions:
     create_topics: bool = False
     """Create missing topics (the local broker); in Azure the ARM template creates the hubs."""
     topic_partitions: int = 1
+    metrics_path: Path | None = None
+    """Where `run` keeps the accounting (`Runner.accounting`) as JSON, rewritten about every second."""
 
 
 @dataclass
 class RunStats:
     events_in: int = 0
-    undecodable: int = 0
+    """Every message read from the input, decodable or not."""
+    rejected: int = 0
+    """Events rejected before the query and written to the dead-letter output (durable)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Events dropped without a dead letter, by reason (each logged with its partition and offset)."""
     rows_out: dict[str, int] = field(default_factory=dict)
     cycles: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -89,6 +98,10 @@ class CycleOutput:
     next_offsets: dict[int, int]
     engine_state: dict[str, Any]
     events: int
+    rejected: int = 0
+    """Rows of `outputs` that are dead letters of events rejected before the query."""
+    topic_id: str | None = None
+    """The input topic's id to checkpoint from this cycle on (None: unchanged)."""
 
 
 def job_identity(project: Project) -> str:
@@ -143,6 +156,20 @@ def ensure_topics(client_config: dict[str, Any], topics: list[str], partitions: 
                 raise RunError(f"topic {topic}: cannot create: {exc}") from exc
 
 
+def topic_id(client_config: dict[str, Any], topic: str) -> str | None:
+    """The topic's id (a new one each time a topic is created), None where the broker has none."""
+    try:
+        admin = AdminClient(client_config)  # kept while waiting: a collected client cancels the request
+        described = admin.describe_topics(TopicCollection([topic]))[topic].result(10)
+    except (KafkaException, NotImplementedError) as exc:
+        log.info(
+            "topic %s: no topic id from the broker (%s); recreation is detected by offsets only", topic, exc
+        )
+        return None
+    text = str(described.topic_id) if described.topic_id is not None else ""
+    return None if not text or set(text) <= {"A", "="} else text  # all-zero UUID: no id
+
+
 class Runner:
     """One running job: the project's single input, its Kafka and blob outputs, a checkpoint file."""
 
@@ -180,6 +207,8 @@ class Runner:
             ensure_topics(client_config, topics, self.options.topic_partitions)
         self.kafka = KafkaSink(client_config, project.eventhub_outputs)
         self.partition_keys = {o.alias: o.partition_key for o in project.eventhub_outputs}
+        outputs = {o.alias for o in project.eventhub_outputs} | {o.alias for o in project.blob_outputs}
+        self.dead_letter = OUTPUT_DEADLETTER if OUTPUT_DEADLETTER in outputs else None
         self.blobs = BlobSink(blob_service, project.blob_outputs) if project.blob_outputs else None
         unfinished = self.store.pending_blobs()
         if unfinished:
@@ -188,8 +217,24 @@ class Runner:
             log.info("removing %d blobs of a cycle that was not checkpointed", len(unfinished))
             self.blobs.delete(unfinished)
             self.store.end()
+        if self.blobs is not None:
+            self._continue_blob_numbering()
+        current_topic = topic_id(client_config, self.input.hub)
+        identity = "unknown"
+        if saved is not None and saved.topic_id and current_topic:
+            identity = "same" if saved.topic_id == current_topic else "recreated"
+        if identity == "recreated":
+            log.warning(
+                "topic %s was recreated (id %s, the checkpoint's %s): checkpointed partitions start over",
+                self.input.hub,
+                current_topic,
+                self.checkpoint.topic_id,
+            )
+        # Saved with the first cycle read after the partitions are assigned, together with the offsets
+        # they resume at: a checkpoint never pairs the new id with the old topic's offsets.
+        self._new_topic_id = current_topic if current_topic != self.checkpoint.topic_id else None
         self.source = KafkaSource(
-            client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets
+            client_config, self.input.hub, self.input.consumer_group, self.checkpoint.offsets, identity
         )
         self._check_partitions()
         self.stats = RunStats()
@@ -205,6 +250,20 @@ class Runner:
                 f"{self.input.partitions}: windows would wait forever for the missing partitions"
             )
 
+    def _continue_blob_numbering(self) -> None:
+        """Start numbering blobs after the existing ones (a deleted or reset checkpoint restarts at 0)."""
+        assert self.blobs is not None
+        existing = self.blobs.next_sequence()
+        if existing > self.checkpoint.sequence:
+            log.warning(
+                "blob outputs already hold cycles up to %012d but the checkpoint is at cycle %d "
+                "(deleted or reset): numbering continues at %012d, no existing blob is overwritten",
+                existing - 1,
+                self.checkpoint.sequence,
+                existing,
+            )
+            self.checkpoint.sequence = existing
+
     def cycle(self) -> int:
         """One round, outputs durable and offsets committed on return; the number of events read."""
         work = self.compute()
@@ -218,19 +277,111 @@ class Runner:
         batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()
+        untimed: list[tuple[int, str]] = []  # no usable TIMESTAMP BY time, or early
+        dropped_before = self._policy_drops()
         outputs = (
-            self.engine.process_columns(self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions)
+            self.engine.process_columns(
+                self.input.alias, batch.payloads, batch.arrivals_us, batch.partitions, untimed
+            )
             if batch
             else []
         )
+        if batch and self._policy_drops() != dropped_before:
+            self._log_policy_drops(batch, dropped_before)
         outputs += self.engine.advance_partitions(self.input.alias, batch.idle_arrivals_us)
         self._count_late()
-        self.stats.events_in += len(batch)
-        self.stats.undecodable += batch.undecodable
-        if not batch.next_offsets and not outputs:
+        rejected = batch.rejected + [batch.reject(index, reason) for index, reason in untimed]
+        events = len(batch) + len(batch.rejected)
+        self.stats.events_in += events
+        topic_id = None
+        if self._new_topic_id is not None and self.source.assigned:
+            topic_id, self._new_topic_id = self._new_topic_id, None
+        if not batch.next_offsets and not outputs and topic_id is None:
             return None
         encoded = encode_batches(outputs, self.partition_keys)
-        return CycleOutput(encoded, batch.next_offsets, self.engine.snapshot(), len(batch))
+        dead_letters = self._dead_letters(rejected)
+        if dead_letters is not None:
+            encoded.append(dead_letters)
+        return CycleOutput(
+            encoded,
+            batch.next_offsets,
+            self.engine.snapshot(),
+            events,
+            len(dead_letters.lines) if dead_letters else 0,
+            topic_id,
+        )
+
+    def _policy_drops(self) -> tuple[int, int]:
+        """Events the job's Drop policy dropped so far: (late, out of order)."""
+        counters = self.engine.counters()["inputs"][self.input.alias]
+        return counters["late_dropped"], counters["out_of_order_dropped"]
+
+    def _log_policy_drops(self, batch: Batch, before: tuple[int, int]) -> None:
+        """Stream Analytics drops late and out-of-order events under the Drop policy without a dead
+        letter; the runtime counts them (accounting) and names the partitions and offsets read."""
+        late, out_of_order = (now - then for now, then in zip(self._policy_drops(), before, strict=True))
+        ranges = {}
+        for partition, offset in zip(batch.partitions, batch.offsets, strict=True):
+            low, high = ranges.get(partition, (offset, offset))
+            ranges[partition] = (min(low, offset), max(high, offset))
+        where = ", ".join(f"partition {p} offsets {lo}-{hi}" for p, (lo, hi) in sorted(ranges.items()))
+        log.warning(
+            "topic %s: dropped by the Drop policy (no dead letter, as in the service): %d late, %d out of "
+            "order, among %s",
+            self.input.hub,
+            late,
+            out_of_order,
+            where,
+        )
+
+    def _dead_letters(self, rejected: list[RejectedEvent]) -> EncodedBatch | None:
+        """Events rejected before the query, as rows of the dead-letter output (each logged with its
+        partition and offset); counted as dropped, and logged so, when the project has no such output."""
+        for event in rejected:
+            log.warning(
+                "topic %s partition %d offset %d: %s, %s",
+                self.input.hub,
+                event.partition,
+                event.offset,
+                "dead-lettered" if self.dead_letter else "dropped (the project has no dead-letter output)",
+                event.reason,
+            )
+        if not rejected:
+            return None
+        if self.dead_letter is None:
+            dropped = self.stats.dropped
+            dropped["no dead-letter output"] = dropped.get("no dead-letter output", 0) + len(rejected)
+            return None
+        lines = [orjson.dumps(event.record()) for event in rejected]
+        return EncodedBatch(self.dead_letter, lines, None, [event.arrival_us for event in rejected])
+
+    def accounting(self) -> dict[str, Any]:
+        """Where every event read went: scored, dead-lettered (by the query or before it), dropped with
+        a reason; `in_flight` are read but not yet written (ordering buffer, cycle being written)."""
+        stats = self.stats
+        counters = self.engine.counters()["inputs"][self.input.alias]
+        dropped = {
+            **stats.dropped,
+            "late (Drop policy)": counters["late_dropped"],
+            "out of order (Drop policy)": counters["out_of_order_dropped"],
+        }
+        scored = stats.rows_out.get(OUTPUT_SCORED_BLOB, 0)
+        dead_lettered = stats.rows_out.get(OUTPUT_DEADLETTER, 0)
+        return {
+            "events_in": stats.events_in,
+            "scored": scored,
+            "dead_lettered": dead_lettered,
+            "dead_lettered_before_query": stats.rejected,
+            "dropped": dropped,
+            "in_flight": stats.events_in - scored - dead_lettered - sum(dropped.values()),
+            "offsets_reset": [reset.message for reset in self.source.resets],
+            "rows_out": dict(stats.rows_out),
+        }
+
+    def save_metrics(self) -> None:
+        """Write `accounting()` to `options.metrics_path` (atomically), when one is set."""
+        if self.options.metrics_path is not None:
+            write_atomically(self.options.metrics_path, self.accounting())
 
     def _count_late(self) -> None:
         """Log every increase of the late counters: an event left behind by the watermark is never silent."""
@@ -263,7 +414,10 @@ class Runner:
             rows_out = self.stats.rows_out
             for batch in outputs:
                 rows_out[batch.output] = rows_out.get(batch.output, 0) + len(batch.lines)
+            self.stats.rejected += work.rejected
         self.checkpoint.offsets.update(work.next_offsets)
+        if work.topic_id is not None:
+            self.checkpoint.topic_id = work.topic_id
         self.checkpoint.sequence += 1
         self.checkpoint.engine = work.engine_state
         self.store.save(self.checkpoint)
@@ -284,11 +438,14 @@ class Runner:
             return self._run(stop, idle_exit_s, max_events)
 
     def _run(self, stop: threading.Event, idle_exit_s: float | None, max_events: int | None) -> RunStats:
-        last_event = time.monotonic()
+        last_event = last_metrics = time.monotonic()
         writer = CycleWriter(self.write)
         try:
             while not stop.is_set():
                 self.source.commit(writer.durable_offsets())
+                if time.monotonic() - last_metrics >= 1.0:
+                    self.save_metrics()
+                    last_metrics = time.monotonic()
                 work = self.compute()
                 if work is not None:
                     writer.submit(work)
@@ -300,6 +457,7 @@ class Runner:
                     break
             writer.finish()
             self.source.commit(writer.durable_offsets())
+            self.save_metrics()
         finally:
             writer.abandon()
             self.close()

@@ -38,4 +38,19 @@ def blob_folder(pattern: str, date_format: str, time_format: str, when: datetime
 
 def blob_name(folder: str, sequence: int) -> str:
     """One blob per output cycle: a replay of the same cycle after a crash overwrites it, never adds one."""
-    return f"{folder}/{sequence:012d}.json"
+    return f"{folder}/{sequence:012d}.{_EXTENSION}"
+
+
+_EXTENSION = "json"
+_SEQUENCE = re.compile(r"(?:^|/)(\d{12})\." + _EXTENSION + "$")
+
+
+def static_prefix(pattern: str) -> str:
+    """The part of a path pattern before its first token: every blob of the output is under it."""
+    return pattern.split("{", 1)[0]
+
+
+def blob_sequence(name: str) -> int | None:
+    """The cycle number in a blob name written by `blob_name`, None for any other name."""
+    found = _SEQUENCE.search(name)
+    return int(found.group(1)) if found else None

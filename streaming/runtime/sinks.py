@@ -12,7 +12,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from streaming.engine.values import micros_to_datetime
 from streaming.runtime.encoding import EncodedBatch
 from streaming.runtime.errors import SinkError
-from streaming.runtime.path_pattern import blob_folder, blob_name
+from streaming.runtime.path_pattern import blob_folder, blob_name, blob_sequence, static_prefix
 from streaming.runtime.project import BlobOutput, EventHubOutput
 
 
@@ -78,6 +78,26 @@ class BlobSink:
         for container in sorted({o.container for o in self.outputs.values()}):
             with contextlib.suppress(ResourceExistsError):  # already there
                 service.create_container(container)
+
+    def next_sequence(self) -> int:
+        """One more than the highest cycle number of the blobs already under the outputs' prefixes (0
+        when there are none): numbering continues after them, so no existing blob is overwritten, also
+        when the checkpoint was deleted or reset."""
+        from azure.core.exceptions import AzureError
+
+        highest = -1
+        for output in self.outputs.values():
+            prefix = static_prefix(output.path_pattern)
+            try:
+                container = self.service.get_container_client(output.container)
+                names = [blob.name for blob in container.list_blobs(name_starts_with=prefix or None)]
+            except AzureError as exc:
+                raise SinkError(
+                    f"blob {output.container}/{prefix}: cannot list existing blobs: {exc}"
+                ) from exc
+            numbers = [n for n in map(blob_sequence, names) if n is not None]
+            highest = max([highest, *numbers])
+        return highest + 1
 
     def plan(self, batches: Iterable[EncodedBatch], sequence: int) -> dict[tuple[str, str], bytes]:
         """This cycle's blobs, (container, name) -> JSON lines; names carry `sequence`."""

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from confluent_kafka import (
     TIMESTAMP_NOT_AVAILABLE,
     Consumer,
@@ -18,38 +17,63 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from streaming.dead_letter import RejectedEvent
 from streaming.runtime.connections import FAST_GROUP_JOIN
+from streaming.runtime.decoding import decode_batch
 from streaming.runtime.errors import RunError
 from streaming.runtime.progress import PartitionProgress
+from streaming.runtime.resume import Resume, resume_position
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Batch:
-    """One poll's decodable events as columns (the engine's `process_columns`), and where to resume."""
+    """One poll's decodable events as columns (the engine's `process_columns`), and where to resume;
+    the events that cannot be decoded, with their reason, in `rejected`."""
 
     payloads: list[dict[str, Any]]
     arrivals_us: list[int]
     """Broker timestamps (producer or append time) in microseconds."""
     partitions: list[int]
     next_offsets: dict[int, int]
-    undecodable: int
+    rejected: list[RejectedEvent]
+    offsets: list[int]
+    """Each decoded event's offset, and below its original bytes (for the dead letter)."""
+    values: list[bytes | None]
     idle_arrivals_us: dict[int, int] = field(default_factory=dict)
     """Partitions whose backlog is read after this poll -> their estimated arrival clock (`progress.py`)."""
 
     def __len__(self) -> int:
         return len(self.payloads)
 
+    def reject(self, index: int, reason: str) -> RejectedEvent:
+        """Decoded event `index`, rejected later (no usable event time, early): its dead-letter entry."""
+        return RejectedEvent(
+            self.partitions[index], self.offsets[index], self.values[index], self.arrivals_us[index], reason
+        )
+
 
 class KafkaSource:
     """Reads one topic in a consumer group; never commits on its own."""
 
     def __init__(
-        self, client_config: Mapping[str, Any], topic: str, group: str, start_offsets: Mapping[int, int]
+        self,
+        client_config: Mapping[str, Any],
+        topic: str,
+        group: str,
+        start_offsets: Mapping[int, int],
+        topic_identity: str = "unknown",
     ) -> None:
         self.topic = topic
         self.start_offsets = dict(start_offsets)
+        self.topic_identity = topic_identity
+        """"recreated", "same" or "unknown": the topic's id against the checkpoint's (`resume.py`)."""
+        self.assigned = False
+        """Partitions were assigned (their start offsets decided) at least once."""
+        self.resets: list[Resume] = []
+        """Partitions whose checkpoint offset did not fit the broker's range (`resume.py`), in order."""
+        self._unsaved_resets: dict[int, int] = {}
         self.consumer = Consumer(
             {
                 **client_config,
@@ -74,8 +98,28 @@ class KafkaSource:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         for partition in partitions:
             if partition.partition in self.start_offsets:
-                partition.offset = self.start_offsets[partition.partition]
+                partition.offset = self._resume(consumer, partition.partition)
         consumer.assign(partitions)
+        self.assigned = True
+
+    def _resume(self, consumer: Consumer, partition: int) -> int:
+        """The checkpoint's offset for `partition`, checked against the broker's range (`resume.py`)."""
+        offset = self.start_offsets[partition]
+        try:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(self.topic, partition), timeout=10, cached=False
+            )
+        except KafkaException as exc:
+            raise RunError(
+                f"topic {self.topic} partition {partition}: cannot read its offsets: {exc}"
+            ) from exc
+        resume = resume_position(partition, offset, low, high, self.topic_identity)
+        if resume.reason is not None:
+            log.warning("topic %s %s", self.topic, resume.message)
+            self.resets.append(resume)
+            self.start_offsets[partition] = resume.offset
+            self._unsaved_resets[partition] = resume.offset
+        return resume.offset
 
     def poll(self, max_events: int, timeout_s: float) -> Batch:
         messages = self.consumer.consume(num_messages=max_events, timeout=timeout_s)
@@ -92,15 +136,15 @@ class KafkaSource:
                 latest[partition] = arrival
         for partition, arrival in latest.items():
             self.progress.read(partition, next_offsets[partition], arrival, now_us)
-        try:
-            payloads = list(map(orjson.loads, [message.value() for message in messages]))
-            decoded = all(type(payload) is dict for payload in payloads)
-        except (orjson.JSONDecodeError, TypeError):
-            decoded = False
-        if not decoded:
-            batch = self._decode_one_by_one(messages, next_offsets)
+        if self._unsaved_resets:  # the new positions go into the next checkpoint, even with no event read
+            next_offsets = {**self._unsaved_resets, **next_offsets}
+            self._unsaved_resets = {}
+        values = [message.value() for message in messages]
+        payloads, rejections = decode_batch(values)
+        if rejections:
+            batch = self._without_rejected(messages, payloads, rejections, next_offsets, arrivals)
         else:
-            batch = Batch(payloads, arrivals, partitions, next_offsets, 0)
+            batch = Batch(payloads, arrivals, partitions, next_offsets, [], offsets, values)  # type: ignore[arg-type]
         batch.idle_arrivals_us = self.progress.idle_arrivals(self._high_watermarks(), now_us)
         return batch
 
@@ -144,28 +188,32 @@ class KafkaSource:
             for kind, millis in (message.timestamp() for message in messages)
         ]
 
-    def _decode_one_by_one(self, messages: list[Message], next_offsets: dict[int, int]) -> Batch:
-        """Decode each message alone: Stream Analytics drops (and logs) events it cannot deserialize."""
-        kept: list[Message] = []
-        payloads: list[dict[str, Any]] = []
-        for message in messages:
-            try:
-                payload = orjson.loads(message.value())
-                if not isinstance(payload, dict):
-                    raise ValueError("not a JSON object")
-            except (ValueError, TypeError) as exc:
-                log.warning(
-                    "topic %s partition %d offset %d: dropped, %s",
-                    self.topic,
-                    message.partition(),
-                    message.offset(),
-                    exc,
-                )
-                continue
-            kept.append(message)
-            payloads.append(payload)
-        partitions = [message.partition() for message in kept]
-        return Batch(payloads, self._arrivals(kept), partitions, next_offsets, len(messages) - len(kept))
+    def _without_rejected(
+        self,
+        messages: list[Message],
+        payloads: list[dict[str, Any] | None],
+        rejections: list[tuple[int, str]],
+        next_offsets: dict[int, int],
+        arrivals: list[int],
+    ) -> Batch:
+        """The batch without the events that cannot be decoded, which go to `rejected` (the runner
+        dead-letters and logs them)."""
+        rejected = []
+        for index, reason in rejections:
+            message = messages[index]
+            rejected.append(
+                RejectedEvent(message.partition(), message.offset(), message.value(), arrivals[index], reason)
+            )
+        kept = [i for i, payload in enumerate(payloads) if payload is not None]
+        return Batch(
+            [payloads[i] for i in kept],  # type: ignore[misc]
+            [arrivals[i] for i in kept],
+            [messages[i].partition() for i in kept],
+            next_offsets,
+            rejected,
+            [messages[i].offset() for i in kept],
+            [messages[i].value() for i in kept],
+        )
 
     def commit(self, offsets: Mapping[int, int]) -> None:
         if not offsets:

@@ -82,4 +82,4 @@ def test_command_line_entry_point(rendered: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3/3 passed" in result.stdout
-    assert (tmp_path / "Valid_and_invalid_events" / "deadletter.json").read_text().count("\n") == 6
+    assert (tmp_path / "Valid_and_invalid_events" / "deadletter.json").read_text().count("\n") == 7

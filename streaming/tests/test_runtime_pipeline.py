@@ -62,7 +62,7 @@ def test_a_failed_write_is_raised_by_the_reading_thread() -> None:
 
 
 @pytest.mark.services
-def test_undecodable_messages_are_dropped_and_counted(kafka_broker: Broker) -> None:
+def test_undecodable_messages_are_kept_for_the_dead_letter(kafka_broker: Broker) -> None:
     topic = f"decode-{uuid.uuid4().hex[:6]}"
     config = {"bootstrap.servers": kafka_broker.bootstrap_servers}
     ensure_topics(config, [topic], 1)
@@ -76,12 +76,15 @@ def test_undecodable_messages_are_dropped_and_counted(kafka_broker: Broker) -> N
 
         def read() -> bool:
             batches.append(source.poll(100, 0.5))
-            return sum(len(b) + b.undecodable for b in batches) >= 4
+            return sum(len(b) + len(b.rejected) for b in batches) >= 4
 
         wait_until(read, 60, "four messages read")
     finally:
         source.close()
     assert [p for b in batches for p in b.payloads] == [{"id": 1}, {"id": 2}]
-    assert sum(b.undecodable for b in batches) == 2
+    rejected = [r for b in batches for r in b.rejected]
+    assert [(r.offset, r.value) for r in rejected] == [(1, b"{not json"), (2, b"[1, 2]")]
+    assert "not JSON" in rejected[0].reason and "array" in rejected[1].reason
+    assert [o for b in batches for o in b.offsets] == [0, 3]
     assert [len(b.arrivals_us) for b in batches] == [len(b) for b in batches]
     assert batches[-1].next_offsets == {0: 4}

@@ -24,7 +24,7 @@ from streaming.runtime import (
     Runner,
     load_project,
 )
-from streaming.runtime.path_pattern import blob_folder, blob_name
+from streaming.runtime.path_pattern import blob_folder, blob_name, blob_sequence, static_prefix
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,15 @@ def test_path_pattern_fills_date_and_time() -> None:
     when = datetime(2026, 3, 7, 9, 30, tzinfo=UTC)
     assert blob_folder("scored/{date}/{time}", "yyyy/MM/dd", "HH", when) == "scored/2026/03/07/09"
     assert blob_name("scored/2026/03/07/09", 42) == "scored/2026/03/07/09/000000000042.json"
+
+
+def test_blob_names_give_back_their_cycle_number() -> None:
+    assert static_prefix("deadletter/{date}/{time}") == "deadletter/"
+    name = blob_name(
+        blob_folder("scored/{date}/{time}", "yyyy/MM/dd", "HH", datetime(2026, 1, 2, 3, tzinfo=UTC)), 42
+    )
+    assert blob_sequence(name) == 42
+    assert blob_sequence("scored/2026/01/02/03/notes.json") is None
 
 
 def test_path_pattern_refuses_unknown_tokens() -> None:

@@ -32,8 +32,8 @@ from confluent_kafka import Producer
 
 from environments.loader import load_environment
 from environments.render import render_environment
-from environments.standins import Azurite, Broker, wait_until
-from streaming import aliases
+from environments.standins import Azurite, Broker, start_broker, wait_until
+from streaming import aliases, dead_letter
 from streaming.producer import EventGenerator
 from streaming.producer.events import format_event_time
 from streaming.runtime import (
@@ -375,3 +375,225 @@ def test_blobs_of_an_unfinished_cycle_are_not_left_twice(
     finally:
         recovered.close()
     assert_outputs(azurite, job, sent)
+
+
+def test_broker_restarted_empty_under_a_kept_checkpoint_loses_nothing(
+    rendered: Path, tmp_path: Path, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """The in-memory broker restarts (fresh, same port) while the runtime's checkpoint is kept, and more
+    events than before are sent before the runtime starts again: the checkpoint's offsets now fall
+    inside the new partitions, so only the topic's new id tells. Every event sent afterwards is scored."""
+    job = isolated(rendered, tmp_path)
+    before, after = traffic(300, seed=5), traffic(600, seed=6)
+    broker = start_broker(tmp_path / "broker")
+    try:
+        ensure_topics({"bootstrap.servers": broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+        produce(broker, job.input_topic, before.valid)
+        first = runner(job, broker, azurite, scoring_server.scoring_uri)
+        try:
+            wait_until(lambda: first.cycle() >= 0 and first.stats.events_in == len(before.valid), 60, "read")
+        finally:
+            first.close()
+        saved = FileCheckpointStore(job.checkpoint).load()
+        assert saved is not None and sum(saved.offsets.values()) == len(before.valid) and saved.topic_id
+        broker.stop()
+        broker = start_broker(tmp_path / "broker", port=broker.port)
+        ensure_topics({"bootstrap.servers": broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+        produce(broker, job.input_topic, after.valid)
+        second = runner(job, broker, azurite, scoring_server.scoring_uri)
+        try:
+
+            def scored() -> set[str]:
+                rows = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+                return {r[SCHEMA.id_column] for r in rows}
+
+            expected = {e[SCHEMA.id_column] for e in after.valid}
+            wait_until(lambda: second.cycle() >= 0 and expected <= scored(), 60, "events after the restart")
+        finally:
+            second.close()
+    finally:
+        broker.stop()
+    resets = second.source.resets
+    assert {r.partition for r in resets} == set(saved.offsets), "every partition's offset was checked"
+    assert all(r.offset == 0 and r.checkpoint_offset == saved.offsets[r.partition] for r in resets)
+    assert all("recreated" in r.message for r in resets)
+    resumed = FileCheckpointStore(job.checkpoint).load()
+    assert resumed is not None and sum(resumed.offsets.values()) == len(after.valid)
+    assert resumed.topic_id and resumed.topic_id != saved.topic_id
+    # The old offsets fit inside the new partitions: only the topic's id tells the topic was recreated
+    # (the local broker's high watermark is no help: it reports the last batch's base offset + 1).
+    assert any(resumed.offsets[p] > saved.offsets[p] for p in saved.offsets)
+    rows = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    ids = Counter(r[SCHEMA.id_column] for r in rows)
+    assert set(ids) == {e[SCHEMA.id_column] for e in before.valid + after.valid}
+    assert max(ids.values()) == 1
+
+
+def blob_bodies(azurite: Azurite, container: str) -> dict[str, bytes]:
+    client = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(
+        container
+    )
+    return {blob.name: client.download_blob(blob.name).readall() for blob in client.list_blobs()}
+
+
+def test_blob_numbering_continues_after_a_deleted_checkpoint(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """With the checkpoint deleted, a restarted runtime resumes at the committed offsets and numbers its
+    blobs after those already in the folder: no blob of the first run is overwritten."""
+    job = isolated(rendered, tmp_path)
+    first, second = traffic(200, seed=7), traffic(200, seed=8)
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    produce(kafka_broker, job.input_topic, first.valid)
+    container = job.containers[aliases.OUTPUT_SCORED_BLOB]
+    before_run = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=50)
+    try:
+        wait_until(lambda: before_run.cycle() >= 0 and before_run.stats.events_in == 200, 60, "first run")
+    finally:
+        before_run.close()
+    before = blob_bodies(azurite, container)
+    assert before, "the first run wrote blobs"
+    job.checkpoint.unlink()
+    produce(kafka_broker, job.input_topic, second.valid)
+    after_run = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=50)
+    try:
+        wait_until(lambda: after_run.cycle() >= 0 and after_run.stats.events_in == 200, 60, "second run")
+    finally:
+        after_run.close()
+    after = blob_bodies(azurite, container)
+    assert {name: after.get(name) for name in before} == before, "a blob of the first run was overwritten"
+    ids = Counter(
+        json.loads(line)[SCHEMA.id_column] for body in after.values() for line in body.splitlines() if line
+    )
+    assert set(ids) == {e[SCHEMA.id_column] for e in first.valid + second.valid}
+    assert max(ids.values()) == 1
+
+
+def bad_events(start: datetime) -> dict[bytes, str]:
+    """Events that cannot enter the query, each unique, -> words the dead letter's reason must hold."""
+    generator = EventGenerator(SCHEMA, 11)
+
+    def text(change: dict[str, Any], literal: str | None = None, drop: str | None = None) -> bytes:
+        event = {**generator.event(start), **change}
+        if drop:
+            del event[drop]
+        body = json.dumps(event)
+        return (body.replace('"<literal>"', literal) if literal else body).encode()
+
+    far_future = format_event_time(datetime.now(UTC) + timedelta(days=1))
+    return {
+        b'{"transaction_id": "broken", "amount": ': "event: not JSON",
+        b"\xff\xfe{}\x00 not text": "event: not UTF-8",
+        text({"amount": "<literal>"}, "NaN"): "event: NaN is not a JSON value",
+        text({"distance_from_home_km": "<literal>"}, "-Infinity"): "event: -Infinity is not a JSON value",
+        b"[1, 2, 3]": "event: a JSON array",
+        b"": "event: empty payload",
+        text({}, drop=SCHEMA.time_column): f"TIMESTAMP BY {SCHEMA.time_column}: missing or not a time",
+        text({SCHEMA.time_column: "not a time"}): f"TIMESTAMP BY {SCHEMA.time_column}: missing or not a time",
+        text({SCHEMA.time_column: far_future}): "early event",
+        text({"amount": "<literal>"}, str(10**30)): "amount: out of range",
+        text({"customer_age": "<literal>"}, str(2**63 + 5)): "customer_age: out of range",
+    }
+
+
+def test_every_event_is_accounted_for_exactly_once(
+    rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
+) -> None:
+    """Valid, invalid and unreadable events: each is found once, in the scored output, in the dead
+    letter (the query's rows, or the original bytes with a reason naming field and rule), or counted."""
+    job = isolated(rendered, tmp_path)
+    sent = traffic(300, seed=9)
+    bad = bad_events(datetime.now(UTC) - timedelta(minutes=5))
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "linger.ms": 5})
+    mixed = [json.dumps(e).encode() for e in sent.valid[:150] + sent.invalid] + list(bad)
+    mixed += [json.dumps(e).encode() for e in sent.valid[150:]]
+    for number, value in enumerate(mixed):
+        producer.produce(job.input_topic, value=value, partition=number % PARTITIONS)
+    assert producer.flush(30) == 0
+    job_runner = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=40)
+    dead_container = job.containers[aliases.OUTPUT_DEADLETTER]
+
+    def complete() -> bool:
+        job_runner.cycle()
+        written = job_runner.stats.rows_out
+        return written.get(aliases.OUTPUT_SCORED_BLOB, 0) >= len(sent.valid) and written.get(
+            aliases.OUTPUT_DEADLETTER, 0
+        ) >= len(sent.invalid) + len(bad)
+
+    try:
+        wait_until(complete, 90, "every event written")
+    finally:
+        job_runner.close()
+    scored = Counter(
+        r[SCHEMA.id_column] for r in blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
+    )
+    assert scored == Counter(e[SCHEMA.id_column] for e in sent.valid)
+    dead = blob_rows(azurite, dead_container)
+    by_query = [r for r in dead if dead_letter.EVENT not in r and dead_letter.EVENT_BASE64 not in r]
+    assert Counter(r[SCHEMA.id_column] for r in by_query) == Counter(
+        e[SCHEMA.id_column] for e in sent.invalid
+    )
+    before_query = {dead_letter.original_bytes(r): r for r in dead if r not in by_query}
+    assert len(before_query) == len(dead) - len(by_query) == len(bad), "each unreadable event once"
+    for original, words in bad.items():
+        row = before_query[original]
+        assert words in row[dead_letter.REJECTION], (original, row)
+        assert (row[dead_letter.PARTITION], row[dead_letter.OFFSET]) == (
+            mixed.index(original) % PARTITIONS,
+            mixed.index(original) // PARTITIONS,
+        )
+    assert dead_letter.EVENT_BASE64 in before_query[b"\xff\xfe{}\x00 not text"]
+    assert str(10**30) in before_query[next(b for b in bad if str(10**30).encode() in b)][dead_letter.EVENT]
+    accounting = job_runner.accounting()
+    assert accounting["events_in"] == len(mixed)
+    assert (accounting["scored"], accounting["dead_lettered"]) == (
+        len(sent.valid),
+        len(sent.invalid) + len(bad),
+    )
+    assert accounting["dead_lettered_before_query"] == len(bad)
+    assert sum(accounting["dropped"].values()) == 0 and accounting["in_flight"] == 0
+
+
+def test_events_the_drop_policy_drops_are_counted_and_logged(
+    rendered: Path,
+    tmp_path: Path,
+    kafka_broker: Broker,
+    azurite: Azurite,
+    scoring_server: ScoringServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Out-of-order events under the Drop policy leave no row anywhere (as in the service): each one is
+    in the accounting's `dropped` and the log names the partition and offsets of its batch."""
+    job = isolated(rendered, tmp_path)
+    config = job.folder / "JobConfig.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "EventsOutOfOrderPolicy": "Drop"}))
+    sent = traffic(100, seed=12)
+    in_order, behind = sent.valid[:80], sent.valid[80:]
+    late_times = [e[SCHEMA.time_column] for e in sent.valid[:20]]  # before the partition's latest event
+    behind = [{**event, SCHEMA.time_column: when} for event, when in zip(behind, late_times, strict=True)]
+    ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
+    produce(kafka_broker, job.input_topic, in_order, partition=0)
+    produce(kafka_broker, job.input_topic, behind, partition=0)
+    job_runner = runner(job, kafka_broker, azurite, scoring_server.scoring_uri, max_batch=30)
+    try:
+        with caplog.at_level("WARNING", logger="streaming.runtime.loop"):
+            wait_until(
+                lambda: (
+                    job_runner.cycle() >= 0
+                    and job_runner.accounting()["events_in"] == 100
+                    and job_runner.accounting()["in_flight"] == 0
+                ),
+                60,
+                "every event accounted for",
+            )
+    finally:
+        job_runner.close()
+    accounting = job_runner.accounting()
+    assert accounting["dropped"]["out of order (Drop policy)"] == len(behind)
+    assert accounting["scored"] == len(in_order) and accounting["dead_lettered"] == 0
+    scored = {r[SCHEMA.id_column] for r in blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])}
+    assert scored == {e[SCHEMA.id_column] for e in in_order}
+    logged = [r.getMessage() for r in caplog.records if "Drop policy" in r.getMessage()]
+    assert logged and sum(int(m.split(" late, ")[1].split(" out of")[0]) for m in logged) == len(behind)
+    assert all("partition 0 offsets" in m for m in logged)
