@@ -1,13 +1,15 @@
 """`nox -s deploy-local`: run the local loop's plan on this machine, every Azure service on a loopback
-stand-in, then keep the services up (Ctrl-C stops them) unless `--once`."""
+stand-in, then keep the services up (Ctrl-C stops them) unless `--once`.
+
+Every process the loop starts (stand-ins, services, tasks) is owned by one `Supervisor`: Ctrl-C, SIGTERM,
+an error or the end of `--once` stops them all, and they die with this command if it is killed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import signal
-import subprocess
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
 from environments.standins.process import port_open
+from environments.standins.supervisor import Supervisor
 
 DRIFT_SCENARIO = "amount_inflation"
 
@@ -98,70 +101,77 @@ def run_local(
     if plan_only:
         return 0
     logs = state_dir / "logs"
-    running: list[ManagedProcess] = []
-    stand_ins = []
-    child_env: dict[str, str] = {}
-    try:
-        for index, step in enumerate(steps, start=1):
-            console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
-            began = time.monotonic()
-            if step.kind == "standin" and step.name == "broker":
-                stand_ins.append(start_broker(state_dir, port=step.ready_port))
-            elif step.kind == "standin" and step.name == "azurite":
-                azurite = start_azurite(state_dir, port=step.ready_port)
-                stand_ins.append(azurite)
-                child_env = _child_environment(env, state_dir, azurite.connection_string)
-            elif step.kind == "service":
-                process = ManagedProcess(
-                    step.name, step.argv, logs / f"{step.name}.log", env=child_env, cwd=root
-                )
-                running.append(process.start())
-                port = step.ready_port
-                process.wait_ready((lambda p=port: port_open(p)) if port else (lambda: True), timeout_s=180)
-            elif step.kind == "task":
-                _run_task(step, child_env, root, logs)
-            elif step.kind == "wait":
-                count = _wait_scored(env, started_at, int(step.params["events"]))
-                console.print(f"    {count} rows scored and logged so far")
-            console.print(f"    done in {time.monotonic() - began:.1f} s")
-        _summary(env, state_dir, started_at, console)
-        if once:
-            return 0
-        console.print("The loop is running. Ctrl-C stops every stand-in.")
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with Supervisor() as supervisor:
         try:
-            while all(process.alive() for process in running):
-                time.sleep(1)
-        except KeyboardInterrupt:
-            return 0
-        stopped = [process.name for process in running if not process.alive()]
-        console.print(f"[red]stopped unexpectedly:[/red] {', '.join(stopped)} (logs in {logs})")
-        return 1
-    except (StandInError, LocalLoopError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 1
-    finally:
-        for process in reversed(running):
-            process.stop()
-        for stand_in in reversed(stand_ins):
-            stand_in.stop()
+            return _run_steps(env, root, steps, state_dir, started_at, once, supervisor, console)
+        except KeyboardInterrupt as interrupt:
+            console.print(
+                f"interrupted ({interrupt or 'SIGINT'}) before the loop finished: stopping every service"
+            )
+            return 130
+        except (StandInError, LocalLoopError) as exc:
+            console.print(f"[red]error:[/red] {exc} (logs in {logs})")
+            return 1
 
 
-def _run_task(step: LocalStep, child_env: dict[str, str], root: Path, logs: Path) -> None:
+def _run_steps(
+    env: Environment,
+    root: Path,
+    steps: list[LocalStep],
+    state_dir: Path,
+    started_at: datetime,
+    once: bool,
+    supervisor: Supervisor,
+    console: Console,
+) -> int:
+    logs = state_dir / "logs"
+    running: list[ManagedProcess] = []
+    child_env: dict[str, str] = {}
+    for index, step in enumerate(steps, start=1):
+        console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
+        began = time.monotonic()
+        if step.kind == "standin" and step.name == "broker":
+            supervisor.adopt(start_broker(state_dir, port=step.ready_port).process)
+        elif step.kind == "standin" and step.name == "azurite":
+            azurite = start_azurite(state_dir, port=step.ready_port)
+            supervisor.adopt(azurite.process)
+            child_env = _child_environment(env, state_dir, azurite.connection_string)
+        elif step.kind == "service":
+            process = ManagedProcess(step.name, step.argv, logs / f"{step.name}.log", env=child_env, cwd=root)
+            running.append(supervisor.start(process))
+            port = step.ready_port
+            process.wait_ready((lambda p=port: port_open(p)) if port else (lambda: True), timeout_s=180)
+        elif step.kind == "task":
+            _run_task(step, child_env, root, logs, supervisor)
+        elif step.kind == "wait":
+            count = _wait_scored(env, started_at, int(step.params["events"]))
+            console.print(f"    {count} rows scored and logged so far")
+        console.print(f"    done in {time.monotonic() - began:.1f} s")
+    _summary(env, state_dir, started_at, console)
+    if once:
+        return 0
+    console.print("The loop is running. Ctrl-C (or SIGTERM) stops every stand-in.")
+    try:
+        while all(process.alive() for process in running):
+            time.sleep(1)
+    except KeyboardInterrupt as interrupt:
+        console.print(f"{interrupt or 'SIGINT'}: stopping every service")
+        return 0
+    stopped = [process.name for process in running if not process.alive()]
+    console.print(f"[red]stopped unexpectedly:[/red] {', '.join(stopped)} (logs in {logs})")
+    return 1
+
+
+def _run_task(
+    step: LocalStep, child_env: dict[str, str], root: Path, logs: Path, supervisor: Supervisor
+) -> None:
     log = logs / f"{step.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as handle:
-        completed = subprocess.run(
-            list(step.argv),
-            cwd=root,
-            env={**os.environ, **child_env},
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-    if completed.returncode not in step.params.get("ok_exit_codes", (0,)):
-        raise LocalLoopError(f"step {step.name} failed (exit {completed.returncode}); {log}:\n{tail}")
+    log.unlink(missing_ok=True)
+    process = ManagedProcess(step.name, step.argv, log, env=child_env, cwd=root)
+    returncode = supervisor.start(process).wait()
+    tail = process.log_tail(15)
+    if returncode not in step.params.get("ok_exit_codes", (0,)):
+        raise LocalLoopError(f"step {step.name} failed (exit {returncode}); {log}:\n{tail}")
     for line in tail.splitlines()[-4:]:
         print(f"    {line}")
 
