@@ -6,7 +6,6 @@ Each envelope: `{"ver", "name", "time", "iKey", "tags", "data": {"baseType", "ba
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from dataclasses import dataclass
@@ -55,14 +54,28 @@ class ItemError:
         return {"index": self.index, "statusCode": self.status_code, "message": self.message}
 
 
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+"""A compressed body may not inflate past this (a small gzip can expand a thousandfold)."""
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, MAX_DECODED_BYTES + 1)
+    if len(data) > MAX_DECODED_BYTES:
+        raise PayloadError(f"body inflates past {MAX_DECODED_BYTES} bytes")
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return data
+
+
 def decode_body(body: bytes, content_encoding: str = "") -> list[Any]:
     """gzip/deflate or plain bytes -> list of raw items (array or newline-delimited JSON)."""
     encoding = content_encoding.strip().lower()
     try:
         if encoding == "gzip" or body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
+            body = _inflate(body, zlib.MAX_WBITS | 16)
         elif encoding == "deflate":
-            body = zlib.decompress(body)
+            body = _inflate(body, zlib.MAX_WBITS)
     except (OSError, EOFError, zlib.error) as exc:
         raise PayloadError(f"body is not valid {encoding or 'gzip'}: {exc}") from exc
     try:

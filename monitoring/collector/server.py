@@ -18,7 +18,8 @@ from .views import INFERENCE_EVENT_NAME, inference_record, metric_value
 log = logging.getLogger(__name__)
 
 TRACK_PATHS = frozenset({"/v2.1/track", "/v2/track"})
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Refused with 413 from Content-Length alone, before a byte of the body is read."""
 
 
 def track_response(received: int, accepted: int, errors: list[ItemError]) -> tuple[int, dict[str, Any]]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from environments.testing import status_before_body
+from monitoring.collector.envelopes import MAX_DECODED_BYTES
 from monitoring.testing import RunningCollector, start_collector
 
 
@@ -103,3 +105,19 @@ def test_count_matches_the_rows_a_query_returns(collector: RunningCollector) -> 
     ) as response:
         assert json.loads(response.read()) == {"count": 3}
     assert len(collector.query("items", name=f"evt-{run}", **window)) == 1
+
+
+def test_an_oversized_body_is_refused_with_413_before_it_is_read(collector: RunningCollector) -> None:
+    port = int(collector.url.rsplit(":", 1)[1])
+    assert status_before_body(port, "/v2.1/track", 50 * 1024 * 1024) == 413
+
+
+def test_a_gzip_body_that_inflates_past_the_limit_is_refused(collector: RunningCollector) -> None:
+    bomb = gzip.compress(b" " * (MAX_DECODED_BYTES + 1))
+    request = urllib.request.Request(
+        f"{collector.url}/v2.1/track", data=bomb, method="POST", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 400
+    assert "inflates past" in caught.value.read().decode()
