@@ -108,8 +108,7 @@ def test_count_matches_the_rows_a_query_returns(collector: RunningCollector) -> 
 
 
 def test_an_oversized_body_is_refused_with_413_before_it_is_read(collector: RunningCollector) -> None:
-    port = int(collector.url.rsplit(":", 1)[1])
-    assert status_before_body(port, "/v2.1/track", 50 * 1024 * 1024) == 413
+    assert status_before_body(collector.port, "/v2.1/track", 50 * 1024 * 1024) == 413
 
 
 def test_a_gzip_body_that_inflates_past_the_limit_is_refused(collector: RunningCollector) -> None:
@@ -121,3 +120,10 @@ def test_a_gzip_body_that_inflates_past_the_limit_is_refused(collector: RunningC
         urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 400
     assert "inflates past" in caught.value.read().decode()
+
+
+def test_the_store_is_readable_by_its_owner_only(collector: RunningCollector) -> None:
+    stored = [path for path in collector.db_path.parent.iterdir() if path.name.startswith(collector.db_path.name)]
+    assert stored
+    for path in stored:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is {oct(path.stat().st_mode)}"
