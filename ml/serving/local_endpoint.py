@@ -31,7 +31,7 @@ import httpx
 
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
-from environments.standins.azmlinfsrv import LAUNCHER
+from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
 from environments.standins.process import port_open, stop_processes
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
@@ -230,6 +230,7 @@ class LocalEndpoint:
             settings,
             free_port(),
             folder / "azmlinfsrv.log",
+            extra_env={DEPLOYMENT_KEY_VARIABLE: self.key()},  # its own port checks the endpoint's key
             die_with_parent=self.die_with_parent,
         )
         self.servers[name] = server
