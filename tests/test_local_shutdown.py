@@ -1,4 +1,5 @@
 """Ctrl-C or SIGTERM on the local loop stops every service it started: no process and no port is left.
+While it runs, each service holds only the secrets it uses and the state folder is the user's alone.
 
 Runs `python -m environments deploy local` with its own ports and state folder, waits until every
 service is up (broker, Azurite, collector, endpoint router and deployment, streaming runtime), records
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from environments.deploy.local_plan import BLOB_VARIABLE, KEY_VARIABLE, SECRET_VARIABLES
 from environments.standins import free_port
 from environments.standins.process import port_open
 
@@ -66,8 +68,7 @@ def _describe(pids: set[int]) -> str:
     lines = []
     for pid in sorted(pids):
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            lines.append(f"{pid}: {command[:160]}")
+            lines.append(f"{pid}: {_command(pid)[:160]}")
         except OSError:
             lines.append(f"{pid}: (gone)")
     return "\n".join(lines)
@@ -80,6 +81,27 @@ def _wait(check, timeout_s: float, what: str, log: Path) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"{what} after {timeout_s:.0f} s; loop output:\n{log.read_text()[-3000:]}")
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+
+
+def _check_secrets_and_modes(processes: set[int], state: Path) -> None:
+    """Each service has only the secrets it uses; the state folder and telemetry store are the user's."""
+    by_command = {pid: _command(pid) for pid in processes if _running(pid)}
+    collector = [pid for pid, command in by_command.items() if "monitoring collector" in command]
+    engine = [pid for pid, command in by_command.items() if "streaming run" in command]
+    assert collector and engine, by_command
+    assert not set(_environ(collector[0])) & set(SECRET_VARIABLES)
+    assert set(_environ(engine[0])) & set(SECRET_VARIABLES) == {BLOB_VARIABLE, KEY_VARIABLE}
+    assert state.stat().st_mode & 0o077 == 0
+    assert (state / "collector.sqlite").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -123,6 +145,8 @@ def test_signal_stops_every_service_and_frees_every_port(tmp_path: Path, signum:
         processes = _descendants(loop.pid)
         # broker, Azurite, collector, ml serve + router + azmlinfsrv, streaming runtime (at least)
         assert len(processes) >= 7, _describe(processes)
+
+        _check_secrets_and_modes(processes, state)
 
         loop.send_signal(signum)
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from environments.deploy.local_plan import BLOB_VARIABLE, KEY_VARIABLE, LocalStep, local_plan
+from environments.deploy.local_plan import (
+    BLOB_VARIABLE,
+    KEY_VARIABLE,
+    SECRET_VARIABLES,
+    TELEMETRY_VARIABLE,
+    LocalStep,
+    local_plan,
+)
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
@@ -38,17 +45,28 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def _child_environment(env: Environment, state_dir: Path, blob_connection: str) -> dict[str, str]:
+    """Every variable a step may be given; `_step_environment` picks the ones each step uses. The secret
+    ones are taken out of this process's own environment, so no child inherits them unasked."""
     assert env.local is not None
-    key = os.environ.get(KEY_VARIABLE) or secrets.token_urlsafe(32)
+    given = {name: os.environ.pop(name) for name in SECRET_VARIABLES if name in os.environ}
     return {
         BLOB_VARIABLE: blob_connection,
-        KEY_VARIABLE: key,
-        "APPLICATIONINSIGHTS_CONNECTION_STRING": (
+        KEY_VARIABLE: given.get(KEY_VARIABLE) or secrets.token_urlsafe(32),
+        TELEMETRY_VARIABLE: (
             "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
             f"IngestionEndpoint=http://127.0.0.1:{env.local.collector_port}/"
         ),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _step_environment(step: LocalStep, child_env: dict[str, str]) -> dict[str, str]:
+    """The variables one step's process gets: the plain ones, and only the secrets it names."""
+    return {
+        name: value
+        for name, value in child_env.items()
+        if name not in SECRET_VARIABLES or name in step.secrets
     }
 
 
@@ -101,6 +119,11 @@ def run_local(
     if plan_only:
         return 0
     logs = state_dir / "logs"
+    # The state folder holds the telemetry store, keys and manifests: the user's alone, and so is every
+    # file the loop's processes write (they inherit the umask).
+    os.umask(0o077)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o700)
     with Supervisor() as supervisor:
         try:
             return _run_steps(env, root, steps, state_dir, started_at, once, supervisor, console)
@@ -137,7 +160,10 @@ def _run_steps(
             supervisor.adopt(azurite.process)
             child_env = _child_environment(env, state_dir, azurite.connection_string)
         elif step.kind == "service":
-            process = ManagedProcess(step.name, step.argv, logs / f"{step.name}.log", env=child_env, cwd=root)
+            log = logs / f"{step.name}.log"
+            process = ManagedProcess(
+                step.name, step.argv, log, env=_step_environment(step, child_env), cwd=root
+            )
             running.append(supervisor.start(process))
             port = step.ready_port
             process.wait_ready((lambda p=port: port_open(p)) if port else (lambda: True), timeout_s=180)
@@ -167,7 +193,7 @@ def _run_task(
 ) -> None:
     log = logs / f"{step.name}.log"
     log.unlink(missing_ok=True)
-    process = ManagedProcess(step.name, step.argv, log, env=child_env, cwd=root)
+    process = ManagedProcess(step.name, step.argv, log, env=_step_environment(step, child_env), cwd=root)
     returncode = supervisor.start(process).wait()
     tail = process.log_tail(15)
     if returncode not in step.params.get("ok_exit_codes", (0,)):

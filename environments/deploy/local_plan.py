@@ -18,12 +18,16 @@ from environments.model import Environment
 
 BLOB_VARIABLE = "STREAMSCORE_BLOB_CONNECTION_STRING"
 KEY_VARIABLE = "ML_ENDPOINT_KEY"
+TELEMETRY_VARIABLE = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+SECRET_VARIABLES = (BLOB_VARIABLE, KEY_VARIABLE, TELEMETRY_VARIABLE)
+"""Given to a step only when it names them in `LocalStep.secrets`, never inherited by every process."""
 
 
 @dataclass(frozen=True)
 class LocalStep:
     """`standin`/`service`: started in the background and kept running; `task`: runs to completion;
-    `wait`: polls the collector until the produced events are scored."""
+    `wait`: polls the collector until the produced events are scored. `secrets`: the variables of
+    `SECRET_VARIABLES` the step's process gets (only those it uses)."""
 
     name: str
     kind: str
@@ -31,6 +35,7 @@ class LocalStep:
     argv: tuple[str, ...] = ()
     ready_port: int | None = None
     params: dict[str, object] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
 
 
 def _py(*args: str) -> tuple[str, ...]:
@@ -82,6 +87,7 @@ def local_plan(
             "scoring endpoint: azmlinfsrv behind one stable URL",
             _py("ml", "serve", env.name, "--port", str(local.endpoint_port)),
             ready_port=local.endpoint_port,
+            secrets=(KEY_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "engine",
@@ -96,6 +102,7 @@ def local_plan(
                 "--endpoint-key-env",
                 KEY_VARIABLE,
             ),
+            secrets=(BLOB_VARIABLE, KEY_VARIABLE),
         ),
         LocalStep(
             "data",
@@ -127,12 +134,14 @@ def local_plan(
             "task",
             "inference records -> Parquet in blob storage",
             _py("export", "run", env.name, *span),
+            secrets=(BLOB_VARIABLE,),
         ),
         LocalStep(
             "drift",
             "task",
             "drift metrics against the training baseline",
             _py("monitoring", "drift-pipeline", env.name, *span),
+            secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "alerts",
@@ -174,12 +183,14 @@ def local_plan(
             "task",
             "export the window again (same blobs, rewritten)",
             _py("export", "run", env.name, *span),
+            secrets=(BLOB_VARIABLE,),
         ),
         LocalStep(
             "drifted-drift",
             "task",
             "drift metrics again",
             _py("monitoring", "drift-pipeline", env.name, *span),
+            secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "fresh-labels",
@@ -213,5 +224,6 @@ def local_plan(
             ),
             # 3: the gate kept the serving model, an outcome of the loop rather than a failure.
             params={"ok_exit_codes": (0, 3)},
+            secrets=(KEY_VARIABLE,),
         ),
     ]
