@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from environments.deploy.local_plan import BLOB_VARIABLE, KEY_VARIABLE, SECRET_VARIABLES
+from environments.local_secrets import (
+    BLOB_VARIABLE,
+    COLLECTOR_IKEY_VARIABLE,
+    COLLECTOR_KEY_VARIABLE,
+    KEY_VARIABLE,
+    SECRET_VARIABLES,
+)
 from environments.standins import free_port
 from environments.standins.process import port_open
 
@@ -98,7 +104,8 @@ def _check_secrets_and_modes(processes: set[int], state: Path) -> None:
     collector = [pid for pid, command in by_command.items() if "monitoring collector" in command]
     engine = [pid for pid, command in by_command.items() if "streaming run" in command]
     assert collector and engine, by_command
-    assert not set(_environ(collector[0])) & set(SECRET_VARIABLES)
+    collector_secrets = set(_environ(collector[0])) & set(SECRET_VARIABLES)
+    assert collector_secrets == {COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE}
     assert set(_environ(engine[0])) & set(SECRET_VARIABLES) == {BLOB_VARIABLE, KEY_VARIABLE}
     assert state.stat().st_mode & 0o077 == 0
     assert (state / "collector.sqlite").stat().st_mode & 0o077 == 0

@@ -12,21 +12,24 @@ import os
 import secrets
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from environments.deploy.local_plan import (
+from environments.deploy.local_plan import LocalStep, local_plan
+from environments.errors import EnvironmentsError
+from environments.local_secrets import (
     BLOB_VARIABLE,
+    COLLECTOR_IKEY_VARIABLE,
+    COLLECTOR_KEY_VARIABLE,
     KEY_VARIABLE,
     SECRET_VARIABLES,
     TELEMETRY_VARIABLE,
-    LocalStep,
-    local_plan,
 )
-from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
 from environments.standins.process import port_open
@@ -44,18 +47,38 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=2)
 
 
+def stack_secret(state_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret of this local stack, made once and kept in `<state>/keys/<name>` (mode 0600), so a
+    rerun on the same state folder uses the same keys (telemetry spooled by the last run still counts)."""
+    path = state_dir / "keys" / name
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = make()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _collector_key(state_dir: Path) -> str:
+    return stack_secret(state_dir, "collector-query.key", lambda: secrets.token_urlsafe(32))
+
+
 def _child_environment(env: Environment, state_dir: Path, blob_connection: str) -> dict[str, str]:
     """Every variable a step may be given; `_step_environment` picks the ones each step uses. The secret
     ones are taken out of this process's own environment, so no child inherits them unasked."""
     assert env.local is not None
     given = {name: os.environ.pop(name) for name in SECRET_VARIABLES if name in os.environ}
+    ikey = stack_secret(state_dir, "instrumentation.key", lambda: str(uuid.uuid4()))
     return {
         BLOB_VARIABLE: blob_connection,
         KEY_VARIABLE: given.get(KEY_VARIABLE) or secrets.token_urlsafe(32),
         TELEMETRY_VARIABLE: (
-            "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
-            f"IngestionEndpoint=http://127.0.0.1:{env.local.collector_port}/"
+            f"InstrumentationKey={ikey};IngestionEndpoint=http://127.0.0.1:{env.local.collector_port}/"
         ),
+        COLLECTOR_IKEY_VARIABLE: ikey,
+        COLLECTOR_KEY_VARIABLE: _collector_key(state_dir),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "PYTHONUNBUFFERED": "1",
     }
@@ -70,23 +93,26 @@ def _step_environment(step: LocalStep, child_env: dict[str, str]) -> dict[str, s
     }
 
 
-def _scored(env: Environment, since: datetime) -> int:
+def _scored(env: Environment, state_dir: Path, since: datetime) -> int:
     assert env.local is not None
     url = (
         f"http://127.0.0.1:{env.local.collector_port}/query/count"
         f"?type=event&name=inference&from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
-    with urllib.request.urlopen(url, timeout=30) as response:  # loopback collector
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {_collector_key(state_dir)}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # loopback collector
         return int(json.load(response)["count"])
 
 
-def _wait_scored(env: Environment, since: datetime, expected: int, timeout_s: float = 300) -> int:
+def _wait_scored(
+    env: Environment, state_dir: Path, since: datetime, expected: int, timeout_s: float = 300
+) -> int:
     """Poll the collector until `expected` rows are logged, or the count stops growing (rows that the
     query sent to the dead-letter output are never scored)."""
     deadline = time.monotonic() + timeout_s
     last, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
-        count = _scored(env, since)
+        count = _scored(env, state_dir, since)
         if count >= expected:
             return count
         if count != last:
@@ -170,7 +196,7 @@ def _run_steps(
         elif step.kind == "task":
             _run_task(step, child_env, root, logs, supervisor)
         elif step.kind == "wait":
-            count = _wait_scored(env, started_at, int(step.params["events"]))
+            count = _wait_scored(env, state_dir, started_at, int(step.params["events"]))
             console.print(f"    {count} rows scored and logged so far")
         console.print(f"    done in {time.monotonic() - began:.1f} s")
     _summary(env, state_dir, started_at, console)
@@ -230,7 +256,7 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime) -> dict:
         "scoring_uri": endpoint.get("scoring_uri"),
         "serving_model": f"{endpoint.get('model_name')} v{endpoint.get('model_version')}",
         "endpoint_healthy": endpoint.get("healthy"),
-        "rows_scored": _scored(env, since),
+        "rows_scored": _scored(env, state_dir, since),
         "alerts_fired_before_drift": fired("alerts.log"),
         "alerts_fired_after_drift": fired("retrain.log"),
         "retrain": retrain[-1]["retrain"] if retrain else None,

@@ -14,13 +14,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from environments.local_secrets import (
+    BLOB_VARIABLE,
+    COLLECTOR_IKEY_VARIABLE,
+    COLLECTOR_KEY_VARIABLE,
+    KEY_VARIABLE,
+    SECRET_VARIABLES,
+    TELEMETRY_VARIABLE,
+)
 from environments.model import Environment
 
-BLOB_VARIABLE = "STREAMSCORE_BLOB_CONNECTION_STRING"
-KEY_VARIABLE = "ML_ENDPOINT_KEY"
-TELEMETRY_VARIABLE = "APPLICATIONINSIGHTS_CONNECTION_STRING"
-SECRET_VARIABLES = (BLOB_VARIABLE, KEY_VARIABLE, TELEMETRY_VARIABLE)
-"""Given to a step only when it names them in `LocalStep.secrets`, never inherited by every process."""
+# Each step is given only the secrets it names in `LocalStep.secrets`; no process inherits them.
+__all__ = [
+    "BLOB_VARIABLE",
+    "KEY_VARIABLE",
+    "SECRET_VARIABLES",
+    "TELEMETRY_VARIABLE",
+    "LocalStep",
+    "local_plan",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ def local_plan(
                 str(state_dir / "collector.sqlite"),
             ),
             ready_port=local.collector_port,
+            secrets=(COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "train",
@@ -134,7 +147,7 @@ def local_plan(
             "task",
             "inference records -> Parquet in blob storage",
             _py("export", "run", env.name, *span),
-            secrets=(BLOB_VARIABLE,),
+            secrets=(BLOB_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "drift",
@@ -148,6 +161,7 @@ def local_plan(
             "task",
             "alert rules on the drift metrics: quiet",
             _py("monitoring", "alerts", "evaluate", env.name, "--no-retrain"),
+            secrets=(COLLECTOR_KEY_VARIABLE,),
         ),
         LocalStep(
             "drifted-data",
@@ -183,7 +197,7 @@ def local_plan(
             "task",
             "export the window again (same blobs, rewritten)",
             _py("export", "run", env.name, *span),
-            secrets=(BLOB_VARIABLE,),
+            secrets=(BLOB_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "drifted-drift",
@@ -224,6 +238,6 @@ def local_plan(
             ),
             # 3: the gate kept the serving model, an outcome of the loop rather than a failure.
             params={"ok_exit_codes": (0, 3)},
-            secrets=(KEY_VARIABLE,),
+            secrets=(KEY_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
     ]
