@@ -67,7 +67,7 @@ _PR_SET_PDEATHSIG = 1
 def die_with_parent(signum: int = signal.SIGTERM) -> None:
     """Ask the kernel to send `signum` to this process when its parent dies (Linux; elsewhere a no-op).
 
-    If the parent is already gone (we were reparented before asking), exit now instead.
+    If the parent died while asking (we were reparented meanwhile), exit now instead.
     """
     if not sys.platform.startswith("linux"):
         return
@@ -75,7 +75,7 @@ def die_with_parent(signum: int = signal.SIGTERM) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent or parent == 1:
+    if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 
