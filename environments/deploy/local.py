@@ -180,9 +180,9 @@ def _run_steps(
         console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
         began = time.monotonic()
         if step.kind == "standin" and step.name == "broker":
-            supervisor.adopt(start_broker(state_dir, port=step.ready_port).process)
+            supervisor.adopt(start_broker(state_dir, port=step.ready_port, die_with_parent=True).process)
         elif step.kind == "standin" and step.name == "azurite":
-            azurite = start_azurite(state_dir, port=step.ready_port)
+            azurite = start_azurite(state_dir, port=step.ready_port, die_with_parent=True)
             supervisor.adopt(azurite.process)
             child_env = _child_environment(env, state_dir, azurite.connection_string)
         elif step.kind == "service":
