@@ -79,13 +79,21 @@ def die_with_parent(signum: int = signal.SIGTERM) -> None:
         os._exit(1)
 
 
-def stop_processes(processes: Sequence[ManagedProcess], timeout_s: float = 10.0) -> None:
-    """Stop several children at once: SIGTERM to every group, one shared deadline, then SIGKILL to what
-    is left (of each group too, so workers a child forked do not outlive it)."""
+def stop_processes(
+    processes: Sequence[ManagedProcess], timeout_s: float = 10.0, in_order: bool = False
+) -> None:
+    """Stop several children under one deadline: SIGTERM (to every group at once, or with `in_order`
+    one after the other, each once the previous has exited), then SIGKILL to what is left when the
+    deadline passes (to each group too, so workers a child forked do not outlive it).
+
+    In order lets a consumer finish while what it talks to is still up: the streaming runtime flushes
+    to the broker before the broker goes."""
     started = [p for p in processes if p.process is not None]
+    deadline = time.monotonic() + timeout_s
     for process in started:
         process.signal_group(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
+        while in_order and process.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
     while any(p.alive() for p in started) and time.monotonic() < deadline:
         time.sleep(0.05)
     for process in started:

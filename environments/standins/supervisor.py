@@ -3,7 +3,8 @@
 Within `with Supervisor() as supervisor:` SIGTERM acts like Ctrl-C (KeyboardInterrupt), the command
 itself gets SIGTERM when its parent dies (nox killed, terminal closed), and every child it started
 through `supervisor.start(...)` is stopped on the way out, whatever the way out is: a return, an
-error, SIGINT or SIGTERM. While the children are being stopped, further SIGINT/SIGTERM are ignored, so
+error, SIGINT or SIGTERM; last started first, each once the one before it has exited, all within one
+deadline after which what is left is killed. While the children are being stopped, further SIGINT/SIGTERM are ignored, so
 a second Ctrl-C (or nox escalating) cannot cut the cleanup short and leave services holding ports.
 """
 
@@ -68,7 +69,8 @@ class Supervisor:
                     cleanup()
                 except Exception:  # one failed cleanup must not leave the processes running
                     log.exception("cleanup %s failed", getattr(cleanup, "__name__", cleanup))
-            stop_processes(list(reversed(self.processes)), self.stop_timeout_s)
+            # Last started first: consumers stop while what they use (broker, endpoint) is still up.
+            stop_processes(list(reversed(self.processes)), self.stop_timeout_s, in_order=True)
         finally:
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
