@@ -77,7 +77,20 @@ def validate(session: nox.Session) -> None:
 def deploy_local(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS)
     install_node_standins(session)
-    session.run("python", "-m", "environments", "deploy", "local", *session.posargs, env=RUN_ENV)
+    # Ctrl-C reaches nox and the loop together; nox's default is to escalate to SIGTERM after 0.3 s and
+    # SIGKILL 0.2 s later, which would cut the loop's own shutdown of its services short. The loop stops
+    # everything within its own deadline (20 s) and ignores repeated signals while it does.
+    session.run(
+        "python",
+        "-m",
+        "environments",
+        "deploy",
+        "local",
+        *session.posargs,
+        env=RUN_ENV,
+        interrupt_timeout=45.0,
+        terminate_timeout=15.0,
+    )
 
 
 def _deploy_azure(session: nox.Session, env_name: str) -> None:

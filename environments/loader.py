@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from environments.errors import ConfigError
 from environments.model import Environment
+from environments.secret_values import secret_looking_values
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
@@ -38,6 +39,13 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         raise ConfigError(
             str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"]
         )
+    secrets = [
+        f"{_origin(key, origins) or path}: {'.'.join(key)}: looks like {kind}; secrets never live in "
+        "environment files: reference them ('env:VARIABLE_NAME' or 'keyvault:secret-name')"
+        for key, kind in secret_looking_values(data)
+    ]
+    if secrets:
+        raise ConfigError(str(path), secrets)
     try:
         return Environment.model_validate(data)
     except ValidationError as exc:

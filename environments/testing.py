@@ -6,6 +6,7 @@ per test run, on free loopback ports, stopped by PID at the end.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +33,17 @@ def azurite(standin_state_dir: Path) -> Iterator[Azurite]:
     server = start_azurite(standin_state_dir)
     yield server
     server.stop()
+
+
+def status_before_body(
+    port: int, path: str, declared_bytes: int, headers: dict[str, str] | None = None
+) -> int:
+    """POST to a loopback service declaring a `declared_bytes` body but sending only its first KiB; the
+    HTTP status it answers. A service that reads the whole body before answering never answers, and
+    the socket timeout fails the caller."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {declared_bytes}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + b"[" * 1024)
+        status_line = sock.makefile("rb").readline().decode()
+    return int(status_line.split()[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import sys
 import tempfile
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from environments.data_schema import DataSchema
+from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE
 from environments.standins import ManagedProcess, free_port, start_azurite
 from export.blob_sink import BlobSink
 from export.exporter import export_window
@@ -98,6 +100,7 @@ def run_bench(schema: DataSchema, rows: int) -> list[dict[str, Any]]:
         state = Path(folder)
         azurite = start_azurite(state)
         port = free_port()
+        query_key = secrets.token_urlsafe(24)
         collector = ManagedProcess(
             "collector",
             [
@@ -111,17 +114,20 @@ def run_bench(schema: DataSchema, rows: int) -> list[dict[str, Any]]:
                 str(state / "c.sqlite"),
             ],
             state / "collector.log",
+            env={COLLECTOR_IKEY_VARIABLE: IKEY, COLLECTOR_KEY_VARIABLE: query_key},
         ).start()
         try:
             url = f"http://127.0.0.1:{port}"
             collector.wait_ready(lambda: _healthy(url), 30)
-            return _measure(schema, records, url, azurite.connection_string)
+            return _measure(schema, records, url, azurite.connection_string, query_key)
         finally:
             collector.stop()
             azurite.stop()
 
 
-def _measure(schema: DataSchema, records: list[dict[str, Any]], url: str, blob: str) -> list[dict[str, Any]]:
+def _measure(
+    schema: DataSchema, records: list[dict[str, Any]], url: str, blob: str, query_key: str
+) -> list[dict[str, Any]]:
     rows = len(records)
     with httpx.Client(timeout=120) as client:
         began = time.perf_counter()
@@ -143,10 +149,10 @@ def _measure(schema: DataSchema, records: list[dict[str, Any]], url: str, blob: 
 
     sink = BlobSink.from_connection_string(blob, "bench-inference-data")
     began = time.perf_counter()
-    report = export_window(HOUR_START, end, CollectorSource(url), sink, schema)
+    report = export_window(HOUR_START, end, CollectorSource(url, key=query_key), sink, schema)
     export_s = time.perf_counter() - began
     first = sink.read(report.written[0].blob)
-    export_window(HOUR_START, end, CollectorSource(url), sink, schema)
+    export_window(HOUR_START, end, CollectorSource(url, key=query_key), sink, schema)
     second = sink.read(report.written[0].blob)
 
     return [

@@ -1,15 +1,18 @@
 """`nox -s deploy-local`: run the local loop's plan on this machine, every Azure service on a loopback
-stand-in, then keep the services up (Ctrl-C stops them) unless `--once`."""
+stand-in, then keep the services up (Ctrl-C stops them) unless `--once`.
+
+Every process the loop starts (stand-ins, services, tasks) is owned by one `Supervisor`: Ctrl-C, SIGTERM,
+an error or the end of `--once` stops them all, and they die with this command if it is killed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import signal
-import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,18 +20,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from environments.deploy.local_plan import (
-    BLOB_VARIABLE,
-    KEY_VARIABLE,
-    LocalStep,
-    endpoint_manifest,
-    local_plan,
-    runtime_metrics,
-)
+from environments.deploy.local_plan import LocalStep, endpoint_manifest, local_plan, runtime_metrics
 from environments.errors import EnvironmentsError
+from environments.local_secrets import (
+    BLOB_VARIABLE,
+    COLLECTOR_IKEY_VARIABLE,
+    COLLECTOR_KEY_VARIABLE,
+    KEY_VARIABLE,
+    SECRET_VARIABLES,
+    TELEMETRY_VARIABLE,
+)
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
 from environments.standins.process import port_open
+from environments.standins.supervisor import Supervisor
 
 DRIFT_SCENARIO = "amount_inflation"
 
@@ -42,28 +47,60 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=2)
 
 
+def stack_secret(state_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret of this local stack, made once and kept in `<state>/keys/<name>` (mode 0600), so a
+    rerun on the same state folder uses the same keys (telemetry spooled by the last run still counts)."""
+    path = state_dir / "keys" / name
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = make()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _collector_key(state_dir: Path) -> str:
+    return stack_secret(state_dir, "collector-query.key", lambda: secrets.token_urlsafe(32))
+
+
 def _child_environment(env: Environment, state_dir: Path, blob_connection: str) -> dict[str, str]:
+    """Every variable a step may be given; `_step_environment` picks the ones each step uses. The secret
+    ones are taken out of this process's own environment, so no child inherits them unasked."""
     assert env.local is not None
-    key = os.environ.get(KEY_VARIABLE) or secrets.token_urlsafe(32)
+    given = {name: os.environ.pop(name) for name in SECRET_VARIABLES if name in os.environ}
+    ikey = stack_secret(state_dir, "instrumentation.key", lambda: str(uuid.uuid4()))
     return {
         BLOB_VARIABLE: blob_connection,
-        KEY_VARIABLE: key,
-        "APPLICATIONINSIGHTS_CONNECTION_STRING": (
-            "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
-            f"IngestionEndpoint=http://127.0.0.1:{env.local.collector_port}/"
+        KEY_VARIABLE: given.get(KEY_VARIABLE) or secrets.token_urlsafe(32),
+        TELEMETRY_VARIABLE: (
+            f"InstrumentationKey={ikey};IngestionEndpoint=http://127.0.0.1:{env.local.collector_port}/"
         ),
+        COLLECTOR_IKEY_VARIABLE: ikey,
+        COLLECTOR_KEY_VARIABLE: _collector_key(state_dir),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "PYTHONUNBUFFERED": "1",
     }
 
 
-def _scored(env: Environment, since: datetime) -> int:
+def _step_environment(step: LocalStep, child_env: dict[str, str]) -> dict[str, str]:
+    """The variables one step's process gets: the plain ones, and only the secrets it names."""
+    return {
+        name: value
+        for name, value in child_env.items()
+        if name not in SECRET_VARIABLES or name in step.secrets
+    }
+
+
+def _scored(env: Environment, state_dir: Path, since: datetime) -> int:
     assert env.local is not None
     url = (
         f"http://127.0.0.1:{env.local.collector_port}/query/count"
         f"?type=event&name=inference&from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
-    with urllib.request.urlopen(url, timeout=30) as response:  # loopback collector
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {_collector_key(state_dir)}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # loopback collector
         return int(json.load(response)["count"])
 
 
@@ -102,7 +139,7 @@ def _wait_scored(
     last, last_change = -1, time.monotonic()
     while time.monotonic() < deadline:
         check_services()
-        logged = _scored(env, since)
+        logged = _scored(env, state_dir, since)
         if logged >= metrics["scored"]:
             return metrics, logged
         if logged != last:
@@ -110,7 +147,7 @@ def _wait_scored(
         elif time.monotonic() - last_change > 20:
             return metrics, logged
         time.sleep(1)
-    return metrics, _scored(env, since)
+    return metrics, _scored(env, state_dir, since)
 
 
 def _check_services(running: list[ManagedProcess]) -> None:
@@ -187,82 +224,98 @@ def run_local(
     )
     runtime_metrics(state_dir).unlink(missing_ok=True)  # the previous run's: this run's runtime rewrites it
     logs = state_dir / "logs"
-    running: list[ManagedProcess] = []
-    stand_ins = []
-    child_env: dict[str, str] = {}
-    try:
-        for index, step in enumerate(steps, start=1):
-            console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
-            began, began_wall = time.monotonic(), time.time()
-            if step.kind == "standin" and step.name == "broker":
-                stand_ins.append(start_broker(state_dir, port=step.ready_port))
-            elif step.kind == "standin" and step.name == "azurite":
-                azurite = start_azurite(state_dir, port=step.ready_port)
-                stand_ins.append(azurite)
-                child_env = _child_environment(env, state_dir, azurite.connection_string)
-            elif step.kind == "service":
-                process = ManagedProcess(
-                    step.name, step.argv, logs / f"{step.name}.log", env=child_env, cwd=root
-                )
-                running.append(process.start())
-                process.wait_ready(_service_ready(step, began_wall), timeout_s=180)
-            elif step.kind == "task":
-                _run_task(step, child_env, root, logs)
-            elif step.kind == "wait":
-                metrics, logged = _wait_scored(
-                    env, state_dir, started_at, int(step.params["events"]), lambda: _check_services(running)
-                )
-                console.print(
-                    f"    {metrics['events_in']} events read: {metrics['scored']} scored, "
-                    f"{metrics['dead_lettered']} dead-lettered, {sum(metrics['dropped'].values())} dropped; "
-                    f"{logged} rows in the inference log"
-                )
-                if logged < metrics["scored"]:
-                    console.print(
-                        f"    [red]{metrics['scored'] - logged} scored rows are missing from the inference log[/red]"
-                    )
-            _check_services(running)
-            console.print(f"    done in {time.monotonic() - began:.1f} s")
-        _summary(env, state_dir, started_at, run, console)
-        _check_services(running)
-        if once:
-            console.print(f"run {run} on {state_dir} completed")
-            return 0
-        console.print("The loop is running. Ctrl-C stops every stand-in.")
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # The state folder holds the telemetry store, keys and manifests: the user's alone, and so is every
+    # file the loop's processes write (they inherit the umask).
+    os.umask(0o077)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o700)
+    with Supervisor() as supervisor:
         try:
-            while all(process.alive() for process in running):
-                time.sleep(1)
-        except KeyboardInterrupt:
-            return 0
-        stopped = [process.name for process in running if not process.alive()]
-        console.print(f"[red]stopped unexpectedly:[/red] {', '.join(stopped)} (logs in {logs})")
-        return 1
-    except (StandInError, LocalLoopError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 1
-    finally:
-        for process in reversed(running):
-            process.stop()
-        for stand_in in reversed(stand_ins):
-            stand_in.stop()
+            return _run_steps(env, root, steps, state_dir, started_at, run, once, supervisor, console)
+        except KeyboardInterrupt as interrupt:
+            console.print(
+                f"interrupted ({interrupt or 'SIGINT'}) before the loop finished: stopping every service"
+            )
+            return 130
+        except (StandInError, LocalLoopError) as exc:
+            console.print(f"[red]error:[/red] {exc} (logs in {logs})")
+            return 1
 
 
-def _run_task(step: LocalStep, child_env: dict[str, str], root: Path, logs: Path) -> None:
+def _run_steps(
+    env: Environment,
+    root: Path,
+    steps: list[LocalStep],
+    state_dir: Path,
+    started_at: datetime,
+    run: int,
+    once: bool,
+    supervisor: Supervisor,
+    console: Console,
+) -> int:
+    logs = state_dir / "logs"
+    running: list[ManagedProcess] = []
+    child_env: dict[str, str] = {}
+    for index, step in enumerate(steps, start=1):
+        console.print(f"[bold][{index}/{len(steps)}] {step.name}[/bold]: {step.description}")
+        began, began_wall = time.monotonic(), time.time()
+        if step.kind == "standin" and step.name == "broker":
+            supervisor.adopt(start_broker(state_dir, port=step.ready_port, die_with_parent=True).process)
+        elif step.kind == "standin" and step.name == "azurite":
+            azurite = start_azurite(state_dir, port=step.ready_port, die_with_parent=True)
+            supervisor.adopt(azurite.process)
+            child_env = _child_environment(env, state_dir, azurite.connection_string)
+        elif step.kind == "service":
+            log = logs / f"{step.name}.log"
+            process = ManagedProcess(
+                step.name, step.argv, log, env=_step_environment(step, child_env), cwd=root
+            )
+            running.append(supervisor.start(process))
+            process.wait_ready(_service_ready(step, began_wall), timeout_s=180)
+        elif step.kind == "task":
+            _run_task(step, child_env, root, logs, supervisor)
+        elif step.kind == "wait":
+            metrics, logged = _wait_scored(
+                env, state_dir, started_at, int(step.params["events"]), lambda: _check_services(running)
+            )
+            console.print(
+                f"    {metrics['events_in']} events read: {metrics['scored']} scored, "
+                f"{metrics['dead_lettered']} dead-lettered, {sum(metrics['dropped'].values())} dropped; "
+                f"{logged} rows in the inference log"
+            )
+            if logged < metrics["scored"]:
+                console.print(
+                    f"    [red]{metrics['scored'] - logged} scored rows are missing from the inference log[/red]"
+                )
+        _check_services(running)
+        console.print(f"    done in {time.monotonic() - began:.1f} s")
+    _summary(env, state_dir, started_at, run, console)
+    _check_services(running)
+    if once:
+        console.print(f"run {run} on {state_dir} completed")
+        return 0
+    console.print("The loop is running. Ctrl-C (or SIGTERM) stops every stand-in.")
+    try:
+        while all(process.alive() for process in running):
+            time.sleep(1)
+    except KeyboardInterrupt as interrupt:
+        console.print(f"{interrupt or 'SIGINT'}: stopping every service")
+        return 0
+    stopped = [process.name for process in running if not process.alive()]
+    console.print(f"[red]stopped unexpectedly:[/red] {', '.join(stopped)} (logs in {logs})")
+    return 1
+
+
+def _run_task(
+    step: LocalStep, child_env: dict[str, str], root: Path, logs: Path, supervisor: Supervisor
+) -> None:
     log = logs / f"{step.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as handle:
-        completed = subprocess.run(
-            list(step.argv),
-            cwd=root,
-            env={**os.environ, **child_env},
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-    if completed.returncode not in step.params.get("ok_exit_codes", (0,)):
-        raise LocalLoopError(f"step {step.name} failed (exit {completed.returncode}); {log}:\n{tail}")
+    log.unlink(missing_ok=True)
+    process = ManagedProcess(step.name, step.argv, log, env=_step_environment(step, child_env), cwd=root)
+    returncode = supervisor.start(process).wait()
+    tail = process.log_tail(15)
+    if returncode not in step.params.get("ok_exit_codes", (0,)):
+        raise LocalLoopError(f"step {step.name} failed (exit {returncode}); {log}:\n{tail}")
     for line in tail.splitlines()[-4:]:
         print(f"    {line}")
 
@@ -299,7 +352,7 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         "scoring_uri": endpoint.get("scoring_uri"),
         "serving_model": f"{endpoint.get('model_name')} v{endpoint.get('model_version')}",
         "endpoint_healthy": endpoint.get("healthy"),
-        "rows_scored": _scored(env, since),
+        "rows_scored": _scored(env, state_dir, since),
         # Where every event the runtime read went (its --metrics file): scored, dead letter, dropped.
         "events": {
             key: metrics.get(key)

@@ -14,16 +14,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from environments.local_secrets import (
+    BLOB_VARIABLE,
+    COLLECTOR_IKEY_VARIABLE,
+    COLLECTOR_KEY_VARIABLE,
+    KEY_VARIABLE,
+    SECRET_VARIABLES,
+    TELEMETRY_VARIABLE,
+)
 from environments.model import Environment
 
-BLOB_VARIABLE = "STREAMSCORE_BLOB_CONNECTION_STRING"
-KEY_VARIABLE = "ML_ENDPOINT_KEY"
+# Each step is given only the secrets it names in `LocalStep.secrets`; no process inherits them.
+__all__ = [
+    "BLOB_VARIABLE",
+    "KEY_VARIABLE",
+    "SECRET_VARIABLES",
+    "TELEMETRY_VARIABLE",
+    "LocalStep",
+    "local_plan",
+]
 
 
 @dataclass(frozen=True)
 class LocalStep:
     """`standin`/`service`: started in the background and kept running; `task`: runs to completion;
-    `wait`: polls the collector until the produced events are scored."""
+    `wait`: polls the collector until the produced events are scored. `secrets`: the variables of
+    `SECRET_VARIABLES` the step's process gets (only those it uses)."""
 
     name: str
     kind: str
@@ -31,6 +47,7 @@ class LocalStep:
     argv: tuple[str, ...] = ()
     ready_port: int | None = None
     params: dict[str, object] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
 
 
 def endpoint_manifest(state_dir: Path) -> Path:
@@ -79,6 +96,7 @@ def local_plan(
                 str(state_dir / "collector.sqlite"),
             ),
             ready_port=local.collector_port,
+            secrets=(COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "train",
@@ -95,6 +113,7 @@ def local_plan(
             # Ready once the manifest is rewritten healthy: one left `healthy: false` by the previous
             # run's shutdown would stop the runtime started next.
             params={"ready_manifest": str(endpoint_manifest(state_dir))},
+            secrets=(KEY_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "engine",
@@ -111,6 +130,7 @@ def local_plan(
                 "--metrics",
                 str(runtime_metrics(state_dir)),
             ),
+            secrets=(BLOB_VARIABLE, KEY_VARIABLE),
         ),
         LocalStep(
             "data",
@@ -142,18 +162,21 @@ def local_plan(
             "task",
             "inference records -> Parquet in blob storage",
             _py("export", "run", env.name, *span),
+            secrets=(BLOB_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "drift",
             "task",
             "drift metrics against the training baseline",
             _py("monitoring", "drift-pipeline", env.name, *span),
+            secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "alerts",
             "task",
             "alert rules on the drift metrics: quiet",
             _py("monitoring", "alerts", "evaluate", env.name, "--no-retrain"),
+            secrets=(COLLECTOR_KEY_VARIABLE,),
         ),
         LocalStep(
             "drifted-data",
@@ -189,12 +212,14 @@ def local_plan(
             "task",
             "export the window again (same blobs, rewritten)",
             _py("export", "run", env.name, *span),
+            secrets=(BLOB_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
         LocalStep(
             "drifted-drift",
             "task",
             "drift metrics again",
             _py("monitoring", "drift-pipeline", env.name, *span),
+            secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "fresh-labels",
@@ -228,5 +253,6 @@ def local_plan(
             ),
             # 3: the gate kept the serving model, an outcome of the loop rather than a failure.
             params={"ok_exit_codes": (0, 3)},
+            secrets=(KEY_VARIABLE, COLLECTOR_KEY_VARIABLE),
         ),
     ]

@@ -35,7 +35,9 @@ class Azurite:
         self.process.stop()
 
 
-def start_azurite(state_dir: Path, port: int | None = None, timeout_s: float = 60.0) -> Azurite:
+def start_azurite(
+    state_dir: Path, port: int | None = None, timeout_s: float = 60.0, die_with_parent: bool = False
+) -> Azurite:
     """Start Azurite's blob service on 127.0.0.1 with its data under `state_dir/azurite`."""
     if not AZURITE_BIN.exists():
         raise StandInError(
@@ -62,6 +64,7 @@ def start_azurite(state_dir: Path, port: int | None = None, timeout_s: float = 6
             "--loose",
         ],
         log_path=state_dir / "logs" / "azurite.log",
+        die_with_parent=die_with_parent,
     ).start()
     process.wait_ready(lambda: port_open(port), timeout_s)
     return Azurite(process=process, port=port)

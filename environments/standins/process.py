@@ -1,11 +1,20 @@
-"""A child process on loopback: start, wait until ready by polling with a deadline, stop by PID."""
+"""A child process on loopback: start, wait until ready by polling with a deadline, stop by PID.
+
+Each child leads its own process group (its own session), so a stop reaches the workers it forked and
+a Ctrl-C in the terminal reaches only the command that owns it, which then stops it. A child started
+with `die_with_parent` also gets SIGTERM from the kernel when its parent dies, however it dies
+(Linux `PR_SET_PDEATHSIG`), so a killed supervisor leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +61,47 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_
     raise StandInError(f"{what}: not ready after {timeout_s:.0f} s")
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send `signum` to this process when its parent dies (Linux; elsewhere a no-op).
+
+    If the parent died while asking (we were reparented meanwhile), exit now instead.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def stop_processes(
+    processes: Sequence[ManagedProcess], timeout_s: float = 10.0, in_order: bool = False
+) -> None:
+    """Stop several children under one deadline: SIGTERM (to every group at once, or with `in_order`
+    one after the other, each once the previous has exited), then SIGKILL to what is left when the
+    deadline passes (to each group too, so workers a child forked do not outlive it).
+
+    In order lets a consumer finish while what it talks to is still up: the streaming runtime flushes
+    to the broker before the broker goes."""
+    started = [p for p in processes if p.process is not None]
+    deadline = time.monotonic() + timeout_s
+    for process in started:
+        process.signal_group(signal.SIGTERM)
+        while in_order and process.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    while any(p.alive() for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for process in started:
+        process.signal_group(signal.SIGKILL)
+        if process.process is not None:
+            process.process.wait(timeout=timeout_s)
+
+
 @dataclass
 class ManagedProcess:
     """A started child process with its log file; `stop()` ends its whole process group."""
@@ -61,6 +111,7 @@ class ManagedProcess:
     log_path: Path
     env: dict[str, str] | None = None
     cwd: Path | None = None
+    die_with_parent: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self) -> ManagedProcess:
@@ -75,6 +126,7 @@ class ManagedProcess:
                 env={**os.environ, **(self.env or {})},
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=die_with_parent if self.die_with_parent else None,
             )
         except OSError as exc:
             raise StandInError(f"{self.name}: cannot start {self.argv[0]}: {exc}") from exc
@@ -88,6 +140,12 @@ class ManagedProcess:
             raise StandInError(f"{self.name}: not started")
         return self.process.pid
 
+    def wait(self) -> int:
+        """Wait until the child exits; its exit code."""
+        if self.process is None:
+            raise StandInError(f"{self.name}: not started")
+        return self.process.wait()
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -99,7 +157,7 @@ class ManagedProcess:
 
         try:
             wait_until(ready, timeout_s, self.name)
-        except StandInError:
+        except BaseException:  # not ready, or interrupted while waiting: never leave it running
             self.stop()
             raise
 
@@ -109,15 +167,14 @@ class ManagedProcess:
         except OSError:
             return "(no log)"
 
+    def signal_group(self, signum: int) -> None:
+        """Send `signum` to the child's process group (a group with no process left is fine)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
     def stop(self, timeout_s: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=timeout_s)
+        stop_processes([self], timeout_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from environments.errors import ConfigError
 from environments.loader import ENVIRONMENTS_DIR, environment_names, load_environment
@@ -148,3 +149,35 @@ def test_bad_override_names_the_override_file(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(ConfigError) as caught:
         load_environment("local")
     assert caught.value.problems[0].startswith(f"{overrides}: local.collector_port:")
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("tags", {"owner": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc=="}),
+        ("tags", {"sb": "Endpoint=sb://x/;SharedAccessKeyName=k;SharedAccessKey=abc="}),
+        ("tags", {"sas": "https://a.blob.core.windows.net/c?sv=2022-11-02&sig=abc%3D"}),
+        ("tags", {"ai": "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=x"}),
+        ("location", "https://user:hunter2@example.com/"),
+    ],
+)
+def test_secret_looking_value_is_refused_with_file_and_key_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, value: object
+) -> None:
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text(yaml.safe_dump({where: value}))
+    monkeypatch.setenv("STREAMSCORE_OVERRIDES", str(overrides))
+    with pytest.raises(ConfigError) as caught:
+        load_environment("local")
+    key = where + (f".{next(iter(value))}" if isinstance(value, dict) else "")
+    assert len(caught.value.problems) == 1
+    line = caught.value.problems[0]
+    assert line.startswith(f"{overrides}: {key}: looks like ")
+    assert "env:VARIABLE_NAME" in line
+    secret = value if isinstance(value, str) else next(iter(value.values()))
+    assert secret not in line  # the error never repeats the secret
+
+
+def test_committed_environment_files_hold_no_secret_looking_value() -> None:
+    for name in ("local", "dev", "staging", "prod"):
+        load_environment(name)

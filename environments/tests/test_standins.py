@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from environments.standins import Azurite, Broker, StandInError, start_broker
-from environments.standins.process import ManagedProcess, port_open
+from environments.standins.process import ManagedProcess, port_open, wait_until
 
 
 def test_broker_round_trips_a_message(kafka_broker: Broker) -> None:
@@ -69,3 +71,37 @@ def test_a_process_that_exits_early_shows_its_log(tmp_path: Path) -> None:
     process = ManagedProcess("failing", ["sh", "-c", "echo boom; exit 3"], tmp_path / "failing.log").start()
     with pytest.raises(StandInError, match="boom"):
         process.wait_ready(lambda: False, timeout_s=10)
+
+
+PARENT = """
+import sys, time
+from pathlib import Path
+from environments.standins.process import ManagedProcess
+child = ManagedProcess("sleeper", ["sleep", "600"], Path(sys.argv[1]), die_with_parent=True).start()
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_child_dies_with_its_parent_however_the_parent_dies(tmp_path: Path) -> None:
+    """SIGKILL of the owner (nox killed, the loop killed) still ends what it started."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path / "sleeper.log")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        child = int(parent.stdout.readline())
+        assert Path(f"/proc/{child}").exists()
+        parent.kill()
+        parent.wait(timeout=30)
+        wait_until(lambda: not _running(child), timeout_s=30, what=f"child {child} ending")
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 from export.errors import SourceError
 from export.query_text import kql_time
 
 
 class CollectorSource:
-    """Reads the collector documented in monitoring/collector/README.md over HTTP."""
+    """Reads the collector documented in monitoring/collector/README.md over HTTP, with its query key
+    (`key`, else the variable STREAMSCORE_COLLECTOR_KEY)."""
 
-    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+    def __init__(self, base_url: str, client: httpx.Client | None = None, key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.description = f"collector {self.base_url}"
         self._client = client or httpx.Client(timeout=60.0)
+        key = key or os.environ.get(COLLECTOR_KEY_VARIABLE, "")
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         params = {"from": kql_time(start), "to": kql_time(end)}
         url = f"{self.base_url}/query/inferences"
         try:
-            response = self._client.get(url, params=params)
+            response = self._client.get(url, params=params, headers=self._headers)
         except httpx.HTTPError as exc:
             raise SourceError(f"cannot reach the collector at {url}: {exc}") from exc
         if response.status_code != 200:

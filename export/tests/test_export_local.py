@@ -101,7 +101,13 @@ def at(time: str) -> datetime:
 def run_export(loaded_collector, azurite, container: str, start: str, end: str):
     env = load_environment("local")
     sink = BlobSink.from_connection_string(azurite.connection_string, container)
-    return export_window(at(start), at(end), CollectorSource(loaded_collector.url), sink, env.data_schema())
+    return export_window(
+        at(start),
+        at(end),
+        CollectorSource(loaded_collector.url, key=loaded_collector.query_key),
+        sink,
+        env.data_schema(),
+    )
 
 
 def blobs(azurite, container: str) -> dict[str, bytes]:
@@ -185,6 +191,7 @@ def test_cli_exports_a_local_window(loaded_collector, azurite, container) -> Non
             container,
         ],
         cwd=REPO,
+        env={**os.environ, **loaded_collector.environment},
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,7 +2,8 @@
 
 Starts the endpoint router on 127.0.0.1:<port> (default `local.endpoint_port`), rolls the model named by
 the model manifest out to a first deployment (smoke test included), writes `<state>/ml/endpoint.json`
-and serves until Ctrl-C, then stops every deployment and marks the endpoint unhealthy. Callers send
+and serves until Ctrl-C or SIGTERM, then stops every deployment and marks the endpoint unhealthy. A
+deployment taking traffic whose server dies is restarted (see `LocalEndpoint.watch`). Callers send
 `Authorization: Bearer <key>`: the key is `ML_ENDPOINT_KEY`, or generated into `<state>/ml/endpoint.key`.
 `python -m ml rollout local` swaps the model behind the running endpoint.
 """
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
+import time
 from pathlib import Path
 
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
+from environments.standins.supervisor import Supervisor
 from ml.serving.errors import ServingError
 from ml.serving.local_endpoint import LocalEndpoint
 from ml.serving.manifests import read_model_manifest
@@ -37,30 +38,30 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    try:
-        env = load_environment(args.environment)
-        endpoint = LocalEndpoint.for_environment(env, args.port, args.state_dir)
-        model = read_model_manifest(endpoint.state.parent)
-        endpoint.ensure_port_free()
-        endpoint.stop_all()  # deployments left by a previous run that did not end cleanly
-        router = endpoint.start_router()
-    except (EnvironmentsError, ServingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
-        result = rollout(endpoint, model, smoke)
-        print(f"serving {model.name} version {model.version} ({result.deployment}) on {endpoint.url}/score")
-        print(f"endpoint manifest: {endpoint.manifest_path} (key: $ML_ENDPOINT_KEY or the key_file it names)")
-        while not stop.wait(timeout=1.0):
-            endpoint.reap()
-        return 0
-    except ServingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        endpoint.stop_all()
-        router.stop()
+    # Ctrl-C, SIGTERM or the death of whoever started us: the router and every deployment stop with us.
+    with Supervisor() as supervisor:
+        try:
+            env = load_environment(args.environment)
+            endpoint = LocalEndpoint.for_environment(env, args.port, args.state_dir)
+            endpoint.die_with_parent = True
+            model = read_model_manifest(endpoint.state.parent)
+            endpoint.ensure_port_free()
+            endpoint.stop_all()  # deployments left by a previous run that did not end cleanly
+            supervisor.on_exit(endpoint.stop_all)
+            supervisor.adopt(endpoint.start_router())
+            smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
+            result = rollout(endpoint, model, smoke)
+            print(
+                f"serving {model.name} version {model.version} ({result.deployment}) on {endpoint.url}/score"
+            )
+            print(
+                f"endpoint manifest: {endpoint.manifest_path} (key: $ML_ENDPOINT_KEY or the key_file it names)"
+            )
+            while True:
+                time.sleep(1.0)
+                endpoint.watch()
+        except KeyboardInterrupt:
+            return 0
+        except (EnvironmentsError, ServingError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1

@@ -42,6 +42,7 @@ def start_inference_server(
     log_path: Path,
     extra_env: dict[str, str] | None = None,
     timeout_s: float = STARTUP_TIMEOUT_S,
+    die_with_parent: bool = False,
 ) -> InferenceServer:
     """Start azmlinfsrv for one deployment and wait until its health route answers."""
     env = {
@@ -53,7 +54,14 @@ def start_inference_server(
         **(extra_env or {}),
     }
     argv = azmlinfsrv_argv(ENTRY_SCRIPT, port, model_dir=model_dir)
-    process = ManagedProcess(name=f"azmlinfsrv {name}", argv=argv, log_path=log_path, env=env, cwd=code_dir)
+    process = ManagedProcess(
+        name=f"azmlinfsrv {name}",
+        argv=argv,
+        log_path=log_path,
+        env=env,
+        cwd=code_dir,
+        die_with_parent=die_with_parent,
+    )
     process.start()
     server = InferenceServer(name=name, port=port, process=process)
     try:

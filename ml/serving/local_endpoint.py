@@ -7,14 +7,22 @@ manifest), `endpoint.key` (generated key, mode 0600, when `ML_ENDPOINT_KEY` is n
 inference log's retry files while the collector is unreachable). Processes are started in their own session,
 so a deployment created by `python -m ml rollout local` keeps running after that command exits; they
 are stopped by the PID recorded in the routing table, after checking that the PID is still our server.
+
+`watch()` (called every second by `ml serve local`) restarts a deployment taking traffic whose server
+died: the endpoint manifest says `healthy: false` from the moment the death is seen until the restarted
+server has passed the smoke test, and stays unhealthy while restarts fail (retried every
+`RESTART_BACKOFF_S`), so streaming deploy and the loop refuse the endpoint meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +32,8 @@ import httpx
 
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
-from environments.standins.azmlinfsrv import LAUNCHER
-from environments.standins.process import port_open
+from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
+from environments.standins.process import port_open, stop_processes
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import stage_code
@@ -33,10 +41,14 @@ from ml.serving.errors import RolloutError, ServerStartError, ServingError
 from ml.serving.inference_server import InferenceServer, start_inference_server
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
+from ml.serving.smoke import check_smoke, smoke_batch
 from monitoring.telemetry.settings import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
+
+logger = logging.getLogger("ml.serving.local_endpoint")
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 STOP_TIMEOUT_S = 30.0
+RESTART_BACKOFF_S = 10.0
 
 
 def endpoint_key(state: Path) -> str:
@@ -103,7 +115,11 @@ class LocalEndpoint:
     state: Path
     port: int
     request_timeout_s: float = 30.0
+    die_with_parent: bool = False
+    """Processes started here get SIGTERM if this process dies (`ml serve`; not `ml rollout`, whose
+    deployments outlive it)."""
     servers: dict[str, InferenceServer] = field(default_factory=dict)
+    _restart_after: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def for_environment(
@@ -151,7 +167,13 @@ class LocalEndpoint:
             save_routes(self.routes_path, Routes())
         argv = [sys.executable, "-m", "ml.serving.router", "--routes", str(self.routes_path)]
         argv += ["--port", str(self.port), "--key-env", KEY_ENV, "--timeout-s", str(self.request_timeout_s)]
-        router = ManagedProcess("endpoint router", argv, self.state / "router.log", env={KEY_ENV: self.key()})
+        router = ManagedProcess(
+            "endpoint router",
+            argv,
+            self.state / "router.log",
+            env={KEY_ENV: self.key()},
+            die_with_parent=self.die_with_parent,
+        )
         router.start()
         try:
             router.wait_ready(lambda: port_open(self.port), timeout_s=20.0)
@@ -190,22 +212,36 @@ class LocalEndpoint:
     def create(self, name: str, model: ModelRef) -> None:
         if name in self.routes().deployments:
             self.delete(name)  # left over from an interrupted rollout; it takes no traffic
-        routes = self.routes()
         folder = self.state / "deployments" / name
         model_dir = _mount(local_model_dir(model, folder / "model"), folder / "azureml-models", model)
-        code_dir = stage_code(folder / "code")
-        settings = ScoringSettings(model.name, model.version, name)
-        # As the Azure deployment sets them (deployment.yml.j2); retry files stay in this stack's state.
-        telemetry = {
-            SAMPLING_RATIO_VAR: str(self.env.monitoring.log_sampling_ratio),
-            SPOOL_DIR_VAR: str(self.state / "telemetry-spool"),
-        }
+        stage_code(folder / "code")
+        deployment = self._start_server(name, model.name, model.version, model_dir)
+        # Re-read the table only now: `ml serve` may have restarted another deployment meanwhile.
+        self._publish(self.routes().with_deployment(name, deployment))
+
+    def _start_server(
+        self, name: str, model_name: str, model_version: str, model_dir: Path
+    ) -> RoutedDeployment:
+        """Start deployment `name`'s server from its staged code folder and mounted model."""
+        folder = self.state / "deployments" / name
+        settings = ScoringSettings(model_name, model_version, name)
         server = start_inference_server(
-            name, code_dir, model_dir, settings, free_port(), folder / "azmlinfsrv.log", extra_env=telemetry
+            name,
+            folder / "code",
+            model_dir,
+            settings,
+            free_port(),
+            folder / "azmlinfsrv.log",
+            extra_env={
+                DEPLOYMENT_KEY_VARIABLE: self.key(),  # its own port checks the endpoint's key
+                # As the Azure deployment sets them (deployment.yml.j2); retry files stay in this stack's state.
+                SAMPLING_RATIO_VAR: str(self.env.monitoring.log_sampling_ratio),
+                SPOOL_DIR_VAR: str(self.state / "telemetry-spool"),
+            },
+            die_with_parent=self.die_with_parent,
         )
         self.servers[name] = server
-        deployment = RoutedDeployment(server.port, server.pid, model.name, model.version)
-        self._publish(routes.with_deployment(name, deployment))
+        return RoutedDeployment(server.port, server.pid, model_name, model_version)
 
     def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
         try:
@@ -265,9 +301,75 @@ class LocalEndpoint:
             if not server.process.alive():  # alive() polls the child, which reaps it once it has exited
                 del self.servers[name]
 
+    def _running(self, name: str, pid: int) -> bool:
+        server = self.servers.get(name)
+        if server is not None and server.pid == pid:
+            return server.process.alive()
+        return _is_our_server(pid)
+
+    def watch(self) -> list[str]:
+        """Restart every deployment taking traffic whose server is gone; the names restarted."""
+        routes = self.routes()
+        dead = [
+            name
+            for name, deployment in sorted(routes.deployments.items())
+            if routes.traffic.get(name, 0) > 0 and not self._running(name, deployment.pid)
+        ]
+        self.reap()
+        restarted = []
+        for name in dead:
+            # Read the table again: a rollout removes a deployment from it before stopping its server.
+            deployment = self.routes().deployments.get(name)
+            if deployment is None or self._running(name, deployment.pid):
+                continue
+            if time.monotonic() >= self._restart_after.get(name, 0.0) and self._restart(name, deployment):
+                restarted.append(name)
+        return restarted
+
+    def _restart(self, name: str, dead: RoutedDeployment) -> bool:
+        logger.error(
+            "deployment %s (pid %d, port %d) is not running: endpoint unhealthy, restarting it",
+            name,
+            dead.pid,
+            dead.port,
+        )
+        self.write_manifest(name, dead.model_name, dead.model_version, healthy=False)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(dead.pid, signal.SIGKILL)  # workers of a killed server still hold its port
+        model_dir = (
+            self.state / "deployments" / name / "azureml-models" / dead.model_name / dead.model_version
+        )
+        try:
+            deployment = self._start_server(name, dead.model_name, dead.model_version, model_dir)
+            self._publish(self.routes().replacing(name, deployment))
+            smoke = smoke_batch(self.env.data_schema(), self.env.endpoint.smoke_batch_size)
+            status, answer = self.invoke(name, smoke.body)
+            check_smoke(smoke, status, answer, dead.model_version)
+        except (ServingError, StandInError) as exc:
+            self._restart_after[name] = time.monotonic() + RESTART_BACKOFF_S
+            logger.error(
+                "deployment %s could not be restarted (%s); the endpoint stays unhealthy, retrying in %.0f s",
+                name,
+                exc,
+                RESTART_BACKOFF_S,
+            )
+            return False
+        self._restart_after.pop(name, None)
+        self.write_manifest(name, dead.model_name, dead.model_version, healthy=True)
+        logger.info(
+            "deployment %s restarted on port %d (pid %d); endpoint healthy",
+            name,
+            deployment.port,
+            deployment.pid,
+        )
+        return True
+
     def stop_all(self) -> None:
         """Stop every deployment in the routing table and empty it (used when `serve` ends)."""
         routes = self.routes()
+        own = [server.process for server in self.servers.values()]
+        stop_processes(own, STOP_TIMEOUT_S)  # together, under one deadline
+        self.servers.clear()
         for name, deployment in sorted(routes.deployments.items()):
             self._stop(name, deployment.pid)
         save_routes(self.routes_path, Routes(routes.generation + 1))

@@ -28,7 +28,13 @@ from ml.serving.routes import DEPLOYMENT_HEADER, Routes, load_routes
 
 logger = logging.getLogger("ml.serving.router")
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "authorization"}
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""A request body over this is refused with 413 from its Content-Length, before any of it is read: a
+Stream Analytics batch at the largest batch size (10,000 rows of ~300 bytes) is about 3 MB."""
+
+# The Authorization header is forwarded: deployments check the same key (their own ports are not a
+# way around the router's check).
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
 
 
 class RoutingTable:
@@ -110,9 +116,23 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
             given = (self.headers.get("Authorization") or "").encode()
             return hmac.compare_digest(given, expected)
 
+        def _refuse(self, status: int, message: str) -> None:
+            """Answer without reading the body, and close: the unread body must not be parsed as a request."""
+            self.close_connection = True
+            self._reply(status, {"message": message}, {"Connection": "close"})
+
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit():
+                self._refuse(400, f"Content-Length must be a whole number of bytes, got {length[:40]!r}")
+                return
+            if int(length) > MAX_BODY_BYTES:
+                self._refuse(413, f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
+                return
+            if self.command == "POST" and "Content-Length" not in self.headers:
+                self._refuse(411, "Content-Length is required")
+                return
+            body = self.rfile.read(int(length)) if int(length) else b""
             if self.path == "/-/health":
                 routes = table.current()
                 serving = routes.serving()

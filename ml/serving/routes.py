@@ -60,6 +60,12 @@ class Routes:
         """A new deployment at 0% traffic."""
         return Routes(self.generation + 1, {**self.deployments, name: deployment}, {**self.traffic, name: 0})
 
+    def replacing(self, name: str, deployment: RoutedDeployment) -> Routes:
+        """Deployment `name` now served by another process (a restart), its traffic unchanged."""
+        if name not in self.deployments:
+            raise ManifestError(f"cannot replace deployment {name}: it is not in the routing table")
+        return Routes(self.generation + 1, {**self.deployments, name: deployment}, dict(self.traffic))
+
     def with_traffic(self, traffic: dict[str, int]) -> Routes:
         unknown = sorted(set(traffic) - set(self.deployments))
         if unknown:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +69,38 @@ def test_serve_then_rollout_then_stop(tmp_path, scoring_model_dir, local_environ
         serve.stop()
     assert not read_endpoint_manifest(endpoint_file).healthy
     assert json.loads((state / "ml" / "routes.json").read_text())["deployments"] == {}
+
+
+def test_serve_restarts_a_killed_deployment(tmp_path, scoring_model_dir, local_environment):
+    """kill -9 of the serving deployment: `ml serve` notices, restarts it, and the endpoint answers again."""
+    state, port = tmp_path / "state", free_port()
+    _write_model_manifest(state, scoring_model_dir, "1")
+    endpoint_file, routes_file = state / "ml" / "endpoint.json", state / "ml" / "routes.json"
+    argv = [sys.executable, "-m", "ml", "serve", "local", "--port", str(port), "--state-dir", str(state)]
+    serve = ManagedProcess("ml serve local", argv, tmp_path / "serve.log").start()
+    try:
+        serve.wait_ready(
+            lambda: endpoint_file.exists() and read_endpoint_manifest(endpoint_file).healthy, 120
+        )
+        manifest = read_endpoint_manifest(endpoint_file)
+        killed = json.loads(routes_file.read_text())["deployments"][manifest.deployment]
+        os.kill(killed["pid"], signal.SIGKILL)
+
+        def restarted() -> bool:
+            deployment = json.loads(routes_file.read_text())["deployments"].get(manifest.deployment)
+            return (
+                deployment is not None
+                and deployment["pid"] != killed["pid"]
+                and read_endpoint_manifest(endpoint_file).healthy
+            )
+
+        serve.wait_ready(restarted, 180)
+        key = Path(manifest.key_file).read_text().strip()
+        rows = stream_batch(local_environment.data_schema(), 3, seed=1)
+        answer = httpx.post(
+            manifest.scoring_uri, json=request_body(rows), headers={"Authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200 and len(answer.json()["Results"]) == 3
+        assert "is not running: endpoint unhealthy, restarting it" in serve.log_tail(200)
+    finally:
+        serve.stop()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from environments.standins import free_port, wait_until
+from environments.testing import status_before_body
 from ml.serving.batches import request_body, stream_batch
 from ml.serving.errors import SmokeTestError
 from ml.serving.local_endpoint import LocalEndpoint
@@ -90,6 +91,23 @@ def test_key_is_required(endpoint):
     assert httpx.post(f"{endpoint.url}/score", json=request_body([]), timeout=30).status_code == 401
     wrong = {"Authorization": "Bearer not-the-key"}
     assert httpx.get(f"{endpoint.url}/swagger.json", headers=wrong, timeout=30).status_code == 401
+
+
+def test_a_deployment_port_checks_the_same_key(endpoint, local_environment):
+    """The router's key check cannot be bypassed by calling a deployment's own port."""
+    port = endpoint.routes().deployments[endpoint.serving()].port
+    body = request_body(stream_batch(local_environment.data_schema(), 2, seed=3))
+    direct = f"http://127.0.0.1:{port}/score"
+    assert httpx.post(direct, json=body, timeout=30).status_code == 401
+    wrong = {"Authorization": "Bearer wrong"}
+    assert httpx.post(direct, json=body, headers=wrong, timeout=30).status_code == 401
+    assert httpx.get(f"http://127.0.0.1:{port}/swagger.json", timeout=30).status_code == 401
+    assert httpx.post(direct, json=body, headers=endpoint.headers(), timeout=30).status_code == 200
+
+
+def test_an_oversized_body_is_refused_with_413_before_it_is_read(endpoint):
+    status = status_before_body(endpoint.port, "/score", 50 * 1024 * 1024, endpoint.headers())
+    assert status == 413
 
 
 def test_swagger_describes_the_stream_analytics_input_and_output(endpoint, local_environment):

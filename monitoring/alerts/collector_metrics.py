@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime
 from typing import Any
 
+from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 from monitoring.alerts.errors import MetricsError
 
 
@@ -17,11 +19,14 @@ def _iso(moment: datetime) -> str:
 
 
 class CollectorMetrics:
-    """Metric rows of one name, environment and time range from a collector at `url`."""
+    """Metric rows of one name, environment and time range from a collector at `url`, read with its
+    query key (`key`, else the variable STREAMSCORE_COLLECTOR_KEY)."""
 
-    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, timeout_s: float = 10.0, key: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
+        key = key or os.environ.get(COLLECTOR_KEY_VARIABLE, "")
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def rows(self, name: str, environment: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         query = urllib.parse.urlencode(
@@ -29,7 +34,8 @@ class CollectorMetrics:
         )
         address = f"{self.url}/query/metrics?{query}"
         try:
-            with urllib.request.urlopen(address, timeout=self.timeout_s) as response:
+            request = urllib.request.Request(address, headers=self.headers)
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 return list(json.loads(response.read())["items"])
         except (urllib.error.URLError, OSError, KeyError, json.JSONDecodeError) as exc:
             raise MetricsError(f"cannot read metrics from the collector at {address}: {exc}") from exc

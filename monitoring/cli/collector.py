@@ -1,14 +1,19 @@
-"""`python -m monitoring collector --port N [--db PATH]`: the local Application Insights ingestion."""
+"""`python -m monitoring collector --port N [--db PATH]`: the local Application Insights ingestion.
+
+The instrumentation key it accepts and its query key come from the environment variables
+STREAMSCORE_COLLECTOR_IKEY and STREAMSCORE_COLLECTOR_KEY (`nox -s deploy-local` sets both)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
 
+from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE
 from monitoring.collector import CollectorError, EnvelopeStore
 from monitoring.collector.server import CollectorServer
 
@@ -24,9 +29,20 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
     )
+    keys = {
+        name: os.environ.get(name, "").strip() for name in (COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE)
+    }
+    missing = [name for name, value in keys.items() if not value]
+    if missing:
+        print(
+            f"collector: set {' and '.join(missing)} (the keys it checks; never left open)", file=sys.stderr
+        )
+        return 2
     try:
         store = EnvelopeStore(args.db)
-        server = CollectorServer(("127.0.0.1", args.port), store)
+        server = CollectorServer(
+            ("127.0.0.1", args.port), store, keys[COLLECTOR_IKEY_VARIABLE], keys[COLLECTOR_KEY_VARIABLE]
+        )
     except (CollectorError, OSError) as exc:
         print(f"collector: {exc}", file=sys.stderr)
         return 1

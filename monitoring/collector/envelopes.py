@@ -6,7 +6,7 @@ Each envelope: `{"ver", "name", "time", "iKey", "tags", "data": {"baseType", "ba
 
 from __future__ import annotations
 
-import gzip
+import hmac
 import json
 import zlib
 from dataclasses import dataclass
@@ -55,14 +55,28 @@ class ItemError:
         return {"index": self.index, "statusCode": self.status_code, "message": self.message}
 
 
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+"""A compressed body may not inflate past this (a small gzip can expand a thousandfold)."""
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, MAX_DECODED_BYTES + 1)
+    if len(data) > MAX_DECODED_BYTES:
+        raise PayloadError(f"body inflates past {MAX_DECODED_BYTES} bytes")
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return data
+
+
 def decode_body(body: bytes, content_encoding: str = "") -> list[Any]:
     """gzip/deflate or plain bytes -> list of raw items (array or newline-delimited JSON)."""
     encoding = content_encoding.strip().lower()
     try:
         if encoding == "gzip" or body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
+            body = _inflate(body, zlib.MAX_WBITS | 16)
         elif encoding == "deflate":
-            body = zlib.decompress(body)
+            body = _inflate(body, zlib.MAX_WBITS)
     except (OSError, EOFError, zlib.error) as exc:
         raise PayloadError(f"body is not valid {encoding or 'gzip'}: {exc}") from exc
     try:
@@ -96,25 +110,26 @@ def _json_line(line: str) -> Any:
         return _BadLine(f"line is not JSON: {exc.msg} at column {exc.colno}")
 
 
-def parse_batch(items: list[Any]) -> tuple[list[StoredItem], list[ItemError]]:
-    """Check every envelope; valid ones become rows, invalid ones an ItemError with index and reason."""
+def parse_batch(items: list[Any], ikey: str | None = None) -> tuple[list[StoredItem], list[ItemError]]:
+    """Check every envelope; valid ones become rows, invalid ones an ItemError with index and reason.
+    With `ikey`, an envelope for any other instrumentation key is rejected (as the service does)."""
     rows: list[StoredItem] = []
     errors: list[ItemError] = []
     for index, item in enumerate(items):
         try:
-            rows.extend(_rows(index, item))
+            rows.extend(_rows(index, item, ikey))
         except ValueError as exc:
             errors.append(ItemError(index, 400, str(exc)))
     return rows, errors
 
 
-def _rows(index: int, item: Any) -> list[StoredItem]:
+def _rows(index: int, item: Any, ikey: str | None = None) -> list[StoredItem]:
     if isinstance(item, _BadLine):
         raise ValueError(item.reason)
     if not isinstance(item, dict):
         raise ValueError(f"envelope must be a JSON object, got {type(item).__name__}")
     _require_str(item, "name", "envelope")
-    _require_str(item, "iKey", "envelope")
+    given = _require_str(item, "iKey", "envelope")
     try:
         time_us = parse_timestamp(item.get("time"))
     except (ValueError, TypeError) as exc:
@@ -126,6 +141,9 @@ def _rows(index: int, item: Any) -> list[StoredItem]:
     base = data.get("baseData")
     if not isinstance(base, dict):
         raise ValueError("field 'data.baseData' is required and must be an object")
+    # Checked once the envelope is well-formed, so a malformed one is told what is wrong with it.
+    if ikey is not None and not hmac.compare_digest(given.encode(), ikey.encode()):
+        raise ValueError("Invalid instrumentation key: field 'iKey' is not this collector's key")
     tags = item.get("tags") if isinstance(item.get("tags"), dict) else {}
     role = str(tags.get("ai.cloud.role", ""))
     properties = _properties(base)

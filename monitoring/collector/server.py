@@ -1,13 +1,21 @@
-"""HTTP front of the collector: ingestion like the Application Insights service, and the query API."""
+"""HTTP front of the collector: ingestion like the Application Insights service, and the query API.
+
+Not an open door: ingestion keeps only envelopes for this collector's instrumentation key (so nobody
+else can plant, say, `drift_*` metrics that drive alerts and retraining), and every `/query/...` needs
+`Authorization: Bearer <query key>` (the store holds every feature and score). `/health` is open.
+"""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 
 from .envelopes import ItemError, decode_body, parse_batch
 from .errors import PayloadError, QueryError, StoreError
@@ -18,7 +26,8 @@ from .views import INFERENCE_EVENT_NAME, inference_record, metric_value
 log = logging.getLogger(__name__)
 
 TRACK_PATHS = frozenset({"/v2.1/track", "/v2/track"})
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Refused with 413 from Content-Length alone, before a byte of the body is read."""
 
 
 def track_response(received: int, accepted: int, errors: list[ItemError]) -> tuple[int, dict[str, Any]]:
@@ -30,13 +39,15 @@ def track_response(received: int, accepted: int, errors: list[ItemError]) -> tup
 
 
 class CollectorServer(ThreadingHTTPServer):
-    """A threading HTTP server that owns the envelope store."""
+    """A threading HTTP server that owns the envelope store and the two keys it checks."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], store: EnvelopeStore) -> None:
+    def __init__(self, address: tuple[str, int], store: EnvelopeStore, ikey: str, query_key: str) -> None:
         super().__init__(address, CollectorHandler)
         self.store = store
+        self.ikey = ikey
+        self.expected_authorization = f"Bearer {query_key}".encode()
 
 
 class CollectorHandler(BaseHTTPRequestHandler):
@@ -67,7 +78,7 @@ class CollectorHandler(BaseHTTPRequestHandler):
             status, answer = track_response(0, 0, [ItemError(0, HTTPStatus.BAD_REQUEST, str(exc))])
             self._send(status, answer)
             return
-        rows, errors = parse_batch(items)
+        rows, errors = parse_batch(items, self.server.ikey)
         try:
             self.server.store.add(rows)
         except StoreError as exc:
@@ -82,10 +93,18 @@ class CollectorHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         params = parse_qs(url.query, keep_blank_values=True)
+        if url.path == "/health":
+            self._send(HTTPStatus.OK, {"status": "ok"})
+            return
+        given = (self.headers.get("Authorization") or "").encode()
+        if not hmac.compare_digest(given, self.server.expected_authorization):
+            message = "missing or wrong query key: send 'Authorization: Bearer <key>'"
+            self._send(
+                HTTPStatus.UNAUTHORIZED, {"error": f"{message} (the key is ${COLLECTOR_KEY_VARIABLE})"}
+            )
+            return
         try:
-            if url.path == "/health":
-                self._send(HTTPStatus.OK, {"status": "ok"})
-            elif url.path == "/query/items":
+            if url.path == "/query/items":
                 self._send(HTTPStatus.OK, _items(self.server.store.query(parse_params(params))))
             elif url.path == "/query/count":
                 self._send(HTTPStatus.OK, {"count": self.server.store.count(parse_params(params))})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -13,6 +14,8 @@ from typing import Any
 from .envelopes import StoredItem
 from .errors import StoreError
 from .timestamps import format_timestamp
+
+STORE_MODE = 0o600
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -89,6 +92,12 @@ class EnvelopeStore:
         self._local = threading.local()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Every feature and score is stored here: readable by its owner only (SQLite creates the
+            # database, -wal and -shm files with the mode of the first one).
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, STORE_MODE))
+            for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                if file.exists():
+                    file.chmod(STORE_MODE)
             connection = self._connection()
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(SCHEMA)

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from environments import render
+from environments.local_secrets import TELEMETRY_VARIABLE
 from environments.model import Environment
 from environments.render import render_template
 from monitoring.drift.errors import DriftPipelineError
@@ -170,7 +171,9 @@ def run_local(
         argv[0] = sys.executable
     environ = {
         **os.environ,
-        "APPLICATIONINSIGHTS_CONNECTION_STRING": collector_connection_string(collector_url),
+        # The stack's own connection string (its instrumentation key) when given; the collector
+        # rejects envelopes for any other key.
+        TELEMETRY_VARIABLE: os.environ.get(TELEMETRY_VARIABLE) or collector_connection_string(collector_url),
         "PYTHONPATH": str(root),
     }
     LOG.info("drift pipeline: %s", shlex.join(argv))

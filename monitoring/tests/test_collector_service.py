@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from environments.testing import status_before_body
+from monitoring.collector.envelopes import MAX_DECODED_BYTES
 from monitoring.testing import RunningCollector, start_collector
 
 
@@ -24,12 +26,12 @@ def post(url: str, body: bytes, encoding: str = "") -> tuple[int, dict]:
         return exc.code, json.loads(exc.read())
 
 
-def event(run: str, i: int, minute: int = 0) -> dict:
+def event(run: str, i: int, minute: int = 0, ikey: str = "") -> dict:
     return {
         "ver": 1,
         "name": "Microsoft.ApplicationInsights.Event",
         "time": f"2026-11-28T08:{minute:02d}:00.000Z",
-        "iKey": "00000000-0000-0000-0000-000000000000",
+        "iKey": ikey,
         "tags": {"ai.cloud.role": "test"},
         "data": {
             "baseType": "EventData",
@@ -41,10 +43,10 @@ def event(run: str, i: int, minute: int = 0) -> dict:
 def test_malformed_envelopes_are_rejected_one_by_one_and_valid_ones_kept(collector: RunningCollector) -> None:
     run = uuid.uuid4().hex[:8]
     batch = [
-        event(run, 0),
+        event(run, 0, ikey=collector.ikey),
         {"name": "no data", "iKey": "k", "time": "2026-11-28T08:00:00Z"},
         42,
-        event(run, 3),
+        event(run, 3, ikey=collector.ikey),
     ]
     status, answer = post(collector.url, gzip.compress(json.dumps(batch).encode()), "gzip")
     assert status == 206
@@ -65,7 +67,7 @@ def test_a_body_that_is_not_a_batch_is_a_400_and_the_service_keeps_running(
 
 def test_queries_filter_by_half_open_time_range_and_dimension(collector: RunningCollector) -> None:
     run = uuid.uuid4().hex[:8]
-    lines = "\n".join(json.dumps(event(run, i, minute=i)) for i in range(4)).encode()
+    lines = "\n".join(json.dumps(event(run, i, minute=i, ikey=collector.ikey)) for i in range(4)).encode()
     assert post(collector.url, lines)[0] == 200
     window = {"from": "2026-11-28T08:01:00Z", "to": "2026-11-28T08:03:00Z"}
     rows = collector.query("items", name=f"evt-{run}", **window)
@@ -83,7 +85,7 @@ def test_bad_query_parameter_is_named(collector: RunningCollector) -> None:
 def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
     first = start_collector(tmp_path)
     try:
-        assert post(first.url, json.dumps([event("durable", 0)]).encode())[0] == 200
+        assert post(first.url, json.dumps([event("durable", 0, ikey=first.ikey)]).encode())[0] == 200
     finally:
         first.stop()
     second = start_collector(tmp_path)
@@ -95,11 +97,59 @@ def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
 
 def test_count_matches_the_rows_a_query_returns(collector: RunningCollector) -> None:
     run = uuid.uuid4().hex[:8]
-    lines = "\n".join(json.dumps(event(run, i, minute=i)) for i in range(4)).encode()
+    lines = "\n".join(json.dumps(event(run, i, minute=i, ikey=collector.ikey)) for i in range(4)).encode()
     assert post(collector.url, lines)[0] == 200
     window = {"from": "2026-11-28T08:01:00Z", "to": "2026-11-28T08:04:00Z", "limit": "1"}
-    with urllib.request.urlopen(
-        f"{collector.url}/query/count?name=evt-{run}&from={window['from']}&to={window['to']}", timeout=10
-    ) as response:
-        assert json.loads(response.read()) == {"count": 3}
+    count = collector.get(f"/query/count?name=evt-{run}&from={window['from']}&to={window['to']}")
+    assert count == {"count": 3}
     assert len(collector.query("items", name=f"evt-{run}", **window)) == 1
+
+
+def test_an_oversized_body_is_refused_with_413_before_it_is_read(collector: RunningCollector) -> None:
+    assert status_before_body(collector.port, "/v2.1/track", 50 * 1024 * 1024) == 413
+
+
+def test_a_gzip_body_that_inflates_past_the_limit_is_refused(collector: RunningCollector) -> None:
+    bomb = gzip.compress(b" " * (MAX_DECODED_BYTES + 1))
+    request = urllib.request.Request(
+        f"{collector.url}/v2.1/track", data=bomb, method="POST", headers={"Content-Encoding": "gzip"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 400
+    assert "inflates past" in caught.value.read().decode()
+
+
+def test_the_store_is_readable_by_its_owner_only(collector: RunningCollector) -> None:
+    stored = [
+        path for path in collector.db_path.parent.iterdir() if path.name.startswith(collector.db_path.name)
+    ]
+    assert stored
+    for path in stored:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is {oct(path.stat().st_mode)}"
+
+
+def test_an_envelope_for_another_instrumentation_key_is_rejected(collector: RunningCollector) -> None:
+    """Nobody without the key can plant telemetry (forged drift metrics would drive alerts and retraining)."""
+    run = uuid.uuid4().hex[:8]
+    batch = [event(run, 0, ikey=collector.ikey), event(run, 1, ikey="00000000-0000-0000-0000-000000000000")]
+    status, answer = post(collector.url, json.dumps(batch).encode())
+    assert status == 206 and answer["itemsAccepted"] == 1
+    assert [(e["index"], e["statusCode"]) for e in answer["errors"]] == [(1, 400)]
+    assert "Invalid instrumentation key" in answer["errors"][0]["message"]
+    assert collector.ikey not in json.dumps(answer)
+    assert [row["properties"]["i"] for row in collector.query("items", name=f"evt-{run}")] == ["0"]
+
+
+@pytest.mark.parametrize("route", ["/query/inferences", "/query/metrics", "/query/items", "/query/count"])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "wrong"])
+def test_queries_need_the_query_key(
+    collector: RunningCollector, route: str, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    request = urllib.request.Request(f"{collector.url}{route}", headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+    assert "STREAMSCORE_COLLECTOR_KEY" in json.loads(refused.value.read())["error"]
+    assert collector.healthy()  # /health stays open for readiness checks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from environments.loader import load_environment
-from monitoring.testing import drift_test_table, start_collector
+from monitoring.testing import RunningCollector, drift_test_table, start_collector
 
 pytestmark = pytest.mark.services
 
@@ -52,10 +53,12 @@ def _export_hour(azurite, container: str, env, scenario: str | None, seed: int) 
     client.upload_blob(HOUR.strftime("%Y/%m/%d/%H/part-0000.parquet"), buffer.getvalue(), overwrite=True)
 
 
-def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+def _run(*argv: str, collector: RunningCollector | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m monitoring ...`, given the collector's connection string and query key."""
     return subprocess.run(
         [sys.executable, "-m", "monitoring", *argv],
         cwd=REPO,
+        env={**os.environ, **(collector.environment if collector else {})},
         capture_output=True,
         text=True,
         check=False,
@@ -86,6 +89,7 @@ def _drift_run(env, azurite, collector, tmp_path: Path, scenario: str | None) ->
         str(state),
         "--container",
         container,
+        collector=collector,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return state
@@ -121,7 +125,13 @@ def test_no_drift_sends_metrics_and_fires_no_alert(env, azurite, tmp_path: Path)
         reports = list((state / "monitoring" / "drift" / "reports").rglob("drift-report.html"))
         assert reports and (reports[0].parent / "drift-summary.png").read_bytes()[:4] == b"\x89PNG"
         done = _run(
-            "alerts", "evaluate", "local", "--collector", collector.url, *_retrain_flags(state, "pass")
+            "alerts",
+            "evaluate",
+            "local",
+            "--collector",
+            collector.url,
+            *_retrain_flags(state, "pass"),
+            collector=collector,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         evaluation = json.loads(done.stdout.splitlines()[0])
@@ -139,7 +149,14 @@ def test_drift_fires_and_retrains_and_new_model_serves(env, azurite, tmp_path: P
         # Loop mode: the alert fires in both rounds, and retraining starts once per firing.
         loop = ["--loop", "--interval", "0", "--max-rounds", "2"]
         done = _run(
-            "alerts", "evaluate", "local", "--collector", collector.url, *loop, *_retrain_flags(state, "pass")
+            "alerts",
+            "evaluate",
+            "local",
+            "--collector",
+            collector.url,
+            *loop,
+            *_retrain_flags(state, "pass"),
+            collector=collector,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         evaluation = json.loads(done.stdout.splitlines()[0])
@@ -161,7 +178,13 @@ def test_failed_gate_stops_with_reason_and_keeps_serving_model(env, azurite, tmp
     try:
         state = _drift_run(env, azurite, collector, tmp_path, "category_mix_shift")
         done = _run(
-            "alerts", "evaluate", "local", "--collector", collector.url, *_retrain_flags(state, "reject")
+            "alerts",
+            "evaluate",
+            "local",
+            "--collector",
+            collector.url,
+            *_retrain_flags(state, "reject"),
+            collector=collector,
         )
         assert done.returncode == 3, done.stderr[-3000:]
         evaluation = json.loads(done.stdout.splitlines()[0])
