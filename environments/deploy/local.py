@@ -18,8 +18,10 @@ from rich.table import Table
 
 from environments.deploy.local_plan import BLOB_VARIABLE, KEY_VARIABLE, LocalStep, local_plan
 from environments.errors import EnvironmentsError
+from environments.loader import OVERRIDES_VARIABLE
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
+from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 
 DRIFT_SCENARIO = "amount_inflation"
@@ -76,6 +78,20 @@ def _wait_scored(env: Environment, since: datetime, expected: int, timeout_s: fl
     raise LocalLoopError(f"only {max(last, 0)} of {expected} events were scored after {timeout_s:.0f} s")
 
 
+PORTS_HINT = f"; stop it, or set another port in a YAML file named by ${OVERRIDES_VARIABLE}"
+
+
+def configured_ports(env: Environment, steps: list[LocalStep]) -> dict[int, str]:
+    """Each fixed port the loop listens on -> what it is for and the environment key that sets it."""
+    assert env.local is not None
+    keys = {getattr(env.local, key): key for key in type(env.local).model_fields if key.endswith("_port")}
+    return {
+        step.ready_port: f"{step.name}: {step.description}, local.{keys[step.ready_port]}"
+        for step in steps
+        if step.ready_port is not None and step.ready_port in keys
+    }
+
+
 def print_local_plan(steps: list[LocalStep], console: Console) -> None:
     table = Table(title="Local loop")
     for column in ("#", "step", "kind", "what"):
@@ -98,6 +114,11 @@ def run_local(
     if plan_only:
         return 0
     logs = state_dir / "logs"
+    try:
+        check_ports_free(configured_ports(env, steps), hint=PORTS_HINT)
+    except StandInError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 1
     running: list[ManagedProcess] = []
     stand_ins = []
     child_env: dict[str, str] = {}
