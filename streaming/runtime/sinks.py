@@ -66,6 +66,12 @@ class KafkaSink:
             failures, self.failures = self.failures, []
             raise SinkError(f"Kafka outputs: {len(failures)} rows failed, first: {failures[0]}")
 
+    def close(self) -> None:
+        """Release the producer and its broker connections now. Its delivery callback refers back to this
+        sink, so without this it lives until a garbage collection, reconnecting (and logging "Connection
+        refused") to a broker that may be gone."""
+        self.producer.close()
+
 
 class BlobSink:
     """Writes blob outputs' rows as JSON lines, one blob per output folder and cycle."""
