@@ -1,7 +1,8 @@
 """Thin sessions over the project's command lines: CI and a laptop run the same commands.
 
 nox -s lint            ruff check + format check
-nox -s tests           every domain's tests on real local stand-ins (pytest; posargs pass through)
+nox -s tests           every test: unit, then those on real local stand-ins (pytest; posargs pass through)
+nox -s unit            the tests that start no stand-in (-m "not services and not slow"), under 2 minutes
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
@@ -59,6 +60,12 @@ def tests(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS, "deploy", "dev")
     install_node_standins(session)
     session.run("pytest", *session.posargs, env=RUN_ENV)
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS, "deploy", "dev")
+    session.run("pytest", "-m", "not services and not slow", *session.posargs, env=RUN_ENV)
 
 
 @nox.session

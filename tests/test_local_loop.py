@@ -15,6 +15,7 @@ import yaml
 from environments.standins import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
 def _deploy_local(folder: Path, events: int) -> subprocess.CompletedProcess[str]:

@@ -19,6 +19,8 @@ from ml.serving.code_folder import stage_code
 from ml.serving.inference_server import InferenceServer, start_inference_server
 from streaming.swagger_binding import binding_from_swagger
 
+pytestmark = pytest.mark.services  # score.py on the real azmlinfsrv
+
 
 @pytest.fixture(scope="module")
 def score_server(

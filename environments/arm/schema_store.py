@@ -24,6 +24,7 @@ SCHEMA_BASE = "https://schema.management.azure.com/schemas/"
 ENV_VAR = "STREAMSCORE_ARM_SCHEMAS"
 VENDORED = Path(__file__).resolve().parent / "schemas"
 ENVELOPE_FILE = "2019-04-01/deploymentTemplate.json"
+COMMON_FILE = "common/definitions.json"
 REFRESH_COMMAND = "python -m environments schemas refresh"
 # Keys ARM accepts on any resource, which the provider schemas do not list.
 ARM_RESOURCE_KEYS = ("dependsOn", "condition", "copy", "comments", "scope", "metadata", "resources")
@@ -144,16 +145,27 @@ def envelope_schema() -> dict[str, Any]:
     return envelope_view(_read(ENVELOPE_FILE))
 
 
-def _retrieve(uri: str) -> Resource:
-    if not uri.startswith(SCHEMA_BASE):
-        raise ArmValidationError([f"schema reference outside {SCHEMA_BASE}: {uri}"])
-    relative = uri[len(SCHEMA_BASE) :].split("#", 1)[0]
+def _resource(relative: str) -> Resource:
     return Resource.from_contents(provider_schema(relative), default_specification=DRAFT202012)
 
 
+def _retrieve(uri: str) -> Resource:
+    if not uri.startswith(SCHEMA_BASE):
+        raise ArmValidationError([f"schema reference outside {SCHEMA_BASE}: {uri}"])
+    return _resource(uri[len(SCHEMA_BASE) :].split("#", 1)[0])
+
+
 @cache
-def registry() -> Registry:
-    return Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+def registry(relative: str = COMMON_FILE) -> Registry:
+    """A registry holding `relative` and the common definitions, crawled once.
+
+    Validators start from this registry for every resource; a file retrieved on demand would be crawled
+    again on each lookup of a URI not yet in it (referencing keeps what it learns only in the resolver
+    that learnt it), which made validation ~30x slower.
+    """
+    files = dict.fromkeys((relative, COMMON_FILE))
+    resources = [(SCHEMA_BASE + name, _resource(name)) for name in files]
+    return Registry(retrieve=_retrieve).with_resources(resources).crawl()  # type: ignore[call-arg]
 
 
 # Types whose schema lives in a file named for more than the namespace.

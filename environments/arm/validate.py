@@ -96,7 +96,7 @@ def _resource_validator(relative: str, definition_path: str) -> Draft202012Valid
         "unevaluatedProperties": False,
     }
     # ARM-level keys are allowed beside the provider's; anything else unknown still fails.
-    return Draft202012Validator(schema, registry=registry())
+    return Draft202012Validator(schema, registry=registry(relative))
 
 
 def _child_definition(relative: str, full_type: str, short_type: str) -> str:

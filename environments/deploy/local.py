@@ -22,6 +22,7 @@ from rich.table import Table
 
 from environments.deploy.local_plan import LocalStep, endpoint_manifest, local_plan, runtime_metrics
 from environments.errors import EnvironmentsError
+from environments.loader import OVERRIDES_VARIABLE
 from environments.local_secrets import (
     BLOB_VARIABLE,
     COLLECTOR_IKEY_VARIABLE,
@@ -32,6 +33,7 @@ from environments.local_secrets import (
 )
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, start_azurite, start_broker
+from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 from environments.standins.supervisor import Supervisor
 
@@ -196,6 +198,20 @@ def _run_number(state_dir: Path) -> int:
         return 2
 
 
+PORTS_HINT = f"; stop it, or set another port in a YAML file named by ${OVERRIDES_VARIABLE}"
+
+
+def configured_ports(env: Environment, steps: list[LocalStep]) -> dict[int, str]:
+    """Each fixed port the loop listens on -> what it is for and the environment key that sets it."""
+    assert env.local is not None
+    keys = {getattr(env.local, key): key for key in type(env.local).model_fields if key.endswith("_port")}
+    return {
+        step.ready_port: f"{step.name}: {step.description}, local.{keys[step.ready_port]}"
+        for step in steps
+        if step.ready_port is not None and step.ready_port in keys
+    }
+
+
 def print_local_plan(steps: list[LocalStep], console: Console) -> None:
     table = Table(title="Local loop")
     for column in ("#", "step", "kind", "what"):
@@ -254,6 +270,11 @@ def _run_steps(
     console: Console,
 ) -> int:
     logs = state_dir / "logs"
+    try:
+        check_ports_free(configured_ports(env, steps), hint=PORTS_HINT)
+    except StandInError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 1
     running: list[ManagedProcess] = []
     child_env: dict[str, str] = {}
     for index, step in enumerate(steps, start=1):

@@ -15,6 +15,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from environments.standins import Azurite, Broker, StandInError, start_broker
 from environments.standins.process import ManagedProcess, port_open, wait_until
 
+pytestmark = pytest.mark.services  # every test here starts a stand-in
+
 
 def test_broker_round_trips_a_message(kafka_broker: Broker) -> None:
     topic = f"t-{uuid.uuid4().hex[:8]}"

@@ -19,6 +19,8 @@ from ml.registry import tracking
 from ml.registry.manifest import read_manifest
 from ml.training import model
 
+pytestmark = pytest.mark.slow  # runs the whole training pipeline, twice (minutes)
+
 ROWS = 3000
 NOISY = {"label_noise": 0.5}  # half the training labels replaced by coin flips
 

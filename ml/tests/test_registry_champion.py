@@ -19,6 +19,9 @@ from ml.registry.champion import (
     supports_aliases,
 )
 
+# MLflow, the local registry stand-in: each test migrates a fresh SQLite store (seconds per test).
+pytestmark = pytest.mark.services
+
 NAME = "card-fraud"
 STAGE = "production"
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from environments.standins import ManagedProcess, free_port
 from ml.registry.manifest import manifest_path
@@ -35,6 +36,7 @@ def _write_model_manifest(state: Path, model_dir: Path, version: str) -> None:
     path.write_text(json.dumps(record), encoding="utf-8")
 
 
+@pytest.mark.services
 def test_serve_then_rollout_then_stop(tmp_path, scoring_model_dir, local_environment):
     state, port = tmp_path / "state", free_port()
     _write_model_manifest(state, scoring_model_dir, "1")

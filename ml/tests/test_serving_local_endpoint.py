@@ -21,6 +21,8 @@ from ml.serving.rollout import rollout
 from ml.serving.smoke import smoke_batch
 from ml.testing import bad_rows
 
+pytestmark = pytest.mark.services  # the endpoint: azmlinfsrv behind the router
+
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory, local_environment, scoring_model_dir) -> Iterator[LocalEndpoint]:

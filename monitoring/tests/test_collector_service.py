@@ -82,6 +82,7 @@ def test_bad_query_parameter_is_named(collector: RunningCollector) -> None:
     assert "unknown parameter 'since'" in json.loads(failure.value.read())["error"]
 
 
+@pytest.mark.services
 def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
     first = start_collector(tmp_path)
     try:

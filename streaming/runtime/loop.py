@@ -465,8 +465,11 @@ class Runner:
 
     def close(self) -> None:
         self.source.close()
-        self.kafka.flush()
-        self.engine.close()
+        try:
+            self.kafka.flush()
+        finally:
+            self.kafka.close()
+            self.engine.close()
 
 
 class CycleWriter:

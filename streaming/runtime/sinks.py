@@ -22,6 +22,15 @@ class KafkaSink:
     def __init__(self, client_config: Mapping[str, Any], outputs: Iterable[EventHubOutput]) -> None:
         self.outputs = {o.alias: o for o in outputs}
         self.failures: list[str] = []
+        failures = self.failures
+
+        def delivered(error: KafkaError | None, message: Message) -> None:
+            if error is not None:
+                failures.append(f"topic {message.topic()} partition {message.partition()}: {error}")
+
+        # The callback holds the failure list, not this sink: a producer whose callback refers back to
+        # its owner is a cycle the garbage collector cannot see through, so an owner dropped without
+        # `close()` (a crash, a test) kept the producer reconnecting to a stopped broker until exit.
         self.producer = Producer(
             {
                 **client_config,
@@ -32,13 +41,9 @@ class KafkaSink:
                 # waits for every row, and a failure is reported before it returns. Set once for the
                 # producer: a callback given with each row costs about as much as producing it.
                 "delivery.report.only.error": True,
-                "on_delivery": self._delivered,
+                "on_delivery": delivered,
             }
         )
-
-    def _delivered(self, error: KafkaError | None, message: Message) -> None:
-        if error is not None:
-            self.failures.append(f"topic {message.topic()} partition {message.partition()}: {error}")
 
     def write(self, batches: Iterable[EncodedBatch]) -> int:
         produce = self.producer.produce
@@ -63,8 +68,13 @@ class KafkaSink:
         if pending:
             raise SinkError(f"Kafka outputs: {pending} rows not acknowledged after {timeout_s:.0f} s")
         if self.failures:
-            failures, self.failures = self.failures, []
+            failures = list(self.failures)
+            self.failures.clear()
             raise SinkError(f"Kafka outputs: {len(failures)} rows failed, first: {failures[0]}")
+
+    def close(self) -> None:
+        """Release the producer and its broker connections now, not whenever the sink is dropped."""
+        self.producer.close()
 
 
 class BlobSink:
