@@ -91,8 +91,27 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
         assert job["permissions"]["id-token"] == "write"
         login = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@"))
         assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
-    assert "--stage ml" in jobs["ml"]["steps"][-1]["run"]
+    deploy_ml = next(s for s in jobs["ml"]["steps"] if "--stage ml" in s.get("run", ""))
+    assert "--release build/release-in/release.json" in deploy_ml["run"]
     assert "--stage streaming" in jobs["streaming"]["steps"][-1]["run"]
+
+
+def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
+    promote = _load("promote.yml")["jobs"]
+    assert "release-from" not in promote["dev"]["with"]
+    assert promote["staging"]["with"]["release-from"] == "dev"
+    assert promote["prod"]["with"]["release-from"] == "staging"
+    ml = _load("deploy.yml")["jobs"]["ml"]["steps"]
+    names = [str(s.get("uses", "")).split("@")[0] for s in ml]
+    download, upload = names.index("actions/download-artifact"), names.index("actions/upload-artifact")
+    deploy = next(i for i, s in enumerate(ml) if "--stage ml" in s.get("run", ""))
+    assert download < deploy < upload
+    assert ml[download]["with"]["name"] == "release-${{ inputs.release-from }}"
+    assert ml[upload]["with"] == {
+        "name": "release-${{ inputs.environment }}",
+        "path": "build/${{ inputs.environment }}/release.json",
+        "if-no-files-found": "error",
+    }
 
 
 def test_retrain_dispatch_reaches_promotion() -> None:

@@ -16,9 +16,16 @@ from typing import Any
 
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.plan import Plan, Step
+from environments.deploy.release import (
+    RELEASE_CREATOR,
+    new_release,
+    with_deployment,
+    write_release,
+)
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
+from environments.render import REPO_ROOT
 
 
 class ApplyError(EnvironmentsError):
@@ -135,6 +142,40 @@ def _gate(env: Environment, step: Step, root: Path, clients: AzureClients | None
             )
 
 
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """The commit being deployed: `GITHUB_SHA` in a workflow, else HEAD of the checkout that rendered."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    completed = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise ApplyError(f"cannot name the deployed commit: git rev-parse HEAD in {root}: {completed.stderr}")
+    return completed.stdout.strip()
+
+
+def _release(env: Environment, step: Step, root: Path) -> None:
+    """Record this environment's smoke-tested deployment in the release manifest (dev: a new release
+    from what it rendered and the model version it now serves)."""
+    manifest_path = root / step.request["model_manifest"]
+    try:
+        served = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ApplyError(f"step {step.name}: no model manifest at {manifest_path} ({exc})") from exc
+    model = {"name": served["model_name"], "version": served["version"], "uri": served["model_uri"]}
+    release = step.request["release"]
+    if release is None:
+        if env.name != RELEASE_CREATOR:
+            raise ApplyError(f"step {step.name}: {env.name} deploys a release, it does not create one")
+        release = new_release(step.request["assets"], model, git_commit())
+    elif str(release["model"]["version"]) != str(model["version"]):
+        raise ApplyError(
+            f"step {step.name}: {env.name} serves {model['name']} version {model['version']}, "
+            f"the release names version {release['model']['version']}"
+        )
+    write_release(root / step.target, with_deployment(release, env.name))
+
+
 def _stream_job(env: Environment, step: Step, clients: AzureClients) -> None:
     from azure.mgmt.streamanalytics.models import StartStreamingJobParameters
 
@@ -169,6 +210,8 @@ def apply_plan(
                 _arm(env, step, clients)
             elif step.kind == "azureml":
                 run_ml(step)
+            elif step.kind == "release":
+                _release(env, step, root)
             elif step.kind == "gate":
                 _gate(env, step, root, clients)
             elif step.kind in ("asa-stop", "asa-start"):

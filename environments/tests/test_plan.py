@@ -8,15 +8,31 @@ import pytest
 
 from environments.deploy.azure_state import AzureState, StreamJobState
 from environments.deploy.plan import build_plan, definition_hash
+from environments.deploy.release import PROMOTED_FROM, new_release, rendered_assets, with_deployment
 from environments.loader import load_environment
 from environments.render import render_environment
+
+MODEL = {"name": "card-fraud", "version": "4", "uri": "azureml://registries/r/models/card-fraud/versions/4"}
+
+
+def release_for(env_name: str, build: Path) -> dict | None:
+    """The release `env_name` deploys: dev's, recorded by every stage before `env_name`."""
+    if env_name not in PROMOTED_FROM:
+        return None
+    release = new_release(rendered_assets(build), MODEL, "0" * 40)
+    for stage in ("dev", "staging"):
+        release = with_deployment(release, stage)
+        if stage == PROMOTED_FROM[env_name]:
+            return release
+    raise AssertionError(env_name)
 
 
 @pytest.fixture(scope="module", params=["dev", "staging", "prod"])
 def plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp(request.param)
     render_environment(request.param, out=out)
-    return build_plan(load_environment(request.param), out, AzureState.empty())
+    release = release_for(request.param, out)
+    return build_plan(load_environment(request.param), out, AzureState.empty(), release)
 
 
 def test_ml_comes_before_stream_analytics(plan) -> None:
@@ -68,13 +84,22 @@ def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:
     assert plan.steps[job].secure_parameters == ("scoringApiKey",)
 
 
-def test_azure_ml_steps_carry_their_entities(plan) -> None:
+def test_azure_ml_steps_carry_their_entities_and_operations(plan) -> None:
     steps = {step.name: step for step in plan.steps}
-    training = steps["train-or-promote"].request["entities"]
+    first = steps["train"] if plan.environment == "dev" else steps["promote"]
+    training = first.request["entities"]
     rollout = steps["endpoint-rollout"].request["entities"]
     kinds = {entity["$schema"].rsplit("/", 1)[-1] for entity in [*training.values(), *rollout.values()]}
-    assert "pipelineJob.schema.json" in kinds
-    assert "commandComponent.schema.json" in kinds
+    if plan.environment == "dev":
+        assert "pipelineJob.schema.json" in kinds
+        assert "commandComponent.schema.json" in kinds
+        operations = " | ".join(first.request["operations"])
+        for operation in ("upload data asset", "create component", "share model", "registry-access"):
+            assert operation in operations
+    else:
+        assert training == {}, "staging and prod train nothing"
+        assert first.request["command"][-2:] == ["--version", MODEL["version"]]
+    assert "create the idle deployment" in " | ".join(steps["endpoint-rollout"].request["operations"])
     assert {e["$schema"].rsplit("/", 1)[-1] for e in rollout.values()} == {
         "managedOnlineEndpoint.schema.json",
         "managedOnlineDeployment.schema.json",

@@ -2,7 +2,7 @@
 
 python -m ml pipeline local [--data FILE] [--label-noise X]
 python -m ml pipeline dev                      submit to the dev workspace, share the model to the registry
-python -m ml pipeline staging --promote [--version N]   use the registry's version, never retrain
+python -m ml pipeline staging --promote --version N   the release's registry version, never retrain
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         "--promote", action="store_true", help="deploy the registry's model version; no training"
     )
     parser.add_argument(
-        "--version", help="with --promote: the model version (default: the registry's latest)"
+        "--version",
+        help="with --promote: the model version (Azure: required, from the release manifest; local: "
+        "default the model manifest's)",
     )
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     parser.add_argument(
@@ -71,6 +73,11 @@ def main(argv: list[str]) -> int:
         from ml.pipeline import azure_submit
 
         if args.promote:
+            if not args.version:
+                raise PipelineError(
+                    f"{env.name}: --promote needs --version (the release manifest's model version); "
+                    "no stage reads the registry's latest"
+                )
             record = azure_submit.promote(env, state, args.version)
         else:
             record = azure_submit.train(

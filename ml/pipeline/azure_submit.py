@@ -114,8 +114,8 @@ def train(
     return record
 
 
-def promote(env: Environment, state: Path, version: str | None) -> dict[str, Any]:
-    """Point the environment at a registry model version (default: the latest); writes the manifest.
+def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
+    """Point the environment at exactly this registry model version (never a label); writes the manifest.
 
     First gives the environment's workspace read access to the registry (`registry_access`), so the
     endpoint can pull the version it is pointed at.
@@ -132,12 +132,9 @@ def promote(env: Environment, state: Path, version: str | None) -> dict[str, Any
     registry = resource_names(env).registry
     client = MLClient(DefaultAzureCredential(), registry_name=registry)
     try:
-        model = client.models.get(env.model.name, version=version) if version else None
-        model = model or client.models.get(env.model.name, label="latest")
+        model = client.models.get(env.model.name, version=version)
     except ResourceNotFoundError as exc:
-        raise PromotionError(
-            f"registry {registry}: no model {env.model.name} version {version or 'latest'}"
-        ) from exc
+        raise PromotionError(f"registry {registry}: no model {env.model.name} version {version}") from exc
     folder = state / "ml" / "model"
     shutil.rmtree(folder, ignore_errors=True)
     client.models.download(model.name, model.version, download_path=str(folder))
