@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_clients import AzureClients
+from environments.deploy.deployed_settings import APP_INSIGHTS_API_VERSION
+from environments.deploy.deployed_settings import resolve as resolve_settings
 from environments.deploy.plan import Plan, Step
 from environments.deploy.release import (
     RELEASE_CREATOR,
@@ -105,13 +107,31 @@ def _arm(env: Environment, step: Step, clients: AzureClients) -> None:
     run_deployment(clients.deployments(), env.azure.resource_group, step, deployment_body(step, secure))
 
 
-def run_ml_command(step: Step) -> None:
-    """Run an Azure ML step's command line (`python -m ml ...`) in a child process."""
-    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False)
+def run_ml_command(step: Step, settings: dict[str, str]) -> None:
+    """Run an Azure ML step's command line (`python -m ml ...`) in a child process, with `settings`
+    (read from deployed resources) added to its environment variables."""
+    child_env = {**os.environ, **settings}
+    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False, env=child_env)
     if completed.returncode != 0:
         raise ApplyError(
             f"step {step.name}: {' '.join(step.request['command'])} exited {completed.returncode}"
         )
+
+
+def step_settings(step: Step, clients: AzureClients) -> dict[str, str]:
+    """The values of the step's `settings` references, read from the deployed resources (never printed)."""
+    references = step.request.get("settings") or {}
+    if not references:
+        return {}
+    resources = clients.resources()
+
+    def read_properties(resource: str) -> dict[str, Any]:
+        found = resources.get_by_id(
+            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=APP_INSIGHTS_API_VERSION
+        )
+        return dict(found.properties or {})
+
+    return resolve_settings(references, read_properties)
 
 
 def _endpoint_state(env: Environment, clients: AzureClients) -> dict[str, Any]:
@@ -193,7 +213,7 @@ def apply_plan(
     plan: Plan,
     root: Path,
     clients: AzureClients | None = None,
-    run_ml: Callable[[Step], None] = run_ml_command,
+    run_ml: Callable[[Step, dict[str, str]], None] = run_ml_command,
     report: Callable[[str], Any] = print,
 ) -> None:
     """Run every step in order; the first failure stops the deployment with the step's name and the
@@ -209,7 +229,7 @@ def apply_plan(
             elif step.kind == "arm-deployment":
                 _arm(env, step, clients)
             elif step.kind == "azureml":
-                run_ml(step)
+                run_ml(step, step_settings(step, clients))
             elif step.kind == "release":
                 _release(env, step, root)
             elif step.kind == "gate":

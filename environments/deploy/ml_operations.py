@@ -83,3 +83,14 @@ def rollout_operations(env: Environment, build: Path) -> list[str]:
         f"{endpoint}: all traffic to the new deployment (a failed smoke test deletes it instead)",
         f"{endpoint}: delete the previous deployment",
     ]
+
+
+def drift_schedule_operations(env: Environment) -> list[str]:
+    """`python -m monitoring drift-pipeline <env> --schedule`: the drift job on an Azure ML schedule."""
+    names = resource_names(env)
+    workspace = f"workspace {names.workspace}"
+    return [
+        f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
+        "(hourly, baseline: the serving model version, "
+        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights)",
+    ]

@@ -7,7 +7,9 @@ Order, so that ML comes first and Stream Analytics second:
      (staging, prod: no training entities), then the safe rollout of the endpoint
      (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
      creates as its request bodies and, in `operations`, every Azure operation it performs in order
-     (data upload, registry writes, model sharing, registry access: `ml_operations`).
+     (data upload, registry writes, model sharing, registry access: `ml_operations`); the endpoint
+     rollout and the drift job's schedule carry, in `settings`, a reference to the deployed
+     Application Insights resource whose connection string apply hands them (`deployed_settings`).
   3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
      release they were given, each with its own smoke-tested deployment recorded.
   4. A health gate on the endpoint manifest the ML rollout writes.
@@ -33,7 +35,13 @@ import yaml
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
-from environments.deploy.ml_operations import promote_operations, rollout_operations, train_operations
+from environments.deploy.deployed_settings import telemetry_reference
+from environments.deploy.ml_operations import (
+    drift_schedule_operations,
+    promote_operations,
+    rollout_operations,
+    train_operations,
+)
 from environments.deploy.release import (
     RELEASE_CREATOR,
     RELEASE_FILE,
@@ -249,6 +257,18 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "command": ["python", "-m", "ml", "rollout", env.name],
             "entities": entities["endpoint-rollout"],
             "operations": rollout_operations(env, build),
+            "settings": telemetry_reference(env),
+        },
+    )
+    drift = Step(
+        kind="azureml",
+        name="drift-schedule",
+        target=f"{workspace}/schedules/{names.base}-drift",
+        request={
+            "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
+            "entities": {},
+            "operations": drift_schedule_operations(env),
+            "settings": telemetry_reference(env),
         },
     )
     record = Step(
@@ -261,7 +281,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "model_manifest": f"build/{env.name}/state/ml/model-manifest.json",
         },
     )
-    return [first, rollout, record]
+    return [first, rollout, drift, record]
 
 
 def build_plan(

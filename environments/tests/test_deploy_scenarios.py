@@ -19,12 +19,18 @@ from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport,
 from environments.deploy.azure_apply import ApplyError, apply_plan
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
+from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import render_environment
+from ml.serving.azure_endpoint import build_deployment
+from ml.serving.errors import RolloutError
+from ml.serving.manifests import ModelRef
+from monitoring.cli.drift_pipeline import drift_schedule
+from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
@@ -37,10 +43,13 @@ class MLSteps:
     TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
     manifest."""
 
-    def __init__(self, azure: SimulatedAzure, root: Path, env: Environment) -> None:
-        self.azure, self.root, self.env = azure, root, env
+    def __init__(
+        self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
+    ) -> None:
+        self.azure, self.root, self.env, self.settings = azure, root, env, settings
 
-    def __call__(self, step: Step) -> None:
+    def __call__(self, step: Step, settings: dict[str, str]) -> None:
+        self.settings[step.name] = settings
         command = step.request["command"]
         version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
         self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
@@ -81,6 +90,7 @@ class Subscription:
             self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
         )
         self.root, self.build = root, root / "build" / env_name
+        self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
         render_environment(env_name, out=self.build)
 
     def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
@@ -92,7 +102,7 @@ class Subscription:
     ) -> tuple[Plan, list[str]]:
         """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
         plan, before = self.plan(stage, release), len(self.azure.journal)
-        run_ml = MLSteps(self.azure, self.root, self.env)
+        run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
         apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
         return plan, self.azure.journal[before:]
 
@@ -249,3 +259,44 @@ def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None
     with pytest.raises(ReleaseError, match=r"staging: deploys a release manifest only"):
         Subscription(tmp_path, "staging", azure).plan()
     assert not [c for c in azure.journal if "rg-streamscore-prod" in c], "a refused release deploys nothing"
+
+
+def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_connection_string(
+    subscription: Subscription,
+) -> None:
+    """(f) the plan carries a reference to the deployed Application Insights resource; apply reads its
+    connection string and hands it to the endpoint rollout and the drift schedule, and to nothing else;
+    the value is in no plan, rendered file or report line."""
+    lines: list[str] = []
+    plan = subscription.plan()
+    apply_plan(
+        ENV,
+        plan,
+        subscription.root,
+        subscription.clients,
+        run_ml=MLSteps(subscription.azure, subscription.root, ENV, subscription.ml_settings),
+        report=lines.append,
+    )
+    appi = subscription.azure.get(app_insights_id(ENV))
+    assert appi is not None, "shared-infra deploys Application Insights"
+    connection = appi["properties"]["ConnectionString"]
+    steps = {step.name: step for step in plan.steps}
+    for name in ("endpoint-rollout", "drift-schedule"):
+        assert steps[name].request["settings"] == telemetry_reference(ENV)
+        assert subscription.ml_settings[name] == {CONNECTION_STRING_VAR: connection}
+    assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
+    assert connection not in plan.to_json() and not [line for line in lines if connection in line]
+    assert not [
+        p for p in subscription.build.rglob("*") if p.is_file() and connection in p.read_text("utf-8")
+    ]
+
+    uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
+    rendered = subscription.build / "ml" / "azureml"
+    deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
+    assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
+    pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
+    schedule = drift_schedule(ENV, pipeline, connection, uri)
+    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
+    assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
+    with pytest.raises(RolloutError, match="telemetry off"):
+        build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)
