@@ -74,11 +74,15 @@ def secure_value(env: Environment, step: Step, parameter: str, clients: AzureCli
 
 
 def deployment_body(step: Step, secure_values: dict[str, str]) -> dict[str, Any]:
-    """The ARM deployment request of a step, with its secure parameters filled in (never printed)."""
+    """The ARM deployment request of a step, with its secure parameters filled in (never printed) and
+    `env:NAME` parameter values read from the environment."""
     missing = sorted(set(step.secure_parameters) - set(secure_values))
     if missing:
         raise ApplyError(f"step {step.name}: no value for secure parameters {', '.join(missing)}")
     body = json.loads(json.dumps(step.request))
+    for spec in body["properties"]["parameters"].values():
+        if isinstance(spec.get("value"), str) and spec["value"].startswith("env:"):
+            spec["value"] = resolve(spec["value"])  # e.g. GITHUB_REPOSITORY: known only where apply runs
     for parameter in step.secure_parameters:
         body["properties"]["parameters"][parameter] = {"value": secure_values[parameter]}
     return body

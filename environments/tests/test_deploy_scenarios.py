@@ -141,6 +141,15 @@ def changes_of(plan: Plan) -> list[str]:
     return [entry.lower() for entry in expected]
 
 
+REPOSITORY = "octo-org/streamscore-fork"
+
+
+@pytest.fixture(autouse=True)
+def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply runs in a workflow of this repository (GITHUB_REPOSITORY, as GitHub Actions sets it)."""
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
+
+
 @pytest.fixture
 def subscription(tmp_path: Path) -> Subscription:
     return Subscription(tmp_path)
@@ -158,6 +167,14 @@ def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(
     )
     job = subscription.job()
     assert (job["jobState"], job["lastStartMode"]) == ("Running", "JobStartTime")
+    logic_app = next(
+        v
+        for k, v in subscription.resources().items()
+        if "microsoft.logic/workflows" in k.lower() and k.endswith("-retrain")
+    )
+    assert logic_app["properties"]["parameters"]["repository"] == {"value": REPOSITORY}, (
+        "the retrain dispatch goes to the repository the workflow runs in"
+    )
 
 
 def test_the_same_deploy_again_changes_nothing_and_leaves_the_job_running(subscription: Subscription) -> None:
