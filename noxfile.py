@@ -101,6 +101,13 @@ def deploy_prod(session: nox.Session) -> None:
 
 
 @nox.session
+def train(session: nox.Session) -> None:
+    """`python -m ml pipeline` (posargs: env name, then its flags, e.g. `dev --no-wait`)."""
+    install(session, *DOMAIN_GROUPS, "deploy")
+    session.run("python", "-m", "ml", "pipeline", *(session.posargs or ["local"]), env=RUN_ENV)
+
+
+@nox.session
 def drift(session: nox.Session) -> None:
     """The drift pipeline for one environment (posargs: env name, then the command's own flags)."""
     install(session, *DOMAIN_GROUPS, "deploy")

@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="local: run the loop once, then stop the stand-ins"
     )
     deploy.add_argument(
-        "--stage", choices=["ml", "streaming"], help="only the ML part, or only what follows it"
+        "--stage",
+        choices=["infra", "ml", "streaming"],
+        help="only the infrastructure before ML, the ML part, or only what follows it",
     )
     deploy.add_argument(
         "--release",

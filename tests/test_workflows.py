@@ -125,3 +125,21 @@ def test_every_run_step_calls_a_nox_session() -> None:
         run = step.get("run")
         if run and source.endswith(".yml") and source != "action.yml":
             assert run.strip().startswith("nox -s"), f"{source}: `{run}` should be a nox session"
+
+
+def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_login() -> None:
+    """No step outlives its OIDC token: each await step follows its own azure/login."""
+    steps = _load("deploy.yml")["jobs"]["ml"]["steps"]
+    runs = [(i, s["run"]) for i, s in enumerate(steps) if "run" in s]
+    submit = next(i for i, run in runs if run == "nox -s train -- dev --no-wait")
+    infra = next(i for i, run in runs if "--stage infra" in run)
+    awaits = [i for i, run in runs if "--await-minutes" in run]
+    deploy = next(i for i, run in runs if "--stage ml" in run)
+    assert infra < submit < awaits[0] and awaits[-1] < deploy and len(awaits) >= 2
+    for index in [*awaits, deploy]:
+        assert str(steps[index - 1].get("uses", "")).startswith("azure/login@"), steps[index]
+    for index in [infra, submit, *awaits]:
+        assert steps[index]["if"] == "inputs.release-from == ''", "only dev trains"
+    assert all(
+        float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
+    )

@@ -43,16 +43,19 @@ def train_operations(env: Environment, owner: Environment, build: Path) -> list[
     )
     components = [f"{name}:{version}" for name, version in sorted(assets["components"].items())]
     return [
+        f"{workspace}: find the pipeline run named after the training inputs (code, components, data); "
+        "a completed one is reused, one in progress awaited, and only otherwise:",
         f"{workspace}: create or update environment {training_env}",
         f"{workspace}: upload data asset training-data (version: the training file's fingerprint)",
         f"{workspace}: submit pipeline job training",
-        f"{workspace}: await the pipeline job, download its output 'registration'",
+        f"{workspace}: await the pipeline run, download its output 'registration'",
         f"{registry}: create environment {training_env} unless that version exists (only if registered)",
         *(
             f"{registry}: create component {c} unless that version exists (only if registered)"
             for c in components
         ),
-        f"{workspace}: share model {env.model.name} (registered version) into {registry} (only if registered)",
+        f"{workspace}: share model {env.model.name} (registered version) into {registry} unless that version "
+        "exists (only if registered)",
         *_promote_operations(env, owner, "(the production version)"),
     ]
 

@@ -150,16 +150,20 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
 
 
 def select_stage(plan: Plan, stage: str | None) -> Plan:
-    """`ml`: everything up to the endpoint rollout; `streaming`: the health gate and what follows."""
+    """`ml`: everything up to the health gate; `streaming`: the gate and what follows; `infra`: the
+    resource group and the ARM deployments before the first Azure ML step (what a training run submitted
+    ahead of the deploy needs: the workflow runs it first, then `ml` again, which changes nothing there)."""
     if stage is None:
         return plan
     kinds = [step.kind for step in plan.steps]
     gate = kinds.index("gate")
+    if stage == "infra":
+        return Plan(plan.environment, plan.steps[: kinds.index("azureml")])
     if stage == "ml":
         return Plan(plan.environment, plan.steps[:gate])
     if stage == "streaming":
         return Plan(plan.environment, plan.steps[gate:])
-    raise ValueError(f"unknown stage {stage!r}: expected 'ml' or 'streaming'")
+    raise ValueError(f"unknown stage {stage!r}: expected 'infra', 'ml' or 'streaming'")
 
 
 def _resource_group_step(env: Environment, state: AzureState) -> Step:
