@@ -23,9 +23,16 @@ def _promote_operations(env: Environment, owner: Environment, version: str) -> l
     names = resource_names(env)
     registry = names.registry
     access = f"{names.base}-ml-registry-access"[:64]
+    grant = (
+        [
+            f"ARM deployment {access} in {_registry_owner_group(owner)}: AzureML Registry User on registry "
+            f"{registry} for workspace {names.workspace}"
+        ]
+        if env.name == owner.name
+        else []  # granted once by the registry owner: python -m ml registry-access <env>
+    )
     return [
-        f"ARM deployment {access} in {_registry_owner_group(owner)}: AzureML Registry User on registry "
-        f"{registry} for workspace {names.workspace}",
+        *grant,
         f"registry {registry}: read model {env.model.name} version {version}",
         f"registry {registry}: download model {env.model.name} version {version} (baseline)",
         f"write model manifest build/{env.name}/state/ml/model-manifest.json",

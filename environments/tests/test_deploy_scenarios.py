@@ -261,6 +261,8 @@ def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp
         assert promote.request["entities"] == {}, "no training entities outside dev"
         assert not [op for op in promote.request["operations"] if "pipeline job" in op or "data asset" in op]
         assert "latest" not in json.dumps([step.request.get("command") for step in plan.steps])
+        assert GROUP not in json.dumps(plan.to_json()), "no write outside its own resource group"
+        assert not [c for c in changes if GROUP.lower() in c.lower()]
 
 
 def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from ml.pipeline.errors import PipelineError, PromotionError
 from ml.pipeline.training import training_data
 from ml.registry import promotion, registry_access
 from ml.registry.manifest import metrics_from_tags, write_manifest
-from ml.render_context import CHAMPION_ALIAS
+from ml.render_context import CHAMPION_ALIAS, REGISTRY_OWNER
 from ml.training.model import BASELINE_FILE
 
 # Azure ML job statuses: https://learn.microsoft.com/python/api/azure-ai-ml/azure.ai.ml.entities.job
@@ -202,24 +202,35 @@ def train(
 def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
     """Point the environment at exactly this registry model version (never a label); writes the manifest.
 
-    First gives the environment's workspace read access to the registry (`registry_access`), so the
-    endpoint can pull the version it is pointed at.
+    The registry's owner (dev) first grants its own workspace access to the registry (`registry_access`,
+    a deployment into its own resource group). Staging and prod write nothing outside their resource
+    group: their workspaces' access was granted once by the registry owner
+    (`python -m ml registry-access staging prod`, docs/identities.md); without it the read below fails
+    and says so.
     """
     from azure.ai.ml import MLClient
-    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
     from azure.identity import DefaultAzureCredential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
-    registry_access.apply(
-        registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
-    )
+    if env.name == REGISTRY_OWNER:
+        registry_access.apply(
+            registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
+        )
     registry = resource_names(env).registry
     client = MLClient(DefaultAzureCredential(), registry_name=registry)
     try:
         model = client.models.get(env.model.name, version=version)
     except ResourceNotFoundError as exc:
         raise PromotionError(f"registry {registry}: no model {env.model.name} version {version}") from exc
+    except HttpResponseError as exc:
+        if exc.status_code != 403:
+            raise
+        raise PromotionError(
+            f"registry {registry}: {env.name} may not read it ({exc.message}); the registry owner grants "
+            f"access once: python -m ml registry-access {env.name} (docs/identities.md)"
+        ) from exc
     folder = state / "ml" / "model"
     shutil.rmtree(folder, ignore_errors=True)
     client.models.download(model.name, model.version, download_path=str(folder))
