@@ -100,6 +100,7 @@ def drift_schedule_operations(env: Environment) -> list[str]:
     names = resource_names(env)
     workspace = f"workspace {names.workspace}"
     return [
+        f"registry {names.registry}: create the drift environment unless that version exists",
         f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
         "(hourly, baseline: the serving model version, "
         "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights)",

@@ -317,5 +317,8 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     schedule = drift_schedule(ENV, pipeline, connection, uri)
     assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
     assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
+    assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
+        "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
+    ), "the drift environment is shared through the registry"
     with pytest.raises(RolloutError, match="telemetry off"):
         build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)

@@ -76,8 +76,8 @@ def drift_schedule(
     """The Azure ML schedule of the rendered drift pipeline (pure: no connection): hourly, against the
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
     Application Insights with `connection_string` (set here, at deploy time, never in a file)."""
-    from azure.ai.ml import Input, load_job
-    from azure.ai.ml.entities import JobSchedule, RecurrenceTrigger
+    from azure.ai.ml import Input, load_environment, load_job
+    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
 
     from environments.naming import resource_names
 
@@ -94,9 +94,23 @@ def drift_schedule(
         )
     job = load_job(pipeline_path)
     job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
-    job.jobs["drift"].environment_variables = {CONNECTION_STRING_VAR: connection_string}
+    drift = job.jobs["drift"]
+    drift.environment_variables = {CONNECTION_STRING_VAR: connection_string}
+    # The environment shared through the registry (as training's), so every workspace finds it.
+    environment = load_environment(drift_environment_path(pipeline_path))
+    drift.component.environment = (
+        f"azureml://registries/{resource_names(env).registry}/environments/{environment.name}"
+        f"/versions/{environment.version}"
+    )
+    # Read the exported Parquet as the compute's managed identity (ml-infra.json gives it blob access).
+    drift.identity = ManagedIdentityConfiguration()
     trigger = RecurrenceTrigger(frequency="hour", interval=DRIFT_EVERY_HOURS)
     return JobSchedule(name=f"{resource_names(env).base}-drift", trigger=trigger, create_job=job)
+
+
+def drift_environment_path(pipeline_path: Path) -> Path:
+    """The rendered drift environment next to the pipeline (`monitoring/azureml/environment-drift.yml`)."""
+    return pipeline_path.parents[1] / "environment-drift.yml"
 
 
 def _baseline_model(manifest: Path) -> str:
@@ -123,6 +137,23 @@ def _workspace_client(env: Environment) -> Any:
     )
 
 
+def _share_environment(env: Environment, pipeline_path: Path) -> None:
+    """Write the drift environment's version into the registry unless it is there (dev's deploy writes
+    it first; staging and prod, deploying the same release, find it)."""
+    from azure.ai.ml import MLClient, load_environment
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.identity import DefaultAzureCredential
+
+    from environments.naming import resource_names
+
+    registry = MLClient(DefaultAzureCredential(), registry_name=resource_names(env).registry)
+    environment = load_environment(drift_environment_path(pipeline_path))
+    try:
+        registry.environments.get(environment.name, version=environment.version)
+    except ResourceNotFoundError:
+        registry.environments.create_or_update(environment)
+
+
 def _submit(env: Environment, schedule: bool) -> int:
     """Azure: create the drift schedule (`--schedule`, what the deploy runs), or submit one run now."""
     from environments.render import build_dir
@@ -131,6 +162,7 @@ def _submit(env: Environment, schedule: bool) -> int:
     manifest = build_dir(env.name) / "state" / "ml" / "model-manifest.json"
     plan = drift_schedule(env, path, os.environ.get(CONNECTION_STRING_VAR), _baseline_model(manifest))
     client = _workspace_client(env)
+    _share_environment(env, path)
     if schedule:
         created = client.schedules.begin_create_or_update(plan).result()
         print(f"drift schedule {created.name}: every {DRIFT_EVERY_HOURS} hour(s)")
