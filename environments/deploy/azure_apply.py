@@ -188,6 +188,8 @@ def _release(env: Environment, step: Step, root: Path) -> None:
         raise ApplyError(f"step {step.name}: no model manifest at {manifest_path} ({exc})") from exc
     model = {"name": served["model_name"], "version": served["version"], "uri": served["model_uri"]}
     release = step.request["release"]
+    if release is not None and release.get("preview"):
+        raise ApplyError(f"step {step.name}: a preview release is for --plan-only --offline, not for apply")
     if release is None:
         if env.name != RELEASE_CREATOR:
             raise ApplyError(f"step {step.name}: {env.name} deploys a release, it does not create one")

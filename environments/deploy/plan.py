@@ -306,7 +306,8 @@ def build_plan(
                 f"{env.name}: deploys a release manifest only (--release build/<stage>/{RELEASE_FILE}); "
                 "it never reads the registry's latest version"
             )
-        check_release(env.name, release, rendered_assets(build))
+        if not release.get("preview"):
+            check_release(env.name, release, rendered_assets(build))
     templates = arm_templates(build)
     steps: list[Step] = [_resource_group_step(env, state)]
     for stage in STAGES:

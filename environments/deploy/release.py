@@ -33,6 +33,7 @@ PROMOTED_FROM = {"staging": "dev", "prod": "staging"}
 RELEASE_CREATOR = "dev"
 VERSIONED_FIELDS = ("git_commit", "model", "environments", "components")
 SMOKE_PASSED = "passed"
+PREVIEW_MODEL_VERSION = "<the release's model version>"
 
 
 class ReleaseError(EnvironmentsError):
@@ -116,6 +117,15 @@ def check_release(environment: str, release: dict[str, Any], assets: dict[str, A
                     f"{environment}: release {name} has {kind[:-1]} {asset} {wanted}, this checkout renders "
                     f"{have}: deploy from the release's commit {release['git_commit']}"
                 )
+
+
+def preview_release(build: Path, model_name: str) -> dict[str, Any]:
+    """What `--plan-only --offline` plans staging and prod with when no release is given (the pull-request
+    check): this checkout's versions and a placeholder model version. Marked `preview`: planned only,
+    never applied (offline planning cannot apply, and the release step refuses it)."""
+    assets = rendered_assets(build)
+    model = {"name": model_name, "version": PREVIEW_MODEL_VERSION, "uri": ""}
+    return {**new_release(assets, model, "(this checkout)"), "preview": True}
 
 
 def read_release(path: Path) -> dict[str, Any]:

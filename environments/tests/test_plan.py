@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,15 @@ def test_the_definition_hash_follows_the_query(tmp_path: Path) -> None:
     before = definition_hash(deploy)
     job["properties"]["transformation"]["properties"]["query"] += "\n-- changed"
     assert definition_hash(deploy) != before
+
+
+def test_the_pull_request_check_plans_staging_offline_without_a_release(tmp_path: Path) -> None:
+    """`deploy staging --plan-only --offline` (pr.yml) plans with this checkout's versions and a
+    placeholder model version; the plan is printed, nothing is applied."""
+    from environments.deploy.command import deploy
+
+    out = tmp_path / "plan.json"
+    assert deploy("staging", plan_only=True, plan_out=str(out), offline=True) == 0
+    steps = {step["name"]: step for step in json.loads(out.read_text())["steps"]}
+    assert steps["promote"]["request"]["command"][-1] == "<the release's model version>"
+    assert steps["promote"]["request"]["entities"] == {}
