@@ -5,7 +5,9 @@ nox -s tests           every domain's tests on real local stand-ins (pytest; pos
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
-nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only)
+nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
+nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)
+nox -s train           python -m ml pipeline (posargs: dev --no-wait | dev --await-minutes 50)
 nox -s bench           every domain's benchmark, written to build/bench/
 """
 
