@@ -6,7 +6,9 @@ nox -s unit            the tests that start no stand-in (-m "not services and no
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
-nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only)
+nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
+nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)
+nox -s train           python -m ml pipeline (posargs: dev --no-wait | dev --await-minutes 50)
 nox -s bench           every domain's benchmark, written to build/bench/
 """
 
@@ -118,6 +120,13 @@ def deploy_staging(session: nox.Session) -> None:
 @nox.session(name="deploy-prod")
 def deploy_prod(session: nox.Session) -> None:
     _deploy_azure(session, "prod")
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """`python -m ml pipeline` (posargs: env name, then its flags, e.g. `dev --no-wait`)."""
+    install(session, *DOMAIN_GROUPS, "deploy")
+    session.run("python", "-m", "ml", "pipeline", *(session.posargs or ["local"]), env=RUN_ENV)
 
 
 @nox.session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from environments.errors import EnvironmentsError
 from environments.loader import environment_names
@@ -30,7 +31,14 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="local: run the loop once, then stop the stand-ins"
     )
     deploy.add_argument(
-        "--stage", choices=["ml", "streaming"], help="only the ML part, or only what follows it"
+        "--stage",
+        choices=["infra", "ml", "streaming"],
+        help="only the infrastructure before ML, the ML part, or only what follows it",
+    )
+    deploy.add_argument(
+        "--release",
+        type=Path,
+        help="staging, prod: the release manifest to deploy exactly (build/<previous stage>/release.json)",
     )
     schemas = commands.add_parser(
         "schemas", help="the ARM schema files vendored in environments/arm/schemas/"
@@ -77,10 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                 offline=args.offline,
                 once=args.once,
                 events=args.events,
+                release=args.release,
             )
         elif args.command == "schemas":
-            from pathlib import Path
-
             from environments.arm.schema_store import VENDORED
             from environments.arm.schema_vendor import default_source, refresh
             from environments.render import REPO_ROOT
@@ -89,8 +96,6 @@ def main(argv: list[str] | None = None) -> int:
             written = refresh(source)
             print(f"{len(written)} schema files from {source} vendored into {VENDORED}")
         elif args.command == "bench-summary":
-            from pathlib import Path
-
             from environments.bench_records import summarize
 
             print(f"wrote {summarize(Path(args.folder))}")

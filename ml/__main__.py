@@ -12,6 +12,7 @@ COMMANDS = {
     "rollout": "ml.cli.rollout",
     "data": "ml.cli.data",
     "bench": "ml.cli.bench",
+    "registry-access": "ml.cli.registry_access",
 }
 
 

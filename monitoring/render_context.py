@@ -142,6 +142,5 @@ def context(env: Environment) -> dict[str, Any]:
             "action_group_short_name": f"retrain{env.name}"[:12],
             "workflow": f"{names.base}-retrain",
             "token_secret": _secret_name(env.github.dispatch_token),
-            "repository": env.github.repository,
         },
     }

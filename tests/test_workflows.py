@@ -91,8 +91,27 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
         assert job["permissions"]["id-token"] == "write"
         login = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@"))
         assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
-    assert "--stage ml" in jobs["ml"]["steps"][-1]["run"]
+    deploy_ml = next(s for s in jobs["ml"]["steps"] if "--stage ml" in s.get("run", ""))
+    assert "--release build/release-in/release.json" in deploy_ml["run"]
     assert "--stage streaming" in jobs["streaming"]["steps"][-1]["run"]
+
+
+def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
+    promote = _load("promote.yml")["jobs"]
+    assert "release-from" not in promote["dev"]["with"]
+    assert promote["staging"]["with"]["release-from"] == "dev"
+    assert promote["prod"]["with"]["release-from"] == "staging"
+    ml = _load("deploy.yml")["jobs"]["ml"]["steps"]
+    names = [str(s.get("uses", "")).split("@")[0] for s in ml]
+    download, upload = names.index("actions/download-artifact"), names.index("actions/upload-artifact")
+    deploy = next(i for i, s in enumerate(ml) if "--stage ml" in s.get("run", ""))
+    assert download < deploy < upload
+    assert ml[download]["with"]["name"] == "release-${{ inputs.release-from }}"
+    assert ml[upload]["with"] == {
+        "name": "release-${{ inputs.environment }}",
+        "path": "build/${{ inputs.environment }}/release.json",
+        "if-no-files-found": "error",
+    }
 
 
 def test_retrain_dispatch_reaches_promotion() -> None:
@@ -106,3 +125,21 @@ def test_every_run_step_calls_a_nox_session() -> None:
         run = step.get("run")
         if run and source.endswith(".yml") and source != "action.yml":
             assert run.strip().startswith("nox -s"), f"{source}: `{run}` should be a nox session"
+
+
+def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_login() -> None:
+    """No step outlives its OIDC token: each await step follows its own azure/login."""
+    steps = _load("deploy.yml")["jobs"]["ml"]["steps"]
+    runs = [(i, s["run"]) for i, s in enumerate(steps) if "run" in s]
+    submit = next(i for i, run in runs if run == "nox -s train -- dev --no-wait")
+    infra = next(i for i, run in runs if "--stage infra" in run)
+    awaits = [i for i, run in runs if "--await-minutes" in run]
+    deploy = next(i for i, run in runs if "--stage ml" in run)
+    assert infra < submit < awaits[0] and awaits[-1] < deploy and len(awaits) >= 2
+    for index in [*awaits, deploy]:
+        assert str(steps[index - 1].get("uses", "")).startswith("azure/login@"), steps[index]
+    for index in [infra, submit, *awaits]:
+        assert steps[index]["if"] == "inputs.release-from == ''", "only dev trains"
+    assert all(
+        float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
+    )

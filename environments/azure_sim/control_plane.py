@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from environments.azure_sim.templates import template_resources
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 HOST = "https://management.azure.com"
 STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
+APP_INSIGHTS = "microsoft.insights/components"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 REGISTRIES = "microsoft.machinelearningservices/registries"
@@ -264,6 +266,14 @@ class SimulatedAzure:
         current = self.get(rid) or {}
         stored = copy.deepcopy(resource)
         stored["properties"]["provisioningState"] = "Succeeded"
+        if _type_of(rid) == APP_INSIGHTS:
+            # Read-only, computed by Azure for every component:
+            # https://learn.microsoft.com/rest/api/application-insights/components/get
+            key = current.get("properties", {}).get("ConnectionString") or (
+                f"InstrumentationKey={uuid.uuid5(uuid.NAMESPACE_URL, rid)};"
+                f"IngestionEndpoint=https://{resource.get('location', 'westeurope')}.in.applicationinsights.azure.com/"
+            )
+            stored["properties"]["ConnectionString"] = key
         if _type_of(rid) == STREAM_JOBS:
             kept = current.get("properties", {})
             stored["properties"]["jobState"] = kept.get("jobState", "Created")

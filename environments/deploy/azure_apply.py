@@ -15,10 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_clients import AzureClients
+from environments.deploy.deployed_settings import APP_INSIGHTS_API_VERSION
+from environments.deploy.deployed_settings import resolve as resolve_settings
 from environments.deploy.plan import Plan, Step
+from environments.deploy.release import (
+    RELEASE_CREATOR,
+    new_release,
+    with_deployment,
+    write_release,
+)
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
+from environments.render import REPO_ROOT
 
 
 class ApplyError(EnvironmentsError):
@@ -65,11 +74,15 @@ def secure_value(env: Environment, step: Step, parameter: str, clients: AzureCli
 
 
 def deployment_body(step: Step, secure_values: dict[str, str]) -> dict[str, Any]:
-    """The ARM deployment request of a step, with its secure parameters filled in (never printed)."""
+    """The ARM deployment request of a step, with its secure parameters filled in (never printed) and
+    `env:NAME` parameter values read from the environment."""
     missing = sorted(set(step.secure_parameters) - set(secure_values))
     if missing:
         raise ApplyError(f"step {step.name}: no value for secure parameters {', '.join(missing)}")
     body = json.loads(json.dumps(step.request))
+    for spec in body["properties"]["parameters"].values():
+        if isinstance(spec.get("value"), str) and spec["value"].startswith("env:"):
+            spec["value"] = resolve(spec["value"])  # e.g. GITHUB_REPOSITORY: known only where apply runs
     for parameter in step.secure_parameters:
         body["properties"]["parameters"][parameter] = {"value": secure_values[parameter]}
     return body
@@ -98,13 +111,31 @@ def _arm(env: Environment, step: Step, clients: AzureClients) -> None:
     run_deployment(clients.deployments(), env.azure.resource_group, step, deployment_body(step, secure))
 
 
-def run_ml_command(step: Step) -> None:
-    """Run an Azure ML step's command line (`python -m ml ...`) in a child process."""
-    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False)
+def run_ml_command(step: Step, settings: dict[str, str]) -> None:
+    """Run an Azure ML step's command line (`python -m ml ...`) in a child process, with `settings`
+    (read from deployed resources) added to its environment variables."""
+    child_env = {**os.environ, **settings}
+    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False, env=child_env)
     if completed.returncode != 0:
         raise ApplyError(
             f"step {step.name}: {' '.join(step.request['command'])} exited {completed.returncode}"
         )
+
+
+def step_settings(step: Step, clients: AzureClients) -> dict[str, str]:
+    """The values of the step's `settings` references, read from the deployed resources (never printed)."""
+    references = step.request.get("settings") or {}
+    if not references:
+        return {}
+    resources = clients.resources()
+
+    def read_properties(resource: str) -> dict[str, Any]:
+        found = resources.get_by_id(
+            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=APP_INSIGHTS_API_VERSION
+        )
+        return dict(found.properties or {})
+
+    return resolve_settings(references, read_properties)
 
 
 def _endpoint_state(env: Environment, clients: AzureClients) -> dict[str, Any]:
@@ -135,6 +166,42 @@ def _gate(env: Environment, step: Step, root: Path, clients: AzureClients | None
             )
 
 
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """The commit being deployed: `GITHUB_SHA` in a workflow, else HEAD of the checkout that rendered."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    completed = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise ApplyError(f"cannot name the deployed commit: git rev-parse HEAD in {root}: {completed.stderr}")
+    return completed.stdout.strip()
+
+
+def _release(env: Environment, step: Step, root: Path) -> None:
+    """Record this environment's smoke-tested deployment in the release manifest (dev: a new release
+    from what it rendered and the model version it now serves)."""
+    manifest_path = root / step.request["model_manifest"]
+    try:
+        served = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ApplyError(f"step {step.name}: no model manifest at {manifest_path} ({exc})") from exc
+    model = {"name": served["model_name"], "version": served["version"], "uri": served["model_uri"]}
+    release = step.request["release"]
+    if release is not None and release.get("preview"):
+        raise ApplyError(f"step {step.name}: a preview release is for --plan-only --offline, not for apply")
+    if release is None:
+        if env.name != RELEASE_CREATOR:
+            raise ApplyError(f"step {step.name}: {env.name} deploys a release, it does not create one")
+        release = new_release(step.request["assets"], model, git_commit())
+    elif str(release["model"]["version"]) != str(model["version"]):
+        raise ApplyError(
+            f"step {step.name}: {env.name} serves {model['name']} version {model['version']}, "
+            f"the release names version {release['model']['version']}"
+        )
+    write_release(root / step.target, with_deployment(release, env.name))
+
+
 def _stream_job(env: Environment, step: Step, clients: AzureClients) -> None:
     from azure.mgmt.streamanalytics.models import StartStreamingJobParameters
 
@@ -152,7 +219,7 @@ def apply_plan(
     plan: Plan,
     root: Path,
     clients: AzureClients | None = None,
-    run_ml: Callable[[Step], None] = run_ml_command,
+    run_ml: Callable[[Step, dict[str, str]], None] = run_ml_command,
     report: Callable[[str], Any] = print,
 ) -> None:
     """Run every step in order; the first failure stops the deployment with the step's name and the
@@ -168,7 +235,9 @@ def apply_plan(
             elif step.kind == "arm-deployment":
                 _arm(env, step, clients)
             elif step.kind == "azureml":
-                run_ml(step)
+                run_ml(step, step_settings(step, clients))
+            elif step.kind == "release":
+                _release(env, step, root)
             elif step.kind == "gate":
                 _gate(env, step, root, clients)
             elif step.kind in ("asa-stop", "asa-start"):

@@ -26,6 +26,11 @@ class AzureClients:
             self.credential, self.subscription_id, **self._options()
         ).resource_groups
 
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return ResourceManagementClient(self.credential, self.subscription_id, **self._options()).resources
+
     def deployments(self) -> Any:
         from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 

@@ -11,6 +11,7 @@ from environments.deploy.azure_apply import ApplyError, apply_plan, default_clie
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
+from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
@@ -46,6 +47,7 @@ def deploy(
     once: bool = False,
     events: int = 3000,
     root: Path = REPO_ROOT,
+    release: Path | None = None,
 ) -> int:
     env = load_environment(env_name, root / "environments")
     console = Console(width=None if Console().is_terminal else 200)
@@ -60,7 +62,10 @@ def deploy(
     clients = None if offline else default_clients(env)
     # The plan depends on what is deployed (resource group, stream job state and definition): read it once.
     state = AzureState.empty() if clients is None else _read_state(env, clients)
-    plan = select_stage(build_plan(env, build_dir(env_name, root), state), stage)
+    given = None if release is None else read_release(release)
+    if given is None and offline and env_name in PROMOTED_FROM:
+        given = preview_release(build_dir(env_name, root), env.model.name)  # the PR check's preview
+    plan = select_stage(build_plan(env, build_dir(env_name, root), state, given), stage)
     print_plan(plan, console)
     if plan_out:
         Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")

@@ -3,16 +3,21 @@
 Order, so that ML comes first and Stream Analytics second:
   0. The resource group: created when the subscription has none, else checked.
   1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain.
-  2. Azure ML: the training pipeline (dev) or promotion of the registry version (staging, prod),
-     then the safe rollout of the endpoint (`python -m ml pipeline|rollout <env>`); each step carries
-     the rendered Azure ML entities it creates (environments, data, components, pipeline job,
-     endpoint, deployment) as its request bodies.
-  3. A health gate on the endpoint manifest the ML rollout writes.
-  4. ARM deployments of stage `after-ml` (the Stream Analytics job, which needs the endpoint's URI and key).
+  2. Azure ML: the training pipeline (dev) or promotion of the release's exact model version
+     (staging, prod: no training entities), then the safe rollout of the endpoint
+     (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
+     creates as its request bodies and, in `operations`, every Azure operation it performs in order
+     (data upload, registry writes, model sharing, registry access: `ml_operations`); the endpoint
+     rollout and the drift job's schedule carry, in `settings`, a reference to the deployed
+     Application Insights resource whose connection string apply hands them (`deployed_settings`).
+  3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
+     release they were given, each with its own smoke-tested deployment recorded.
+  4. A health gate on the endpoint manifest the ML rollout writes.
+  5. ARM deployments of stage `after-ml` (the Stream Analytics job, which needs the endpoint's URI and key).
      A running job refuses changes to its inputs, outputs, functions and query, so when its definition
      changed it is stopped first and started again from its last output time (no output lost); an
      unchanged job is not redeployed, and a running unchanged job is left untouched.
-  5. Start the Stream Analytics job (when it is not running).
+  6. Start the Stream Analytics job (when it is not running).
 A template declares its stage in `metadata.streamscore.stage` (default `infra`).
 The plan is built from the rendered files and the `AzureState` read before (pure: no Azure calls here);
 apply performs exactly these steps, in this order.
@@ -30,6 +35,21 @@ import yaml
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
+from environments.deploy.deployed_settings import telemetry_reference
+from environments.deploy.ml_operations import (
+    drift_schedule_operations,
+    promote_operations,
+    rollout_operations,
+    train_operations,
+)
+from environments.deploy.release import (
+    RELEASE_CREATOR,
+    RELEASE_FILE,
+    ReleaseError,
+    check_release,
+    rendered_assets,
+)
+from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 
@@ -46,7 +66,7 @@ RESUME = "LastOutputEventTime"
 class Step:
     """One operation of a deployment, with the request it sends."""
 
-    kind: str  # resource-group | arm-deployment | azureml | gate | asa-stop | asa-start
+    kind: str  # resource-group | arm-deployment | azureml | release | gate | asa-stop | asa-start
     name: str
     target: str
     request: dict[str, Any] = field(default_factory=dict)
@@ -67,10 +87,10 @@ class Plan:
 
 # Azure ML entity kinds (the `$schema` file name of Azure ML CLI v2 YAML) -> the plan step that creates them.
 ENTITY_STEP = {
-    "environment": "train-or-promote",
-    "data": "train-or-promote",
-    "commandComponent": "train-or-promote",
-    "pipelineJob": "train-or-promote",
+    "environment": "train",
+    "data": "train",
+    "commandComponent": "train",
+    "pipelineJob": "train",
     "managedOnlineEndpoint": "endpoint-rollout",
     "managedOnlineDeployment": "endpoint-rollout",
 }
@@ -130,16 +150,20 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
 
 
 def select_stage(plan: Plan, stage: str | None) -> Plan:
-    """`ml`: everything up to the endpoint rollout; `streaming`: the health gate and what follows."""
+    """`ml`: everything up to the health gate; `streaming`: the gate and what follows; `infra`: the
+    resource group and the ARM deployments before the first Azure ML step (what a training run submitted
+    ahead of the deploy needs: the workflow runs it first, then `ml` again, which changes nothing there)."""
     if stage is None:
         return plan
     kinds = [step.kind for step in plan.steps]
     gate = kinds.index("gate")
+    if stage == "infra":
+        return Plan(plan.environment, plan.steps[: kinds.index("azureml")])
     if stage == "ml":
         return Plan(plan.environment, plan.steps[:gate])
     if stage == "streaming":
         return Plan(plan.environment, plan.steps[gate:])
-    raise ValueError(f"unknown stage {stage!r}: expected 'ml' or 'streaming'")
+    raise ValueError(f"unknown stage {stage!r}: expected 'infra', 'ml' or 'streaming'")
 
 
 def _resource_group_step(env: Environment, state: AzureState) -> Step:
@@ -200,29 +224,95 @@ def _stream_job_steps(env: Environment, deploy: Step, state: AzureState) -> list
     return steps
 
 
-def build_plan(env: Environment, build: Path, state: AzureState) -> Plan:
-    """The ordered steps that deploy `env` from the files rendered into `build`, given what is deployed."""
+def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> list[Step]:
+    """Train (dev) or promote the release's model version, roll the endpoint out, write the release."""
     names = resource_names(env)
-    templates = arm_templates(build)
     entities = azureml_entities(build)
+    owner = env if env.name == RELEASE_CREATOR else load_environment(RELEASE_CREATOR)
+    workspace = f"workspaces/{names.workspace}"
+    if release is None:
+        first = Step(
+            kind="azureml",
+            name="train",
+            target=workspace,
+            request={
+                "command": ["python", "-m", "ml", "pipeline", env.name],
+                "entities": entities["train"],
+                "operations": train_operations(env, owner, build),
+            },
+        )
+    else:
+        version = str(release["model"]["version"])
+        first = Step(
+            kind="azureml",
+            name="promote",
+            target=workspace,
+            request={
+                "command": ["python", "-m", "ml", "pipeline", env.name, "--promote", "--version", version],
+                "entities": {},
+                "operations": promote_operations(env, owner, version),
+            },
+        )
+    rollout = Step(
+        kind="azureml",
+        name="endpoint-rollout",
+        target=f"{workspace}/onlineEndpoints/{names.endpoint}",
+        request={
+            "command": ["python", "-m", "ml", "rollout", env.name],
+            "entities": entities["endpoint-rollout"],
+            "operations": rollout_operations(env, build),
+            "settings": telemetry_reference(env),
+        },
+    )
+    drift = Step(
+        kind="azureml",
+        name="drift-schedule",
+        target=f"{workspace}/schedules/{names.base}-drift",
+        request={
+            "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
+            "entities": {},
+            "operations": drift_schedule_operations(env),
+            "settings": telemetry_reference(env),
+        },
+    )
+    record = Step(
+        kind="release",
+        name="write-release-manifest",
+        target=f"build/{env.name}/{RELEASE_FILE}",
+        request={
+            "release": release,
+            "assets": rendered_assets(build),
+            "model_manifest": f"build/{env.name}/state/ml/model-manifest.json",
+        },
+    )
+    return [first, rollout, drift, record]
+
+
+def build_plan(
+    env: Environment, build: Path, state: AzureState, release: dict[str, Any] | None = None
+) -> Plan:
+    """The ordered steps that deploy `env` from the files rendered into `build`, given what is deployed.
+
+    dev creates a release (`release` must be None); staging and prod deploy exactly `release`, refused
+    with one line (`ReleaseError`) unless the stage before deployed and smoke-tested it."""
+    names = resource_names(env)
+    if env.name == RELEASE_CREATOR and release is not None:
+        raise ReleaseError(
+            f"{env.name}: creates releases and deploys none (got release {release.get('release')})"
+        )
+    if env.name != RELEASE_CREATOR:
+        if release is None:
+            raise ReleaseError(
+                f"{env.name}: deploys a release manifest only (--release build/<stage>/{RELEASE_FILE}); "
+                "it never reads the registry's latest version"
+            )
+        if not release.get("preview"):
+            check_release(env.name, release, rendered_assets(build))
+    templates = arm_templates(build)
     steps: list[Step] = [_resource_group_step(env, state)]
     for stage in STAGES:
         if stage == "after-ml":
-            ml_command = "pipeline" if env.name == "dev" else "pipeline --promote"
-            for name, target, command in (
-                (
-                    "train-or-promote",
-                    f"workspaces/{names.workspace}",
-                    f"python -m ml {ml_command} {env.name}",
-                ),
-                (
-                    "endpoint-rollout",
-                    f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}",
-                    f"python -m ml rollout {env.name}",
-                ),
-            ):
-                request = {"command": command.split(), "entities": entities[name]}
-                steps.append(Step(kind="azureml", name=name, target=target, request=request))
+            steps.extend(_ml_steps(env, build, release))
             steps.append(
                 Step(
                     kind="gate",

@@ -1,9 +1,10 @@
-"""Deploying dev to Azure, against the simulated control plane (environments/azure_sim).
+"""Deploying to Azure, against the simulated control plane (environments/azure_sim).
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
 before). The Azure ML steps (`python -m ml pipeline|rollout`) are the one thing replaced: `MLSteps`
-below journals them and leaves what the rollout leaves (the endpoint and its manifest).
+below journals them (with the model version a promotion asks for) and leaves what they leave (the model
+manifest, the endpoint and its manifest).
 """
 
 from __future__ import annotations
@@ -18,60 +19,96 @@ from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport,
 from environments.deploy.azure_apply import ApplyError, apply_plan
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
+from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
+from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
+from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import render_environment
+from ml.serving.azure_endpoint import build_deployment
+from ml.serving.errors import RolloutError
+from ml.serving.manifests import ModelRef
+from monitoring.cli.drift_pipeline import drift_schedule
+from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
 JOB = f"resourceGroups/{GROUP}/providers/Microsoft.StreamAnalytics/streamingjobs/{resource_names(ENV).stream_job}"
+TRAINED_VERSION = "7"
 
 
 class MLSteps:
-    """What `python -m ml pipeline|rollout dev` leaves behind: a healthy endpoint and its manifest."""
+    """What `python -m ml pipeline|rollout <env>` leaves behind: the model manifest (dev trains version
+    TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
+    manifest."""
 
-    def __init__(self, azure: SimulatedAzure, root: Path) -> None:
-        self.azure, self.root = azure, root
+    def __init__(
+        self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
+    ) -> None:
+        self.azure, self.root, self.env, self.settings = azure, root, env, settings
 
-    def __call__(self, step: Step) -> None:
-        self.azure.note(f"ML {step.name}")
+    def __call__(self, step: Step, settings: dict[str, str]) -> None:
+        self.settings[step.name] = settings
+        command = step.request["command"]
+        version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
+        self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
+        build = self.root / "build" / self.env.name
+        if step.name in ("train", "promote"):
+            manifest = {
+                "model_name": self.env.model.name,
+                "version": version,
+                "model_uri": f"azureml://registries/sscore-registry/models/card-fraud/versions/{version}",
+            }
+            (build / "state" / "ml").mkdir(parents=True, exist_ok=True)
+            (build / "state" / "ml" / "model-manifest.json").write_text(
+                json.dumps(manifest), encoding="utf-8"
+            )
         if step.name == "endpoint-rollout":
-            names = resource_names(ENV)
+            names = resource_names(self.env)
+            assert self.env.azure is not None
             endpoint = (
-                f"resourceGroups/{GROUP}/providers/Microsoft.MachineLearningServices/workspaces/"
-                f"{names.workspace}/onlineEndpoints/{names.endpoint}"
+                f"resourceGroups/{self.env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
+                f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
             )
             self.azure.arrange(
                 endpoint,
                 {"name": names.endpoint, "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
             )
-            manifest = self.root / "build" / "dev" / "ml" / "endpoint.json"
-            manifest.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
+            manifest_path = build / "ml" / "endpoint.json"
+            manifest_path.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
 
 
 class Subscription:
-    """One simulated subscription and the repository's rendered dev files, deployed as `nox -s deploy-dev`
-    does: read the state, build the plan, apply it."""
+    """One simulated subscription and the repository's rendered files of an environment, deployed as
+    `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
 
-    def __init__(self, root: Path) -> None:
-        self.azure = SimulatedAzure()
+    def __init__(self, root: Path, env_name: str = "dev", azure: SimulatedAzure | None = None) -> None:
+        self.env = load_environment(env_name)
+        self.azure = azure or SimulatedAzure()
         self.clients = AzureClients(
             self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
         )
-        self.root, self.build = root, root / "build" / "dev"
-        render_environment("dev", out=self.build)
+        self.root, self.build = root, root / "build" / env_name
+        self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
+        render_environment(env_name, out=self.build)
 
-    def plan(self, stage: str | None = None) -> Plan:
-        return select_stage(build_plan(ENV, self.build, read_azure_state(ENV, self.clients)), stage)
+    def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
+        state = read_azure_state(self.env, self.clients)
+        return select_stage(build_plan(self.env, self.build, state, release), stage)
 
-    def deploy(self, stage: str | None = None) -> tuple[Plan, list[str]]:
+    def deploy(
+        self, stage: str | None = None, release: dict[str, Any] | None = None
+    ) -> tuple[Plan, list[str]]:
         """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
-        plan, before = self.plan(stage), len(self.azure.journal)
-        apply_plan(
-            ENV, plan, self.root, self.clients, run_ml=MLSteps(self.azure, self.root), report=lambda _: None
-        )
+        plan, before = self.plan(stage, release), len(self.azure.journal)
+        run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
+        apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
         return plan, self.azure.journal[before:]
+
+    def release(self) -> dict[str, Any]:
+        """The release manifest this environment's deploy wrote (the workflow's artifact)."""
+        return read_release(release_path(self.build))
 
     def job(self) -> dict[str, Any]:
         job = self.azure.get(JOB)
@@ -97,10 +134,20 @@ def changes_of(plan: Plan) -> list[str]:
         if step.kind == "arm-deployment" or (step.kind == "resource-group" and step.request):
             expected.append(f"PUT {step.target}")
         elif step.kind == "azureml":
-            expected.append(f"ML {step.name}")
+            version = step.request["command"][-1] if step.name == "promote" else ""
+            expected.append(f"ML {step.name} {version}".rstrip())
         elif step.kind in ("asa-stop", "asa-start"):
             expected.append(f"POST {step.target}/{step.kind.removeprefix('asa-')}")
     return [entry.lower() for entry in expected]
+
+
+REPOSITORY = "octo-org/streamscore-fork"
+
+
+@pytest.fixture(autouse=True)
+def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply runs in a workflow of this repository (GITHUB_REPOSITORY, as GitHub Actions sets it)."""
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
 
 
 @pytest.fixture
@@ -120,6 +167,14 @@ def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(
     )
     job = subscription.job()
     assert (job["jobState"], job["lastStartMode"]) == ("Running", "JobStartTime")
+    logic_app = next(
+        v
+        for k, v in subscription.resources().items()
+        if "microsoft.logic/workflows" in k.lower() and k.endswith("-retrain")
+    )
+    assert logic_app["properties"]["parameters"]["repository"] == {"value": REPOSITORY}, (
+        "the retrain dispatch goes to the repository the workflow runs in"
+    )
 
 
 def test_the_same_deploy_again_changes_nothing_and_leaves_the_job_running(subscription: Subscription) -> None:
@@ -176,3 +231,94 @@ def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscrip
     assert [step.name for step in ml.steps + streaming.steps] == [step.name for step in whole.steps]
     assert [change.lower() for change in ml_changes + streaming_changes] == changes_of(whole)
     assert subscription.job()["jobState"] == "Running"
+
+
+def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp_path: Path) -> None:
+    """(d) dev trains and writes the release; staging deploys exactly it, prod exactly what staging
+    deployed; nothing is trained outside dev and no stage asks for a `latest` version."""
+    azure = SimulatedAzure()
+    dev, staging, prod = (Subscription(tmp_path, name, azure) for name in ("dev", "staging", "prod"))
+    _, dev_changes = dev.deploy()
+    from_dev = dev.release()
+    assert from_dev["model"]["version"] == TRAINED_VERSION
+    assert [d["environment"] for d in from_dev["deployed"]] == ["dev"]
+    assert "ML train" in dev_changes
+
+    staging_plan, staging_changes = staging.deploy(release=from_dev)
+    from_staging = staging.release()
+    prod_plan, prod_changes = prod.deploy(release=from_staging)
+    from_prod = prod.release()
+
+    versioned = ("release", "git_commit", "model", "environments", "components")
+    assert {k: from_staging[k] for k in versioned} == {k: from_dev[k] for k in versioned}
+    assert {k: from_prod[k] for k in versioned} == {k: from_dev[k] for k in versioned}
+    assert [d["environment"] for d in from_prod["deployed"]] == ["dev", "staging", "prod"]
+    for plan, changes in ((staging_plan, staging_changes), (prod_plan, prod_changes)):
+        assert [c.lower() for c in changes] == changes_of(plan)
+        assert f"ML promote {TRAINED_VERSION}" in changes
+        assert not [c for c in changes if c.startswith("ML train")], "nothing is trained outside dev"
+        promote = next(step for step in plan.steps if step.name == "promote")
+        assert promote.request["entities"] == {}, "no training entities outside dev"
+        assert not [op for op in promote.request["operations"] if "pipeline job" in op or "data asset" in op]
+        assert "latest" not in json.dumps([step.request.get("command") for step in plan.steps])
+        assert GROUP not in json.dumps(plan.to_json()), "no write outside its own resource group"
+        assert not [c for c in changes if GROUP.lower() in c.lower()]
+
+
+def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None:
+    azure = SimulatedAzure()
+    dev, prod = Subscription(tmp_path, "dev", azure), Subscription(tmp_path, "prod", azure)
+    dev.deploy()
+    with pytest.raises(ReleaseError, match=r"prod: refusing release sha256:\w+: staging has not deployed"):
+        prod.deploy(release=dev.release())
+    edited = {**dev.release(), "deployed": [{"environment": "staging", "smoke_test": "passed"}]}
+    edited["model"] = {**edited["model"], "version": "8"}
+    with pytest.raises(ReleaseError, match=r"prod: refusing release .*edited after dev wrote it"):
+        prod.deploy(release=edited)
+    with pytest.raises(ReleaseError, match=r"staging: deploys a release manifest only"):
+        Subscription(tmp_path, "staging", azure).plan()
+    assert not [c for c in azure.journal if "rg-streamscore-prod" in c], "a refused release deploys nothing"
+
+
+def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_connection_string(
+    subscription: Subscription,
+) -> None:
+    """(f) the plan carries a reference to the deployed Application Insights resource; apply reads its
+    connection string and hands it to the endpoint rollout and the drift schedule, and to nothing else;
+    the value is in no plan, rendered file or report line."""
+    lines: list[str] = []
+    plan = subscription.plan()
+    apply_plan(
+        ENV,
+        plan,
+        subscription.root,
+        subscription.clients,
+        run_ml=MLSteps(subscription.azure, subscription.root, ENV, subscription.ml_settings),
+        report=lines.append,
+    )
+    appi = subscription.azure.get(app_insights_id(ENV))
+    assert appi is not None, "shared-infra deploys Application Insights"
+    connection = appi["properties"]["ConnectionString"]
+    steps = {step.name: step for step in plan.steps}
+    for name in ("endpoint-rollout", "drift-schedule"):
+        assert steps[name].request["settings"] == telemetry_reference(ENV)
+        assert subscription.ml_settings[name] == {CONNECTION_STRING_VAR: connection}
+    assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
+    assert connection not in plan.to_json() and not [line for line in lines if connection in line]
+    assert not [
+        p for p in subscription.build.rglob("*") if p.is_file() and connection in p.read_text("utf-8")
+    ]
+
+    uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
+    rendered = subscription.build / "ml" / "azureml"
+    deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
+    assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
+    pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
+    schedule = drift_schedule(ENV, pipeline, connection, uri)
+    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
+    assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
+    assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
+        "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
+    ), "the drift environment is shared through the registry"
+    with pytest.raises(RolloutError, match="telemetry off"):
+        build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)

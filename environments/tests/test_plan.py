@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from environments.deploy.azure_state import AzureState, StreamJobState
 from environments.deploy.plan import build_plan, definition_hash
+from environments.deploy.release import PROMOTED_FROM, new_release, rendered_assets, with_deployment
 from environments.loader import load_environment
 from environments.render import render_environment
+
+MODEL = {"name": "card-fraud", "version": "4", "uri": "azureml://registries/r/models/card-fraud/versions/4"}
+
+
+def release_for(env_name: str, build: Path) -> dict | None:
+    """The release `env_name` deploys: dev's, recorded by every stage before `env_name`."""
+    if env_name not in PROMOTED_FROM:
+        return None
+    release = new_release(rendered_assets(build), MODEL, "0" * 40)
+    for stage in ("dev", "staging"):
+        release = with_deployment(release, stage)
+        if stage == PROMOTED_FROM[env_name]:
+            return release
+    raise AssertionError(env_name)
 
 
 @pytest.fixture(scope="module", params=["dev", "staging", "prod"])
 def plan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp(request.param)
     render_environment(request.param, out=out)
-    return build_plan(load_environment(request.param), out, AzureState.empty())
+    release = release_for(request.param, out)
+    return build_plan(load_environment(request.param), out, AzureState.empty(), release)
 
 
 def test_ml_comes_before_stream_analytics(plan) -> None:
@@ -58,6 +75,9 @@ def test_stages_split_at_the_health_gate(plan) -> None:
     assert ml.steps + streaming.steps == plan.steps
     assert streaming.steps[0].kind == "gate"
     assert all(step.kind != "asa-start" for step in ml.steps)
+    infra = select_stage(plan, "infra")
+    assert infra.steps == ml.steps[: len(infra.steps)] and infra.steps[-1].kind == "arm-deployment"
+    assert all(step.kind in ("resource-group", "arm-deployment") for step in infra.steps)
 
 
 def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:
@@ -68,13 +88,22 @@ def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:
     assert plan.steps[job].secure_parameters == ("scoringApiKey",)
 
 
-def test_azure_ml_steps_carry_their_entities(plan) -> None:
+def test_azure_ml_steps_carry_their_entities_and_operations(plan) -> None:
     steps = {step.name: step for step in plan.steps}
-    training = steps["train-or-promote"].request["entities"]
+    first = steps["train"] if plan.environment == "dev" else steps["promote"]
+    training = first.request["entities"]
     rollout = steps["endpoint-rollout"].request["entities"]
     kinds = {entity["$schema"].rsplit("/", 1)[-1] for entity in [*training.values(), *rollout.values()]}
-    assert "pipelineJob.schema.json" in kinds
-    assert "commandComponent.schema.json" in kinds
+    if plan.environment == "dev":
+        assert "pipelineJob.schema.json" in kinds
+        assert "commandComponent.schema.json" in kinds
+        operations = " | ".join(first.request["operations"])
+        for operation in ("upload data asset", "create component", "share model", "registry-access"):
+            assert operation in operations
+    else:
+        assert training == {}, "staging and prod train nothing"
+        assert first.request["command"][-2:] == ["--version", MODEL["version"]]
+    assert "create the idle deployment" in " | ".join(steps["endpoint-rollout"].request["operations"])
     assert {e["$schema"].rsplit("/", 1)[-1] for e in rollout.values()} == {
         "managedOnlineEndpoint.schema.json",
         "managedOnlineDeployment.schema.json",
@@ -145,3 +174,15 @@ def test_the_definition_hash_follows_the_query(tmp_path: Path) -> None:
     before = definition_hash(deploy)
     job["properties"]["transformation"]["properties"]["query"] += "\n-- changed"
     assert definition_hash(deploy) != before
+
+
+def test_the_pull_request_check_plans_staging_offline_without_a_release(tmp_path: Path) -> None:
+    """`deploy staging --plan-only --offline` (pr.yml) plans with this checkout's versions and a
+    placeholder model version; the plan is printed, nothing is applied."""
+    from environments.deploy.command import deploy
+
+    out = tmp_path / "plan.json"
+    assert deploy("staging", plan_only=True, plan_out=str(out), offline=True) == 0
+    steps = {step["name"]: step for step in json.loads(out.read_text())["steps"]}
+    assert steps["promote"]["request"]["command"][-1] == "<the release's model version>"
+    assert steps["promote"]["request"]["entities"] == {}

@@ -1,8 +1,10 @@
 """`python -m ml pipeline <env>`: run the training pipeline (locally: the local runner; Azure: submit it).
 
 python -m ml pipeline local [--data FILE] [--label-noise X]
-python -m ml pipeline dev                      submit to the dev workspace, share the model to the registry
-python -m ml pipeline staging --promote [--version N]   use the registry's version, never retrain
+python -m ml pipeline dev                      train in the dev workspace when the inputs changed, share the model
+python -m ml pipeline dev --no-wait            submit (or find) the run of these inputs and return
+python -m ml pipeline dev --await-minutes 50   await that run at most 50 minutes
+python -m ml pipeline staging --promote --version N   the release's registry version, never retrain
 """
 
 from __future__ import annotations
@@ -38,11 +40,21 @@ def _parser() -> argparse.ArgumentParser:
         "--promote", action="store_true", help="deploy the registry's model version; no training"
     )
     parser.add_argument(
-        "--version", help="with --promote: the model version (default: the registry's latest)"
+        "--version",
+        help="with --promote: the model version (Azure: required, from the release manifest; local: "
+        "default the model manifest's)",
     )
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     parser.add_argument(
-        "--no-wait", action="store_true", help="Azure: submit and return without streaming logs"
+        "--no-wait",
+        action="store_true",
+        help="Azure: submit the run (or find the run of the same inputs) and return",
+    )
+    parser.add_argument(
+        "--await-minutes",
+        type=float,
+        help="Azure: await the run at most this long, then return (0 exit while it still runs); "
+        "one workflow step each, after a fresh login",
     )
     return parser
 
@@ -71,10 +83,21 @@ def main(argv: list[str]) -> int:
         from ml.pipeline import azure_submit
 
         if args.promote:
+            if not args.version:
+                raise PipelineError(
+                    f"{env.name}: --promote needs --version (the release manifest's model version); "
+                    "no stage reads the registry's latest"
+                )
             record = azure_submit.promote(env, state, args.version)
         else:
             record = azure_submit.train(
-                env, state, pipeline_path, args.data, overrides, wait=not args.no_wait
+                env,
+                state,
+                pipeline_path,
+                args.data,
+                overrides,
+                wait=not args.no_wait,
+                await_minutes=args.await_minutes,
             )
         print(json.dumps(record, indent=2))
         return 0

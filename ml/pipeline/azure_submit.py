@@ -1,19 +1,27 @@
 """The Azure path of `python -m ml pipeline <env>`: the same rendered pipeline job, submitted with azure-ai-ml.
 
-dev trains: upload the training data asset (version = content fingerprint), create the training
-environment, submit the pipeline, wait, and share a newly registered version into the registry.
+dev trains only when the training inputs changed (code and components by their content versions, the
+pipeline, the data's fingerprint): the run is named after them, so a completed run of the same inputs is
+reused, not trained again. Otherwise: upload the training data asset (version = content fingerprint),
+create the training environment, submit the pipeline, wait, and share a newly registered version into
+the registry.
 staging and prod promote: they take a registry version and write it into their manifest.
 Request objects (`data_asset`, `pipeline_job`) are built without a connection and validated in tests.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from environments.asset_versions import content_version
+from environments.deploy.release import rendered_assets
 from environments.model import Environment
 from environments.naming import resource_names
 from ml.components.step_files import REGISTRATION_FILE, read_json
@@ -22,9 +30,14 @@ from ml.pipeline.errors import PipelineError, PromotionError
 from ml.pipeline.training import training_data
 from ml.registry import promotion, registry_access
 from ml.registry.manifest import metrics_from_tags, write_manifest
-from ml.render_context import CHAMPION_ALIAS
+from ml.render_context import CHAMPION_ALIAS, REGISTRY_OWNER
 from ml.training.model import BASELINE_FILE
 
+# Azure ML job statuses: https://learn.microsoft.com/python/api/azure-ai-ml/azure.ai.ml.entities.job
+COMPLETED = frozenset({"Completed"})
+ENDED_WITHOUT_RESULT = frozenset({"Failed", "Canceled", "NotResponding"})
+MAX_ATTEMPTS = 20
+POLL_SECONDS = 30
 DATA_ASSET_FILE = Path("azureml/data/training-data.yml")
 ENVIRONMENT_FILE = Path("azureml/environments/training.yml")
 
@@ -78,6 +91,62 @@ def pipeline_job(pipeline_path: Path, data_reference: str, overrides: dict[str, 
     return job
 
 
+def training_job_name(
+    env: Environment, rendered_ml: Path, pipeline_path: Path, data_fingerprint: str, overrides: dict[str, Any]
+) -> str:
+    """The name of the pipeline run for these inputs: the training environment's and components' content
+    versions, the pipeline job, the data's fingerprint and the overrides. Azure ML job names are unique
+    in a workspace, so a run of the same inputs is found by name instead of trained again."""
+    assets = rendered_assets(rendered_ml)
+    parts = [
+        json.dumps(assets, sort_keys=True).encode(),
+        pipeline_path.read_bytes(),
+        data_fingerprint.encode(),
+        json.dumps(overrides, sort_keys=True).encode(),
+    ]
+    return f"{env.model.name}-train-{content_version(parts)}"
+
+
+def training_run(base: str, status_of: Callable[[str], str | None]) -> tuple[str, str]:
+    """(job name, action) for a training run of the inputs named `base`: `reuse` a completed run,
+    `await` one in progress, else `submit` under the first name not taken (a failed or canceled run
+    keeps its name, so a rerun after it gets `<base>-2`, `<base>-3`, ...)."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        name = base if attempt == 1 else f"{base}-{attempt}"
+        status = status_of(name)
+        if status is None:
+            return name, "submit"
+        if status in COMPLETED:
+            return name, "reuse"
+        if status not in ENDED_WITHOUT_RESULT:
+            return name, "await"
+    raise PipelineError(f"training run {base}: {MAX_ATTEMPTS} attempts failed; fix the pipeline first")
+
+
+def _status(client: Any, name: str) -> str | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return str(client.jobs.get(name).status)
+    except ResourceNotFoundError:
+        return None
+
+
+def await_run(client: Any, name: str, minutes: float | None) -> str:
+    """Wait for run `name` to end, at most `minutes` (None: until it ends); returns its status.
+
+    A workflow awaits a long run in several steps, each after a fresh `azure/login` and shorter than
+    the token's life, so no step outlives its OIDC token (.github/workflows/deploy.yml)."""
+    deadline = None if minutes is None else time.monotonic() + minutes * 60
+    while True:
+        status = _status(client, name) or "NotFound"
+        if status in COMPLETED or status in ENDED_WITHOUT_RESULT or status == "NotFound":
+            return status
+        if deadline is not None and time.monotonic() >= deadline:
+            return status
+        time.sleep(POLL_SECONDS)
+
+
 def train(
     env: Environment,
     state: Path,
@@ -85,26 +154,42 @@ def train(
     source: Path | None,
     overrides: dict[str, Any],
     wait: bool = True,
+    await_minutes: float | None = None,
 ) -> dict[str, Any]:
-    """Submit the training pipeline to the environment's workspace; promote a new version to the registry."""
+    """Train only when the training inputs changed: reuse a completed run of the same inputs, await one
+    in progress, else submit; then share a newly registered version into the registry.
+
+    `wait=False` returns once the run is submitted (or found); `await_minutes` waits at most that long
+    and returns while the run is still going (the next workflow step awaits again)."""
     from azure.ai.ml import load_environment
 
     rendered_ml = pipeline_path.parents[2]
     training = training_data(env, state, source)
     client = workspace_client(env)
-    client.environments.create_or_update(load_environment(rendered_ml / ENVIRONMENT_FILE))
-    asset = client.data.create_or_update(data_asset(rendered_ml, training))
-    job = pipeline_job(pipeline_path, f"azureml:{asset.name}:{asset.version}", overrides)
-    submitted = client.jobs.create_or_update(job)
-    record: dict[str, Any] = {"job": submitted.name, "studio_url": submitted.studio_url}
+    base = training_job_name(env, rendered_ml, pipeline_path, training.fingerprint, overrides)
+    name, action = training_run(base, lambda job: _status(client, job))
+    record: dict[str, Any] = {"job": name, "action": action}
+    if action == "submit":
+        client.environments.create_or_update(load_environment(rendered_ml / ENVIRONMENT_FILE))
+        asset = client.data.create_or_update(data_asset(rendered_ml, training))
+        job = pipeline_job(pipeline_path, f"azureml:{asset.name}:{asset.version}", overrides)
+        job.name = name
+        record["studio_url"] = client.jobs.create_or_update(job).studio_url
     if not wait:
         return record
-    client.jobs.stream(submitted.name)
+    status = await_run(client, name, await_minutes)
+    record["status"] = status
+    if status not in COMPLETED:
+        if await_minutes is not None and status not in ENDED_WITHOUT_RESULT:
+            return record  # still running: the next step awaits it
+        raise PipelineError(f"training run {name} ended {status}: {record.get('studio_url', name)}")
+    if await_minutes is not None:
+        return record
     with tempfile.TemporaryDirectory() as folder:
-        client.jobs.download(submitted.name, download_path=folder, output_name="registration")
+        client.jobs.download(name, download_path=folder, output_name="registration")
         found = sorted(Path(folder).rglob(REGISTRATION_FILE))
         if not found:
-            raise PipelineError(f"job {submitted.name}: output 'registration' has no {REGISTRATION_FILE}")
+            raise PipelineError(f"job {name}: output 'registration' has no {REGISTRATION_FILE}")
         registration = read_json(found[0].parent, REGISTRATION_FILE)
     record["registration"] = registration
     if registration["registered"]:
@@ -114,29 +199,37 @@ def train(
     return record
 
 
-def promote(env: Environment, state: Path, version: str | None) -> dict[str, Any]:
-    """Point the environment at a registry model version (default: the latest); writes the manifest.
+def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
+    """Point the environment at exactly this registry model version (never a label); writes the manifest.
 
-    First gives the environment's workspace read access to the registry (`registry_access`), so the
-    endpoint can pull the version it is pointed at.
+    The registry's owner (dev) first grants its own workspace access to the registry (`registry_access`,
+    a deployment into its own resource group). Staging and prod write nothing outside their resource
+    group: their workspaces' access was granted once by the registry owner
+    (`python -m ml registry-access staging prod`, docs/identities.md); without it the read below fails
+    and says so.
     """
     from azure.ai.ml import MLClient
-    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
     from azure.identity import DefaultAzureCredential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
-    registry_access.apply(
-        registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
-    )
+    if env.name == REGISTRY_OWNER:
+        registry_access.apply(
+            registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
+        )
     registry = resource_names(env).registry
     client = MLClient(DefaultAzureCredential(), registry_name=registry)
     try:
-        model = client.models.get(env.model.name, version=version) if version else None
-        model = model or client.models.get(env.model.name, label="latest")
+        model = client.models.get(env.model.name, version=version)
     except ResourceNotFoundError as exc:
+        raise PromotionError(f"registry {registry}: no model {env.model.name} version {version}") from exc
+    except HttpResponseError as exc:
+        if exc.status_code != 403:
+            raise
         raise PromotionError(
-            f"registry {registry}: no model {env.model.name} version {version or 'latest'}"
+            f"registry {registry}: {env.name} may not read it ({exc.message}); the registry owner grants "
+            f"access once: python -m ml registry-access {env.name} (docs/identities.md)"
         ) from exc
     folder = state / "ml" / "model"
     shutil.rmtree(folder, ignore_errors=True)

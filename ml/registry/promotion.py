@@ -77,6 +77,8 @@ def apply_registry_requests(
     for component in requests.components:
         ensure_version(registry_client.components, component)
     share = requests.model
+    if _exists(registry_client.models, share.share_with_name, share.share_with_version):
+        return  # shared before (a rerun, or a reused training run): registry versions are immutable
     workspace_client.models.share(
         name=share.name,
         version=share.version,
@@ -84,3 +86,13 @@ def apply_registry_requests(
         share_with_name=share.share_with_name,
         share_with_version=share.share_with_version,
     )
+
+
+def _exists(operations: Any, name: str, version: str) -> bool:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        operations.get(name, version=version)
+    except ResourceNotFoundError:
+        return False
+    return True

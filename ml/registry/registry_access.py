@@ -9,8 +9,12 @@ keeps one resource set in every environment, and this step deploys `registry_acc
 the owner's resource group. There the registry is local to the deployment (`scope` on it is plain ARM)
 and the workspace, in the environment's own resource group, is addressed across resource groups by
 `resourceId(<resource group>, ...)` to read its identity's principal id. Idempotent: the assignment's
-name is a GUID of registry, workspace and role. `python -m ml pipeline <env> --promote` (and the dev
-training run, which promotes its version) runs it before the environment uses the registry.
+name is a GUID of registry, workspace and role.
+
+Who runs it: only the registry's owner, so that no environment's identity needs write rights outside
+its own resource group. dev's training run deploys its own workspace's access (in its own group); the
+access of staging's and prod's workspaces is granted once, after their first infrastructure deploy, by
+the registry owner: `python -m ml registry-access staging prod` (docs/identities.md).
 
 The template is built and validated offline (`environments.arm.validate_template`); only `apply` calls
 Azure.

@@ -28,8 +28,8 @@ from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettin
 from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
+from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
-CONNECTION_STRING_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 KEY_ENV = "ML_ENDPOINT_KEY"
 """Where streaming deploy expects the key when it does not read it from Azure ML itself."""
 AZUREML_FOLDER = "azureml"
@@ -42,15 +42,22 @@ def build_endpoint(rendered: Path) -> ManagedOnlineEndpoint:
 
 
 def build_deployment(
-    rendered: Path, name: str, model: ModelRef, connection_string: str | None = None
+    rendered: Path, name: str, model: ModelRef, connection_string: str | None
 ) -> ManagedOnlineDeployment:
-    """Deployment `name` of the rendered `deployment.yml`, serving exactly `model`'s registry version."""
+    """Deployment `name` of the rendered `deployment.yml`, serving exactly `model`'s registry version and
+    sending its inference log to Application Insights. Without a connection string its telemetry would
+    be off (Azure ML injects only its own legacy key) and the cloud loop would get no data: that fails
+    the rollout before the deployment takes traffic, as a failed smoke test does."""
+    if not connection_string:
+        raise RolloutError(
+            f"deployment {name}: telemetry off: {CONNECTION_STRING_VAR} is not set (the deploy reads it from "
+            "the environment's Application Insights resource); refusing a deployment that logs nothing"
+        )
     deployment = load_online_deployment(rendered / "deployment.yml", params_override=[{"name": name}])
     deployment.model = model.uri
     variables = dict(deployment.environment_variables or {})
     variables.update(ScoringSettings(model.name, model.version, name).environment_variables())
-    if connection_string:
-        variables[CONNECTION_STRING_VAR] = connection_string
+    variables[CONNECTION_STRING_VAR] = connection_string
     deployment.environment_variables = variables
     return deployment
 

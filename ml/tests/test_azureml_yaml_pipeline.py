@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,30 @@ def test_promotion_puts_model_components_and_environment_in_the_registry(
         result = component._validate()
         assert result.passed, result.error_messages
     assert promotion.registry_model_uri("r", "m", "7") == "azureml://registries/r/models/m/versions/7"
+
+
+def test_dev_trains_again_only_when_code_components_or_data_change(
+    rendered_ml: dict[str, Path], tmp_path: Path
+) -> None:
+    """The run is named after its inputs: same inputs, same name (found, not trained again)."""
+    env, folder = load_env("dev"), rendered_ml["dev"]
+    pipeline = folder / "azureml" / "pipelines" / "training.yml"
+    data = "sha256:" + "ab" * 32
+    name = azure_submit.training_job_name(env, folder, pipeline, data, {})
+    assert name == azure_submit.training_job_name(env, folder, pipeline, data, {})
+    assert name != azure_submit.training_job_name(env, folder, pipeline, "sha256:" + "cd" * 32, {})
+    assert name != azure_submit.training_job_name(env, folder, pipeline, data, {"label_noise": 0.2})
+    changed = tmp_path / "ml"
+    shutil.copytree(folder, changed)
+    component = changed / "azureml" / "components" / "train.yml"
+    component.write_text(component.read_text().replace('version: "', 'version: "changed-'), encoding="utf-8")
+    assert name != azure_submit.training_job_name(env, changed, pipeline, data, {})
+
+
+def test_a_training_run_of_the_same_inputs_is_reused_awaited_or_retried_under_a_new_name() -> None:
+    runs = {"m-train-x": "Completed"}
+    assert azure_submit.training_run("m-train-x", runs.get) == ("m-train-x", "reuse")
+    assert azure_submit.training_run("m-train-y", {"m-train-y": "Running"}.get) == ("m-train-y", "await")
+    assert azure_submit.training_run("m-train-z", {}.get) == ("m-train-z", "submit")
+    failed = {"m-train-z": "Failed", "m-train-z-2": "Canceled"}
+    assert azure_submit.training_run("m-train-z", failed.get) == ("m-train-z-3", "submit")

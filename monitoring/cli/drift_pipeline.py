@@ -2,17 +2,23 @@
 
 local: the rendered component's command as a subprocess against Azurite (the exported Parquet blobs) and
 the collector (metrics through the real exporter); see `monitoring/drift/local_pipeline.py`.
-Azure: submit the rendered pipeline job to the environment's workspace with azure-ai-ml.
+Azure: `--schedule` (what the deploy runs) creates or updates the hourly Azure ML schedule of the
+rendered pipeline job, the in-cloud orchestrator; without it one run is submitted now. Both pin the
+baseline to the serving model version (the model manifest's registry URI) and set
+APPLICATIONINSIGHTS_CONNECTION_STRING on the job from the process environment (the deploy reads it from
+the environment's Application Insights resource).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from environments.errors import ConfigError
 from environments.loader import load_environment
@@ -20,8 +26,10 @@ from environments.model import Environment
 from monitoring.drift.errors import DriftError, DriftPipelineError
 from monitoring.drift.local_pipeline import read_metrics, run_local
 from monitoring.drift.window import default_window, parse_time
+from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 BLOB_CONNECTION_STRING_VAR = "STREAMSCORE_BLOB_CONNECTION_STRING"
+DRIFT_EVERY_HOURS = 1  # as the GitHub cron in .github/workflows/drift.yml
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--container", help="local: inference container (default: storage.inference_container)"
     )
+    parser.add_argument(
+        "--schedule",
+        action="store_true",
+        help="Azure: create or update the hourly Azure ML schedule instead of submitting one run",
+    )
     return parser
 
 
@@ -57,34 +70,105 @@ def _azurite(port: int) -> str:
     )
 
 
-def _submit(env: Environment) -> int:
-    """Submit the rendered drift pipeline job to the Azure ML workspace."""
-    from azure.ai.ml import MLClient, load_job
+def drift_schedule(
+    env: Environment, pipeline_path: Path, connection_string: str | None, baseline_model: str
+) -> Any:
+    """The Azure ML schedule of the rendered drift pipeline (pure: no connection): hourly, against the
+    serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
+    Application Insights with `connection_string` (set here, at deploy time, never in a file)."""
+    from azure.ai.ml import Input, load_environment, load_job
+    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
+
+    from environments.naming import resource_names
+
+    if not connection_string:
+        raise DriftPipelineError(
+            f"{CONNECTION_STRING_VAR} is not set: the drift job sends its metrics there "
+            "(the deploy reads it from the environment's Application Insights resource)"
+        )
+    if "/versions/" not in baseline_model:
+        raise DriftPipelineError(f"baseline model {baseline_model!r} is not one registry version")
+    if not pipeline_path.is_file():
+        raise DriftPipelineError(
+            f"{pipeline_path}: not rendered; run `python -m environments render {env.name}`"
+        )
+    job = load_job(pipeline_path)
+    job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
+    drift = job.jobs["drift"]
+    drift.environment_variables = {CONNECTION_STRING_VAR: connection_string}
+    # The environment shared through the registry (as training's), so every workspace finds it.
+    environment = load_environment(drift_environment_path(pipeline_path))
+    drift.component.environment = (
+        f"azureml://registries/{resource_names(env).registry}/environments/{environment.name}"
+        f"/versions/{environment.version}"
+    )
+    # Read the exported Parquet as the compute's managed identity (ml-infra.json gives it blob access).
+    drift.identity = ManagedIdentityConfiguration()
+    trigger = RecurrenceTrigger(frequency="hour", interval=DRIFT_EVERY_HOURS)
+    return JobSchedule(name=f"{resource_names(env).base}-drift", trigger=trigger, create_job=job)
+
+
+def drift_environment_path(pipeline_path: Path) -> Path:
+    """The rendered drift environment next to the pipeline (`monitoring/azureml/environment-drift.yml`)."""
+    return pipeline_path.parents[1] / "environment-drift.yml"
+
+
+def _baseline_model(manifest: Path) -> str:
+    """The serving model's registry URI from the model manifest (docs/contracts.md, `model_uri`)."""
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["model_uri"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DriftPipelineError(f"{manifest}: no model_uri in the model manifest ({exc})") from exc
+
+
+def _workspace_client(env: Environment) -> Any:
+    from azure.ai.ml import MLClient
     from azure.identity import DefaultAzureCredential
 
     from environments.naming import resource_names
-    from environments.render import build_dir
 
-    path = build_dir(env.name) / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    if not path.is_file():
-        raise DriftPipelineError(f"{path}: not rendered; run `python -m environments render {env.name}`")
     subscription = env.azure.subscription_id
     if subscription.startswith("env:"):
         subscription = os.environ.get(subscription[4:], "")
         if not subscription:
             raise DriftPipelineError(f"environment variable {env.azure.subscription_id[4:]} is not set")
-    connection = os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING")
-    if not connection:
-        raise DriftPipelineError(
-            "APPLICATIONINSIGHTS_CONNECTION_STRING is not set: the job sends its metrics there"
-        )
-    job = load_job(path)
-    job.jobs["drift"].environment_variables = {"APPLICATIONINSIGHTS_CONNECTION_STRING": connection}
-    client = MLClient(
+    return MLClient(
         DefaultAzureCredential(), subscription, env.azure.resource_group, resource_names(env).workspace
     )
-    created = client.jobs.create_or_update(job)
-    print(f"submitted drift pipeline {created.name}: {created.studio_url}")
+
+
+def _share_environment(env: Environment, pipeline_path: Path) -> None:
+    """Write the drift environment's version into the registry unless it is there (dev's deploy writes
+    it first; staging and prod, deploying the same release, find it)."""
+    from azure.ai.ml import MLClient, load_environment
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.identity import DefaultAzureCredential
+
+    from environments.naming import resource_names
+
+    registry = MLClient(DefaultAzureCredential(), registry_name=resource_names(env).registry)
+    environment = load_environment(drift_environment_path(pipeline_path))
+    try:
+        registry.environments.get(environment.name, version=environment.version)
+    except ResourceNotFoundError:
+        registry.environments.create_or_update(environment)
+
+
+def _submit(env: Environment, schedule: bool) -> int:
+    """Azure: create the drift schedule (`--schedule`, what the deploy runs), or submit one run now."""
+    from environments.render import build_dir
+
+    path = build_dir(env.name) / "monitoring" / "azureml" / "pipelines" / "drift.yml"
+    manifest = build_dir(env.name) / "state" / "ml" / "model-manifest.json"
+    plan = drift_schedule(env, path, os.environ.get(CONNECTION_STRING_VAR), _baseline_model(manifest))
+    client = _workspace_client(env)
+    _share_environment(env, path)
+    if schedule:
+        created = client.schedules.begin_create_or_update(plan).result()
+        print(f"drift schedule {created.name}: every {DRIFT_EVERY_HOURS} hour(s)")
+        return 0
+    submitted = client.jobs.create_or_update(plan.create_job)
+    print(f"submitted drift pipeline {submitted.name}: {submitted.studio_url}")
     return 0
 
 
@@ -95,7 +179,7 @@ def main(argv: list[str]) -> int:
     try:
         env = load_environment(args.environment)
         if env.target == "azure":
-            return _submit(env)
+            return _submit(env, args.schedule)
         start, end = default_window(datetime.now(UTC), env.monitoring.drift_window_hours)
         if args.start:
             start = parse_time(args.start, "--from")

@@ -69,10 +69,10 @@ def test_retrain_logic_app_dispatches_with_the_key_vault_token(tmp_path: Path) -
     assert dispatch["method"] == "POST" and "/dispatches" in dispatch["uri"]
     assert dispatch["body"]["event_type"] == "retrain"
     assert set(dispatch["body"]["client_payload"]) >= {"environment", "model", "metrics"}
-    assert (
-        workflow["properties"]["definition"]["parameters"]["repository"]["defaultValue"]
-        == env.github.repository
-    )
+    # The dispatch goes to the repository the deploy runs in (GITHUB_REPOSITORY, read at apply time).
+    assert workflow["properties"]["parameters"]["repository"] == {"value": "[parameters('githubRepository')]"}
+    assert "defaultValue" not in workflow["properties"]["definition"]["parameters"]["repository"]
+    assert env.github.repository not in json.dumps(document)
     group = next(r for r in document["resources"] if r["type"] == "Microsoft.Insights/actionGroups")
     receiver = group["properties"]["logicAppReceivers"][0]
     assert receiver["resourceId"] == "[variables('workflowId')]" and receiver["useCommonAlertSchema"] is True

@@ -1,0 +1,60 @@
+"""Settings an Azure ML step takes from a deployed resource at apply time, never from a file or a log.
+
+The plan carries a reference (`{"resource": <id>, "property": <name>}`), apply reads the resource and
+hands the value to the step's child process as an environment variable; the value is never written to
+the plan, a rendered file or the console. The one setting so far: the Application Insights connection
+string of the environment's `appi` resource (`shared-infra.json`), which the endpoint deployment and
+the drift job need to send their telemetry to Azure Monitor (Azure ML injects only its own legacy key
+otherwise). `ConnectionString` is a read-only property Azure computes for the component:
+https://learn.microsoft.com/rest/api/application-insights/components/get
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from environments.errors import EnvironmentsError
+from environments.model import Environment
+from environments.naming import resource_names
+from monitoring.telemetry.settings import CONNECTION_STRING_VAR
+
+APP_INSIGHTS_API_VERSION = "2020-02-02"
+CONNECTION_STRING_PROPERTY = "ConnectionString"
+
+
+class SettingError(EnvironmentsError):
+    """A deployed resource does not give a setting a step needs (names the resource and property)."""
+
+
+def app_insights_id(env: Environment) -> str:
+    """The `appi` resource's id below the subscription."""
+    assert env.azure is not None
+    return (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.Insights/components/"
+        f"{resource_names(env).app_insights}"
+    )
+
+
+def telemetry_reference(env: Environment) -> dict[str, dict[str, str]]:
+    """`{APPLICATIONINSIGHTS_CONNECTION_STRING: reference}`: what a step carries in the plan."""
+    return {CONNECTION_STRING_VAR: {"resource": app_insights_id(env), "property": CONNECTION_STRING_PROPERTY}}
+
+
+def resolve(
+    references: dict[str, dict[str, str]], read_properties: Callable[[str], dict[str, Any]]
+) -> dict[str, str]:
+    """The values of `references`, reading each resource's properties once through `read_properties`."""
+    read: dict[str, dict[str, Any]] = {}
+    values = {}
+    for variable, reference in references.items():
+        resource = reference["resource"]
+        if resource not in read:
+            read[resource] = read_properties(resource) or {}
+        value = read[resource].get(reference["property"])
+        if not value:
+            raise SettingError(
+                f"{variable}: {resource} has no property {reference['property']} (is it deployed?)"
+            )
+        values[variable] = str(value)
+    return values
