@@ -4,6 +4,7 @@ nox -s lint            ruff check + format check
 nox -s tests           every domain's tests on real local stand-ins (pytest; posargs pass through)
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
+nox -s security        render, then checkov, zizmor and bandit against tools/security/allow/
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only)
 nox -s bench           every domain's benchmark, written to build/bench/
@@ -71,6 +72,14 @@ def render(session: nox.Session) -> None:
 def validate(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS)
     session.run("python", "-m", "environments", "validate", *session.posargs)
+
+
+@nox.session
+def security(session: nox.Session) -> None:
+    """The scanners run from tools/security's own uv project (checkov's pins would downgrade uv.lock)."""
+    install(session, *DOMAIN_GROUPS)
+    session.run("python", "-m", "environments", "render", *session.posargs)
+    session.run("python", "-m", "environments", "security", *session.posargs)
 
 
 @nox.session(name="deploy-local")
