@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from environments.arm.scopes import resource_path as resolve
 from environments.arm.validate import find_templates
 from environments.render import render_environment
 
@@ -21,31 +22,7 @@ BLOB_ROLES = {
     "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
 }
 KEY_VAULT_SECRET_ROLES = {"4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User"}
-_CALL = re.compile(r"^(\w+)\((.*)\)$", re.DOTALL)
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def resolve(expression: str, variables: dict[str, Any]) -> str:
-    """The resource path a scope expression names: a literal, variables('x') or resourceId(type, names...)."""
-    text = expression[1:-1] if expression.startswith("[") and expression.endswith("]") else None
-    if text is None:
-        return expression
-    call = _CALL.match(text.strip())
-    if not call:
-        raise AssertionError(f"cannot read scope expression {expression!r}")
-    function, inner = call.groups()
-    args = re.findall(r"'((?:[^']|'')*)'", inner)
-    if function == "variables":
-        return resolve(str(variables[args[0]]), variables)
-    if function == "resourceId":
-        provider, *types = args[0].split("/")
-        names = args[1:]
-        if len(types) != len(names):
-            raise AssertionError(f"{expression!r}: {len(types)} types but {len(names)} names")
-        return "/".join([provider, *(part for pair in zip(types, names, strict=True) for part in pair)])
-    raise AssertionError(
-        f"scope expression {expression!r}: function {function}() not understood by this test"
-    )
 
 
 @pytest.fixture(scope="module")
