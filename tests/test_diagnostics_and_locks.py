@@ -51,8 +51,9 @@ STATEFUL = {
     "Microsoft.Storage/storageAccounts",
     "Microsoft.KeyVault/vaults",
     "Microsoft.EventHub/namespaces",
-    "Microsoft.MachineLearningServices/workspaces",
 }
+# Not locked: the Azure ML workspace. A lock covers child resources, and the endpoint rollout deletes the
+# previous deployment (ml/serving/rollout.py); models live in the shared registry.
 
 
 def _flat(resources: list[dict[str, Any]], parent: str = "", parent_name: str = "") -> list[tuple[str, str]]:
