@@ -5,6 +5,7 @@ nox -s tests           every test: unit, then those on real local stand-ins (pyt
 nox -s unit            the tests that start no stand-in (-m "not services and not slow"), under 2 minutes
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
+nox -s security        render, then checkov, zizmor and bandit against tools/security/allow/
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
 nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)
@@ -80,6 +81,14 @@ def render(session: nox.Session) -> None:
 def validate(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS)
     session.run("python", "-m", "environments", "validate", *session.posargs)
+
+
+@nox.session
+def security(session: nox.Session) -> None:
+    """The scanners run from tools/security's own uv project (checkov's pins would downgrade uv.lock)."""
+    install(session, *DOMAIN_GROUPS)
+    session.run("python", "-m", "environments", "render", *session.posargs)
+    session.run("python", "-m", "environments", "security", *session.posargs)
 
 
 @nox.session(name="deploy-local")

@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy <env> ...`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|security <env> ...`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="source",
         help="a copy of upstream schemas/ (default: $STREAMSCORE_ARM_SCHEMAS, else ../shared/arm-schemas)",
     )
+    security = commands.add_parser(
+        "security",
+        help="checkov, zizmor and bandit over build/<env>/ (render first), .github/ and the code, "
+        "triaged against tools/security/allow/",
+    )
+    security.add_argument("env", nargs="*", help="Azure environment names (default: every Azure one)")
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -95,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             source = Path(args.source) if args.source else default_source(REPO_ROOT)
             written = refresh(source)
             print(f"{len(written)} schema files from {source} vendored into {VENDORED}")
+        elif args.command == "security":
+            from environments.render import REPO_ROOT
+            from environments.security.scan import scan, summary
+
+            lines, passed = summary(scan(REPO_ROOT, args.env or None))
+            print("\n".join(lines))
+            return 0 if passed else 1
         elif args.command == "bench-summary":
             from environments.bench_records import summarize
 

@@ -53,6 +53,10 @@ class AzureTarget(Strict):
     tenant_id: GuidOrEnv
     resource_group: str = Field(pattern=r"^[-\w._()]{1,90}$")
     client_id: GuidOrEnv = Field(description="Workload-identity app used by the GitHub workflows (OIDC).")
+    resource_locks: bool = Field(
+        default=False,
+        description="CanNotDelete locks on the stateful resources (prod); teardown removes them.",
+    )
 
 
 class Workspace(Strict):

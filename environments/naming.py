@@ -22,7 +22,9 @@ class ResourceNames:
     key_vault: str
     log_analytics: str
     app_insights: str
-    identity: str
+    export_identity: str
+    retrain_identity: str
+    drift_identity: str
     container_registry: str
     workspace: str
     registry: str
@@ -40,7 +42,11 @@ def resource_names(env: Environment) -> ResourceNames:
         key_vault=f"{base}-kv"[:24],
         log_analytics=f"{base}-log",
         app_insights=f"{base}-appi",
-        identity=f"{base}-id",
+        # One user-assigned identity per workload, each with roles on only what it touches
+        # (docs/workload-identities.md); the Stream Analytics job uses its system-assigned one.
+        export_identity=f"{base}-export-id",
+        retrain_identity=f"{base}-retrain-id",
+        drift_identity=f"{base}-drift-id",
         container_registry=_compact(f"{env.prefix}{env.name}acr", 50),
         workspace=f"{base}-{env.workspace.name}",
         # The registry is shared by all environments, so its name carries no environment.

@@ -4,6 +4,14 @@ The newest published `Microsoft.Logic/workflows` schema (2016-06-01) predates ma
 the `Microsoft.Web/connections` 2016-06-01 schema lacks the managed-identity authentication settings
 of API connections; Azure accepts both. Each gap names the exact property path and the schema its
 value must meet, so anything else unknown still fails.
+
+`UNVENDORED_TYPES`: two extension resource types whose official schema files are not in the vendored
+subset (nor in the copy `schemas refresh` reads from): Microsoft.Insights/diagnosticSettings
+2021-05-01-preview and Microsoft.Authorization/locks 2020-05-01. They are checked against the closed
+schemas below, written from the REST API reference
+(https://learn.microsoft.com/azure/templates/microsoft.insights/2021-05-01-preview/diagnosticsettings,
+https://learn.microsoft.com/azure/templates/microsoft.authorization/2020-05-01/locks), restricted to
+the properties these templates use; drop an entry once the official file is vendored.
 """
 
 from __future__ import annotations
@@ -56,3 +64,63 @@ def split_gaps(
         if isinstance(parent, dict) and path[-1] in parent:
             removed.append(("$." + ".".join(path), parent.pop(path[-1]), schema))
     return rest, removed
+
+
+_ARM_KEYS = {
+    "type": {"type": "string"},
+    "apiVersion": {"type": "string"},
+    "name": {"type": "string", "minLength": 1},
+    "scope": {"type": "string", "minLength": 1},
+    "condition": {"type": ["boolean", "string"]},
+    "dependsOn": {"type": "array", "items": {"type": "string"}},
+    "comments": {"type": "string"},
+}
+_LOG_SETTING = {
+    "type": "object",
+    "properties": {
+        "category": {"type": "string"},
+        "categoryGroup": {"enum": ["allLogs", "audit"]},
+        "enabled": {"type": "boolean"},
+    },
+    "required": ["enabled"],
+    "oneOf": [{"required": ["category"]}, {"required": ["categoryGroup"]}],
+    "additionalProperties": False,
+}
+_METRIC_SETTING = {
+    "type": "object",
+    "properties": {"category": {"type": "string"}, "enabled": {"type": "boolean"}},
+    "required": ["category", "enabled"],
+    "additionalProperties": False,
+}
+
+
+def _closed(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An extension resource: ARM's own keys, and `properties` holding exactly the given ones."""
+    inner = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {**_ARM_KEYS, "properties": inner},
+        "required": ["type", "apiVersion", "name", "scope", "properties"],
+        "additionalProperties": False,
+    }
+
+
+UNVENDORED_TYPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("microsoft.insights/diagnosticsettings", "2021-05-01-preview"): _closed(
+        {
+            "workspaceId": {"type": "string"},
+            "logAnalyticsDestinationType": {"enum": ["Dedicated", "AzureDiagnostics"]},
+            "logs": {"type": "array", "items": _LOG_SETTING},
+            "metrics": {"type": "array", "items": _METRIC_SETTING},
+        },
+        ["workspaceId"],
+    ),
+    ("microsoft.authorization/locks", "2020-05-01"): _closed(
+        {
+            "level": {"enum": ["CanNotDelete", "ReadOnly"]},
+            "notes": {"type": "string", "maxLength": 512},
+            "owners": {"type": "array"},
+        },
+        ["level"],
+    ),
+}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.arm.resource_types import resource_types
+from environments.arm.schema_gaps import UNVENDORED_TYPES
 from environments.arm.schema_store import (
     ENV_VAR,
     ENVELOPE_FILE,
@@ -90,13 +91,13 @@ def needed_files(types: Iterable[tuple[str, str]], read: Reader) -> set[str]:
 
 
 def template_types(templates: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(type, apiVersion) of every resource of every template."""
+    """(type, apiVersion) of every resource of every template, but those checked by schema_gaps.UNVENDORED_TYPES."""
     found: set[tuple[str, str]] = set()
     for template in templates:
         resources = template.get("resources", [])
         if isinstance(resources, list):
             found.update(resource_types(resources))
-    return found
+    return {(t, v) for t, v in found if (t.lower(), v) not in UNVENDORED_TYPES}
 
 
 def rendered_templates() -> list[dict[str, Any]]:

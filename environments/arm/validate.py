@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from environments.arm import rules
 from environments.arm.resource_types import full_type
-from environments.arm.schema_gaps import split_gaps
+from environments.arm.schema_gaps import UNVENDORED_TYPES, split_gaps
 from environments.arm.schema_store import (
     ARM_RESOURCE_KEYS,
     SCHEMA_BASE,
@@ -125,6 +125,12 @@ def _validate_resources(
         version_problems = rules.api_version_problems(resource, label)
         if version_problems:
             problems.extend(version_problems)
+            continue
+        unvendored = UNVENDORED_TYPES.get((resource_type.lower(), str(api_version)))
+        if unvendored is not None:
+            problems.extend(
+                f"{label}: {message}" for message in _messages(Draft202012Validator(unvendored), resource)
+            )
             continue
         try:
             relative, definition = resource_definition(resource_type, str(api_version))

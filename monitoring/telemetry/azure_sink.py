@@ -6,6 +6,7 @@ import atexit
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from azure.core.credentials import TokenCredential
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider
 from opentelemetry.sdk.resources import Resource
@@ -22,7 +23,13 @@ class AzureMonitorSink:
     """Inference rows go to an `InferenceExporter`; metrics and logs to the global OpenTelemetry providers
     that `configure_azure_monitor` installed."""
 
-    def __init__(self, resource: Resource, connection_string: str, storage_directory: Path | None) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        connection_string: str,
+        storage_directory: Path | None,
+        credential: TokenCredential | None = None,
+    ) -> None:
         self._meter = metrics.get_meter(INSTRUMENTATION_SCOPE)
         self._histograms: dict[str, metrics.Histogram] = {}
         self._inferences = InferenceExporter(
@@ -30,6 +37,7 @@ class AzureMonitorSink:
             resource,
             storage_directory,
             count_lost=lambda rows: self.record_metric(LOST_ROWS_METRIC, rows, {}),
+            credential=credential,
         )
         atexit.register(self._inferences.close, EXIT_TIMEOUT_S)
 

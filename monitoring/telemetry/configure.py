@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from .client import Telemetry
 from .errors import TelemetryConfigError
 from .settings import TelemetrySettings, resolve_settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,7 @@ def configure_telemetry(
     role_name: str,
     connection_string: str | None = None,
     sampling_ratio: float | None = None,
+    credential: TokenCredential | None = None,
 ) -> Telemetry:
     """Configure Azure Monitor for this process (first call wins) and return its Telemetry.
 
@@ -34,6 +39,11 @@ def configure_telemetry(
     a Key Vault reference is resolved into that variable by the platform); the sampling ratio from
     the argument or STREAMSCORE_LOG_SAMPLING_RATIO (default 1.0). With no connection string the
     returned Telemetry is disabled and one line "telemetry off: <reason>" is logged.
+
+    `credential` signs the exporter in through Entra ID, for an Application Insights resource with
+    local (instrumentation key) auth disabled; its identity needs Monitoring Metrics Publisher on it.
+    Without one, the exporter itself reads APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+    (`Authorization=AAD;ClientId=<managed identity client id>`) and otherwise sends with the key.
     """
     global _configured
     settings = resolve_settings(role_name, connection_string, sampling_ratio)
@@ -50,12 +60,13 @@ def configure_telemetry(
             log.warning("telemetry off: %s", settings.off_reason)
             telemetry = Telemetry(settings.role_name, None, settings.sampling_ratio)
         else:
-            telemetry = Telemetry(settings.role_name, _start_azure_monitor(settings), settings.sampling_ratio)
+            sink = _start_azure_monitor(settings, credential)
+            telemetry = Telemetry(settings.role_name, sink, settings.sampling_ratio)
         _configured = (settings, telemetry)
         return telemetry
 
 
-def _start_azure_monitor(settings: TelemetrySettings):
+def _start_azure_monitor(settings: TelemetrySettings, credential: TokenCredential | None = None):
     assert settings.connection_string is not None
     from azure.monitor.opentelemetry import configure_azure_monitor
     from opentelemetry.sdk.resources import Resource
@@ -67,9 +78,13 @@ def _start_azure_monitor(settings: TelemetrySettings):
         # The local collector stands in for ingestion only; SDK self-telemetry would go to the internet.
         os.environ.setdefault(STATSBEAT_DISABLED_VAR, "true")
     resource = Resource.create({"service.name": settings.role_name})
+    # Only pass `credential` when given: without it the exporter looks at
+    # APPLICATIONINSIGHTS_AUTHENTICATION_STRING (azure-monitor-opentelemetry-exporter, _base.py).
+    sign_in = {"credential": credential} if credential is not None else {}
     try:
         configure_azure_monitor(
             connection_string=settings.connection_string,
+            **sign_in,
             sampling_ratio=settings.sampling_ratio,
             resource=resource,
             **exporter_options(settings.storage_directory),
@@ -82,12 +97,14 @@ def _start_azure_monitor(settings: TelemetrySettings):
         raise TelemetryConfigError(f"Azure Monitor rejected the configuration: {exc}") from exc
     # The exporter's HTTP client logs every request at INFO; keep application logs readable.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
-    sink = AzureMonitorSink(resource, settings.connection_string, settings.storage_directory)
+    sink = AzureMonitorSink(resource, settings.connection_string, settings.storage_directory, credential)
     endpoint = settings.ingestion_endpoint or "default"
+    auth = "Entra ID" if credential is not None else "connection string"
     log.info(
-        "telemetry on: role %s, endpoint %s, inference rows sampled at %s, retry spool %s",
+        "telemetry on: role %s, endpoint %s, auth %s, inference rows sampled at %s, retry spool %s",
         settings.role_name,
         endpoint,
+        auth,
         settings.sampling_ratio,
         sink.spool_folder,
     )

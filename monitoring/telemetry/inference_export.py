@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from azure.core.credentials import TokenCredential
 from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
 from azure.monitor.opentelemetry.exporter.export._base import ExportResult
 from opentelemetry.sdk._logs import LogData, LogRecord
@@ -77,13 +78,17 @@ class InferenceExporter:
         resource: Resource,
         storage_directory: Path | None,
         count_lost: Callable[[int], None],
+        credential: TokenCredential | None = None,
     ) -> None:
+        # The same sign-in as the rest of the process's telemetry (Entra ID when a credential is given).
+        sign_in = {"credential": credential} if credential is not None else {}
         # retry_total=0: a failed request goes to the spool at once instead of azure-core's backoff
         # (seconds per batch while ingestion is down, which would stall scoring behind the queue).
         self._exporter = AzureMonitorLogExporter(
             connection_string=connection_string,
             storage_max_size=SPOOL_MAX_BYTES,
             retry_total=0,
+            **sign_in,
             **exporter_options(storage_directory),
         )
         # Rows are sent as ready JSON envelopes (wire_envelopes.py); other telemetry keeps the model path.

@@ -115,3 +115,15 @@ def test_event_hubs_namespace_speaks_kafka_with_the_configured_partitions(render
     assert {h["name"].split("/")[-1] for h in hubs} == {env.event_hubs.input_hub, env.event_hubs.output_hub}
     assert all(h["properties"]["partitionCount"] == env.event_hubs.partitions for h in hubs)
     assert len(by_type["Microsoft.EventHub/namespaces/eventhubs/consumergroups"]) == 1
+
+
+def test_event_hubs_accept_entra_id_only(rendered: tuple[str, Path]) -> None:
+    # Producer and runtime sign in with OAUTHBEARER, the job with its managed identity: no SAS key works.
+    _, folder = rendered
+    template = json.loads((folder / "arm" / "event-hubs.json").read_text(encoding="utf-8"))
+    namespace = next(r for r in template["resources"] if r["type"] == "Microsoft.EventHub/namespaces")
+    assert namespace["properties"]["disableLocalAuth"] is True
+    job = _job(folder)
+    sources = [i["properties"]["datasource"] for i in job["properties"]["inputs"]]
+    sources += [o["properties"]["datasource"] for o in job["properties"]["outputs"]]
+    assert all(s["properties"]["authenticationMode"] == "Msi" for s in sources)
