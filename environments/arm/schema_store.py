@@ -160,6 +160,7 @@ def registry() -> Registry:
 _SPLIT_FILES = {
     "Microsoft.Insights/components": "Microsoft.Insights.Application",
     "Microsoft.Insights/webtests": "Microsoft.Insights.Application",
+    "Microsoft.Insights/workbooks": "Microsoft.Insights.Application",
 }
 
 
