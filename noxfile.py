@@ -121,6 +121,12 @@ def deploy_dev(session: nox.Session) -> None:
     _deploy_azure(session, "dev")
 
 
+@nox.session(name="destroy-dev")
+def destroy_dev(session: nox.Session) -> None:
+    install(session, *DOMAIN_GROUPS, "deploy")
+    session.run("python", "-m", "environments", "destroy", "dev", *session.posargs, env=RUN_ENV)
+
+
 @nox.session(name="deploy-staging")
 def deploy_staging(session: nox.Session) -> None:
     _deploy_azure(session, "staging")

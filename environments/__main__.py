@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|security <env> ...`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="staging, prod: the release manifest to deploy exactly (build/<previous stage>/release.json)",
     )
+    destroy = commands.add_parser(
+        "destroy", help="delete an Azure environment's resource group (after a confirmation)"
+    )
+    destroy.add_argument("env")
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--plan-only", action="store_true", help="print the destroy plan (offline) and stop")
     schemas = commands.add_parser(
         "schemas", help="the ARM schema files vendored in environments/arm/schemas/"
     )
@@ -80,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
                 render_environment(name)
                 checked = validate_environment(name)
                 print(f"{name}: {len(checked)} ARM templates valid")
+        elif args.command == "destroy":
+            from environments.deploy.destroy import destroy
+
+            return destroy(args.env, yes=args.yes, plan_only=args.plan_only)
         elif args.command == "deploy":
             from environments.deploy.command import deploy
 

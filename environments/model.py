@@ -59,11 +59,39 @@ class AzureTarget(Strict):
     )
 
 
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+WORKSTATION_ENVIRONMENT = "dev"
+"""The only environment with data scientists' compute instances: staging and prod stay identical."""
+
+
+class DataScientist(Strict):
+    """A data scientist with a personal Azure ML compute instance (an experimentation workstation)."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9]{1,11}$", description="Short handle; part of the instance name."
+    )
+    object_id: str = Field(
+        pattern=_UUID, description="Microsoft Entra object id of the person (not a secret)."
+    )
+
+
 class Workspace(Strict):
     name: AzureName
     compute_cluster: AzureName
     compute_vm_size: str
     compute_max_instances: int = Field(ge=1, le=100)
+    instance_vm_size: str
+    instance_idle_shutdown_minutes: int = Field(ge=15, le=1440)
+    data_scientists: list[DataScientist]
+
+    @model_validator(mode="after")
+    def _unique_data_scientists(self) -> Workspace:
+        for key in ("name", "object_id"):
+            values = [getattr(person, key) for person in self.data_scientists]
+            duplicates = sorted({value for value in values if values.count(value) > 1})
+            if duplicates:
+                raise ValueError(f"data_scientists: {key} listed twice: {', '.join(duplicates)}")
+        return self
 
 
 class Registry(Strict):
@@ -227,6 +255,11 @@ class Environment(Strict):
             raise ValueError("target 'local' needs a 'local' section (ports, state folder)")
         if self.target == "local" and self.azure is not None:
             raise ValueError("target 'local' must not have an 'azure' section")
+        if self.workspace.data_scientists and self.name != WORKSTATION_ENVIRONMENT:
+            raise ValueError(
+                f"workspace.data_scientists: compute instances are for {WORKSTATION_ENVIRONMENT!r} only "
+                f"({self.name!r} lists {len(self.workspace.data_scientists)}); staging and prod stay identical"
+            )
         return self
 
     def data_schema(self) -> DataSchema:

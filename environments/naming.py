@@ -59,3 +59,8 @@ def resource_names(env: Environment) -> ResourceNames:
         endpoint=f"{base}-{env.endpoint.name}"[:32],
         compute_cluster=env.workspace.compute_cluster[:16],
     )
+
+
+def compute_instance_name(env: Environment, person: str) -> str:
+    """A data scientist's compute instance: unique in the Azure region, 3-24 characters."""
+    return f"{env.prefix}-{env.name}-{person}"[:24]

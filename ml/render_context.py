@@ -11,6 +11,7 @@ from typing import Any
 
 from environments.asset_versions import code_version, content_version, pinned
 from environments.model import Environment
+from environments.naming import compute_instance_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAINING_PACKAGES = (
@@ -61,6 +62,14 @@ def _training_file(env: Environment) -> str:
     return f"{state}/data/training.parquet"
 
 
+def workstations(env: Environment) -> list[dict[str, str]]:
+    """The data scientists' compute instances the ML template creates (a copy loop over this list)."""
+    return [
+        {"computeName": compute_instance_name(env, person.name), "objectId": person.object_id}
+        for person in env.workspace.data_scientists
+    ]
+
+
 def context(env: Environment) -> dict[str, Any]:
     requirements = training_requirements()
     conda = {
@@ -69,6 +78,8 @@ def context(env: Environment) -> dict[str, Any]:
         "dependencies": ["python=3.11", "pip", {"pip": requirements}],
     }
     return {
+        "workstations": workstations(env),
+        "workstation_idle_shutdown": f"PT{env.workspace.instance_idle_shutdown_minutes}M",  # ISO-8601
         "training_environment": {
             "name": f"{env.model.name}-training",
             "version": content_version([TRAINING_IMAGE.encode(), *(r.encode() for r in requirements)]),

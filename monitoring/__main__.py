@@ -12,6 +12,7 @@ COMMANDS = {
     "drift-pipeline": "monitoring.cli.drift_pipeline",
     "alerts": "monitoring.cli.alerts",
     "bench": "monitoring.cli.bench",
+    "dashboard": "monitoring.cli.dashboard",
 }
 
 

@@ -1,4 +1,5 @@
-"""Values the monitoring templates need beyond the environment: alert rules, retrain workflow, drift pipeline.
+"""Values the monitoring templates need beyond the environment: alert rules, retrain workflow, drift pipeline,
+the dashboard workbook.
 
 The rule list is computed here (logic stays in Python) and only placed by `templates/arm/drift-alerts.json.j2`;
 the local evaluator reads the same rules back from the rendered file.
@@ -127,9 +128,32 @@ def _drift_pipeline(env: Environment) -> dict[str, Any]:
     }
 
 
+def _dashboard(env: Environment) -> dict[str, Any]:
+    # Imported here: the panels read `alert_rules` from this module.
+    from monitoring.dashboard.panels import dashboard_panels
+    from monitoring.dashboard.workbook import workbook_content
+
+    names = resource_names(env)
+    content = workbook_content(
+        dashboard_panels(env),
+        app_insights_id=f"[resourceId('Microsoft.Insights/components', '{names.app_insights}')]",
+        asa_id=f"[resourceId('Microsoft.StreamAnalytics/streamingjobs', '{names.stream_job}')]",
+        endpoint_id=(
+            "[resourceId('Microsoft.MachineLearningServices/workspaces/onlineEndpoints', "
+            f"'{names.workspace}', '{names.endpoint}')]"
+        ),
+    )
+    return {
+        "name": f"{names.base}-dashboard",
+        "display_name": f"{env.model.name} ({env.name})",
+        "content": content,
+    }
+
+
 def context(env: Environment) -> dict[str, Any]:
     names = resource_names(env)
     return {
+        "dashboard": _dashboard(env),
         "drift_pipeline": _drift_pipeline(env),
         "drift_alert": {
             "rules": alert_rules(env),

@@ -6,12 +6,15 @@ Registered for the whole repository by the root `conftest.py`.
   on a free loopback port with its own instrumentation and query keys; `.connection_string` points the
   real Azure Monitor exporter at it, `.query(route, **params)` reads the query API (with the key),
   `.environment` gives a command both.
+- `run_sender(spec, connection_string)`: records and metrics sent by the real exporter in a subprocess.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -117,6 +120,39 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningColle
     running = start_collector(tmp_path_factory.mktemp("collector"))
     yield running
     running.stop()
+
+
+# --- Telemetry through the real exporter ------------------------------------------------------------
+SEND = """
+import json, sys
+from monitoring.telemetry import configure_telemetry
+telemetry = configure_telemetry("score-test")
+print(json.dumps({"enabled": telemetry.enabled}), flush=True)
+spec = json.loads(sys.argv[1])
+sent = telemetry.log_inferences(spec["records"])
+for metric in spec["metrics"]:
+    telemetry.emit_metric(metric["name"], metric["value"], metric["dimensions"])
+telemetry.flush()
+print(json.dumps({"sent": sent}), flush=True)
+"""
+
+
+def run_sender(spec: dict, connection_string: str | None) -> subprocess.CompletedProcess[str]:
+    """Send `spec` ({"records": [...], "metrics": [{"name", "value", "dimensions"}]}) through the real
+    Azure Monitor exporter (`monitoring.telemetry`) in a fresh process: its providers are process-global."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APPLICATIONINSIGHTS_", "STREAMSCORE_"))}
+    if connection_string is not None:
+        env["APPLICATIONINSIGHTS_CONNECTION_STRING"] = connection_string
+    env["OTEL_METRIC_EXPORT_INTERVAL"] = "600000"  # only the explicit flush exports
+    return subprocess.run(
+        [sys.executable, "-c", SEND, json.dumps(spec)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 # --- Drift test data -------------------------------------------------------------------------------

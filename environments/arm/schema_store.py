@@ -172,6 +172,7 @@ def registry(relative: str = COMMON_FILE) -> Registry:
 _SPLIT_FILES = {
     "Microsoft.Insights/components": "Microsoft.Insights.Application",
     "Microsoft.Insights/webtests": "Microsoft.Insights.Application",
+    "Microsoft.Insights/workbooks": "Microsoft.Insights.Application",
 }
 
 

@@ -159,6 +159,11 @@ class SimulatedAzure:
                 "properties": {"provisioningState": "Succeeded"},
             }
             return Reply(200 if existing else 201, self.resources[key])
+        if method == "DELETE":  # deletes every resource in the group; 202 + Location, then 200
+            rules.resource_group_must_exist(path.split("/")[1], existing is not None)
+            for resource_key in [k for k in self.resources if k == key or k.startswith(f"{key}/")]:
+                del self.resources[resource_key]
+            return self._long_running(202, None, _Operation(error=None, via_location=True))
         raise ArmError(405, "MethodNotAllowed", f"{method} on a resource group is not simulated")
 
     def _read(self, path: str) -> Reply:

@@ -19,8 +19,8 @@ from environments.render import REPO_ROOT, build_dir, render_environment
 from environments.validate import validate_environment
 
 
-def print_plan(plan: Plan, console: Console) -> None:
-    table = Table(title=f"Deployment plan: {plan.environment}")
+def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> None:
+    table = Table(title=f"{title}: {plan.environment}")
     for column in ("#", "kind", "name", "target", "from"):
         table.add_column(column)
     for index, step in enumerate(plan.steps, start=1):

@@ -56,6 +56,10 @@ def test_every_environment_deploys_the_same_resources(rendered_ml: dict[str, Pat
             "Microsoft.MachineLearningServices/workspaces/computes",
             "[format('{0}/{1}', '<workspace>', '<compute_cluster>')]",
         ),
+        (  # data scientists' compute instances: a copy loop, of zero outside dev
+            "Microsoft.MachineLearningServices/workspaces/computes",
+            "[format('{0}/{1}', '<workspace>', variables('dataScientists')[copyIndex()].computeName)]",
+        ),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         ("Microsoft.MachineLearningServices/registries", "<registry>"),
@@ -106,3 +110,61 @@ def test_a_misspelled_property_is_caught(rendered_ml: dict[str, Path]) -> None:
     workspace["properties"]["keyVaultt"] = workspace["properties"].pop("keyVault")
     problems = validate_template(template)
     assert any("keyVaultt" in problem for problem in problems), problems
+
+
+WORKSTATIONS = """\
+workspace:
+  data_scientists:
+    - {name: alice, object_id: 11111111-2222-3333-4444-555555555555}
+    - {name: bob, object_id: 11111111-2222-3333-4444-666666666666}
+"""
+
+
+def test_each_dev_data_scientist_gets_a_private_instance_that_shuts_down_when_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from environments.render import render_template
+
+    overrides = tmp_path / "people.yml"
+    overrides.write_text(WORKSTATIONS, encoding="utf-8")
+    monkeypatch.setenv("STREAMSCORE_OVERRIDES", str(overrides))
+    env = load_environment("dev")
+    target = render_template(env, "ml/templates/arm/ml-infra.json.j2", tmp_path / "arm" / "ml-infra.json")
+    template = json.loads(target.read_text())
+    assert validate_template(template) == []
+    assert template["variables"]["dataScientists"] == [
+        {"computeName": "sscore-dev-alice", "objectId": "11111111-2222-3333-4444-555555555555"},
+        {"computeName": "sscore-dev-bob", "objectId": "11111111-2222-3333-4444-666666666666"},
+    ]
+    (instances,) = [
+        r for r in template["resources"] if r.get("copy", {}).get("name") == "dataScientistInstances"
+    ]
+    assert instances["copy"]["count"] == "[length(variables('dataScientists'))]"
+    settings = instances["properties"]["properties"]
+    assert instances["properties"]["computeType"] == "ComputeInstance"
+    assert settings["enableNodePublicIp"] is False
+    assert settings["sshSettings"] == {"sshPublicAccess": "Disabled"}
+    assert settings["idleTimeBeforeShutdown"] == f"PT{env.workspace.instance_idle_shutdown_minutes}M"
+    assert settings["personalComputeInstanceSettings"]["assignedUser"]["objectId"].endswith(
+        "[copyIndex()].objectId]"
+    )
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_staging_and_prod_refuse_data_scientists_instances(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from environments.errors import ConfigError
+
+    overrides = tmp_path / "people.yml"
+    overrides.write_text(WORKSTATIONS, encoding="utf-8")
+    monkeypatch.setenv("STREAMSCORE_OVERRIDES", str(overrides))
+    with pytest.raises(ConfigError, match="compute instances are for 'dev' only"):
+        load_environment(env)
+
+
+def test_no_environment_file_lists_data_scientists_outside_dev() -> None:
+    for env in ("local", "staging", "prod"):
+        assert load_environment(env).workspace.data_scientists == []
+    # Zero instances still declare the resource (a copy loop of 0): the same resources everywhere.
+    assert load_environment("dev").workspace.data_scientists == []

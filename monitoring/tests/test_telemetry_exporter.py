@@ -3,44 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
-from monitoring.testing import RunningCollector
+from monitoring.testing import RunningCollector, run_sender
 
 REPO = Path(__file__).resolve().parents[2]
-
-SEND = """
-import json, sys
-from monitoring.telemetry import configure_telemetry
-telemetry = configure_telemetry("score-test")
-print(json.dumps({"enabled": telemetry.enabled}), flush=True)
-spec = json.loads(sys.argv[1])
-sent = telemetry.log_inferences(spec["records"])
-for metric in spec["metrics"]:
-    telemetry.emit_metric(metric["name"], metric["value"], metric["dimensions"])
-telemetry.flush()
-print(json.dumps({"sent": sent}), flush=True)
-"""
-
-
-def run_sender(spec: dict, connection_string: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APPLICATIONINSIGHTS_", "STREAMSCORE_"))}
-    if connection_string is not None:
-        env["APPLICATIONINSIGHTS_CONNECTION_STRING"] = connection_string
-    env["OTEL_METRIC_EXPORT_INTERVAL"] = "600000"  # only the explicit flush exports
-    return subprocess.run(
-        [sys.executable, "-c", SEND, json.dumps(spec)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
 
 
 def record(run: str, i: int, **changes) -> dict:
