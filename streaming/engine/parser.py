@@ -8,6 +8,7 @@ subqueries, CREATE TABLE) are refused here, naming the line and column where the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 from streaming.engine import ast
@@ -422,6 +423,8 @@ class _Parser:
             return self.analytic(call)
         if call.qualified == "topone":
             return self.top_one(call)
+        if call.qualified in ("sessionwindow", "session") and self.accept_keyword("OVER"):
+            return self.session_partition(call)
         if self.at_keyword("OVER"):
             self.refuse(f"{'.'.join(path)}() OVER")
         if self.at_operator("."):
@@ -462,6 +465,17 @@ class _Parser:
             self.fail(f"{name}() needs OVER ([PARTITION BY ...] LIMIT DURATION(unit, length))")
         assert duration is None or isinstance(duration, ast.Call)
         return ast.Analytic(call.line, call.column, call, tuple(partition_by), duration, when)
+
+    def session_partition(self, call: ast.Call) -> ast.Call:
+        """`SessionWindow(...) OVER (PARTITION BY k, ...)` ("Session Window" reference page)."""
+        self.expect_operator("(")
+        self.expect_keyword("PARTITION")
+        self.expect_keyword("BY")
+        keys = [self.expression()]
+        while self.accept_operator(","):
+            keys.append(self.expression())
+        self.expect_operator(")")
+        return dataclasses.replace(call, partition_by=tuple(keys))
 
     def top_one(self, call: ast.Call) -> ast.Call:
         """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""
