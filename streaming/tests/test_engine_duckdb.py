@@ -22,6 +22,9 @@ QUERIES = [
     ("SELECT id, x / 4 AS q, (x - 50) % 7 AS m, -x AS n, y / (x - 50) AS r FROM t WHERE x <> 50", None),
     ("SELECT id, s FROM t WHERE s LIKE '%1%' OR s NOT LIKE '_b%'", None),
     ("SELECT ID AS id, X + y AS s FROM T WHERE x > 10 AND K = 'a'", None),  # names match ignoring case
+    # [NOT] IN and [NOT] BETWEEN ("WHERE" reference page), NULLs included
+    ("SELECT id, x FROM t WHERE k IN ('a', 'c') OR x NOT IN (1, 2, 3, y)", None),
+    ("SELECT id, x FROM t WHERE x BETWEEN 20 AND 40 AND y NOT BETWEEN 10 AND x", None),
     ("SELECT id, CEILING(y) AS c, FLOOR(y) AS f, SIGN(x - 50) AS g, SUBSTRING(s, 2, 2) AS m FROM t", None),
     (
         "SELECT id, TRY_CAST(s AS float) AS f FROM t WHERE TRY_CAST(s AS float) IS NOT NULL AND TRY_CAST(s AS float) >= 0",
