@@ -72,6 +72,8 @@ class Call(Node):
     distinct: bool = False
     order_by: tuple[tuple[Node, bool], ...] = ()
     """`TopOne() OVER (ORDER BY x DESC, ...)`: (expression, descending) pairs."""
+    partition_by: tuple[Node, ...] = ()
+    """`SessionWindow(...) OVER (PARTITION BY k, ...)`: the keys that get sessions of their own."""
 
     @property
     def qualified(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from streaming.engine.analytics import AnalyticState
 from streaming.engine.codegen import sql
 from streaming.engine.columnar import Batch
+from streaming.engine.dynamic_windows import DYNAMIC_KINDS, DynamicWindows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
@@ -106,7 +107,11 @@ class Engine:
             alias: InputClock(self.ordering, step.timestamp is not None, named.get(alias, []))
             for alias, step in plan.inputs.items()
         }
-        self.windows = {step.name: _Windows() for step in plan.steps if isinstance(step, AggregateStep)}
+        aggregates = [step for step in plan.steps if isinstance(step, AggregateStep)]
+        self.windows = {step.name: _Windows() for step in aggregates if step.window.kind not in DYNAMIC_KINDS}
+        self.dynamic = {
+            step.name: DynamicWindows(step.window) for step in aggregates if step.window.kind in DYNAMIC_KINDS
+        }
         self.analytics = {
             step.name: [AnalyticState(spec) for spec in step.analytics]
             for step in plan.steps
@@ -212,7 +217,8 @@ class Engine:
                 for alias, clock in self.clocks.items()
             },
             "windows": {
-                name: {"open": len(w.open), "late_rows": w.late_rows} for name, w in self.windows.items()
+                **{name: {"open": len(w.open), "late_rows": w.late_rows} for name, w in self.windows.items()},
+                **{name: {"open": len(d.rows), "late_rows": d.late_rows} for name, d in self.dynamic.items()},
             },
             "functions": {name: vars(caller.counters).copy() for name, caller in self.callers.items()},
         }
@@ -288,10 +294,14 @@ class Engine:
             rows, times, _ = step.where(rows, times)
         if not rows.size:
             return
-        state = self.windows[step.name]
         keys = step.keys(rows, times)
         kinds = step.aggregate_kinds
         columns = [arg(rows, times) if arg is not None else None for arg in step.aggregate_args]
+        if step.window.kind in DYNAMIC_KINDS:
+            partitions = step.session_keys(rows, times) if step.session_keys is not None else None
+            self.dynamic[step.name].add(times, keys, partitions, columns)
+            return
+        state = self.windows[step.name]
         groups: dict[tuple[int, tuple[Any, ...]], list[int]] = {}
         window = step.window
         try:
@@ -325,6 +335,8 @@ class Engine:
 
     def _close_windows(self, step: AggregateStep, watermark: int | None) -> tuple[Table, list[int]]:
         """Emit every window whose end the watermark has passed (all of them when `watermark` is None)."""
+        if step.name in self.dynamic:
+            return self._close_dynamic(step, watermark)
         state = self.windows[step.name]
         if watermark is not None:
             state.closed_until = max(state.closed_until, watermark)
@@ -334,6 +346,27 @@ class Engine:
         times: list[int] = []
         for end, key in closing:
             accumulators = state.open.pop((end, key))
+            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+            end_time = micros_to_datetime(end)
+            if step.having is not None and not step.having(key, finals, end_time):
+                continue
+            rows.append(step.project(key, finals, end_time))
+            times.append(end)
+        return Table.of_records(rows, json=False), times
+
+    def _close_dynamic(self, step: AggregateStep, watermark: int | None) -> tuple[Table, list[int]]:
+        """Sliding and session windows (`dynamic_windows.py`): aggregate each window that closes."""
+        rows: list[dict[str, Any]] = []
+        times: list[int] = []
+        for end, key, arg_rows in self.dynamic[step.name].close(watermark):
+            accumulators = [_initial(kind) for kind in step.aggregate_kinds]
+            for slot, kind in enumerate(step.aggregate_kinds):
+                if kind == "count*":
+                    accumulators[slot] += len(arg_rows)
+                else:
+                    _merge(
+                        accumulators, slot, kind, [args[slot] for args in arg_rows if args[slot] is not None]
+                    )
             finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
             end_time = micros_to_datetime(end)
             if step.having is not None and not step.having(key, finals, end_time):
@@ -360,6 +393,7 @@ class Engine:
                 name: [_encode(state.snapshot()) for state in states]
                 for name, states in self.analytics.items()
             },
+            "dynamic_windows": {name: _encode(d.snapshot()) for name, d in self.dynamic.items()},
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -377,6 +411,14 @@ class Engine:
                 f"snapshot of analytic functions in {sorted(saved_analytics)} does not fit this query "
                 f"({sorted(self.analytics)})"
             )
+        saved_dynamic = state.get("dynamic_windows", {})
+        if set(saved_dynamic) != set(self.dynamic):
+            raise StateError(
+                f"snapshot of sliding/session windows in {sorted(saved_dynamic)} does not fit this query "
+                f"({sorted(self.dynamic)})"
+            )
+        for name, saved in saved_dynamic.items():
+            self.dynamic[name].restore(_decode(saved))
         for name, saved in saved_analytics.items():
             for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
                 analytic_state.restore(_decode(analytic_saved))

@@ -2,12 +2,13 @@
 
 Accepts the statement shapes of Stream Analytics (`WITH` steps, `SELECT ... INTO ... FROM ... TIMESTAMP BY
 ... WHERE ... GROUP BY ... HAVING`), LIKE, and LAG/LAST/ISFIRST with OVER; constructs outside the
-supported subset (JOIN, UNION, PARTITION BY, other OVER clauses, ORDER BY, IN, BETWEEN, DISTINCT, TOP,
+supported subset (JOIN, UNION, PARTITION BY, other OVER clauses, ORDER BY, DISTINCT, TOP,
 subqueries, CREATE TABLE) are refused here, naming the line and column where they start. Names are checked later by the planner.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 from streaming.engine import ast
@@ -19,7 +20,7 @@ ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
 APPLY_FUNCTIONS = ("getarrayelements", "getrecordproperties")
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
-_UNSUPPORTED_PREDICATES = ("IN", "BETWEEN")
+_RANGE_PREDICATES = ("IN", "BETWEEN")
 _CLAUSE_KEYWORDS = {
     "FROM", "WHERE", "GROUP", "HAVING", "INTO", "TIMESTAMP", "UNION", "JOIN", "LEFT", "RIGHT", "INNER",
     "OUTER", "CROSS", "ON", "PARTITION", "ORDER", "SELECT", "WITH", "AS", "WHEN", "THEN", "ELSE", "END",
@@ -325,11 +326,43 @@ class _Parser:
             negated = self.accept_keyword("NOT") is not None
             self.expect_keyword("NULL")
             return ast.IsNull(is_token.line, is_token.column, left, negated)
-        if self.at_keyword("NOT") and self.peek().upper in _UNSUPPORTED_PREDICATES:
-            self.refuse(f"NOT {self.peek().upper}")
-        if self.at_keyword(*_UNSUPPORTED_PREDICATES):
-            self.refuse(self.current.upper)
+        if self.at_keyword(*_RANGE_PREDICATES) or (
+            self.at_keyword("NOT") and self.peek().upper in _RANGE_PREDICATES
+        ):
+            return self.range_predicate(left)
         return left
+
+    def range_predicate(self, left: ast.Node) -> ast.Node:
+        """`x [NOT] IN (a, b, ...)` and `x [NOT] BETWEEN a AND b` (inclusive), as the WHERE reference page
+        gives them, read as `x = a OR x = b ...` and `x >= a AND x <= b` (the same NULL logic as SQL's;
+        `x` is evaluated once per batch, as every repeated subexpression)."""
+        op = self.advance()
+        negated = op.upper == "NOT"
+        keyword = self.advance() if negated else op
+        line, column = op.line, op.column
+        if keyword.upper == "IN":
+            self.expect_operator("(")
+            if self.at_keyword("SELECT"):
+                self.refuse("IN (subquery)")
+            values = [self.expression()]
+            while self.accept_operator(","):
+                values.append(self.expression())
+            self.expect_operator(")")
+            node: ast.Node = ast.Binary(line, column, "=", left, values[0])
+            for value in values[1:]:
+                node = ast.Binary(line, column, "OR", node, ast.Binary(line, column, "=", left, value))
+        else:
+            low = self.additive()
+            self.expect_keyword("AND")
+            high = self.additive()
+            node = ast.Binary(
+                line,
+                column,
+                "AND",
+                ast.Binary(line, column, ">=", left, low),
+                ast.Binary(line, column, "<=", left, high),
+            )
+        return ast.Unary(line, column, "NOT", node) if negated else node
 
     def additive(self) -> ast.Node:
         left = self.multiplicative()
@@ -422,6 +455,8 @@ class _Parser:
             return self.analytic(call)
         if call.qualified == "topone":
             return self.top_one(call)
+        if call.qualified in ("sessionwindow", "session") and self.accept_keyword("OVER"):
+            return self.session_partition(call)
         if self.at_keyword("OVER"):
             self.refuse(f"{'.'.join(path)}() OVER")
         if self.at_operator("."):
@@ -462,6 +497,17 @@ class _Parser:
             self.fail(f"{name}() needs OVER ([PARTITION BY ...] LIMIT DURATION(unit, length))")
         assert duration is None or isinstance(duration, ast.Call)
         return ast.Analytic(call.line, call.column, call, tuple(partition_by), duration, when)
+
+    def session_partition(self, call: ast.Call) -> ast.Call:
+        """`SessionWindow(...) OVER (PARTITION BY k, ...)` ("Session Window" reference page)."""
+        self.expect_operator("(")
+        self.expect_keyword("PARTITION")
+        self.expect_keyword("BY")
+        keys = [self.expression()]
+        while self.accept_operator(","):
+            keys.append(self.expression())
+        self.expect_operator(")")
+        return dataclasses.replace(call, partition_by=tuple(keys))
 
     def top_one(self, call: ast.Call) -> ast.Call:
         """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""

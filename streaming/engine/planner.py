@@ -85,6 +85,8 @@ class AggregateStep:
     description: tuple[str, ...]
     expand: Callable[[Table, list[int]], tuple[Table, list[int]]] | None = None
     join: Joiner | None = None
+    session_keys: Callable[..., Any] | None = None
+    """`SessionWindow(...) OVER (PARTITION BY k, ...)`: each row's partition key."""
 
 
 Step = SelectStep | AggregateStep
@@ -451,9 +453,17 @@ class _Planner:
                 if isinstance(inner, ast.Call) and inner.qualified in ("count", "sum", "avg", "min", "max"):
                     raise PlanError("aggregates are not allowed in GROUP BY", inner.line, inner.column)
             key_evaluators.append(_column_function(row_compiler.compile(node)))
+        session_evaluators = [
+            _column_function(row_compiler.compile(node)) for node in window_call.partition_by
+        ]
         if row_compiler.scope.udf_calls:
             call = row_compiler.scope.udf_calls[0]
             raise PlanError("call functions in a SELECT list, not in GROUP BY", call.line, call.column)
+        session_keys = None
+        if session_evaluators:
+
+            def session_keys(rows: Table, times: list[int]) -> list[tuple[Any, ...]]:
+                return list(zip(*(key(rows, times) for key in session_evaluators), strict=True))
 
         def keys(rows: Table, times: list[int]) -> list[tuple[Any, ...]]:
             if not key_evaluators:
@@ -516,6 +526,7 @@ class _Planner:
             having,
             project,
             tuple(description),
+            session_keys=session_keys,
         )
 
 

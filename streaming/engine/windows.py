@@ -38,12 +38,17 @@ UNITS = {
 MAX_SIZE = 7 * MICROS["day"]
 TUMBLING = ("tumblingwindow", "tumbling")
 HOPPING = ("hoppingwindow", "hopping")
-OTHER_WINDOWS = ("slidingwindow", "sliding", "sessionwindow", "session", "windows")
+SLIDING = ("slidingwindow", "sliding")
+SESSION = ("sessionwindow", "session")
+OTHER_WINDOWS = ("windows",)
 
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """A tumbling or hopping window; all lengths in microseconds."""
+    """A tumbling, hopping, sliding or session window; all lengths in microseconds.
+
+    A sliding window has `size` and no hop; a session window has its timeout as `size` and its
+    maximum duration as `hop` (the interval of the maximum-duration checks)."""
 
     kind: str
     size: int
@@ -56,6 +61,10 @@ class WindowSpec:
         offset = f", offset {_duration(self.offset)}" if self.offset else ""
         if self.kind == "tumbling":
             return f"TumblingWindow({_duration(self.size)}{offset})"
+        if self.kind == "sliding":
+            return f"SlidingWindow({_duration(self.size)})"
+        if self.kind == "session":
+            return f"SessionWindow(timeout {_duration(self.size)}, max duration {_duration(self.hop)})"
         return f"HoppingWindow({_duration(self.size)}, hop {_duration(self.hop)}{offset})"
 
     def first_ends(self, timestamps: list[int]) -> list[int]:
@@ -77,7 +86,10 @@ class WindowSpec:
 
 
 def is_window_call(node: ast.Node) -> bool:
-    return isinstance(node, ast.Call) and node.qualified in TUMBLING + HOPPING + OTHER_WINDOWS
+    return (
+        isinstance(node, ast.Call)
+        and node.qualified in TUMBLING + HOPPING + SLIDING + SESSION + OTHER_WINDOWS
+    )
 
 
 def is_snapshot(node: ast.Node) -> bool:
@@ -93,6 +105,8 @@ def window_spec(call: ast.Call) -> WindowSpec:
         return WindowSpec("snapshot", 0, 0)
     if name in OTHER_WINDOWS:
         raise PlanError(f"{'.'.join(call.name)} is not supported by the local engine", call.line, call.column)
+    if name in SLIDING + SESSION:
+        return _dynamic_window(call)
     args = list(call.args)
     named = [a for a in args if isinstance(a, ast.Call) and a.qualified in ("duration", "hop", "offset")]
     if named:
@@ -133,6 +147,36 @@ def window_spec(call: ast.Call) -> WindowSpec:
     if hop > size:
         raise PlanError("hop must not exceed the window size", call.line, call.column)
     return WindowSpec("tumbling" if name in TUMBLING else "hopping", size, hop, offset)
+
+
+def _dynamic_window(call: ast.Call) -> WindowSpec:
+    """`SlidingWindow(unit, size)` / `(Duration(unit, size))` ("Sliding Window" reference page) and
+    `SessionWindow(unit, timeout, maxDuration)` / `(Timeout(unit, n), MaxDuration(unit, n))`
+    ("Session Window" reference page)."""
+    args = list(call.args)
+    sliding = call.qualified in SLIDING
+    names = ("duration",) if sliding else ("timeout", "maxduration")
+    if args and all(isinstance(a, ast.Call) for a in args):
+        parts = {a.qualified: interval_length(a.args, a) for a in args}  # type: ignore[union-attr]
+        if sorted(parts) != sorted(names) or len(args) != len(names):
+            wanted = "Duration(unit, size)" if sliding else "Timeout(unit, n), MaxDuration(unit, n)"
+            raise PlanError(f"{'.'.join(call.name)} takes {wanted}", call.line, call.column)
+        lengths = [parts[n] for n in names]
+    else:
+        if len(args) != len(names) + 1:
+            wanted = "(unit, size)" if sliding else "(unit, timeoutSize, maxDurationSize)"
+            raise PlanError(
+                f"{'.'.join(call.name)}{wanted} takes {len(names) + 1} arguments", call.line, call.column
+            )
+        unit = _unit(args[0])
+        lengths = [_count(a) * unit for a in args[1:]]
+    if any(length <= 0 for length in lengths):
+        raise PlanError("window lengths must be positive", call.line, call.column)
+    if max(lengths) > MAX_SIZE:
+        raise PlanError("window size is limited to 7 days", call.line, call.column)
+    if sliding:
+        return WindowSpec("sliding", lengths[0], 0)
+    return WindowSpec("session", lengths[0], lengths[1])
 
 
 def interval_length(args: tuple[ast.Node, ...], call: ast.Call) -> int:

@@ -28,6 +28,8 @@ class Expectation:
     alias: str
     records: list[dict[str, Any]]
     required: bool
+    file: str = ""
+    """The expected output file's path (the summary's `ExpectedOutput`)."""
 
 
 @dataclass(frozen=True)
@@ -54,22 +56,49 @@ class CaseResult:
     unexpected: list[str] = field(default_factory=list)
     unrequired: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    expected_files: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
         return not (self.not_equal or self.missing)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, output_folder: Path | None = None) -> dict[str, Any]:
+        """The case in the layout of the real tool's `testResultSummary.json` ("Automate builds, tests,
+        and deployments of a Stream Analytics project", Test project): every output as
+        `{"OutputAlias", "ExpectedOutput" (expected file), "Output" (actual file)}`; `Details` (what
+        differed) is ours."""
+
+        def entries(aliases: list[str], expected: bool = True, actual: bool = True) -> list[dict[str, str]]:
+            return [
+                {
+                    "OutputAlias": alias,
+                    "ExpectedOutput": self.expected_files.get(alias, "") if expected else "",
+                    "Output": str(output_folder / f"{alias}.json") if actual and output_folder else "",
+                }
+                for alias in aliases
+            ]
+
         return {
             "Name": self.name,
             "Status": 0 if self.passed else 1,
-            "OutputMatched": self.matched,
-            "OutputNotEqual": self.not_equal,
-            "OutputMissing": self.missing,
-            "OutputUnexpected": self.unexpected,
-            "OutputUnrequired": self.unrequired,
+            "Time": time_span(self.seconds),
+            "OutputMatched": entries(self.matched),
+            "OutputNotEqual": entries(self.not_equal),
+            "OutputMissing": entries(self.missing, actual=False),
+            "OutputUnexpected": entries(self.unexpected, expected=False),
+            "OutputUnrequired": entries(self.unrequired),
             "Details": self.details,
         }
+
+
+def time_span(seconds: float) -> str:
+    """A duration as .NET prints a TimeSpan (`00:00:01.2345678`), the real tool's `Time`."""
+    ticks = round(seconds * 10_000_000)
+    whole, fraction = divmod(ticks, 10_000_000)
+    minutes, second = divmod(whole, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours:02d}:{minute:02d}:{second:02d}.{fraction:07d}"
 
 
 def load_cases(test_config_path: Path, plan: Plan) -> list[TestCase]:
@@ -122,7 +151,9 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
             raise QueryTestError(f"{where}.ExpectedOutputs[{position}]: needs 'OutputAlias' and 'FilePath'")
         required = spec.get("Required", True)
         records = read_records(folder / spec["FilePath"]) if required else []
-        expected.append(Expectation(alias, records, bool(required)))
+        expected.append(
+            Expectation(alias, records, bool(required), str((folder / spec["FilePath"]).resolve()))
+        )
     return TestCase(name, inputs, expected, references)
 
 
@@ -161,7 +192,7 @@ def compare_outputs(
     case: TestCase, outputs: dict[str, list[dict[str, Any]]], aliases: tuple[str, ...]
 ) -> CaseResult:
     """Compare a run's outputs (alias -> payloads, JSON values) with the case's expectations."""
-    result = CaseResult(case.name)
+    result = CaseResult(case.name, expected_files={e.alias: e.file for e in case.expected if e.file})
     for expectation in case.expected:
         alias = expectation.alias
         if not expectation.required:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from streaming.engine import Engine, EngineError, Plan, compile_query, records
-from streaming.querytest.cases import CaseResult, TestCase, compare_outputs, load_cases
+from streaming.querytest.cases import CaseResult, TestCase, compare_outputs, load_cases, time_span
 from streaming.querytest.data_files import write_records
 from streaming.querytest.errors import QueryTestError
 from streaming.querytest.project import Project, load_project
@@ -25,6 +26,9 @@ class TestRun:
     __test__ = False  # not a pytest test class
 
     cases: list[CaseResult]
+    script: str = ""
+    output_dir: Path | None = None
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -36,7 +40,12 @@ class TestRun:
             "Total": len(self.cases),
             "Passed": len(self.cases) - failed,
             "Failed": failed,
-            "Cases": [case.summary() for case in self.cases],
+            "Script": self.script,
+            "Results": [
+                case.summary(self.output_dir / _safe(case.name) if self.output_dir else None)
+                for case in self.cases
+            ],
+            "Time": time_span(self.seconds),
         }
 
 
@@ -57,12 +66,17 @@ def run_tests(
     cases = load_cases(test_config_path, plan)
     output_dir = output_dir or test_config_path.parent / "output"
     results = []
+    started = time.perf_counter()
     for case in cases:
+        case_started = time.perf_counter()
         outputs = run_case(project, plan, case)
         for alias in plan.outputs:
             write_records(output_dir / _safe(case.name) / f"{alias}.json", outputs.get(alias, []))
-        results.append(compare_outputs(case, outputs, plan.outputs))
-    run = TestRun(results)
+        result = compare_outputs(case, outputs, plan.outputs)
+        result.seconds = time.perf_counter() - case_started
+        results.append(result)
+    script = str(project.query_file.resolve())
+    run = TestRun(results, script, output_dir.resolve(), time.perf_counter() - started)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / SUMMARY_FILE).write_text(json.dumps(run.summary(), indent=2) + "\n", encoding="utf-8")
     return run

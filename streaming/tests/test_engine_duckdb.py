@@ -22,6 +22,9 @@ QUERIES = [
     ("SELECT id, x / 4 AS q, (x - 50) % 7 AS m, -x AS n, y / (x - 50) AS r FROM t WHERE x <> 50", None),
     ("SELECT id, s FROM t WHERE s LIKE '%1%' OR s NOT LIKE '_b%'", None),
     ("SELECT ID AS id, X + y AS s FROM T WHERE x > 10 AND K = 'a'", None),  # names match ignoring case
+    # [NOT] IN and [NOT] BETWEEN ("WHERE" reference page), NULLs included
+    ("SELECT id, x FROM t WHERE k IN ('a', 'c') OR x NOT IN (1, 2, 3, y)", None),
+    ("SELECT id, x FROM t WHERE x BETWEEN 20 AND 40 AND y NOT BETWEEN 10 AND x", None),
     ("SELECT id, CEILING(y) AS c, FLOOR(y) AS f, SIGN(x - 50) AS g, SUBSTRING(s, 2, 2) AS m FROM t", None),
     (
         "SELECT id, TRY_CAST(s AS float) AS f FROM t WHERE TRY_CAST(s AS float) IS NOT NULL AND TRY_CAST(s AS float) >= 0",
@@ -68,3 +71,42 @@ def test_matches_duckdb(query: str, duck_query: str | None) -> None:
     plan = compile_query(query.replace(" FROM t", " INTO o FROM t"))
     got = records(Engine(plan).process("t", [InputEvent(r, ARRIVAL) for r in rows]))
     assert normalise([r.payload for r in got]) == normalise(expected)
+
+
+def test_sliding_window_matches_a_duckdb_range_join() -> None:
+    """SlidingWindow: a window ends at every event time and every event time + size ("when an event
+    entered or exits the window", "Sliding Window" reference page) and holds (end - size, end]; DuckDB
+    computes the same windows as a range join, keeping the non-empty ones."""
+    rng = random.Random(13)
+    rows = [
+        {"k": rng.choice(["a", "b", "c"]), "v": rng.randint(0, 9), "second": rng.randint(0, 120)}
+        for _ in range(200)
+    ]
+    rows.sort(key=lambda r: r["second"])
+    plan = compile_query(
+        "SELECT k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS top, System.Timestamp() AS e "
+        "FROM t TIMESTAMP BY at GROUP BY k, SlidingWindow(second, 10)"
+    )
+    engine = Engine(plan)
+    events = []
+    for row in rows:
+        when = ARRIVAL.timestamp() + row["second"]
+        stamp = datetime.fromtimestamp(when, UTC)
+        events.append(InputEvent({**row, "at": stamp.isoformat()}, stamp))
+    actual = [
+        {**r.payload, "e": int(r.timestamp.timestamp() - ARRIVAL.timestamp())}
+        for r in records(engine.process("t", events) + engine.flush())
+    ]
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (k VARCHAR, v INTEGER, s INTEGER)")
+    connection.executemany("INSERT INTO t VALUES (?, ?, ?)", [(r["k"], r["v"], r["second"]) for r in rows])
+    expected_rows = connection.execute(
+        """
+        WITH points AS (SELECT DISTINCT k, s AS e FROM t UNION SELECT DISTINCT k, s + 10 AS e FROM t)
+        SELECT p.k, COUNT(*) AS n, SUM(t.v) AS total, MAX(t.v) AS top, p.e
+        FROM points p JOIN t ON t.k = p.k AND t.s > p.e - 10 AND t.s <= p.e
+        GROUP BY p.k, p.e
+        """
+    ).fetchall()
+    expected = [dict(zip(("k", "n", "total", "top", "e"), row, strict=True)) for row in expected_rows]
+    assert normalise(actual) == normalise(expected)

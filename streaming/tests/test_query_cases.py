@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from environments.render import render_environment
 from streaming.cli import test as test_command
 from streaming.engine import FunctionBinding, compile_query
 from streaming.querytest import run_tests
+from streaming.querytest.tool_output import read_summary, summary_problems
 
 
 def render_asa_project(env_name: str, out: Path) -> Path:
@@ -35,11 +35,10 @@ def test_rendered_query_compiles_with_its_aliases(rendered: Path) -> None:
 
 def test_query_cases_pass(rendered: Path, tmp_path: Path) -> None:
     run = run_tests(rendered / "asaproj.json", rendered / "test" / "testConfig.json", tmp_path)
-    summary = json.loads((tmp_path / "testResultSummary.json").read_text())
-    assert run.passed, json.dumps(summary, indent=1)[:3000]
-    assert summary["Total"] == summary["Passed"] == 3
-    late = next(case for case in summary["Cases"] if case["Name"].startswith("Late"))
-    assert "category-aggregates" in late["OutputMatched"]
+    assert run.passed, (tmp_path / "testResultSummary.json").read_text()[:3000]
+    summary = read_summary(tmp_path / "testResultSummary.json")
+    assert summary.total == summary.passed == 3 and summary_problems(summary) == []
+    assert "category-aggregates" in summary.case("Late").outputs["OutputMatched"]
 
 
 def test_a_wrong_expectation_fails_with_exit_code_minus_two(rendered: Path, tmp_path: Path) -> None:
@@ -51,9 +50,10 @@ def test_a_wrong_expectation_fails_with_exit_code_minus_two(rendered: Path, tmp_
         ["--project", str(project / "asaproj.json"), "--outputPath", str(tmp_path / "out")]
     )
     assert code == -2
-    summary = json.loads((tmp_path / "out" / "testResultSummary.json").read_text())
-    first = summary["Cases"][0]
-    assert (first["Status"], first["OutputNotEqual"]) == (1, ["deadletter"])
+    summary = read_summary(tmp_path / "out" / "testResultSummary.json")
+    first = summary.cases[0]
+    assert (first.passed, first.outputs["OutputNotEqual"]) == (False, ("deadletter",))
+    assert "deadletter" in summary_problems(summary)[-1]
 
 
 def test_a_missing_project_file_exits_minus_one(tmp_path: Path) -> None:

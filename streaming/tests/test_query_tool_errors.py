@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from streaming.querytest import QueryTestError, run_tests
+from streaming.querytest.tool_output import read_summary
 
 QUERY = """SELECT id, v * 2 AS doubled INTO [out] FROM [in] TIMESTAMP BY t
 SELECT COUNT(*) AS n, System.Timestamp() AS window_end INTO [counts] FROM [in] TIMESTAMP BY t
@@ -61,9 +62,9 @@ def test_query_without_functions_runs_with_no_endpoint_and_json_array_input(tmp_
     )
     path = project(tmp_path, inputs, '{"id": 2, "doubled": 6}\n{"id": 1, "doubled": 4}\n')
     run = run_tests(path, None, tmp_path / "result")
-    summary = run.summary()
-    assert run.passed and summary["Cases"][0]["OutputMatched"] == ["out"]
-    assert summary["Cases"][0]["OutputUnexpected"] == ["counts"]  # produced, not listed: reported, not failed
+    case = read_summary(tmp_path / "result" / "testResultSummary.json").cases[0]
+    assert run.passed and case.outputs["OutputMatched"] == ("out",)
+    assert case.outputs["OutputUnexpected"] == ("counts",)  # produced, not listed: reported, not failed
 
 
 def test_a_bad_input_line_is_named(tmp_path: Path) -> None:
