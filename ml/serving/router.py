@@ -110,9 +110,24 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
             given = (self.headers.get("Authorization") or "").encode()
             return hmac.compare_digest(given, expected)
 
+        def _body(self) -> bytes | None:
+            """The request body, or None once a 4xx says why it cannot be read (connection closed)."""
+            if self.headers.get("Transfer-Encoding"):
+                self.close_connection = True
+                self._reply(411, {"message": "send the body with a Content-Length (no chunked transfer)"})
+                return None
+            given = self.headers.get("Content-Length") or "0"
+            if not given.isdigit():
+                self.close_connection = True
+                self._reply(400, {"message": f"Content-Length {given!r} is not a number of bytes"})
+                return None
+            length = int(given)
+            return self.rfile.read(length) if length else b""
+
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self._body()
+            if body is None:
+                return
             if self.path == "/-/health":
                 routes = table.current()
                 serving = routes.serving()
