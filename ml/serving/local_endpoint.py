@@ -227,6 +227,9 @@ class LocalEndpoint:
     def deployment_names(self) -> list[str]:
         return sorted(self.routes().deployments)
 
+    def traffic(self) -> dict[str, int]:
+        return dict(self.routes().traffic)
+
     def window(self, since: float) -> dict[str, WindowStats]:
         """What each deployment answered since `since` (unix time), as the router measured it."""
         try:

@@ -1,7 +1,8 @@
 """What the local endpoint's deployments answered: the router's measurements for the rollout.
 
 One entry per scoring request the router forwarded (live) or copied (mirrored): when it ended, the
-deployment, the status (502 when no answer came) and the round-trip latency. `window(since)` sums
+deployment, the status (502 when no answer came) and the latency: the time the deployment reports
+for its run() (azmlinfsrv's `x-ms-run-fn-exec-ms`), else the router's round trip. `window(since)` sums
 them per deployment, live and mirrored apart, as `GET /-/metrics?since=<unix time>` returns them.
 """
 

@@ -65,6 +65,10 @@ class ProgressiveTarget(DeploymentTarget, Protocol):
         """Every deployment behind the endpoint, serving or not."""
         ...
 
+    def traffic(self) -> dict[str, int]:
+        """The live share of every deployment now."""
+        ...
+
     def window(self, since: float) -> dict[str, WindowStats]:
         """What each deployment answered since `since` (unix time)."""
         ...
@@ -135,9 +139,14 @@ def progressive_rollout(
     smoke: SmokeBatch,
     settings: Rollout,
     clock: Clock | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RolloutResult:
-    """Mirror, shift step by step, bake, remove the old; roll back on the first regression."""
+    """Mirror, shift step by step, bake, remove the old; roll back on the first regression.
+
+    `progress` hears each step's name as it starts, then "bake" when the old deployment's bake begins.
+    """
     clock = clock or Clock()
+    progress = progress or (lambda _: None)
     previous = target.serving()
     if previous is None:
         return rollout(target, model, smoke)
@@ -147,7 +156,10 @@ def progressive_rollout(
     for step in plan_steps(settings, previous, name):
         logger.info("%s: traffic %s, mirror %s", step.name, step.traffic, step.mirror or "none")
         target.set_traffic(step.traffic, step.mirror)
+        progress(step.name)
         verdict = _bake(target, step, previous, name, settings, clock)
+        if verdict.outcome == "moved":
+            raise RolledBackError(verdict.reason)
         if verdict.outcome == "rollback":
             logger.error("rolling back to %s: %s", previous, verdict.reason)
             target.set_traffic({previous: 100}, {})
@@ -156,6 +168,7 @@ def progressive_rollout(
         logger.info("passed %s", verdict.reason)
         concluded.append(verdict.reason)
     logger.info("%s takes all traffic; keeping %s for %d s", name, previous, settings.old_bake_s)
+    progress("bake")
     deadline = clock.monotonic() + settings.old_bake_s
     while clock.monotonic() < deadline:
         serving = target.serving()
@@ -174,8 +187,14 @@ def _bake(
 ) -> Verdict:
     """Wait on one step until the policy passes it or calls for a rollback."""
     since, started = clock.wall(), clock.monotonic()
+    expected = {deployment: share for deployment, share in step.traffic.items() if share}
     while True:
         clock.sleep(clock.poll_s)
+        now = {deployment: share for deployment, share in target.traffic().items() if share}
+        if now != expected:
+            return Verdict(
+                "moved", f"{step.name}: traffic was set to {now} outside the rollout; stopping, leaving it so"
+            )
         stats = target.window(since)
         verdict = judge(
             step,

@@ -40,7 +40,8 @@ class WindowStats:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: Literal["wait", "pass", "rollback"]
+    outcome: Literal["wait", "pass", "rollback", "moved"]
+    """`moved`: someone else changed the traffic (a manual rollback); the rollout stops there."""
     reason: str
 
 
