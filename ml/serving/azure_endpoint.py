@@ -65,10 +65,14 @@ def step_traffic(
 
 
 def rollout_plan(rendered: Path, settings: Rollout, old: str, new: str) -> list[dict[str, Any]]:
-    """Each progressive step as the endpoint's REST properties, built and serialised by azure-ai-ml."""
+    """Each progressive step as the endpoint's `traffic` and `mirror_traffic`, loaded and serialised by
+    azure-ai-ml from the rendered `endpoint.yml` (what `set_traffic` sends, step by step)."""
     plan = []
     for step in plan_steps(settings, old, new):
-        endpoint = step_traffic(build_endpoint(rendered), step.traffic, step.mirror)
+        endpoint = load_online_endpoint(
+            rendered / "endpoint.yml",
+            params_override=[{"traffic": step.traffic}, {"mirror_traffic": step.mirror}],
+        )  # azure-ai-ml's endpoint schema validates both maps (types, traffic summing to at most 100)
         rest = endpoint._to_rest_online_endpoint(endpoint.location or "westeurope")
         plan.append(
             {

@@ -52,6 +52,14 @@ def test_a_step_waits_for_bake_time_and_requests_then_times_out(settings):
     assert verdict.outcome == "rollback" and f"{settings.min_requests} needed" in verdict.reason
 
 
+def test_a_step_on_an_idle_endpoint_passes_after_the_bake_time(settings):
+    step = plan_steps(settings, "blue", "green")[0]
+    idle = WindowStats(0, 0, None)
+    assert judge(step, idle, idle, settings, settings.step_bake_s - 0.1).outcome == "wait"
+    verdict = judge(step, idle, WindowStats(1, 0, 20.0), settings, settings.step_bake_s)
+    assert verdict.outcome == "pass" and "idle" in verdict.reason
+
+
 def test_window_stats_take_latency_from_live_requests():
     stats = window_stats(
         {
