@@ -56,8 +56,9 @@ def test_a_step_on_an_idle_endpoint_passes_after_the_bake_time(settings):
     step = plan_steps(settings, "blue", "green")[0]
     idle = WindowStats(0, 0, None)
     assert judge(step, idle, idle, settings, settings.step_bake_s - 0.1).outcome == "wait"
-    verdict = judge(step, idle, WindowStats(1, 0, 20.0), settings, settings.step_bake_s)
+    verdict = judge(step, idle, idle, settings, settings.step_bake_s)
     assert verdict.outcome == "pass" and "idle" in verdict.reason
+    assert judge(step, idle, WindowStats(1, 0, 20.0), settings, settings.step_bake_s).outcome == "wait"
 
 
 def test_window_stats_take_latency_from_live_requests():
