@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -118,6 +119,40 @@ class Endpoint(Strict):
     instance_count: int = Field(ge=1, le=100)
     request: RequestSettings
     smoke_batch_size: int = Field(ge=1, le=10000)
+
+
+class Rollout(Strict):
+    """Progressive rollout of a new model version behind the endpoint, with automatic rollback.
+
+    New deployment at 0% -> mirrored traffic (a copy of `mirror_percent`% of live requests, answers
+    discarded) -> `shift_percents` of live traffic in turn -> the old deployment kept `old_bake_s`, then
+    removed. Every step lasts at least `step_bake_s` and until the new deployment has answered
+    `min_requests`; over the same window its error rate and p99 latency are compared with the old
+    one's (latency on live traffic only: mirrored copies queue behind live requests; a latency
+    regression is both over `max_latency_ratio` and over `latency_tolerance_ms` slower). A regression
+    rolls traffic back to the old deployment. Azure ML mirrors at most 50% of traffic.
+    """
+
+    mirror_percent: int = Field(ge=1, le=50)
+    shift_percents: list[int] = Field(min_length=1, description="Live traffic steps, ending at 100.")
+    step_bake_s: int = Field(ge=1, le=86400)
+    step_timeout_s: int = Field(ge=1, le=172800, description="A step without enough requests by then fails.")
+    old_bake_s: int = Field(ge=0, le=604800)
+    min_requests: int = Field(ge=1, le=1_000_000)
+    max_error_rate_increase: float = Field(ge=0, le=1, description="New error rate minus the old one's.")
+    max_latency_ratio: float = Field(ge=1, description="New p99 latency over the old one's.")
+    latency_tolerance_ms: float = Field(
+        ge=0, description="A p99 difference below this is noise, whatever the ratio."
+    )
+
+    @model_validator(mode="after")
+    def _steps(self) -> Rollout:
+        steps = self.shift_percents
+        if steps[-1] != 100 or any(b <= a for a, b in pairwise(steps)) or steps[0] <= 0:
+            raise ValueError(f"shift_percents must rise from above 0 to 100, got {steps}")
+        if self.step_timeout_s < self.step_bake_s:
+            raise ValueError("step_timeout_s must be at least step_bake_s")
+        return self
 
 
 class StreamAnalytics(Strict):
@@ -241,6 +276,7 @@ class Environment(Strict):
     registry: Registry
     model: Model
     endpoint: Endpoint
+    rollout: Rollout
     stream_analytics: StreamAnalytics
     event_hubs: EventHubs
     storage: Storage

@@ -119,3 +119,48 @@ class InMemoryTarget:
         self.events.append(("delete", name))
         self.models.pop(name, None)
         self.traffic.pop(name, None)
+
+
+class FaultyModel:
+    """A trained pipeline that fails every `fail_every`-th `predict_proba` call and/or sleeps first.
+
+    Saved by value (cloudpickle) into a copy of a model folder, so a real deployment serves it: the
+    rollout tests' candidates that error on a share of requests or answer slower than the old model.
+    """
+
+    def __init__(self, inner: Any, fail_every: int = 0, delay_s: float = 0.0) -> None:
+        self.inner = inner
+        self.fail_every = fail_every
+        self.delay_s = delay_s
+        self.calls = 0
+
+    def predict_proba(self, features: Any) -> Any:
+        import time
+
+        self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if self.fail_every and self.calls % self.fail_every == 0:
+            raise RuntimeError(f"FaultyModel: call {self.calls} fails on purpose")
+        return self.inner.predict_proba(features)
+
+
+def faulty_model_dir(model_dir: Path, folder: Path, fail_every: int = 0, delay_s: float = 0.0) -> Path:
+    """A copy of the MLflow model folder whose model is `FaultyModel` around the original pipeline."""
+    import shutil
+    import sys
+
+    import cloudpickle
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow.sklearn
+
+    copy = shutil.copytree(model_dir, folder)
+    inner = mlflow.sklearn.load_model(str(model_dir))
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        with open(copy / "model.pkl", "wb") as handle:
+            cloudpickle.dump(FaultyModel(inner, fail_every, delay_s), handle)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    return copy

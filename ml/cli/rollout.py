@@ -1,11 +1,15 @@
-"""`python -m ml rollout <env>`: safe rollout of the registered model version to the online endpoint.
+"""`python -m ml rollout <env>`: progressive rollout of the registered model version to the online endpoint.
 
 New deployment (blue/green) at 0% traffic -> smoke test with a Stream Analytics-shaped batch holding one
-bad row -> all traffic to it -> old deployment removed; a failed smoke test removes the new deployment
-and leaves the old one serving (exit code 1). The model is the one in `<state>/ml/model-manifest.json`.
+bad row -> mirrored traffic -> live shares of `env.rollout.shift_percents` -> old deployment kept for
+`env.rollout.old_bake_s`, then removed. A failed smoke test, or a step where the new deployment's error
+rate or latency regresses against the old one's, puts all traffic back on the old deployment, removes
+the new one and says why (exit code 1). The model is the one in `<state>/ml/model-manifest.json`.
 
-    python -m ml rollout local     behind the running `python -m ml serve local` endpoint
-    python -m ml rollout dev       Azure ML managed online endpoint (azure-ai-ml, DefaultAzureCredential)
+    python -m ml rollout local            behind the running `python -m ml serve local` endpoint
+    python -m ml rollout dev              Azure ML managed online endpoint (azure-ai-ml); still one
+                                          shift after the smoke test (metrics not wired up yet)
+    python -m ml rollout rollback local   all traffic back to the previous deployment while it exists
 """
 
 from __future__ import annotations
@@ -20,37 +24,53 @@ from environments.loader import load_environment
 from ml.data.store import state_dir
 from ml.serving.errors import ServingError
 from ml.serving.manifests import read_model_manifest
-from ml.serving.rollout import rollout
+from ml.serving.rollout import progressive_rollout, rollback, rollout
 from ml.serving.smoke import smoke_batch
+
+ROLLBACK = "rollback"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml rollout", description=__doc__.splitlines()[0])
-    parser.add_argument("environment", help="local, dev, staging or prod")
+    parser.add_argument("environment", help="local, dev, staging or prod (or: rollback <env>)")
     parser.add_argument("--port", type=int, help="local: the endpoint port (default: local.endpoint_port)")
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     return parser
 
 
+def _target(env, port: int | None, state: Path):  # -> ProgressiveTarget
+    if env.target == "local":
+        from ml.serving.local_endpoint import LocalEndpoint
+
+        target = LocalEndpoint.for_environment(env, port, state)
+        target.router_state()  # fails clearly when `python -m ml serve local` is not running
+        return target
+    from ml.serving.azure_endpoint import AzureEndpoint
+
+    return AzureEndpoint.connect(env)
+
+
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    rolling_back = bool(argv) and argv[0] == ROLLBACK
+    args = _parser().parse_args(argv[1:] if rolling_back else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         env = load_environment(args.environment)
         state = args.state_dir or state_dir(env)
+        if rolling_back:
+            previous = rollback(_target(env, args.port, state))
+            print(f"deployment {previous} takes all traffic again")
+            return 0
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
+        target = _target(env, args.port, state)
         if env.target == "local":
-            from ml.serving.local_endpoint import LocalEndpoint
-
-            target = LocalEndpoint.for_environment(env, args.port, state)
-            target.router_state()  # fails clearly when `python -m ml serve local` is not running
+            result = progressive_rollout(target, model, smoke, env.rollout)
         else:
-            from ml.serving.azure_endpoint import AzureEndpoint
-
-            target = AzureEndpoint.connect(env)
-        result = rollout(target, model, smoke)
+            # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
+            # wired up yet: Azure keeps the single shift after the smoke test.
+            result = rollout(target, model, smoke)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

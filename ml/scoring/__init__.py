@@ -8,5 +8,9 @@ Exceptions::
 
     ScoringError
     ├── ScoringConfigError   model folder, schema or settings unusable at init
-    └── NotABatchError       a request body that is not a batch at all (HTTP 400)
+    └── BadRequestError      a request refused before any row is scored (its `status`, a 4xx)
+        ├── NotABatchError       not UTF-8, not JSON, not `{"Inputs": {"data": [...]}}` (400)
+        ├── TooLargeError        body or batch over the limit (413)
+        ├── NotJsonContentError  Content-Type is not JSON (415)
+        └── MethodNotAllowedError  not a POST (405)
 """

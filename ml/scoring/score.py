@@ -1,8 +1,11 @@
 """Entry script of the online endpoint: azmlinfsrv (locally) and Azure ML managed online deployments.
 
 `init()` loads the MLflow model under `AZUREML_MODEL_DIR` and the data schema saved inside it;
-`run(Inputs)` scores a Stream Analytics batch. A bad row gets `score: null` and an error while the rest
-is scored (200): Stream Analytics stops the job on a 400, so 400 is only for a body that is not a batch.
+`run(request)` scores a Stream Analytics batch. A bad row gets `score: null` and an error while the rest
+is scored (200): Stream Analytics stops the job on a 400, so a 4xx is only for a request that is not a
+batch, and it names the problem (`ml.scoring.request_body`). run() takes the raw request (`@rawhttp`)
+so that no body, not even one that is not UTF-8, reaches the server's own parsing (which answers 500);
+the swagger a decorated run() would publish is written for the server by `ml.scoring.published_swagger`.
 Every row goes to the inference log through `monitoring.telemetry` (off, and saying so, when no
 Application Insights connection string is configured).
 
@@ -18,23 +21,26 @@ import time
 import uuid
 from typing import Any
 
+from azureml_inference_server_http.api.aml_request import AMLRequest, rawhttp
 from azureml_inference_server_http.api.aml_response import AMLResponse
-from inference_schema.schema_decorators import input_schema, output_schema
+from azureml_inference_server_http.server.config import config as server_config
 
-from ml.scoring.errors import NotABatchError
+from ml.scoring.errors import BadRequestError
 from ml.scoring.feature_schema import load_scoring_schema
 from ml.scoring.inference_log import inference_records
 from ml.scoring.model_folder import find_model_dir, load_model
-from ml.scoring.scorer import Scorer, batch_rows
+from ml.scoring.published_swagger import publish_swagger
+from ml.scoring.request_body import check_request, parse_batch, read_body
+from ml.scoring.scorer import Scorer
 from ml.scoring.settings import ROLE_NAME, ScoringSettings
-from ml.scoring.swagger_samples import INPUT_REQUEST_NAME, input_type, output_type
 from monitoring.telemetry import TelemetryError, configure_telemetry
 
 logger = logging.getLogger("azmlinfsrv.score")
 
-# The swagger is built when the server imports this script, so the schema is read here, not in init().
+# The server reads the swagger once this script is imported, so the schema is read here, not in init().
 _MODEL_DIR = find_model_dir(os.environ.get("AZUREML_MODEL_DIR"))
 _SCHEMA = load_scoring_schema(_MODEL_DIR)
+publish_swagger(_SCHEMA, server_config.app_root)
 
 _scorer: Scorer | None = None
 _settings: ScoringSettings | None = None
@@ -56,19 +62,17 @@ def init() -> None:
     )
 
 
-@input_schema(INPUT_REQUEST_NAME, input_type(_SCHEMA), convert_to_provided_type=False)
-@output_schema(output_type())
-def run(Inputs: Any) -> Any:  # noqa: N803 - the swagger name
-    # No `request_headers` parameter: inference_schema would publish it in the swagger as a second
-    # input, and Stream Analytics builds its function from that swagger (one request key only).
+@rawhttp
+def run(request: AMLRequest) -> Any:
     """Score one batch; the body is `{"Inputs": {"data": [...]}}`, the answer `{"Results": [...]}`."""
     started = time.perf_counter()
     if _scorer is None or _settings is None:
         raise RuntimeError("run() called before init()")
     try:
-        rows = batch_rows(Inputs)
-    except NotABatchError as exc:
-        return AMLResponse({"message": str(exc)}, 400, json_str=True)
+        check_request(request.method, request.is_json, request.content_type)
+        rows = parse_batch(read_body(request.stream, request.content_length))
+    except BadRequestError as exc:
+        return AMLResponse({"message": str(exc)}, exc.status, json_str=True)
     scored = _scorer.score(rows)
     body = _scorer.results(scored)
     if _telemetry is not None and _telemetry.enabled:

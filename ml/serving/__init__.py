@@ -5,6 +5,7 @@ Exceptions::
     ServingError
     ├── ServerStartError    a deployment's azmlinfsrv did not come up
     ├── RolloutError        a rollout step failed (the old deployment keeps serving)
-    │   └── SmokeTestError  the new deployment answered the smoke batch wrongly
+    │   ├── SmokeTestError  the new deployment answered the smoke batch wrongly
+    │   └── RolledBackError a regression (or a manual rollback) put traffic back on the old deployment
     └── ManifestError       the model manifest or endpoint manifest is missing or malformed
 """

@@ -20,7 +20,7 @@ from azure.ai.ml import load_environment, load_online_deployment, load_online_en
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from environments.model import Environment
+from environments.model import Environment, Rollout
 from environments.naming import resource_names
 from environments.render import build_dir
 from ml.registry.registry_writes import ensure_version
@@ -28,6 +28,7 @@ from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettin
 from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
+from ml.serving.rollout_policy import plan_steps
 from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 KEY_ENV = "ML_ENDPOINT_KEY"
@@ -60,6 +61,37 @@ def build_deployment(
     variables[CONNECTION_STRING_VAR] = connection_string
     deployment.environment_variables = variables
     return deployment
+
+
+def step_traffic(
+    endpoint: ManagedOnlineEndpoint, traffic: dict[str, int], mirror: dict[str, int]
+) -> ManagedOnlineEndpoint:
+    """Set one rollout step on the endpoint entity: live shares (others 0%) and mirrored shares."""
+    endpoint.traffic = {name: traffic.get(name, 0) for name in {*(endpoint.traffic or {}), *traffic}}
+    endpoint.mirror_traffic = {name: share for name, share in mirror.items() if share}
+    return endpoint
+
+
+def rollout_plan(rendered: Path, settings: Rollout, old: str, new: str) -> list[dict[str, Any]]:
+    """Each progressive step as the endpoint's `traffic` and `mirror_traffic`, loaded and serialised by
+    azure-ai-ml from the rendered `endpoint.yml` (what `set_traffic` sends, step by step)."""
+    plan = []
+    for step in plan_steps(settings, old, new):
+        endpoint = load_online_endpoint(
+            rendered / "endpoint.yml",
+            params_override=[{"traffic": step.traffic}, {"mirror_traffic": step.mirror}],
+        )  # azure-ai-ml's endpoint schema validates both maps (types, traffic summing to at most 100)
+        rest = endpoint._to_rest_online_endpoint(endpoint.location or "westeurope")
+        plan.append(
+            {
+                "step": step.name,
+                "traffic": dict(rest.properties.traffic or {}),
+                "mirror_traffic": dict(rest.properties.mirror_traffic or {}),
+                "bake_s": settings.step_bake_s,
+                "compare_latency": step.compare_latency,
+            }
+        )
+    return plan
 
 
 @dataclass
@@ -141,19 +173,21 @@ class AzureEndpoint:
             return 200, answer
 
     def shift(self, name: str) -> None:
+        self.set_traffic({name: 100}, {})
+
+    def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
+        """The endpoint's `traffic` and `mirror_traffic` for one step (every other deployment at 0%)."""
         endpoint = self._endpoint()
         if endpoint is None:
             raise RolloutError(f"endpoint {self.name} does not exist")
-        endpoint.traffic = {
-            deployment: (100 if deployment == name else 0) for deployment in endpoint.traffic or {}
-        }
-        endpoint.traffic[name] = 100
+        step_traffic(endpoint, traffic, mirror)
         try:
             endpoint = self.client.online_endpoints.begin_create_or_update(endpoint).result()
         except HttpResponseError as exc:
             raise RolloutError(
-                f"endpoint {self.name}: shifting traffic to {name} failed: {exc.message}"
+                f"endpoint {self.name}: setting traffic {traffic}, mirror {mirror} failed: {exc.message}"
             ) from exc
+        name = max((share, deployment) for deployment, share in traffic.items())[1]
         deployment = self.client.online_deployments.get(name=name, endpoint_name=self.name)
         variables = deployment.environment_variables or {}
         manifest = EndpointManifest(
@@ -167,6 +201,13 @@ class AzureEndpoint:
             healthy=endpoint.provisioning_state == "Succeeded",
         )
         write_endpoint_manifest(build_dir(self.env.name) / "ml" / ENDPOINT_MANIFEST, manifest)
+
+    def deployment_names(self) -> list[str]:
+        return sorted(d.name for d in self.client.online_deployments.list(endpoint_name=self.name))
+
+    def traffic(self) -> dict[str, int]:
+        endpoint = self._endpoint()
+        return dict((endpoint.traffic if endpoint else None) or {})
 
     def delete(self, name: str) -> None:
         try:

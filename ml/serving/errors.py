@@ -21,5 +21,9 @@ class SmokeTestError(RolloutError):
     """The new deployment answered the smoke batch wrongly."""
 
 
+class RolledBackError(RolloutError):
+    """The new deployment regressed (or someone rolled back) and traffic is back on the old one; says why."""
+
+
 class ManifestError(ServingError):
     """A manifest file (model or endpoint) is missing or malformed; names the file and key."""

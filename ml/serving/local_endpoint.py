@@ -40,6 +40,7 @@ from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError, ServerStartError, ServingError
 from ml.serving.inference_server import InferenceServer, start_inference_server
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
+from ml.serving.rollout_policy import WindowStats, window_stats
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
 from ml.serving.smoke import check_smoke, smoke_batch
 from monitoring.telemetry.settings import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
@@ -256,10 +257,32 @@ class LocalEndpoint:
             return answer.status_code, answer.text
 
     def shift(self, name: str) -> None:
-        routes = self.routes().with_traffic({name: 100})
+        self.set_traffic({name: 100}, {})
+
+    def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
+        routes = self.routes().with_traffic(traffic, mirror)
         self._publish(routes)
-        deployment = routes.deployments[name]
-        self.write_manifest(name, deployment.model_name, deployment.model_version, healthy=True)
+        serving = routes.serving()
+        if serving is not None:
+            deployment = routes.deployments[serving]
+            self.write_manifest(serving, deployment.model_name, deployment.model_version, healthy=True)
+
+    def deployment_names(self) -> list[str]:
+        return sorted(self.routes().deployments)
+
+    def traffic(self) -> dict[str, int]:
+        return dict(self.routes().traffic)
+
+    def window(self, since: float) -> dict[str, WindowStats]:
+        """What each deployment answered since `since` (unix time), as the router measured it."""
+        try:
+            answer = httpx.get(
+                f"{self.url}/-/metrics", params={"since": since}, headers=self.headers(), timeout=5.0
+            )
+            answer.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ServingError(f"local endpoint router on {self.url}: no metrics: {exc}") from exc
+        return {name: window_stats(kinds) for name, kinds in answer.json()["deployments"].items()}
 
     def delete(self, name: str) -> None:
         routes = self.routes()

@@ -8,7 +8,13 @@ it connected (a rollout just removed it) is retried once on the current table, s
 
 Routes: `/score`, `/swagger.json` and everything else go to a deployment (key needed);
 `GET /-/health` (no key) says whether any deployment takes traffic; `GET /-/routes` (key) gives the
-loaded generation and in-flight requests per deployment, which the rollout waits on before stopping one.
+loaded generation and in-flight requests per deployment, which the rollout waits on before stopping one;
+`GET /-/metrics?since=<unix time>` (key) what each deployment answered since then (`request_log`).
+
+Mirrored traffic: when the table mirrors a share of requests to a deployment, a copy of that share of
+live `POST /score` requests (not those naming a deployment) goes to it from a small pool of threads
+after the live answer is sent; its answer is measured and discarded. Copies beyond
+`MIRROR_IN_FLIGHT` waiting are dropped and counted (`mirror_dropped`), never delaying live traffic.
 """
 
 from __future__ import annotations
@@ -21,9 +27,14 @@ import logging
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+from ml.serving.request_log import RequestLog
 from ml.serving.routes import DEPLOYMENT_HEADER, Routes, load_routes
 
 logger = logging.getLogger("ml.serving.router")
@@ -32,9 +43,13 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 """A request body over this is refused with 413 from its Content-Length, before any of it is read: a
 Stream Analytics batch at the largest batch size (10,000 rows of ~300 bytes) is about 3 MB."""
 
-# The Authorization header is forwarded: deployments check the same key (their own ports are not a
-# way around the router's check).
+# The Authorization header is forwarded (to mirrored copies too): deployments check the same key (their
+# own ports are not a way around the router's check).
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
+SCORE_PATH = "/score"
+RUN_TIME_HEADER = "x-ms-run-fn-exec-ms"
+MIRROR_THREADS = 4
+MIRROR_IN_FLIGHT = 64
 
 
 class RoutingTable:
@@ -46,6 +61,9 @@ class RoutingTable:
         self._stamp: int | None = None
         self._routes = Routes()
         self.in_flight: dict[str, int] = {}
+        self.log = RequestLog()
+        self._mirror_pool = ThreadPoolExecutor(MIRROR_THREADS, thread_name_prefix="mirror")
+        self._mirror_waiting = threading.BoundedSemaphore(MIRROR_IN_FLIGHT)
 
     def current(self) -> Routes:
         try:
@@ -65,6 +83,20 @@ class RoutingTable:
     def leave(self, name: str) -> None:
         with self._lock:
             self.in_flight[name] -= 1
+
+    def mirror(self, send: Callable[[], None]) -> None:
+        """Run `send` (a mirrored copy) on the pool, or count it dropped when too many are waiting."""
+        if not self._mirror_waiting.acquire(blocking=False):
+            self.log.dropped()
+            return
+
+        def run() -> None:
+            try:
+                send()
+            finally:
+                self._mirror_waiting.release()
+
+        self._mirror_pool.submit(run)
 
 
 class _Upstreams(threading.local):
@@ -121,18 +153,28 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
             self.close_connection = True
             self._reply(status, {"message": message}, {"Connection": "close"})
 
-        def _handle(self) -> None:
-            length = self.headers.get("Content-Length") or "0"
-            if not length.isdigit():
-                self._refuse(400, f"Content-Length must be a whole number of bytes, got {length[:40]!r}")
-                return
-            if int(length) > MAX_BODY_BYTES:
-                self._refuse(413, f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
-                return
+        def _body(self) -> bytes | None:
+            """The request body, or None once a 4xx says why it cannot be read (connection closed)."""
+            if self.headers.get("Transfer-Encoding"):
+                self._refuse(411, "send the body with a Content-Length (no chunked transfer)")
+                return None
+            given = self.headers.get("Content-Length") or "0"
+            if not given.isdigit():
+                self._refuse(400, f"Content-Length must be a whole number of bytes, got {given[:40]!r}")
+                return None
+            if int(given) > MAX_BODY_BYTES:
+                self._refuse(413, f"body of {given} bytes is over the {MAX_BODY_BYTES}-byte limit")
+                return None
             if self.command == "POST" and "Content-Length" not in self.headers:
                 self._refuse(411, "Content-Length is required")
+                return None
+            length = int(given)
+            return self.rfile.read(length) if length else b""
+
+        def _handle(self) -> None:
+            body = self._body()
+            if body is None:
                 return
-            body = self.rfile.read(int(length)) if int(length) else b""
             if self.path == "/-/health":
                 routes = table.current()
                 serving = routes.serving()
@@ -145,7 +187,54 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                 routes = table.current()
                 self._reply(200, {**routes.to_json(), "in_flight": dict(table.in_flight)})
                 return
+            if urlsplit(self.path).path == "/-/metrics":
+                since = parse_qs(urlsplit(self.path).query).get("since", ["0"])[0]
+                try:
+                    self._reply(200, table.log.window(float(since)))
+                except ValueError:
+                    self._reply(400, {"message": f"since={since!r} is not a unix time"})
+                return
             self._forward(body)
+
+        def _call(
+            self, name: str, port: int, request: tuple[str, str, bytes, dict[str, str]], mirrored: bool
+        ) -> tuple[int, list[tuple[str, str]], bytes]:
+            """One request (method, path, body, headers) to one deployment; scoring requests are measured."""
+            method, path, body, headers = request
+            scoring = urlsplit(path).path == SCORE_PATH
+            table.enter(name)
+            started = time.perf_counter()
+            try:
+                connection = upstreams.get(port, timeout_s)
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+            except (ConnectionError, http.client.HTTPException, OSError):
+                upstreams.drop(port)
+                if scoring and mirrored:
+                    table.log.record(name, 502, (time.perf_counter() - started) * 1000.0, mirrored)
+                raise
+            finally:
+                table.leave(name)
+            if scoring:
+                latency_ms = _run_ms(response) or (time.perf_counter() - started) * 1000.0
+                table.log.record(name, response.status, latency_ms, mirrored)
+            return response.status, response.getheaders(), data
+
+        def _mirror(self, routes: Routes, live: str, body: bytes, headers: dict[str, str]) -> None:
+            target = routes.mirror_to(live)
+            if target is None or self.command != "POST" or urlsplit(self.path).path != SCORE_PATH:
+                return
+            port = routes.deployments[target].port
+            request = (self.command, self.path, body, headers)  # the handler moves on to its next request
+
+            def send() -> None:
+                try:
+                    self._call(target, port, request, mirrored=True)
+                except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                    logger.info("mirrored request to %s got no answer: %s", target, exc)
+
+            table.mirror(send)
 
         def _forward(self, body: bytes) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -160,32 +249,42 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                     self._reply(503, {"message": what})
                     return
                 port = routes.deployments[name].port
-                table.enter(name)
                 try:
-                    connection = upstreams.get(port, timeout_s)
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    data = response.read()
+                    request = (self.command, self.path, body, headers)
+                    status, response_headers, data = self._call(name, port, request, mirrored=False)
                 except (ConnectionError, http.client.HTTPException, OSError) as exc:
-                    upstreams.drop(port)
                     if attempt == 2:
                         logger.warning("deployment %s on port %d failed: %s", name, port, exc)
+                        if urlsplit(self.path).path == SCORE_PATH:
+                            table.log.record(name, 502, 0.0, mirrored=False)
                         self._reply(502, {"message": f"deployment {name} did not answer: {exc}"})
                         return
                     continue  # the table may have moved on: a removed deployment refuses connections
-                finally:
-                    table.leave(name)
-                self.send_response(response.status)
-                for header, value in response.getheaders():
+                self.send_response(status)
+                for header, value in response_headers:
                     if header.lower() not in _HOP_BY_HOP and header.lower() != "content-length":
                         self.send_header(header, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header(DEPLOYMENT_HEADER, name)
                 self.end_headers()
                 self.wfile.write(data)
+                if not requested:
+                    self._mirror(routes, name, body, headers)
                 return
 
     return Handler
+
+
+def _run_ms(response: http.client.HTTPResponse) -> float | None:
+    """How long the deployment took, as azmlinfsrv reports it (`RUN_TIME_HEADER`), if it did.
+
+    The deployment's own time is what Azure Monitor's per-deployment request latency measures; the
+    router's round trip adds its own thread scheduling, which on a busy machine swamps the difference
+    between two deployments."""
+    try:
+        return float(response.getheader(RUN_TIME_HEADER) or "")
+    except ValueError:
+        return None
 
 
 def serve(routes_path: Path, port: int, key: str, timeout_s: float) -> None:
