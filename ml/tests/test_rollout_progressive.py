@@ -30,6 +30,8 @@ from ml.serving.routes import DEPLOYMENT_HEADER
 from ml.serving.smoke import smoke_batch
 from ml.testing import faulty_model_dir
 
+pytestmark = pytest.mark.services  # the local endpoint: router and azmlinfsrv deployments
+
 OLD_DELAY_S = 0.05
 
 

@@ -24,6 +24,8 @@ from ml.serving.rollout import rollout
 from ml.serving.smoke import smoke_batch
 from ml.testing import bad_rows
 
+pytestmark = pytest.mark.services  # the local endpoint: router and azmlinfsrv deployments
+
 SEED = 15
 # kind -> (how many bodies, the status, words the message must contain)
 KINDS: dict[str, tuple[int, int, tuple[str, ...]]] = {
