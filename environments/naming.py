@@ -43,7 +43,7 @@ def resource_names(env: Environment) -> ResourceNames:
         log_analytics=f"{base}-log",
         app_insights=f"{base}-appi",
         # One user-assigned identity per workload, each with roles on only what it touches
-        # (docs/workload-identities.md); the Stream Analytics job uses its system-assigned one.
+        # (docs/identities.md); the Stream Analytics job uses its system-assigned one.
         export_identity=f"{base}-export-id",
         retrain_identity=f"{base}-retrain-id",
         drift_identity=f"{base}-drift-id",

@@ -74,8 +74,7 @@ class RunningCollector:
     def count(self, **params: str) -> int:
         """GET /query/count (same parameters as `query`): how many items match, without reading them."""
         query = urllib.parse.urlencode({_param(k): v for k, v in params.items()})
-        with urllib.request.urlopen(f"{self.url}/query/count?{query}", timeout=10) as response:
-            return int(json.loads(response.read())["count"])
+        return int(self.get(f"/query/count?{query}")["count"])
 
     def healthy(self) -> bool:
         return http_ok(f"{self.url}/health")

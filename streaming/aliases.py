@@ -1,25 +1,27 @@
-"""The input, output and function aliases the query, the ASA project, the ARM job and the runtime share."""
+"""The Stream Analytics job's aliases, as the streaming domain names them (owner: `environments.stream_aliases`)."""
 
 from __future__ import annotations
 
-INPUT_TRANSACTIONS = "transactions"
-"""The Event Hubs input of card transactions."""
+from environments.stream_aliases import (
+    FUNCTION_SCORE,
+    FUNCTIONS,
+    INPUT_TRANSACTIONS,
+    INPUTS,
+    OUTPUT_CATEGORY_AGGREGATES,
+    OUTPUT_DEADLETTER,
+    OUTPUT_SCORED_BLOB,
+    OUTPUT_SCORED_EVENTHUB,
+    OUTPUTS,
+)
 
-OUTPUT_SCORED_EVENTHUB = "scored-eventhub"
-"""Scored events for downstream consumers (an Event Hub)."""
-
-OUTPUT_SCORED_BLOB = "scored-blob"
-"""Scored events archived to blob storage."""
-
-OUTPUT_DEADLETTER = "deadletter"
-"""Events that failed the basic checks, written to blob storage before any function call."""
-
-OUTPUT_CATEGORY_AGGREGATES = "category-aggregates"
-"""The tumbling-window aggregate of scores per category."""
-
-FUNCTION_SCORE = "score"
-"""The Azure ML function (the scoring endpoint), called as `udf.score(...)`."""
-
-INPUTS = (INPUT_TRANSACTIONS,)
-OUTPUTS = (OUTPUT_SCORED_EVENTHUB, OUTPUT_SCORED_BLOB, OUTPUT_DEADLETTER, OUTPUT_CATEGORY_AGGREGATES)
-FUNCTIONS = (FUNCTION_SCORE,)
+__all__ = [
+    "FUNCTIONS",
+    "FUNCTION_SCORE",
+    "INPUTS",
+    "INPUT_TRANSACTIONS",
+    "OUTPUTS",
+    "OUTPUT_CATEGORY_AGGREGATES",
+    "OUTPUT_DEADLETTER",
+    "OUTPUT_SCORED_BLOB",
+    "OUTPUT_SCORED_EVENTHUB",
+]

@@ -17,7 +17,7 @@ from typing import Any
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
+from environments.telemetry_variables import CONNECTION_STRING_VAR
 
 APP_INSIGHTS_API_VERSION = "2020-02-02"
 CONNECTION_STRING_PROPERTY = "ConnectionString"

@@ -23,13 +23,13 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from environments.model import Environment, Rollout
 from environments.naming import resource_names
 from environments.render import build_dir
+from environments.telemetry_variables import CONNECTION_STRING_VAR
 from ml.registry.registry_writes import ensure_version
 from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
 from ml.serving.code_folder import stage_code
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.rollout_policy import plan_steps
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 """Where streaming deploy expects the key when it does not read it from Azure ML itself."""

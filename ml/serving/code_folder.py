@@ -6,6 +6,7 @@ Layout (the same locally and in Azure ML, where it is the deployment's `code_con
     <folder>/ml/scoring/*.py          score.py is ml/scoring/score.py
     <folder>/monitoring/__init__.py, monitoring/errors.py
     <folder>/monitoring/telemetry/*   the one module that configures the inference log exporter
+    <folder>/environments/__init__.py, environments/telemetry_variables.py   the variables it reads
 
 The data schema is not copied: it travels inside the model folder (`data_schema.json`), so a
 deployment always validates against the schema its model was trained on.
@@ -21,7 +22,14 @@ from ml.serving.errors import ServingError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY_SCRIPT = "ml/scoring/score.py"
 _PACKAGES = ("ml/scoring", "monitoring/telemetry")
-_PACKAGE_MARKERS = ("ml/__init__.py", "ml/errors.py", "monitoring/__init__.py", "monitoring/errors.py")
+_PACKAGE_MARKERS = (
+    "ml/__init__.py",
+    "ml/errors.py",
+    "monitoring/__init__.py",
+    "monitoring/errors.py",
+    "environments/__init__.py",
+    "environments/telemetry_variables.py",  # the variables monitoring.telemetry reads (a contract)
+)
 
 
 def stage_code(folder: Path, root: Path = REPO_ROOT) -> Path:
@@ -32,6 +40,7 @@ def stage_code(folder: Path, root: Path = REPO_ROOT) -> Path:
         for package in _PACKAGES:
             shutil.copytree(root / package, folder / package, ignore=ignore)
         for marker in _PACKAGE_MARKERS:
+            (folder / marker).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / marker, folder / marker)
     except OSError as exc:
         raise ServingError(f"cannot assemble the scoring code folder {folder}: {exc}") from exc

@@ -34,6 +34,7 @@ from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
 from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
 from environments.standins.process import port_open, stop_processes
+from environments.telemetry_variables import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import stage_code
@@ -43,7 +44,6 @@ from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, 
 from ml.serving.rollout_policy import WindowStats, window_stats
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
 from ml.serving.smoke import check_smoke, smoke_batch
-from monitoring.telemetry.settings import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 
 logger = logging.getLogger("ml.serving.local_endpoint")
 

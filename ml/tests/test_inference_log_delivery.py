@@ -17,7 +17,7 @@ from ml.serving.code_folder import stage_code
 from ml.serving.inference_server import InferenceServer, start_inference_server
 from monitoring.telemetry.records import is_sampled
 from monitoring.telemetry.settings import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
-from monitoring.testing import COLLECTOR_IKEY, RunningCollector, start_collector
+from monitoring.testing import RunningCollector, start_collector
 
 BATCH_ROWS = 1000
 LOSS_MARKERS = ("Queue full", "rows not sent")
@@ -89,13 +89,14 @@ def test_a_burst_logs_exactly_the_rows_the_rate_promises(
     assert _loss_lines(tmp_path / "azmlinfsrv.log") == []
 
 
+@pytest.mark.services
 def test_rows_scored_while_ingestion_is_down_arrive_when_it_is_back(
     tmp_path: Path, scoring_model_dir: Path, local_environment
 ) -> None:
     version = f"outage-{uuid.uuid4().hex[:8]}"
     collector = start_collector(tmp_path / "collector")
     server = _server(tmp_path / "server", scoring_model_dir, collector, version)
-    spool = tmp_path / "server" / "spool" / COLLECTOR_IKEY
+    spool = tmp_path / "server" / "spool" / collector.ikey
     try:
         collector.stop()
         scored = _score(server, local_environment.data_schema(), 3, version)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from environments import stream_aliases as aliases
 from environments.model import Environment
 from environments.naming import resource_names
 from monitoring.render_context import alert_rules
-from streaming import aliases
 
 INFERENCE_EVENT = "inference"
 BIN = "1m"

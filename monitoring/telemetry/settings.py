@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
+
 from .errors import TelemetryConfigError
 
-CONNECTION_STRING_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING"
-SAMPLING_RATIO_VAR = "STREAMSCORE_LOG_SAMPLING_RATIO"
-SPOOL_DIR_VAR = "STREAMSCORE_TELEMETRY_SPOOL_DIR"
 """Folder of the stack's own retry spools (one subfolder per instrumentation key); unset: the exporter's
 default, `<temp>/Microsoft/AzureMonitor/opentelemetry-python-<key>`, shared by every process of the host."""
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from environments import stream_aliases as aliases
 from environments.arm.validate import validate_directory
 from environments.loader import load_environment
+from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 from environments.render import render_template
 from monitoring.cli.dashboard import main as dashboard_main
 from monitoring.dashboard.panels import dashboard_panels
-from monitoring.testing import COLLECTOR_IKEY, RunningCollector, run_sender
-from streaming import aliases
+from monitoring.testing import RunningCollector, run_sender
 
 TEMPLATE = "monitoring/templates/arm/dashboard-workbook.json.j2"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -83,13 +84,15 @@ def _record(run: str, moment: datetime, i: int, error: str | None) -> dict:
     }
 
 
-def _post_metrics(url: str, moment: datetime, metrics: list[tuple[str, float, dict]]) -> None:
+def _post_metrics(
+    collector: RunningCollector, moment: datetime, metrics: list[tuple[str, float, dict]]
+) -> None:
     envelopes = [
         {
             "ver": 1,
             "name": "Microsoft.ApplicationInsights.Metric",
             "time": moment.isoformat().replace("+00:00", "Z"),
-            "iKey": COLLECTOR_IKEY,
+            "iKey": collector.ikey,
             "tags": {"ai.cloud.role": "dashboard-test"},
             "data": {
                 "baseType": "MetricData",
@@ -103,15 +106,18 @@ def _post_metrics(url: str, moment: datetime, metrics: list[tuple[str, float, di
         for name, value, dimensions in metrics
     ]
     request = urllib.request.Request(
-        f"{url}/v2.1/track", data=json.dumps(envelopes).encode(), headers={"Content-Type": "application/json"}
+        f"{collector.url}/v2.1/track",
+        data=json.dumps(envelopes).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.loads(response.read())["itemsAccepted"] == len(envelopes)
 
 
 def test_local_dashboard_page_opens_in_a_headless_browser_with_its_plots(
-    collector: RunningCollector, tmp_path: Path
+    collector: RunningCollector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(COLLECTOR_KEY_VARIABLE, collector.query_key)
     browser = _browser()
     env = load_environment("dev")
     panels = {panel.key: panel for panel in dashboard_panels(env)}
@@ -134,7 +140,7 @@ def test_local_dashboard_page_opens_in_a_headless_browser_with_its_plots(
     # Platform metrics under their Azure names (OpenTelemetry would lowercase an instrument's name), as
     # metric envelopes: the watermark delay, and output events of the dead-letter and the scored outputs.
     _post_metrics(
-        collector.url,
+        collector,
         now,
         [
             ("OutputWatermarkDelaySeconds", 4.0, {}),

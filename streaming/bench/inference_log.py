@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from environments.standins import ManagedProcess, free_port, http_ok
+from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 from monitoring.drift.local_pipeline import collector_connection_string
 from monitoring.telemetry.records import is_sampled
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 
 REPO = Path(__file__).resolve().parents[2]
 
