@@ -4,6 +4,7 @@ rendered templates of dev, staging and prod."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ DIAGNOSED = {
 NOT_DIAGNOSED = {
     "Microsoft.Insights/components": "workspace-based: its telemetry is already stored in the Log Analytics workspace",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "no diagnostic settings; sign-ins are in Entra ID logs",
+    "Microsoft.Insights/workbooks": "no diagnostic settings: a saved dashboard definition, changes are in the Activity log",
     "Microsoft.Authorization/roleAssignments": "no diagnostic settings; changes are in the Activity log",
     "Microsoft.Storage/storageAccounts/blobServices/containers": "logged by the blob service's setting",
     "Microsoft.EventHub/namespaces/eventhubs": "logged by the namespace's setting",
@@ -65,7 +67,9 @@ def _flat(resources: list[dict[str, Any]], parent: str = "", parent_name: str = 
         name = str(resource["name"])
         name = f"{parent_name}/{name}" if parent_name else name
         if name.startswith("[format("):
-            name = "/".join(json.loads("[" + name[name.index(",") + 1 : -2].replace("'", '"') + "]"))
+            # The format's arguments: quoted literals as written, an expression (a copy loop's name) as is.
+            arguments = re.findall(r"'([^']*)'|([^,\s][^,]*)", name[name.index(",") + 1 : -2])
+            name = "/".join(literal or expression.strip() for literal, expression in arguments)
         provider, *types = full.split("/")
         names = name.split("/")
         path = "/".join([provider, *(p for pair in zip(types, names, strict=False) for p in pair)])

@@ -40,6 +40,7 @@ def test_a_manifest_left_by_the_previous_run_is_not_readiness(tmp_path: Path) ->
     assert ready()
 
 
+@pytest.mark.services
 def test_a_service_that_exited_fails_the_loop_naming_its_step(tmp_path: Path) -> None:
     exits = ManagedProcess(
         "engine", [sys.executable, "-c", "import sys; sys.exit(4)"], tmp_path / "engine.log"

@@ -56,12 +56,12 @@ def test_every_environment_deploys_the_same_resources(rendered_ml: dict[str, Pat
             "Microsoft.MachineLearningServices/workspaces/computes",
             "[format('{0}/{1}', '<workspace>', '<compute_cluster>')]",
         ),
+        ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
+        ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         (  # data scientists' compute instances: a copy loop, of zero outside dev
             "Microsoft.MachineLearningServices/workspaces/computes",
             "[format('{0}/{1}', '<workspace>', variables('dataScientists')[copyIndex()].computeName)]",
         ),
-        ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
-        ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         ("Microsoft.MachineLearningServices/registries", "<registry>"),
     ]
 
