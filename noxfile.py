@@ -3,6 +3,7 @@
 nox -s lint            ruff check + format check
 nox -s tests           every test: unit, then those on real local stand-ins (pytest; posargs pass through)
 nox -s unit            the tests that start no stand-in (-m "not services and not slow"), under 2 minutes
+nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
 nox -s security        render, then checkov, zizmor and bandit against tools/security/allow/
@@ -73,6 +74,16 @@ def tests(session: nox.Session) -> None:
 def unit(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS, "deploy", "dev")
     session.run("pytest", "-m", "not services and not slow", *session.posargs, env=RUN_ENV)
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """The fault suite on the real stand-ins: kill -9 of the runtime (twice), the endpoint paused and killed,
+    the collector down, the broker restarted under a kept checkpoint, a backlog, bad events, signals to the
+    loop; each counts every event where it belongs. Also part of `nox -s tests`."""
+    install(session, *DOMAIN_GROUPS, "deploy", "dev")
+    install_node_standins(session)
+    session.run("pytest", "-m", "faults", *session.posargs, env=RUN_ENV)
 
 
 @nox.session

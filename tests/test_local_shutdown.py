@@ -111,6 +111,7 @@ def _check_secrets_and_modes(processes: set[int], state: Path) -> None:
     assert (state / "collector.sqlite").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_every_service_and_frees_every_port(tmp_path: Path, signum: int) -> None:
     state = tmp_path / "state"

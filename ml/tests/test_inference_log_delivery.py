@@ -71,6 +71,7 @@ def _loss_lines(log_path: Path) -> list[str]:
     return [line for line in log_path.read_text().splitlines() if any(m in line for m in LOSS_MARKERS)]
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize(("ratio", "batches"), [(1.0, 20), (0.25, 8)])
 def test_a_burst_logs_exactly_the_rows_the_rate_promises(
     tmp_path: Path, scoring_model_dir: Path, collector: RunningCollector, local_environment, ratio, batches
@@ -89,6 +90,7 @@ def test_a_burst_logs_exactly_the_rows_the_rate_promises(
     assert _loss_lines(tmp_path / "azmlinfsrv.log") == []
 
 
+@pytest.mark.faults
 @pytest.mark.services
 def test_rows_scored_while_ingestion_is_down_arrive_when_it_is_back(
     tmp_path: Path, scoring_model_dir: Path, local_environment

@@ -142,6 +142,7 @@ GENERATORS = {
 }
 
 
+@pytest.mark.faults
 def test_every_malformed_body_gets_a_4xx_naming_the_problem(endpoint, valid_body):
     rng = random.Random(SEED)
     headers = {**endpoint.headers(), "Content-Type": "application/json"}

@@ -73,6 +73,7 @@ def test_serve_then_rollout_then_stop(tmp_path, scoring_model_dir, local_environ
     assert json.loads((state / "ml" / "routes.json").read_text())["deployments"] == {}
 
 
+@pytest.mark.faults
 @pytest.mark.services
 def test_serve_restarts_a_killed_deployment(tmp_path, scoring_model_dir, local_environment):
     """kill -9 of the serving deployment: `ml serve` notices, restarts it, and the endpoint answers again."""

@@ -110,6 +110,7 @@ def assert_windows_count_what_was_scored(azurite: Azurite, job: Job, job_runner:
     assert job_runner.stats.late == {"late_dropped": 0, "out_of_order_dropped": 0, "window_late_rows": 0}
 
 
+@pytest.mark.faults
 def test_a_backlog_read_after_the_fact_is_counted_in_every_window(
     rendered: Path,
     tmp_path: Path,
@@ -131,6 +132,7 @@ def test_a_backlog_read_after_the_fact_is_counted_in_every_window(
     assert_windows_count_what_was_scored(azurite, job, job_runner, count)
 
 
+@pytest.mark.faults
 def test_a_paused_endpoint_delays_windows_but_counts_every_event(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, running: list
 ) -> None:

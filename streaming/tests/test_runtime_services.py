@@ -20,7 +20,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,6 +247,7 @@ def test_scored_dead_letter_and_aggregates_arrive(
     assert {r[SCHEMA.id_column] for r in on_topic} == sent.scored_ids
 
 
+@pytest.mark.faults
 def test_endpoint_outage_loses_nothing_and_duplicates_no_window(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, running: list
 ) -> None:
@@ -302,39 +303,46 @@ def events_read(log: Path) -> list[int]:
     ]
 
 
+@pytest.mark.faults
 def test_killed_runtime_resumes_from_committed_offsets(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
 ) -> None:
+    """kill -9 twice mid-stream: each restart reads on from the committed offsets, nothing lost or doubled."""
     job = isolated(rendered, tmp_path)
     sent = traffic(400, seed=3)
     ensure_topics({"bootstrap.servers": kafka_broker.bootstrap_servers}, [job.input_topic], PARTITIONS)
-    half = len(sent.valid) // 2
-    produce(kafka_broker, job.input_topic, sent.valid[:half])
+    first_part, second_part = len(sent.valid) // 3, 2 * len(sent.valid) // 3
     log = tmp_path / "run.log"
-    first = run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log)
-    try:
+    runs: list[subprocess.Popen] = []
 
-        def checkpointed() -> bool:
+    def checkpointed(offset: int) -> Callable[[], bool]:
+        def check() -> bool:
             return (
                 job.checkpoint.exists()
-                and sum(json.loads(job.checkpoint.read_text())["offsets"].values()) == half
+                and sum(json.loads(job.checkpoint.read_text())["offsets"].values()) == offset
             )
 
-        wait_until(checkpointed, 60, "first half checkpointed")
-        first.kill()  # a crash: no clean shutdown
-        first.wait(10)
-        produce(kafka_broker, job.input_topic, sent.valid[half:] + sent.invalid)
+        return check
+
+    try:
+        for start, end in ((0, first_part), (first_part, second_part)):
+            produce(kafka_broker, job.input_topic, sent.valid[start:end])
+            runs.append(run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log))
+            wait_until(checkpointed(end), 60, f"events up to {end} checkpointed")
+            runs[-1].kill()  # a crash: no clean shutdown
+            runs[-1].wait(10)
+        produce(kafka_broker, job.input_topic, sent.valid[second_part:] + sent.invalid)
         produce_closing(kafka_broker, job.input_topic, sent)
-        second = run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log)
+        runs.append(run_process(job, kafka_broker, azurite, scoring_server.scoring_uri, log))
         wait_until(lambda: outputs_complete(azurite, job, sent), 90, "all outputs", interval_s=0.5)
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(30) == 0, log.read_text()[-3000:]
+        runs[-1].send_signal(signal.SIGTERM)
+        assert runs[-1].wait(30) == 0, log.read_text()[-3000:]
     finally:
-        for process in (first, locals().get("second")):
-            if process is not None and process.poll() is None:
+        for process in runs:
+            if process.poll() is None:
                 process.kill()
     total = len(sent.valid) + len(sent.invalid) + len(sent.closing)
-    assert events_read(log) == [total - half], "the restarted runtime must start at the committed offsets"
+    assert events_read(log) == [total - second_part], "the last restart must start at the committed offsets"
     assert_outputs(azurite, job, sent)
 
 
@@ -354,6 +362,7 @@ class SimulatedCrashError(Exception):
     pass
 
 
+@pytest.mark.faults
 def test_blobs_of_an_unfinished_cycle_are_not_left_twice(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
 ) -> None:
@@ -377,6 +386,7 @@ def test_blobs_of_an_unfinished_cycle_are_not_left_twice(
     assert_outputs(azurite, job, sent)
 
 
+@pytest.mark.faults
 def test_broker_restarted_empty_under_a_kept_checkpoint_loses_nothing(
     rendered: Path, tmp_path: Path, azurite: Azurite, scoring_server: ScoringServer
 ) -> None:
@@ -436,6 +446,7 @@ def blob_bodies(azurite: Azurite, container: str) -> dict[str, bytes]:
     return {blob.name: client.download_blob(blob.name).readall() for blob in client.list_blobs()}
 
 
+@pytest.mark.faults
 def test_blob_numbering_continues_after_a_deleted_checkpoint(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
 ) -> None:
@@ -496,6 +507,7 @@ def bad_events(start: datetime) -> dict[bytes, str]:
     }
 
 
+@pytest.mark.faults
 def test_every_event_is_accounted_for_exactly_once(
     rendered: Path, tmp_path: Path, kafka_broker: Broker, azurite: Azurite, scoring_server: ScoringServer
 ) -> None:
@@ -555,6 +567,7 @@ def test_every_event_is_accounted_for_exactly_once(
     assert sum(accounting["dropped"].values()) == 0 and accounting["in_flight"] == 0
 
 
+@pytest.mark.faults
 def test_events_the_drop_policy_drops_are_counted_and_logged(
     rendered: Path,
     tmp_path: Path,
