@@ -34,14 +34,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from ml.scoring.request_body import MAX_BODY_BYTES
 from ml.serving.request_log import RequestLog
 from ml.serving.routes import DEPLOYMENT_HEADER, Routes, load_routes
 
 logger = logging.getLogger("ml.serving.router")
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
-"""A request body over this is refused with 413 from its Content-Length, before any of it is read: a
-Stream Analytics batch at the largest batch size (10,000 rows of ~300 bytes) is about 3 MB."""
+# A request body over score.py's limit (MAX_BODY_BYTES, ml/scoring/request_body.py) is refused with 413
+# from its Content-Length, before any of it is read, with the same wording as score.py.
 
 # The Authorization header is forwarded (to mirrored copies too): deployments check the same key (their
 # own ports are not a way around the router's check).
@@ -163,7 +163,7 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                 self._refuse(400, f"Content-Length must be a whole number of bytes, got {given[:40]!r}")
                 return None
             if int(given) > MAX_BODY_BYTES:
-                self._refuse(413, f"body of {given} bytes is over the {MAX_BODY_BYTES}-byte limit")
+                self._refuse(413, f"the body is {given} bytes, more than the limit of {MAX_BODY_BYTES} bytes")
                 return None
             if self.command == "POST" and "Content-Length" not in self.headers:
                 self._refuse(411, "Content-Length is required")
