@@ -27,6 +27,7 @@ class HourResult:
     blob: str | None
     skipped: list[str] = field(default_factory=list)
     duplicates: int = 0
+    probes: int = 0
 
 
 @dataclass
@@ -68,7 +69,14 @@ def export_window(
     ) as advance:
         for hour in hours:
             conversion = to_rows(source.fetch(hour.start, hour.end), data_schema, hour.start, hour.end)
-            result = HourResult(hour, len(conversion.rows), None, conversion.skipped, conversion.duplicates)
+            result = HourResult(
+                hour,
+                len(conversion.rows),
+                None,
+                conversion.skipped,
+                conversion.duplicates,
+                conversion.probes,
+            )
             if conversion.rows:
                 if not container_ready:
                     sink.ensure_container()
@@ -77,6 +85,8 @@ def export_window(
                 result.blob = hour.blob_name
             for problem in conversion.skipped:
                 log.warning("%s: %s", hour.blob_name, problem)
+            if conversion.probes:
+                log.info("%s: left out %d probe rows (smoke tests)", hour.blob_name, conversion.probes)
             report.hours.append(result)
             if on_hour is not None:
                 on_hour(result)

@@ -14,21 +14,28 @@ from environments.data_schema import DataSchema, Feature
 
 @dataclass
 class Conversion:
-    """Rows ready to write, in a stable order, and the records that could not become rows."""
+    """Rows ready to write, in a stable order, the records that could not become rows and the probe
+    records left out (smoke tests; the KQL leaves them out on Azure, the collector returns them)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     duplicates: int = 0
+    probes: int = 0
 
 
 def to_rows(
     records: Iterable[Mapping[str, Any]], data_schema: DataSchema, start: datetime, end: datetime
 ) -> Conversion:
-    """Convert, keep only [start, end), drop exact re-sends (same request id and time), sort stably."""
+    """Convert, keep only [start, end), leave out probe traffic (a record with a `probe` kind, as
+    `export/queries/inference_records.kql` does), drop exact re-sends (same request id and time), sort
+    stably."""
     result = Conversion()
     seen: set[tuple[datetime, str]] = set()
     rows: list[dict[str, Any]] = []
     for index, record in enumerate(records):
+        if is_probe(record):
+            result.probes += 1
+            continue
         try:
             row = to_row(record, data_schema)
         except ValueError as exc:
@@ -44,6 +51,11 @@ def to_rows(
         rows.append(row)
     result.rows = sorted(rows, key=lambda r: (r["time"], r["request_id"]))
     return result
+
+
+def is_probe(record: Mapping[str, Any]) -> bool:
+    """A record of probe traffic: its `probe` field is non-empty text (the KQL's `isempty` test)."""
+    return _text(record.get("probe")) is not None
 
 
 def to_row(record: Mapping[str, Any], data_schema: DataSchema) -> dict[str, Any]:

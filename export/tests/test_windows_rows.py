@@ -12,6 +12,7 @@ import pytest
 from environments.loader import load_environment
 from export.errors import ExportConfigError
 from export.parquet_bytes import parquet_bytes
+from export.query_text import inference_query
 from export.rows import to_row, to_rows
 from export.schema import export_schema
 from export.targets import azure_target, local_target, resolve_env_ref
@@ -92,6 +93,26 @@ def test_rows_keep_the_hour_drop_resends_and_sort_stably() -> None:
     assert [r["request_id"] for r in conversion.rows] == ["a", "b"]
     assert conversion.duplicates == 1
     assert conversion.skipped == ["record 4: request_id is missing"]
+
+
+def test_probe_records_are_left_out_as_the_kql_leaves_them_out() -> None:
+    start, end = t("2026-11-29T10:00Z"), t("2026-11-29T11:00Z")
+    records = [
+        {"time": "2026-11-29T10:30:00Z", "request_id": "real", "features": {}, "probe": None},
+        {"time": "2026-11-29T10:30:00Z", "request_id": "empty", "features": {}, "probe": ""},
+        {"time": "2026-11-29T10:31:00Z", "request_id": "smoke-1", "features": {}, "probe": "smoke"},
+        {"time": "2026-11-29T10:32:00Z", "request_id": "smoke-2", "features": {}, "probe": "smoke"},
+    ]
+    conversion = to_rows(records, SCHEMA, start, end)
+    assert [r["request_id"] for r in conversion.rows] == ["empty", "real"]
+    assert conversion.probes == 2 and conversion.skipped == []
+    assert "probe" not in export_schema(SCHEMA).names
+
+
+def test_the_kql_leaves_out_probe_records_before_projecting() -> None:
+    query = inference_query()
+    assert 'isempty(tostring(customDimensions["probe"]))' in query
+    assert query.index('customDimensions["probe"]') < query.index("| project")
 
 
 def test_parquet_bytes_are_deterministic_and_typed() -> None:

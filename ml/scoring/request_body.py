@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from werkzeug.exceptions import HTTPException
@@ -22,6 +23,7 @@ from ml.scoring.errors import (
     NotJsonContentError,
     TooLargeError,
 )
+from ml.scoring.probe import probe_kind
 from ml.scoring.scorer import INPUT_NAME, batch_rows
 from ml.scoring.swagger_samples import INPUT_REQUEST_NAME
 
@@ -33,6 +35,14 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 _READ_CHUNK = 64 * 1024
 _EXPECTED = f'{{"{INPUT_REQUEST_NAME}": {{"{INPUT_NAME}": [record, ...]}}}}'
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The rows of a request and its probe kind (`ml.scoring.probe`; None for real traffic)."""
+
+    rows: Sequence[Any]
+    probe: str | None = None
 
 
 def check_request(method: str, is_json: bool, content_type: str | None) -> None:
@@ -78,8 +88,8 @@ def _read(stream: BinaryIO, size: int, offset: int) -> bytes:
         raise NotABatchError(f"the body could not be read after {offset} bytes: {exc}") from None
 
 
-def parse_batch(body: bytes, max_rows: int = MAX_BATCH_ROWS) -> Sequence[Any]:
-    """The rows of a batch body, or the NotABatchError / TooLargeError that says what is wrong."""
+def parse_batch(body: bytes, max_rows: int = MAX_BATCH_ROWS) -> Batch:
+    """The rows and probe marker of a batch body, or the NotABatchError / TooLargeError that says what is wrong."""
     if not body.strip():
         raise NotABatchError(f"the body is empty, not JSON: POST a batch {_EXPECTED}")
     try:
@@ -103,4 +113,4 @@ def parse_batch(body: bytes, max_rows: int = MAX_BATCH_ROWS) -> Sequence[Any]:
     rows = batch_rows(document[INPUT_REQUEST_NAME])
     if len(rows) > max_rows:
         raise TooLargeError(f"the batch has {len(rows)} rows, more than the limit of {max_rows} rows")
-    return rows
+    return Batch(rows=rows, probe=probe_kind(document))

@@ -7,7 +7,8 @@ batch, and it names the problem (`ml.scoring.request_body`). run() takes the raw
 so that no body, not even one that is not UTF-8, reaches the server's own parsing (which answers 500);
 the swagger a decorated run() would publish is written for the server by `ml.scoring.published_swagger`.
 Every row goes to the inference log through `monitoring.telemetry` (off, and saying so, when no
-Application Insights connection string is configured).
+Application Insights connection string is configured); rows of a probe batch (smoke tests, marked with
+`"Probe"` in the body, `ml.scoring.probe`) carry a `probe` field that the export and drift leave out.
 
 The deployed code folder holds `ml/` (this package) and `monitoring/telemetry/`, assembled by
 `ml.scoring.packaging.stage_code`; the server puts the folder on `sys.path`.
@@ -70,15 +71,18 @@ def run(request: AMLRequest) -> Any:
         raise RuntimeError("run() called before init()")
     try:
         check_request(request.method, request.is_json, request.content_type)
-        rows = parse_batch(read_body(request.stream, request.content_length))
+        batch = parse_batch(read_body(request.stream, request.content_length))
     except BadRequestError as exc:
         return AMLResponse({"message": str(exc)}, exc.status, json_str=True)
+    rows = batch.rows
     scored = _scorer.score(rows)
     body = _scorer.results(scored)
     if _telemetry is not None and _telemetry.enabled:
         request_id = str(uuid.uuid4())
         latency_ms = (time.perf_counter() - started) * 1000.0
-        records = inference_records(rows, scored, _SCHEMA, _settings, request_id, latency_ms)
+        records = inference_records(
+            rows, scored, _SCHEMA, _settings, request_id, latency_ms, probe=batch.probe
+        )
         try:
             _telemetry.log_inferences(records)
         except TelemetryError:

@@ -1,4 +1,7 @@
-"""The smoke test of a new deployment: a Stream Analytics-shaped batch with one bad row (pure logic)."""
+"""The smoke test of a new deployment: a Stream Analytics-shaped batch with one bad row (pure logic).
+
+The batch is marked as probe traffic (`ml.scoring.probe`): score.py logs its rows with `probe: smoke`,
+and the export and drift leave them out, so a rollout never changes the next drift window."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from environments.data_schema import DataSchema
+from ml.scoring.probe import SMOKE_PROBE, mark_probe
 from ml.serving.batches import request_body, stream_batch
 from ml.serving.errors import SmokeTestError
 
@@ -32,7 +36,7 @@ def smoke_batch(schema: DataSchema, size: int, seed: int = SMOKE_SEED) -> SmokeB
     bad_index = size // 2
     field = schema.features[0].name
     rows[bad_index] = {key: value for key, value in rows[bad_index].items() if key != field}
-    return SmokeBatch(body=request_body(rows), bad_index=bad_index, bad_field=field)
+    return SmokeBatch(body=mark_probe(request_body(rows), SMOKE_PROBE), bad_index=bad_index, bad_field=field)
 
 
 def check_smoke(batch: SmokeBatch, status: int, answer: Any, model_version: str) -> None:

@@ -117,6 +117,15 @@ def test_inference_records_one_per_row_keyed_by_transaction_id(rows, scorer, sch
     assert {r["deployment"] for r in records} == {"blue"} and records[0]["latency_ms"] == 3.5
 
 
+def test_probe_rows_carry_the_kind_and_real_rows_no_probe_field(rows, scorer, schema):
+    scored = scorer.score(rows[:2])
+    settings = ScoringSettings("card-fraud", "4", "blue")
+    probe = inference_records(rows[:2], scored, schema, settings, "req-1", 1.0, probe="smoke")
+    real = inference_records(rows[:2], scored, schema, settings, "req-2", 1.0)
+    assert [r["probe"] for r in probe] == ["smoke", "smoke"]
+    assert all("probe" not in r for r in real)
+
+
 def test_swagger_types_follow_the_schema(schema):
     data = input_type(schema).input_to_swagger()["properties"]["data"]
     properties = data["items"]["properties"]

@@ -18,6 +18,7 @@ INFERENCE_COLUMNS = (
     "score",
     "error",
     "latency_ms",
+    "probe",
     "role",
 )
 
@@ -39,6 +40,7 @@ def inference_record(row: dict[str, Any]) -> dict[str, Any]:
         "score": _float(props.get("score")),
         "error": props.get("error"),
         "latency_ms": _float(props.get("latency_ms")),
+        "probe": props.get("probe"),
         "role": row["role"],
     }
 

@@ -29,7 +29,10 @@ INFERENCE_FIELDS = (
     "score",
     "error",
     "latency_ms",
+    "probe",
 )
+"""`probe` is present only on rows of probe traffic (smoke tests; `ml.scoring.probe`): the export's KQL
+and the local export leave those rows out, so they never reach drift."""
 REQUIRED_FIELDS = ("request_id", "time", "model_name", "model_version", "features")
 
 
@@ -64,7 +67,7 @@ def to_event(record: Mapping[str, Any], sampling_ratio: float = 1.0) -> Inferenc
         "features": _features_json(features),
         "sampling_ratio": repr(float(sampling_ratio)),
     }
-    for key in ("deployment", "error"):
+    for key in ("deployment", "error", "probe"):
         if record.get(key) is not None:
             attributes[key] = str(record[key])
     for key in ("score", "latency_ms"):

@@ -30,8 +30,12 @@ def test_record_becomes_custom_event_with_string_dimensions() -> None:
     assert json.loads(event.attributes["features"]) == {"amount": 12.5, "mcc": "5411"}
     assert event.attributes["score"] == "0.25"
     assert event.attributes["latency_ms"] == "4.0"
-    assert "error" not in event.attributes
+    assert "error" not in event.attributes and "probe" not in event.attributes
     assert event.timestamp_ns == 1_795_947_300_123_456_000
+
+
+def test_a_probe_record_carries_its_kind_as_a_dimension() -> None:
+    assert to_event({**RECORD, "probe": "smoke"}).attributes["probe"] == "smoke"
 
 
 @pytest.mark.parametrize(
