@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from environments.inference_log import INFERENCE_COLUMNS as RECORD_COLUMNS
 from monitoring.telemetry.records import INFERENCE_EVENT_NAME
 
 __all__ = ["INFERENCE_COLUMNS", "INFERENCE_EVENT_NAME", "inference_record", "metric_value"]
-INFERENCE_COLUMNS = (
-    "time",
-    "request_id",
-    "model_name",
-    "model_version",
-    "deployment",
-    "features",
-    "score",
-    "error",
-    "latency_ms",
-    "role",
-)
+INFERENCE_COLUMNS = (*RECORD_COLUMNS, "role")
+"""The inference record's columns plus `role`, the cloud role of the process that logged the row."""
 
 
 def inference_record(row: dict[str, Any]) -> dict[str, Any]:

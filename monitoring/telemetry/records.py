@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from environments.inference_log import INFERENCE_COLUMNS
+
 from .errors import InferenceRecordError
 
 INFERENCE_EVENT_NAME = "inference"
@@ -19,17 +21,8 @@ INFERENCE_EVENT_NAME = "inference"
 CUSTOM_EVENT_NAME_ATTRIBUTE = "microsoft.custom_event.name"
 """Log-record attribute that makes the Azure Monitor log exporter send a custom event."""
 
-INFERENCE_FIELDS = (
-    "request_id",
-    "time",
-    "model_name",
-    "model_version",
-    "deployment",
-    "features",
-    "score",
-    "error",
-    "latency_ms",
-)
+INFERENCE_FIELDS = INFERENCE_COLUMNS
+"""The keys a logged record may have: the inference record's columns (`environments.inference_log`)."""
 REQUIRED_FIELDS = ("request_id", "time", "model_name", "model_version", "features")
 
 
