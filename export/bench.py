@@ -18,6 +18,7 @@ import httpx
 from environments.data_schema import DataSchema
 from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE
 from environments.standins import ManagedProcess, free_port, start_azurite
+from environments.standins.well_known import DEVELOPMENT_IKEY
 from export.blob_sink import BlobSink
 from export.exporter import export_window
 from export.parquet_bytes import parquet_bytes
@@ -27,7 +28,6 @@ from export.sources.collector import CollectorSource
 
 HOUR_START = datetime(2030, 1, 1, 12, tzinfo=UTC)
 BATCH = 500
-IKEY = "00000000-0000-0000-0000-000000000000"
 
 
 def synthetic_records(schema: DataSchema, rows: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
         "ver": 1,
         "name": "Microsoft.ApplicationInsights.Event",
         "time": record["time"],
-        "iKey": IKEY,
+        "iKey": DEVELOPMENT_IKEY,
         "tags": {"ai.cloud.role": "bench"},
         "data": {
             "baseType": "EventData",
@@ -114,7 +114,7 @@ def run_bench(schema: DataSchema, rows: int) -> list[dict[str, Any]]:
                 str(state / "c.sqlite"),
             ],
             state / "collector.log",
-            env={COLLECTOR_IKEY_VARIABLE: IKEY, COLLECTOR_KEY_VARIABLE: query_key},
+            env={COLLECTOR_IKEY_VARIABLE: DEVELOPMENT_IKEY, COLLECTOR_KEY_VARIABLE: query_key},
         ).start()
         try:
             url = f"http://127.0.0.1:{port}"

@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from environments.inference_log import INFERENCE_COLUMNS
+
 QUERY_FILE = Path(__file__).resolve().parent / "queries" / "inference_records.kql"
-COLUMNS = (
-    "time",
-    "request_id",
-    "model_name",
-    "model_version",
-    "deployment",
-    "features",
-    "score",
-    "error",
-    "latency_ms",
-)
+COLUMNS = INFERENCE_COLUMNS
+"""The columns the query projects: exactly the inference record's (owned by `environments.inference_log`)."""
 
 
 def inference_query() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from environments.data_schema import DataSchema, Feature
+from environments.inference_log import parse_features
 
 
 @dataclass
@@ -63,7 +63,7 @@ def to_row(record: Mapping[str, Any], data_schema: DataSchema) -> dict[str, Any]
     request_id = _text(record.get("request_id"))
     if request_id is None:
         raise ValueError("request_id is missing")
-    features = _features(record.get("features"))
+    features = parse_features(record.get("features"))
     row: dict[str, Any] = {
         "time": _time(record.get("time")),
         "request_id": request_id,
@@ -95,19 +95,6 @@ def typed_feature(feature: Feature, value: Any) -> Any:
     if isinstance(value, bool):
         return None
     return value if isinstance(value, str) else str(value) if isinstance(value, int) else None
-
-
-def _features(value: Any) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"features are not JSON: {exc.msg}") from exc
-    if not isinstance(value, Mapping):
-        raise ValueError(f"features must be an object, got {type(value).__name__}")
-    return dict(value)
 
 
 def _time(value: Any) -> datetime:

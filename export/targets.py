@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from environments.model import Environment
 from environments.naming import resource_names
-from environments.standins.azurite import ACCOUNT, ACCOUNT_KEY
+from environments.standins.well_known import azurite_connection_string
 from export.errors import ExportConfigError
 from export.sources.log_analytics import app_insights_resource_id
 
@@ -47,14 +47,6 @@ def local_target(
         or azurite_connection_string(env.local.azurite_blob_port)
     )
     return LocalTarget(url, connection, env.storage.inference_container)
-
-
-def azurite_connection_string(port: int) -> str:
-    """Azurite's published development account (a well-known constant, not a secret)."""
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
-    )
 
 
 def azure_target(env: Environment, environ: Mapping[str, str] | None = None) -> AzureTarget:

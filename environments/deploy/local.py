@@ -36,6 +36,7 @@ from environments.standins import ManagedProcess, StandInError, start_azurite, s
 from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 from environments.standins.supervisor import Supervisor
+from environments.standins.well_known import azurite_blob_endpoint
 
 DRIFT_SCENARIO = "amount_inflation"
 
@@ -421,7 +422,7 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
     table.add_row("telemetry (collector)", f"http://127.0.0.1:{env.local.collector_port}/query/inferences")
     table.add_row(
         "inference data (Azurite)",
-        f"http://127.0.0.1:{env.local.azurite_blob_port}/devstoreaccount1/{env.storage.inference_container}",
+        f"{azurite_blob_endpoint(env.local.azurite_blob_port)}/{env.storage.inference_container}",
     )
     table.add_row("logs", str(state_dir / "logs"))
     console.print(table)

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from environments.atomic_files import write_json_atomically
 from environments.errors import EnvironmentsError
 
 RELEASE_FILE = "release.json"
@@ -141,8 +142,4 @@ def read_release(path: Path) -> dict[str, Any]:
 
 def write_release(path: Path, release: dict[str, Any]) -> Path:
     """Write atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(release, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_json_atomically(path, release, indent=2, sort_keys=True)

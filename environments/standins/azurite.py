@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from environments.standins.process import ManagedProcess, StandInError, free_port, port_open
+from environments.standins.well_known import azurite_blob_endpoint, azurite_connection_string
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AZURITE_BIN = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "azurite-blob"
-# Azurite's published development account: a well-known constant, not a secret.
-ACCOUNT = "devstoreaccount1"
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 @dataclass
@@ -22,14 +20,11 @@ class Azurite:
 
     @property
     def blob_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+        return azurite_blob_endpoint(self.port)
 
     @property
     def connection_string(self) -> str:
-        return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint={self.blob_endpoint};"
-        )
+        return azurite_connection_string(self.port)
 
     def stop(self) -> None:
         self.process.stop()

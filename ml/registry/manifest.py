@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from environments.atomic_files import write_json_atomically
+
 MANIFEST_FILE = "model-manifest.json"
 MANIFEST_KEYS = (
     "environment",
@@ -37,11 +39,7 @@ def write_manifest(state: Path, record: dict[str, Any]) -> Path:
     if missing:
         raise ValueError(f"model manifest lacks {', '.join(missing)}")
     path = manifest_path(state)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_json_atomically(path, record, indent=2, sort_keys=True)
 
 
 def read_manifest(state: Path) -> dict[str, Any]:

@@ -13,9 +13,6 @@ app root when score.py is imported: Stream Analytics reads the swagger a decorat
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +22,7 @@ from azureml_inference_server_http.constants import SERVER_ROOT
 from azureml_inference_server_http.server.swagger import Swagger2Builder, Swagger3Builder, Swagger31Builder
 from inference_schema.schema_decorators import input_schema, output_schema
 
+from environments.atomic_files import write_json_atomically
 from ml.scoring.errors import ScoringConfigError
 from ml.scoring.feature_schema import ScoringSchema
 from ml.scoring.swagger_samples import INPUT_REQUEST_NAME, input_type, output_type
@@ -71,10 +69,7 @@ def publish_swagger(schema: ScoringSchema, app_root: str) -> list[Path]:
     for name, document in swagger_documents(schema, app_root).items():
         path = Path(app_root) / name
         try:
-            handle, temporary = tempfile.mkstemp(dir=app_root, prefix=f".{name}.", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(document, file)
-            os.replace(temporary, path)
+            write_json_atomically(path, document)
         except OSError as exc:
             raise ScoringConfigError(
                 f"cannot publish the swagger {path} (AML_APP_ROOT {app_root}): {exc}"

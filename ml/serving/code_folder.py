@@ -7,6 +7,8 @@ Layout (the same locally and in Azure ML, where it is the deployment's `code_con
     <folder>/monitoring/__init__.py, monitoring/errors.py
     <folder>/monitoring/telemetry/*   the one module that configures the inference log exporter
     <folder>/environments/__init__.py, environments/telemetry_variables.py   the variables it reads
+    <folder>/environments/inference_log.py   the inference record's columns it checks
+    <folder>/environments/atomic_files.py    the atomic JSON write (published swagger files)
 
 The data schema is not copied: it travels inside the model folder (`data_schema.json`), so a
 deployment always validates against the schema its model was trained on.
@@ -29,6 +31,8 @@ _PACKAGE_MARKERS = (
     "monitoring/errors.py",
     "environments/__init__.py",
     "environments/telemetry_variables.py",  # the variables monitoring.telemetry reads (a contract)
+    "environments/inference_log.py",  # the inference record's columns (a contract)
+    "environments/atomic_files.py",  # the atomic JSON write published_swagger uses
 )
 
 

@@ -4,11 +4,11 @@ manifest (written; docs/contracts.md "Endpoint manifest")."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from environments.atomic_files import write_json_atomically
 from ml.registry.manifest import manifest_path, read_manifest
 from ml.serving.errors import ManifestError
 
@@ -67,11 +67,7 @@ def read_model_manifest(state: Path) -> ModelRef:
 
 def write_endpoint_manifest(path: Path, manifest: EndpointManifest) -> Path:
     """Replace the endpoint manifest atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_json_atomically(path, manifest.to_json(), indent=2)
 
 
 def read_endpoint_manifest(path: Path) -> EndpointManifest:

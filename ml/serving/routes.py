@@ -7,12 +7,12 @@ changes, like the traffic map of a managed online endpoint. Pure logic apart fro
 from __future__ import annotations
 
 import json
-import os
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from environments.atomic_files import write_json_atomically
 from ml.serving.errors import ManifestError
 
 DEPLOYMENT_HEADER = "azureml-model-deployment"
@@ -135,7 +135,4 @@ def load_routes(path: Path) -> Routes:
 
 def save_routes(path: Path, routes: Routes) -> None:
     """Replace the routing table atomically, so the router never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(routes.to_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_json_atomically(path, routes.to_json(), indent=2)

@@ -22,7 +22,7 @@ def test_round_trip_and_location(tmp_path: Path) -> None:
     assert path == tmp_path / "ml" / "model-manifest.json" == manifest_path(tmp_path)
     assert read_manifest(tmp_path) == record
     assert json.loads(path.read_text()) == record
-    assert not list(path.parent.glob("*.partial"))
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
 
 
 def test_incomplete_record_is_refused(tmp_path: Path) -> None:

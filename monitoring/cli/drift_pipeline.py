@@ -23,6 +23,7 @@ from typing import Any
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from environments.model import Environment
+from environments.standins.well_known import azurite_connection_string
 from monitoring.drift.errors import DriftError, DriftPipelineError
 from monitoring.drift.local_pipeline import read_metrics, run_local
 from monitoring.drift.window import default_window, parse_time
@@ -59,15 +60,6 @@ def _parser() -> argparse.ArgumentParser:
         help="Azure: create or update the hourly Azure ML schedule instead of submitting one run",
     )
     return parser
-
-
-def _azurite(port: int) -> str:
-    from environments.standins.azurite import ACCOUNT, ACCOUNT_KEY
-
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
-    )
 
 
 def drift_schedule(
@@ -188,7 +180,7 @@ def main(argv: list[str]) -> int:
         connection = (
             args.blob_connection_string
             or os.environ.get(BLOB_CONNECTION_STRING_VAR)
-            or _azurite(env.local.azurite_blob_port)
+            or azurite_connection_string(env.local.azurite_blob_port)
         )
         collector = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
         run = run_local(env, start, end, connection, collector, args.baseline, args.state_dir, args.container)

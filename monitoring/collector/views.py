@@ -5,22 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from environments.inference_log import INFERENCE_COLUMNS as RECORD_COLUMNS
+from environments.inference_log import PROBE_COLUMN
 from monitoring.telemetry.records import INFERENCE_EVENT_NAME
 
 __all__ = ["INFERENCE_COLUMNS", "INFERENCE_EVENT_NAME", "inference_record", "metric_value"]
-INFERENCE_COLUMNS = (
-    "time",
-    "request_id",
-    "model_name",
-    "model_version",
-    "deployment",
-    "features",
-    "score",
-    "error",
-    "latency_ms",
-    "probe",
-    "role",
-)
+INFERENCE_COLUMNS = (*RECORD_COLUMNS, PROBE_COLUMN, "role")
+"""The inference record's columns, `probe` (so the local export can leave probe rows out, as the KQL does)
+and `role`, the cloud role of the process that logged the row."""
 
 
 def inference_record(row: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from environments.data_schema import DataSchema, Feature
+from environments.inference_log import parse_features
 from monitoring.drift.errors import DriftInputError
 
 TEXT_COLUMNS = ("request_id", "model_name", "model_version", "deployment")
@@ -34,7 +35,7 @@ def read_records_json(path: Path, schema: DataSchema) -> pa.Table:
     """One hour's `records.json` as an Arrow table with the Parquet export's columns."""
     records = _records(path)
     try:
-        features = [_features(record.get("features")) for record in records]
+        features = [parse_features(record.get("features")) for record in records]
     except ValueError as exc:
         raise DriftInputError(f"{path}: {exc}") from exc
     columns: dict[str, pa.Array] = {"time": _times(path, [r.get("time") for r in records])}
@@ -63,20 +64,6 @@ def _records(path: Path) -> list[dict[str, Any]]:
         if not isinstance(record, dict):
             raise DriftInputError(f"{path}: record {index} is {type(record).__name__}, expected an object")
     return body
-
-
-def _features(value: Any) -> dict[str, Any]:
-    """The logged features: a JSON object, or its text as the KQL's `tostring()` gives it."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"features are not JSON: {exc.msg} in {value[:80]!r}") from exc
-    if not isinstance(value, dict):
-        raise ValueError(f"features must be a JSON object, got {type(value).__name__}")
-    return value
 
 
 def _times(path: Path, values: list[Any]) -> pa.Array:

@@ -30,6 +30,7 @@ from environments import render
 from environments.local_secrets import TELEMETRY_VARIABLE
 from environments.model import Environment
 from environments.render import render_template
+from environments.standins.well_known import DEVELOPMENT_IKEY
 from monitoring.drift.errors import DriftPipelineError
 from monitoring.drift.window import hour_prefix, window_hours
 
@@ -37,7 +38,6 @@ LOG = logging.getLogger("streamscore.monitoring.drift")
 COMPONENT_TEMPLATE = "monitoring/templates/azureml/components/drift.yml.j2"
 PIPELINE_TEMPLATE = "monitoring/templates/azureml/pipelines/drift.yml.j2"
 STEP = "drift"
-COLLECTOR_IKEY = "00000000-0000-0000-0000-000000000000"
 _BINDING = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")  # azureml:..., https://...: not a local path
 _PARENT = re.compile(r"^\$\{\{\s*parent\.(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}$")
@@ -62,7 +62,7 @@ def state_dir(env: Environment, root: Path = render.REPO_ROOT) -> Path:
 
 def collector_connection_string(url: str) -> str:
     """Connection string that points the Azure Monitor exporter at the local collector."""
-    return f"InstrumentationKey={COLLECTOR_IKEY};IngestionEndpoint={url.rstrip('/')}/"
+    return f"InstrumentationKey={DEVELOPMENT_IKEY};IngestionEndpoint={url.rstrip('/')}/"
 
 
 def mirror_blobs(connection_string: str, container: str, start: datetime, end: datetime, folder: Path) -> int:

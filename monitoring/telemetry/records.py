@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from environments.inference_log import INFERENCE_COLUMNS, PROBE_COLUMN
+
 from .errors import InferenceRecordError
 
 INFERENCE_EVENT_NAME = "inference"
@@ -19,20 +21,9 @@ INFERENCE_EVENT_NAME = "inference"
 CUSTOM_EVENT_NAME_ATTRIBUTE = "microsoft.custom_event.name"
 """Log-record attribute that makes the Azure Monitor log exporter send a custom event."""
 
-INFERENCE_FIELDS = (
-    "request_id",
-    "time",
-    "model_name",
-    "model_version",
-    "deployment",
-    "features",
-    "score",
-    "error",
-    "latency_ms",
-    "probe",
-)
-"""`probe` is present only on rows of probe traffic (smoke tests; `ml.scoring.probe`): the export's KQL
-and the local export leave those rows out, so they never reach drift."""
+INFERENCE_FIELDS = (*INFERENCE_COLUMNS, PROBE_COLUMN)
+"""The keys a logged record may have: the inference record's columns (`environments.inference_log`), and
+`probe` on rows of probe traffic only."""
 REQUIRED_FIELDS = ("request_id", "time", "model_name", "model_version", "features")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from environments.standins.well_known import DEVELOPMENT_IKEY
 from environments.testing import status_before_body
 from monitoring.collector.envelopes import MAX_DECODED_BYTES
 from monitoring.testing import RunningCollector, start_collector
@@ -133,7 +134,7 @@ def test_the_store_is_readable_by_its_owner_only(collector: RunningCollector) ->
 def test_an_envelope_for_another_instrumentation_key_is_rejected(collector: RunningCollector) -> None:
     """Nobody without the key can plant telemetry (forged drift metrics would drive alerts and retraining)."""
     run = uuid.uuid4().hex[:8]
-    batch = [event(run, 0, ikey=collector.ikey), event(run, 1, ikey="00000000-0000-0000-0000-000000000000")]
+    batch = [event(run, 0, ikey=collector.ikey), event(run, 1, ikey=DEVELOPMENT_IKEY)]
     status, answer = post(collector.url, json.dumps(batch).encode())
     assert status == 206 and answer["itemsAccepted"] == 1
     assert [(e["index"], e["statusCode"]) for e in answer["errors"]] == [(1, 400)]

@@ -7,11 +7,11 @@ restart restores the engine from it and resumes every partition at its offset.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from environments.atomic_files import write_json_atomically
 from streaming.runtime.errors import CheckpointError
 
 CHECKPOINT_VERSION = 1
@@ -31,14 +31,8 @@ class Checkpoint:
 
 def write_atomically(path: Path, body: Any) -> None:
     """Write JSON to `path` so that a crash leaves either the old or the new file (write, fsync, rename)."""
-    temporary = path.with_name(path.name + ".tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(body, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        write_json_atomically(path, body)
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write: {exc}") from exc
 

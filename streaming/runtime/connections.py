@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from environments.model import Environment
+from environments.standins.well_known import AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, azurite_blob_endpoint
 from streaming.runtime.errors import SettingsError
 
 EVENT_HUBS_KAFKA_PORT = 9093
 # Consumer groups join in ~3 s with these (23 s with the defaults).
 FAST_GROUP_JOIN = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
-AZURITE_ACCOUNT = "devstoreaccount1"
-# Azurite's published development key: a well-known constant, not a secret.
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 @dataclass(frozen=True)
@@ -93,9 +91,9 @@ def blob_service(env: Environment, account: str, connection_string_env: str | No
             raise SettingsError(f"blob storage: environment variable {connection_string_env} is not set")
         return BlobServiceClient.from_connection_string(value)
     if env.local is not None:
-        endpoint = f"http://127.0.0.1:{env.local.azurite_blob_port}/{AZURITE_ACCOUNT}"
+        endpoint = azurite_blob_endpoint(env.local.azurite_blob_port)
         return BlobServiceClient(
-            endpoint, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+            endpoint, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_ACCOUNT_KEY}
         )
     from azure.identity import DefaultAzureCredential
 
