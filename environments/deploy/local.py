@@ -14,7 +14,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -43,11 +43,6 @@ DRIFT_SCENARIO = "amount_inflation"
 
 class LocalLoopError(EnvironmentsError):
     """A step of the local loop failed; names the step and where its log is."""
-
-
-def _window(now: datetime) -> tuple[datetime, datetime]:
-    start = now.replace(minute=0, second=0, microsecond=0)
-    return start, start + timedelta(hours=2)
 
 
 def stack_secret(state_dir: Path, name: str, make: Callable[[], str]) -> str:
@@ -230,7 +225,7 @@ def run_local(
     console = Console(width=None if Console().is_terminal else 160)
     state_dir = (root / env.local.state_dir).resolve()
     started_at = datetime.now(UTC).replace(microsecond=0)
-    steps = local_plan(env, state_dir, events, DRIFT_SCENARIO, _window(started_at))
+    steps = local_plan(env, state_dir, events, DRIFT_SCENARIO, started_at)
     print_local_plan(steps, console)
     if plan_only:
         return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from environments.local_secrets import (
@@ -68,15 +68,27 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def export_window(started_at: datetime) -> tuple[datetime, datetime]:
+    """The whole hours the loop exports: the hour it started in and the next (the export layout is hourly
+    and a rerun rewrites the same blobs)."""
+    start = started_at.replace(minute=0, second=0, microsecond=0)
+    return start, start + timedelta(hours=2)
+
+
 def local_plan(
-    env: Environment, state_dir: Path, events: int, scenario: str, window: tuple[datetime, datetime]
+    env: Environment, state_dir: Path, events: int, scenario: str, started_at: datetime
 ) -> list[LocalStep]:
-    """The steps of the local loop; `window` bounds the export and drift runs (whole hours)."""
+    """The steps of a loop run started at `started_at` (UTC, whole seconds). The export covers whole hours
+    (`export_window`); the drift runs and alert evaluations judge only what this run sent, from
+    `started_at` on: an earlier run on the same state folder within the hour left its drifted inference
+    rows in the export and its drift metrics in the collector."""
     if env.local is None:
         raise ValueError(f"{env.name} is not a local environment")
     local = env.local
-    start, end = (_iso(moment) for moment in window)
+    start, end = (_iso(moment) for moment in export_window(started_at))
     span = ("--from", start, "--to", end)
+    since = _iso(started_at)
+    this_run = ("--from", since, "--to", end)
     data = state_dir / "loop"
     normal, drifted = data / "normal.jsonl", data / f"{scenario}.jsonl"
     fresh = data / f"{scenario}-labelled.parquet"
@@ -168,14 +180,14 @@ def local_plan(
             "drift",
             "task",
             "drift metrics against the training baseline",
-            _py("monitoring", "drift-pipeline", env.name, *span),
+            _py("monitoring", "drift-pipeline", env.name, *this_run),
             secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
             "alerts",
             "task",
             "alert rules on the drift metrics: quiet",
-            _py("monitoring", "alerts", "evaluate", env.name, "--no-retrain"),
+            _py("monitoring", "alerts", "evaluate", env.name, "--since", since, "--no-retrain"),
             secrets=(COLLECTOR_KEY_VARIABLE,),
         ),
         LocalStep(
@@ -218,7 +230,7 @@ def local_plan(
             "drifted-drift",
             "task",
             "drift metrics again",
-            _py("monitoring", "drift-pipeline", env.name, *span),
+            _py("monitoring", "drift-pipeline", env.name, *this_run),
             secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
         LocalStep(
@@ -248,6 +260,8 @@ def local_plan(
                 "alerts",
                 "evaluate",
                 env.name,
+                "--since",
+                since,
                 "--pipeline-command",
                 shlex.join([sys.executable, "-m", "ml", "pipeline", env.name, "--data", str(fresh)]),
             ),

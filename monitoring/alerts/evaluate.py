@@ -6,6 +6,9 @@ lists, and its time is in the rule's window ``[at - windowSize, at)``. Rows are 
 dimensions (feature, model, version); the measure of a row is ``value / count`` (as the KQL's
 ``value / valueCount``); each split is aggregated with the rule's time aggregation and compared with the
 threshold by the rule's operator. The rule fires when any split does (one failing period of one).
+
+`since` (local only, no Azure counterpart) narrows the window to ``[max(at - windowSize, since), at)``: the
+local loop judges only the metrics its own run sent, not those of an earlier run on the same collector.
 """
 
 from __future__ import annotations
@@ -53,9 +56,19 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def evaluate_rule(rule: AlertRule, rows: Iterable[Mapping[str, Any]], at: datetime) -> RuleResult:
-    """Whether `rule` fires at time `at` (timezone-aware) over these metric rows."""
+def rule_window(rule: AlertRule, at: datetime, since: datetime | None = None) -> tuple[datetime, datetime]:
+    """The half-open time range of rows the rule looks at when evaluated at `at`: its window before `at`,
+    starting no earlier than `since` when given (empty when `since` is not before `at`)."""
     start = at - rule.window
+    return (start if since is None else max(start, since)), at
+
+
+def evaluate_rule(
+    rule: AlertRule, rows: Iterable[Mapping[str, Any]], at: datetime, since: datetime | None = None
+) -> RuleResult:
+    """Whether `rule` fires at time `at` (timezone-aware) over these metric rows, counting only rows
+    sent at or after `since` when given."""
+    start, _ = rule_window(rule, at, since)
     splits: dict[tuple[tuple[str, str], ...], list[float]] = defaultdict(list)
     for row in rows:
         dimensions = row.get("dimensions") or {}

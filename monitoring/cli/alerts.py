@@ -1,9 +1,10 @@
 """`python -m monitoring alerts evaluate|dispatch <env> ...`: the local alert evaluator and the retrain dispatch.
 
-evaluate <env> [--collector URL] [--at ISO] [--loop [--interval S] [--max-rounds N]] [--no-retrain]
-         [--pipeline-command CMD] [--rollout-command CMD]
+evaluate <env> [--collector URL] [--at ISO] [--since ISO] [--loop [--interval S] [--max-rounds N]]
+         [--no-retrain] [--pipeline-command CMD] [--rollout-command CMD]
     Apply the rendered drift alert rules to the collector's metrics; when one fires, retrain locally
-    (pipeline -> gate -> register -> safe rollout). Exit 0: no alert, or the new model serves;
+    (pipeline -> gate -> register -> safe rollout). --since: count only metrics sent at or after this
+    time (local only: the loop judges its own run, not an earlier run's metrics in the same collector). Exit 0: no alert, or the new model serves;
     3: the gate rejected the new model (the serving model stays); 1: an error or a failed step.
 dispatch <env> --metrics M.json [--dry-run]
     Send GitHub the repository_dispatch 'retrain' event the Azure Logic App sends (token from the
@@ -25,7 +26,14 @@ import httpx
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from environments.model import Environment
-from monitoring.alerts import AlertError, CollectorMetrics, RuleResult, evaluate_rule, load_rules
+from monitoring.alerts import (
+    AlertError,
+    CollectorMetrics,
+    RuleResult,
+    evaluate_rule,
+    load_rules,
+    rule_window,
+)
 from monitoring.retrain.dispatch import dispatch_request, send_dispatch, token_from_reference
 from monitoring.retrain.errors import RetrainError
 from monitoring.retrain.local import RetrainSteps, retrain_locally
@@ -45,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
         "--collector", help="collector URL (default: http://127.0.0.1:<local.collector_port>)"
     )
     evaluate.add_argument("--at", help="evaluate at this ISO-8601 time instead of now")
+    evaluate.add_argument(
+        "--since",
+        help="count only metrics sent at or after this ISO-8601 time (the rule's window, cut at this start)",
+    )
     evaluate.add_argument("--loop", action="store_true", help="evaluate every evaluation frequency")
     evaluate.add_argument(
         "--interval", type=float, help="loop period in seconds (default: the rules' frequency)"
@@ -60,13 +72,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _evaluate_once(env: Environment, metrics: CollectorMetrics, at: datetime) -> list[RuleResult]:
+def _evaluate_once(
+    env: Environment, metrics: CollectorMetrics, at: datetime, since: datetime | None
+) -> list[RuleResult]:
     _, rules = load_rules(env)
     results = []
     for rule in rules:
-        rows = metrics.rows(rule.metric_name, rule.environment, at - rule.window, at)
-        results.append(evaluate_rule(rule, rows, at))
+        start, end = rule_window(rule, at, since)
+        rows = metrics.rows(rule.metric_name, rule.environment, start, end) if start < end else []
+        results.append(evaluate_rule(rule, rows, at, since))
     return results
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    """An ISO-8601 option value (UTC when it names no offset), or None when not given."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise AlertError(f"{option}: {text!r} is not an ISO-8601 time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _retrain(env: Environment, args: argparse.Namespace) -> int:
@@ -86,14 +112,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
     metrics = CollectorMetrics(url)
-    at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+    at = _time(args.at, "--at")
+    since = _time(args.since, "--since")
     firing = False
     rounds = 0
     while True:
         moment = at or datetime.now(UTC)
-        results = _evaluate_once(env, metrics, moment)
+        results = _evaluate_once(env, metrics, moment, since)
         fired = [r for r in results if r.fired]
-        print(json.dumps({"at": moment.isoformat(), "rules": [r.to_json() for r in results]}), flush=True)
+        report = {"at": moment.isoformat(), "rules": [r.to_json() for r in results]}
+        if since is not None:
+            report["since"] = since.isoformat()
+        print(json.dumps(report), flush=True)
         code = 0
         if fired and not firing:
             LOG.warning("alert: %s fired", ", ".join(r.rule.name for r in fired))

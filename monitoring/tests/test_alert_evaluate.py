@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.alerts.errors import RuleError
-from monitoring.alerts.evaluate import evaluate_rule
+from monitoring.alerts.evaluate import evaluate_rule, rule_window
 from monitoring.alerts.queries import drift_query, parse_drift_query
 from monitoring.alerts.rules import AlertRule, parse_duration
 
@@ -57,6 +57,25 @@ def test_fires_on_a_split_above_threshold_only() -> None:
 )
 def test_rows_outside_the_rule_never_fire(row: dict) -> None:
     assert not evaluate_rule(RULE, [row], AT).fired
+
+
+def test_since_counts_only_rows_sent_from_then_on() -> None:
+    """An earlier run's drifted metrics in the same collector (2 minutes ago) do not fire the alert of a
+    run that started 1 minute ago; its own rows still do."""
+    since = AT - timedelta(minutes=1)
+    earlier_run = _row(0.5, minutes_ago=2)
+    assert evaluate_rule(RULE, [earlier_run], AT).fired  # without the bound, the window holds it
+    result = evaluate_rule(RULE, [earlier_run, _row(0.05, minutes_ago=0.5)], AT, since=since)
+    assert not result.fired and result.evaluated_splits == 1
+    assert evaluate_rule(RULE, [earlier_run, _row(0.5, minutes_ago=1)], AT, since=since).fired  # at `since`
+
+
+def test_since_only_ever_narrows_the_rule_window() -> None:
+    assert rule_window(RULE, AT, None) == (AT - timedelta(minutes=5), AT)
+    assert rule_window(RULE, AT, AT - timedelta(hours=1)) == (AT - timedelta(minutes=5), AT)
+    assert rule_window(RULE, AT, AT - timedelta(minutes=2)) == (AT - timedelta(minutes=2), AT)
+    start, end = rule_window(RULE, AT, AT + timedelta(minutes=1))  # nothing sent yet: an empty window
+    assert start >= end and not evaluate_rule(RULE, [_row(0.5)], AT, since=AT + timedelta(minutes=1)).fired
 
 
 def test_measure_is_the_mean_of_the_exported_histogram() -> None:

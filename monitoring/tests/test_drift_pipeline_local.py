@@ -146,6 +146,17 @@ def test_drift_fires_and_retrains_and_new_model_serves(env, azurite, tmp_path: P
     collector = start_collector(tmp_path / "collector")
     try:
         state = _drift_run(env, azurite, collector, tmp_path, "amount_inflation")
+        # --since after the drifted metrics were sent (a later run on the same collector): nothing to judge.
+        since = datetime.now(UTC).isoformat()
+        later = _run(
+            "alerts", "evaluate", "local", "--collector", collector.url, "--since", since, collector=collector
+        )
+        assert later.returncode == 0, later.stderr[-3000:]
+        bounded = json.loads(later.stdout.splitlines()[0])
+        assert bounded["since"] and [(r["fired"], r["evaluated_splits"]) for r in bounded["rules"]] == [
+            (False, 0),
+            (False, 0),
+        ]
         # Loop mode: the alert fires in both rounds, and retraining starts once per firing.
         loop = ["--loop", "--interval", "0", "--max-rounds", "2"]
         done = _run(
