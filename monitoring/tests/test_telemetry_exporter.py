@@ -46,6 +46,7 @@ def test_inference_records_and_metrics_arrive_in_the_collector(collector: Runnin
             "score": 0.0,
             "error": None,
             "latency_ms": 1.5,
+            "probe": None,
             "role": "score-test",
         },
         {
@@ -58,6 +59,7 @@ def test_inference_records_and_metrics_arrive_in_the_collector(collector: Runnin
             "score": None,
             "error": "amount: missing",
             "latency_ms": 1.5,
+            "probe": None,
             "role": "score-test",
         },
     ]
