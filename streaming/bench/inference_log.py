@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE
 from environments.standins import ManagedProcess, free_port, http_ok
+from environments.standins.well_known import DEVELOPMENT_IKEY
 from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 from monitoring.drift.local_pipeline import collector_connection_string
 from monitoring.telemetry.records import is_sampled
@@ -20,10 +23,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass
 class InferenceLogCollector:
-    """A running collector with its own store."""
+    """A running collector with its own store; it keeps telemetry of `DEVELOPMENT_IKEY` (what
+    `collector_connection_string` sends) and answers queries with `query_key`."""
 
     process: ManagedProcess
     port: int
+    query_key: str
 
     @property
     def url(self) -> str:
@@ -31,8 +36,11 @@ class InferenceLogCollector:
 
     def logged(self) -> int:
         """Inference rows stored so far."""
-        url = f"{self.url}/query/count?type=event&name=inference"
-        with urllib.request.urlopen(url, timeout=30) as response:  # loopback collector
+        request = urllib.request.Request(
+            f"{self.url}/query/count?type=event&name=inference",
+            headers={"Authorization": f"Bearer {self.query_key}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # loopback collector
             return int(json.load(response)["count"])
 
     def scoring_env(self, sampling_ratio: float, spool: Path) -> dict[str, str]:
@@ -69,6 +77,7 @@ class InferenceLogCollector:
 def start_collector(state: Path, timeout_s: float = 30.0) -> InferenceLogCollector:
     """The collector on a free loopback port, storing in `state/telemetry.sqlite`."""
     port = free_port()
+    query_key = secrets.token_urlsafe(24)
     process = ManagedProcess(
         name=f"collector on 127.0.0.1:{port}",
         argv=[
@@ -83,9 +92,10 @@ def start_collector(state: Path, timeout_s: float = 30.0) -> InferenceLogCollect
         ],
         log_path=state / "collector.log",
         cwd=REPO,
+        env={COLLECTOR_IKEY_VARIABLE: DEVELOPMENT_IKEY, COLLECTOR_KEY_VARIABLE: query_key},
     ).start()
     process.wait_ready(lambda: http_ok(f"http://127.0.0.1:{port}/health"), timeout_s)
-    return InferenceLogCollector(process, port)
+    return InferenceLogCollector(process, port, query_key)
 
 
 def promised_rows(row_ids: list[str], sampling_ratio: float) -> int:
