@@ -28,6 +28,8 @@ class CollectorQuery:
     STREAMSCORE_COLLECTOR_KEY)."""
 
     def __init__(self, url: str, timeout_s: float, key: str | None = None) -> None:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"collector URL must be http(s)://, got {url!r}")
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
         key = key or os.environ.get(COLLECTOR_KEY_VARIABLE, "")
