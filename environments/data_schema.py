@@ -71,6 +71,17 @@ class DataSchema(BaseModel):
                 return feature
         raise KeyError(name)
 
+    def category_problem(self, name: str) -> str | None:
+        """Why `name` is not a category feature of this schema (None when it is), for a setting that
+        needs one: the known category features are named."""
+        known = ", ".join(f.name for f in self.features if f.type == "category") or "none"
+        found = next((f for f in self.features if f.name == name), None)
+        if found is None:
+            return f"{name!r} is not a feature of schema {self.name} (category features: {known})"
+        if found.type != "category":
+            return f"{name!r} is a {found.type} feature of schema {self.name}, not a category (category features: {known})"
+        return None
+
 
 def load_data_schema(path: Path) -> DataSchema:
     """Read and validate a schema file; problems name the file and the key."""

@@ -168,6 +168,13 @@ class StreamAnalytics(Strict):
     out_of_order_policy: Literal["Adjust", "Drop"]
     output_error_policy: Literal["Stop", "Drop"]
     aggregate_window_minutes: int = Field(ge=1, le=60)
+    aggregate_by: str | None = Field(
+        default=None,
+        description=(
+            "Category feature of the data schema the per-category score aggregate groups by; "
+            "without it the query has no aggregate output."
+        ),
+    )
 
 
 class EventHubs(Strict):
@@ -296,6 +303,14 @@ class Environment(Strict):
                 f"workspace.data_scientists: compute instances are for {WORKSTATION_ENVIRONMENT!r} only "
                 f"({self.name!r} lists {len(self.workspace.data_scientists)}); staging and prod stay identical"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _aggregate_follows_schema(self) -> Environment:
+        if self.stream_analytics.aggregate_by is not None:
+            problem = self.data_schema().category_problem(self.stream_analytics.aggregate_by)
+            if problem:
+                raise ValueError(f"stream_analytics.aggregate_by: {problem}")
         return self
 
     def data_schema(self) -> DataSchema:

@@ -3,7 +3,9 @@
 Templates live beside the domain that owns them, in `<domain>/templates/**/*.j2`; the output path is the
 template path under `templates/` without `.j2`. Templates under an `arm/` folder describe Azure resources
 and render only for Azure targets. A domain may add values to its templates' context with a module
-`<domain>/render_context.py` defining `context(env) -> dict`. Output is byte-for-byte deterministic.
+`<domain>/render_context.py` defining `context(env) -> dict`, and may leave templates out for an
+environment with `omitted(env) -> set[str]` (template paths under `templates/`, e.g. an output the
+environment does not configure). Output is byte-for-byte deterministic.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ def _domain_context(domain: str, env: Environment) -> dict[str, Any]:
     return hook(env)
 
 
+def _omitted(domain: str, env: Environment) -> set[str]:
+    module_name = f"{domain}.render_context"
+    if importlib.util.find_spec(module_name) is None:
+        return set()
+    hook: Callable[[Environment], set[str]] | None = getattr(
+        importlib.import_module(module_name), "omitted", None
+    )
+    return hook(env) if hook else set()
+
+
 def render_environment(
     env_name: str, root: Path = REPO_ROOT, out: Path | None = None, domains: tuple[str, ...] = DOMAINS
 ) -> list[Path]:
@@ -87,12 +99,15 @@ def render_environment(
     unknown = sorted(set(domains) - set(DOMAINS))
     if unknown:
         raise RenderError(", ".join(unknown), None, f"unknown domain; known: {', '.join(DOMAINS)}")
+    omitted = {domain: _omitted(domain, env) for domain in domains}
     for domain in domains:
         shutil.rmtree(out / domain, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     for domain, template_path in templates(root, domains):
         relative = template_path.relative_to(root / domain / "templates")
         if AZURE_ONLY_FOLDER in relative.parts[:-1] and env.target != "azure":
+            continue
+        if relative.as_posix().removesuffix(".j2") in omitted[domain]:
             continue
         target = out / domain / relative.with_suffix("")
         if domain not in contexts:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from environments.errors import ConfigError
 from environments.model import Environment
 from environments.naming import resource_names
 from streaming import aliases, dead_letter
+from streaming.query_checks import id_missing, schema_checks
+from streaming.query_test_cases import query_tests
 
 QUERY_FILE = "scoring.asaql"
 """The query file of the rendered ASA project (the project's `startFile`)."""
@@ -30,9 +33,50 @@ def scoring_endpoint(env: Environment) -> str:
     return f"https://{resource_names(env).endpoint}.{env.location}.inference.ml.azure.com/score"
 
 
+AGGREGATE_TEMPLATES = frozenset(
+    {
+        f"asa/Outputs/{aliases.OUTPUT_CATEGORY_AGGREGATES}.json",
+        *(
+            f"asa/test/{case}.aggregates.json"
+            for case in ("valid-and-invalid", "late-and-out-of-order", "partitions")
+        ),
+    }
+)
+"""The files of the aggregate output, left out when the environment names no `aggregate_by`."""
+
+
+def aggregate_column(env: Environment) -> str | None:
+    """The category feature the aggregate groups by, checked against the schema (None: no aggregate).
+
+    A column absent from the events would not fail the query: Stream Analytics reads a missing field as
+    NULL ("Input validation in Azure Stream Analytics queries",
+    https://learn.microsoft.com/azure/stream-analytics/input-validation), so GROUP BY on it makes one
+    NULL group per window, and the local engine does the same. The check here keeps our query from it.
+    """
+    column = env.stream_analytics.aggregate_by
+    if column is None:
+        return None
+    problem = env.data_schema().category_problem(column)
+    if problem:
+        raise ConfigError(env.name, [f"{env.name}: stream_analytics.aggregate_by: {problem}"])
+    return column
+
+
+def omitted(env: Environment) -> set[str]:
+    """Templates not rendered for `env`: the aggregate output's files when it has no aggregate."""
+    return set() if aggregate_column(env) else set(AGGREGATE_TEMPLATES)
+
+
 def context(env: Environment) -> dict[str, Any]:
     """Template context added to `env`, `names` and `repo_root` for every streaming template."""
+    schema = env.data_schema()
+    column = aggregate_column(env)
     return {
+        "aggregate": {"column": column, "window_minutes": env.stream_analytics.aggregate_window_minutes}
+        if column
+        else None,
+        "checks": {"id_missing": id_missing(schema), "fields": schema_checks(schema)},
+        "query_tests": query_tests(schema, env.stream_analytics, column),
         "aliases": {
             "input": aliases.INPUT_TRANSACTIONS,
             "scored_eventhub": aliases.OUTPUT_SCORED_EVENTHUB,
