@@ -4,7 +4,7 @@ the local runtime and the monitoring dashboard (its dead-letter panel) all name 
 from __future__ import annotations
 
 INPUT_TRANSACTIONS = "transactions"
-"""The Event Hubs input of card transactions."""
+"""The Event Hubs input of the events to score (records of the data schema)."""
 
 OUTPUT_SCORED_EVENTHUB = "scored-eventhub"
 """Scored events for downstream consumers (an Event Hub)."""
@@ -16,7 +16,8 @@ OUTPUT_DEADLETTER = "deadletter"
 """Events that failed the basic checks, written to blob storage before any function call."""
 
 OUTPUT_CATEGORY_AGGREGATES = "category-aggregates"
-"""The tumbling-window aggregate of scores per category."""
+"""The tumbling-window aggregate of scores per category of `stream_analytics.aggregate_by`; an environment
+without that setting has no such output."""
 
 FUNCTION_SCORE = "score"
 """The Azure ML function (the scoring endpoint), called as `udf.score(...)`."""

@@ -34,7 +34,7 @@ def described_run(schema: ScoringSchema) -> Callable[..., Any]:
     """A stand-in for run() carrying the inference_schema description of the batch and its answer."""
 
     @input_schema(INPUT_REQUEST_NAME, input_type(schema), convert_to_provided_type=False)
-    @output_schema(output_type())
+    @output_schema(output_type(schema))
     def run(Inputs: Any) -> Any:  # noqa: N803 - the swagger name
         raise NotImplementedError("describes score.py's run() for the swagger; never called")
 

@@ -23,6 +23,11 @@ def input_type(schema: ScoringSchema) -> StandardPythonParameterType:
     return StandardPythonParameterType({INPUT_NAME: PandasParameterType(frame, orient="records")})
 
 
-def output_type() -> StandardPythonParameterType:
-    sample = {"score": 0.5, "error": "amount: missing", "model_version": "1"}
+def sample_error(schema: ScoringSchema) -> str:
+    """The swagger's example error: a row without the schema's first feature, as score.py words it."""
+    return f"{schema.features[0].name}: missing"
+
+
+def output_type(schema: ScoringSchema) -> StandardPythonParameterType:
+    sample = {"score": 0.5, "error": sample_error(schema), "model_version": "1"}
     return StandardPythonParameterType({OUTPUT_RESPONSE_NAME: [sample]})

@@ -131,7 +131,9 @@ def test_swagger_types_follow_the_schema(schema):
     properties = data["items"]["properties"]
     assert properties["amount"]["type"] == "number" and properties["channel"]["type"] == "string"
     assert properties["card_present"]["type"] == "boolean" and properties["hour_of_day"]["type"] == "integer"
-    assert "Results" in output_type().input_to_swagger()["properties"]
+    reply = output_type(schema).input_to_swagger()
+    assert "Results" in reply["properties"]
+    assert reply["example"]["Results"][0]["error"] == f"{schema.features[0].name}: missing"
 
 
 def test_model_folder_is_found_below_the_mount(scoring_model_dir, tmp_path):

@@ -13,7 +13,8 @@ import pytest
 from environments.errors import ConfigError
 from environments.loader import OVERRIDES_VARIABLE, load_environment
 from environments.model import Environment
-from streaming import render_context
+from environments.render import render_environment
+from streaming import aliases, render_context
 from streaming.engine import Engine, EventOrdering, InputEvent, compile_query, records
 
 
@@ -78,3 +79,40 @@ def test_the_engine_groups_a_column_the_events_lack_under_null() -> None:
     ]
     engine.close()
     assert rows == [{"merchant_category": None, "events": 2}]
+
+
+@pytest.mark.parametrize("column", ["merchant_category", None])
+def test_every_rendered_file_follows_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str | None
+) -> None:
+    override_file = tmp_path / "overrides.yml"
+    override_file.write_text(json.dumps({"stream_analytics": {"aggregate_by": column}}))
+    monkeypatch.setenv(OVERRIDES_VARIABLE, str(override_file))
+    render_environment("dev", out=tmp_path / "out", domains=("streaming",))
+    folder = tmp_path / "out" / "streaming"
+    listed = {
+        c["filePath"] for c in json.loads((folder / "asa" / "asaproj.json").read_text())["configurations"]
+    }
+    on_disk = {p.relative_to(folder / "asa").as_posix() for p in (folder / "asa").rglob("*")}
+    template = json.loads((folder / "arm" / "stream-job.json").read_text())
+    job = next(r for r in template["resources"] if r["type"] == "Microsoft.StreamAnalytics/streamingjobs")
+    arm_outputs = {o["name"] for o in job["properties"]["outputs"]}
+    test_config = json.loads((folder / "asa" / "test" / "testConfig.json").read_text())
+    expected_aliases = {
+        o["OutputAlias"] for case in test_config["TestCases"] for o in case["ExpectedOutputs"]
+    }
+    aggregate_files = {
+        f"Outputs/{aliases.OUTPUT_CATEGORY_AGGREGATES}.json",
+        "test/valid-and-invalid.aggregates.json",
+        "test/late-and-out-of-order.aggregates.json",
+        "test/partitions.aggregates.json",
+    }
+    present = column is not None
+    assert (f"Outputs/{aliases.OUTPUT_CATEGORY_AGGREGATES}.json" in listed) == present
+    assert (aggregate_files <= on_disk) == present and (aggregate_files & on_disk == set()) == (not present)
+    assert (aliases.OUTPUT_CATEGORY_AGGREGATES in arm_outputs) == present
+    assert (aliases.OUTPUT_CATEGORY_AGGREGATES in expected_aliases) == present
+    assert (
+        f"INTO [{aliases.OUTPUT_CATEGORY_AGGREGATES}]"
+        in job["properties"]["transformation"]["properties"]["query"]
+    ) == present
