@@ -14,7 +14,7 @@ Expected outputs are computed here: dead-letter rows are the input row plus the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,10 +147,22 @@ class _Rows:
             del record[name]
         return record
 
-    def valid(self, features: dict[str, Any], event_time: datetime, arrival: datetime, **kw: Any) -> Row:
-        """A valid event whose features are typed as given by `features` (before any text encoding)."""
+    def valid(
+        self,
+        features: dict[str, Any],
+        event_time: datetime,
+        arrival: datetime,
+        *,
+        query_time: datetime | None = None,
+        encode: Callable[[DataSchema, dict[str, Any]], dict[str, Any]] | None = None,
+        partition: int | None = None,
+    ) -> Row:
+        """A valid event: `features` written as `encode` writes them (default: as they are), typed back
+        by the query, at `query_time` once the ordering policies have adjusted it (default: its own)."""
         typed = {f.name: _typed(f, features[f.name]) for f in self.schema.features}
-        return Row(self.event(features, event_time, arrival, **kw), event_time, typed=typed)
+        sent = encode(self.schema, features) if encode else features
+        record = self.event(sent, event_time, arrival, partition=partition)
+        return Row(record, query_time or event_time, typed=typed)
 
     def failing(self, event_time: datetime) -> list[Row]:
         """The id missing, then each kind of failed check on the first feature of each type."""
@@ -274,7 +286,7 @@ def _as_text(schema: DataSchema, features: dict[str, Any]) -> dict[str, Any]:
 
 
 def _whole_floats(schema: DataSchema, features: dict[str, Any]) -> dict[str, Any]:
-    """Float features given as whole JSON numbers where one lies in range: typed back as floats."""
+    """Float features as whole numbers where one lies in range (JSON `27`, typed back as `27.0`)."""
     changed = dict(features)
     for feature in schema.features:
         limits = bounds(feature)
@@ -290,32 +302,19 @@ def query_tests(schema: DataSchema, settings: StreamAnalytics, group_by: str | N
     aggregate's category feature (None: the query has no aggregate output)."""
     window = settings.aggregate_window_minutes
     late = settings.late_arrival_max_delay_s
-    second = timedelta(seconds=1)
 
     def at(seconds: int) -> datetime:
         return START + timedelta(seconds=seconds)
 
     build = _Rows(schema, group_by)
-    valid_rows = [
+    valid_and_invalid = [
         build.valid(build.features(0, group=0), at(1), at(2)),
         build.valid(build.features(1, group=1), at(5), at(6)),
-        build.valid(build.features(2, group=2), at(10), at(11)),
-        build.valid(build.features(3, group=1), at(15), at(16)),
+        build.valid(build.features(2, group=2), at(10), at(11), encode=_as_text),
+        build.valid(_whole_floats(schema, build.features(3, group=1)), at(15), at(16)),
+        *build.failing(at(20)),
         build.valid(build.features(4, group=0), at(65), at(66)),
     ]
-    # The third row gives its numbers as text, the fourth its floats as whole numbers.
-    valid_rows[2] = Row(
-        {**valid_rows[2].record, **_as_text(schema, build.features(2, group=2))},
-        valid_rows[2].time,
-        typed=valid_rows[2].typed,
-    )
-    fourth = _whole_floats(schema, build.features(3, group=1))
-    valid_rows[3] = Row(
-        {**valid_rows[3].record, **fourth},
-        valid_rows[3].time,
-        typed={f.name: _typed(f, fourth[f.name]) for f in schema.features},
-    )
-    valid_and_invalid = [*valid_rows[:4], *build.failing(at(20)), valid_rows[4]]
 
     # Arrival order: on time, on time, out of order (adjusted to the latest time seen), late (adjusted
     # to its arrival minus the late-arrival tolerance), on time, early (dropped before the query).
@@ -323,13 +322,11 @@ def query_tests(schema: DataSchema, settings: StreamAnalytics, group_by: str | N
     late_rows = [
         build.valid(build.features(0, group=0), at(10), at(11)),
         build.valid(build.features(1, group=0), at(40), at(41)),
-        build.valid(build.features(2, group=1), at(20), at(42)),
-        build.valid(build.features(3, group=0), at(50), at(90)),
+        build.valid(build.features(2, group=1), at(20), at(42), query_time=at(40)),
+        build.valid(build.features(3, group=0), at(50), at(90), query_time=at(90) - tolerance),
         build.valid(build.features(4, group=1), at(95), at(96)),
     ]
-    late_rows[2] = Row(late_rows[2].record, at(40), typed=late_rows[2].typed)
-    late_rows[3] = Row(late_rows[3].record, at(90) - tolerance, typed=late_rows[3].typed)
-    early = build.event(build.features(5, group=0), at(97) + EARLY_LIMIT + 60 * second, at(97))
+    early = build.event(build.features(5, group=0), at(97) + EARLY_LIMIT + timedelta(minutes=1), at(97))
     late_case = _case(schema, late_rows, group_by, window)
     late_case = CaseFiles([*late_case.input, early], late_case.scored, [], late_case.aggregates)
 
@@ -337,9 +334,8 @@ def query_tests(schema: DataSchema, settings: StreamAnalytics, group_by: str | N
     partition_rows = [
         build.valid(build.features(0, group=0), at(30), at(31), partition=0),
         build.valid(build.features(1, group=1), at(28), at(32), partition=1),
-        build.valid(build.features(2, group=1), at(27), at(33), partition=0),
+        build.valid(build.features(2, group=1), at(27), at(33), partition=0, query_time=at(30)),
     ]
-    partition_rows[2] = Row(partition_rows[2].record, at(30), typed=partition_rows[2].typed)
 
     policy_adjusts = settings.out_of_order_policy == "Adjust" and settings.out_of_order_max_delay_s == 0
     return QueryTests(
