@@ -10,6 +10,7 @@ nox -s security        render, then checkov, zizmor and bandit against tools/sec
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
 nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)
+nox -s release -- record|promote|notes   the GitHub release path to prod (release.yml)
 nox -s train           python -m ml pipeline (posargs: dev --no-wait | dev --await-minutes 50)
 nox -s bench           every domain's benchmark, written to build/bench/
 nox -s asa-tool -- <env>  Microsoft's azure-streamanalytics-cicd build + test on the rendered project (CI:
@@ -192,6 +193,13 @@ def drift(session: nox.Session) -> None:
     """The drift pipeline for one environment (posargs: env name, then the command's own flags)."""
     install(session, *DOMAIN_GROUPS, "deploy")
     session.run("python", "-m", "monitoring", "drift-pipeline", *(session.posargs or ["local"]), env=RUN_ENV)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """`python -m environments release record|promote|notes` (promote.yml, release.yml; needs git, gh)."""
+    install(session)
+    session.run("python", "-m", "environments", "release", *session.posargs, env=RUN_ENV)
 
 
 @nox.session
