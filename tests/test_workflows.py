@@ -218,3 +218,17 @@ def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_logi
     assert all(
         float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
     )
+
+
+def test_drift_workflow_is_a_manual_trigger_with_its_own_identity() -> None:
+    """The in-cloud schedule is the primary path; the workflow only triggers it, as the environment's
+    drift identity (GitHub Environment `drift-<env>`), never the deploy environment that can assign roles
+    and waits for approval."""
+    workflow = _load("drift.yml")
+    assert set(workflow[True]) == {"workflow_dispatch"}, "no GitHub cron: the Azure ML schedule runs drift"
+    job = workflow["jobs"]["drift"]
+    assert job["environment"] == "drift-${{ inputs.environment }}"
+    deploy_environments = {job["with"]["environment"] for _, _, job in _deploy_callers()}
+    assert not {job["environment"]} & deploy_environments
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["steps"][-1]["run"] == 'nox -s drift -- "${INPUT_ENVIRONMENT}" --trigger'
