@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `... release record|promote|notes`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="staging, prod: the release manifest to deploy exactly (build/<previous stage>/release.json)",
     )
+    deploy.add_argument(
+        "--summary",
+        type=Path,
+        help="append the plan as a markdown table to this file (a workflow's $GITHUB_STEP_SUMMARY)",
+    )
     destroy = commands.add_parser(
         "destroy", help="delete an Azure environment's resource group (after a confirmation)"
     )
@@ -80,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     notes.add_argument("--attach", action="store_true", help="set them on the GitHub release (gh CLI)")
     for sub in (record, promote, notes):
         sub.add_argument("--remote", default="origin", help="the git remote holding the records")
+    drift = commands.add_parser(
+        "render-drift",
+        help="what this checkout's rendered files change against another rendering, by resource",
+    )
+    drift.add_argument("base", type=Path, help="the other rendering's build/ folder (pr.yml: main's)")
+    drift.add_argument("--summary", type=Path, help="also append the markdown to this file")
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -118,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 once=args.once,
                 events=args.events,
                 release=args.release,
+                summary=args.summary,
             )
         elif args.command == "schemas":
             from environments.arm.schema_store import VENDORED
@@ -145,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             return release_command.notes(
                 REPO_ROOT, args.tag, args.release, args.out, args.remote, args.attach
             )
+        elif args.command == "render-drift":
+            from environments.render_drift_command import render_drift
+
+            print(render_drift(args.base, summary=args.summary), end="")
         elif args.command == "bench-summary":
             from environments.bench_records import summarize
 
