@@ -6,7 +6,7 @@ nox -s unit            the tests that start no stand-in (-m "not services and no
 nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
-nox -s security        render, then checkov, zizmor and bandit against tools/security/allow/
+nox -s security        render, then checkov, zizmor, actionlint and bandit against tools/security/allow/
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
 nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     security = commands.add_parser(
         "security",
-        help="checkov, zizmor and bandit over build/<env>/ (render first), .github/ and the code, "
+        help="checkov, zizmor, actionlint and bandit over build/<env>/ (render first), .github/ and the code, "
         "triaged against tools/security/allow/",
     )
     security.add_argument("env", nargs="*", help="Azure environment names (default: every Azure one)")

@@ -227,8 +227,9 @@ def test_drift_workflow_is_a_manual_trigger_with_its_own_identity() -> None:
     workflow = _load("drift.yml")
     assert set(workflow[True]) == {"workflow_dispatch"}, "no GitHub cron: the Azure ML schedule runs drift"
     job = workflow["jobs"]["drift"]
-    assert job["environment"] == "drift-${{ inputs.environment }}"
+    assert job["environment"] == "drift-${{ matrix.environment }}"
+    assert job["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
     deploy_environments = {job["with"]["environment"] for _, _, job in _deploy_callers()}
     assert not {job["environment"]} & deploy_environments
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert job["steps"][-1]["run"] == 'nox -s drift -- "${INPUT_ENVIRONMENT}" --trigger'
+    assert job["steps"][-1]["run"] == 'nox -s drift -- "${MATRIX_ENVIRONMENT}" --trigger'
