@@ -163,6 +163,8 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
     assert jobs["streaming"]["needs"] == "ml"
     for job in jobs.values():
         assert job["environment"] == "${{ inputs.environment }}"
+        checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+        assert checkout["with"]["ref"] == "${{ inputs.ref }}", "release.yml deploys the tag's commit"
         assert job["permissions"]["id-token"] == "write"
         login = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@"))
         assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
