@@ -82,11 +82,12 @@ def recorded_release(root: Path, commit: str, remote: str) -> dict[str, Any] | N
     if shown.returncode != 0:
         return None
     try:
-        return json.loads(shown.stdout)
+        release = json.loads(shown.stdout)
     except json.JSONDecodeError as exc:
-        raise ReleaseError(
-            f"{NOTES_REF}: the note on {commit[:12]} is not a release manifest ({exc})"
-        ) from exc
+        release = exc
+    if not isinstance(release, dict):
+        raise ReleaseError(f"{NOTES_REF}: the note on {commit[:12]} is not a release manifest ({release})")
+    return release
 
 
 def record_release(root: Path, release: dict[str, Any], remote: str) -> str:
