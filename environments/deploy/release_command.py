@@ -46,11 +46,28 @@ def record(root: Path, manifest: Path, remote: str) -> int:
     return 0
 
 
+def _github_summary(line: str) -> None:
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+
 def promote(root: Path, tag: str, out: Path, remote: str) -> int:
-    commit = tag_commit(root, tag)
-    release = promotable(tag, commit, recorded_release(root, commit, remote))
+    try:
+        commit = tag_commit(root, tag)
+        release = promotable(tag, commit, recorded_release(root, commit, remote))
+    except ReleaseError as exc:
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            print(f"::error title=Release refused::{exc}")  # the run's annotation: the one-line reason
+        _github_summary(f"**Refused**: {exc}")
+        raise
     write_release(out, release)
     _github_output(commit=commit, release=str(release["release"]))
+    _github_summary(
+        f"Release {tag} (commit `{commit}`): prod deploys `{release['release']}`, "
+        f"model {release['model']['name']} version {release['model']['version']}"
+    )
     print(
         f"release {tag}: prod deploys {release['release']} (commit {commit}, model version {release['model']['version']})"
     )

@@ -111,18 +111,23 @@ def test_only_staging_manifests_are_recorded(repos) -> None:
 
 
 def test_promote_writes_the_tag_commits_manifest_and_refuses_an_undeployed_commit(
-    repos, tmp_path: Path
+    repos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, work, commits = repos
     record_release(work, _staged(commits[1]), "origin")
     _git(work, "tag", "v1.1.0", commits[1])
     _git(work, "tag", "v1.0.0", commits[0])
     out = tmp_path / "release-in" / "release.json"
+    outputs, summary = tmp_path / "github-output", tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert release_command.promote(work, "v1.1.0", out, "origin") == 0
     assert read_release(out) == _staged(commits[1])
+    assert f"commit={commits[1]}\n" in outputs.read_text(encoding="utf-8"), "prod checks out this commit"
     with pytest.raises(ReleaseError) as refused:
         release_command.promote(work, "v1.0.0", tmp_path / "x.json", "origin")
     assert str(refused.value).startswith(f"release v1.0.0: staging has not deployed commit {commits[0][:12]}")
+    assert f"**Refused**: {refused.value}" in summary.read_text(encoding="utf-8")
 
 
 def test_notes_compare_with_the_previous_tags_manifest_and_diff_the_query(repos, tmp_path: Path) -> None:
