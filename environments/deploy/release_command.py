@@ -29,7 +29,12 @@ QUERY_SOURCES = "streaming/templates/asa"
 
 def tag_commit(root: Path, tag: str) -> str:
     tag_version(tag)
-    return git(root, "rev-parse", "--verify", f"refs/tags/{tag}^{{commit}}").stdout.strip()
+    found = git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}", check=False)
+    if found.returncode != 0:
+        raise ReleaseError(
+            f"release {tag}: no such tag in {root} (a workflow checks out with fetch-depth: 0)"
+        )
+    return found.stdout.strip()
 
 
 def _github_output(**values: str) -> None:
