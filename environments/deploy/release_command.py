@@ -19,7 +19,7 @@ from pathlib import Path
 from environments.deploy.release import ReleaseError, read_release, write_release
 from environments.deploy.release_notes import release_notes
 from environments.deploy.release_record import NOTES_REF, git, record_release, recorded_release
-from environments.deploy.release_tags import PROD, previous_tag, promotable, tag_version
+from environments.deploy.release_tags import PROD, earlier_tags, promotable, tag_version
 from environments.loader import load_environment
 
 # The Stream Analytics project's sources (query, functions, inputs/outputs): their diff between two
@@ -93,12 +93,14 @@ def notes(
     environments: Path | None = None,
 ) -> int:
     release = read_release(manifest)
-    before = previous_tag(tag, _tags(root))
-    previous = None if before is None else recorded_release(root, tag_commit(root, before), remote)
-    if before is not None and previous is None:
-        raise ReleaseError(
-            f"release {tag}: no staging release manifest is recorded for the previous tag {before}"
-        )
+    # The last release is the highest earlier tag staging recorded a manifest for: a tag without one was
+    # refused by release.yml and never reached prod.
+    before, previous = None, None
+    for candidate in earlier_tags(tag, _tags(root)):
+        previous = recorded_release(root, tag_commit(root, candidate), remote)
+        if previous is not None:
+            before = candidate
+            break
     diff = ""
     if previous is not None:
         diff = git(

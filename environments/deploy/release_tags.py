@@ -25,11 +25,16 @@ def tag_version(tag: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-def previous_tag(tag: str, tags: list[str]) -> str | None:
-    """The highest release tag below `tag` (other tags ignored), or None for the first release."""
+def earlier_tags(tag: str, tags: list[str]) -> list[str]:
+    """The release tags below `tag`, highest first (other tags ignored)."""
     current = tag_version(tag)
     earlier = [t for t in tags if RELEASE_TAG.fullmatch(t) and tag_version(t) < current]
-    return max(earlier, key=tag_version, default=None)
+    return sorted(earlier, key=tag_version, reverse=True)
+
+
+def previous_tag(tag: str, tags: list[str]) -> str | None:
+    """The highest release tag below `tag`, or None for the first release."""
+    return next(iter(earlier_tags(tag, tags)), None)
 
 
 def promotable(tag: str, commit: str, staged: dict[str, Any] | None) -> dict[str, Any]:

@@ -135,6 +135,8 @@ def test_notes_compare_with_the_previous_tags_manifest_and_diff_the_query(repos,
     record_release(work, _staged(commits[0], "5"), "origin")
     record_release(work, _staged(commits[1], "7"), "origin")
     _git(work, "tag", "v1.0.0", commits[0])
+    unrecorded = _commit(work, "README.md", "a commit staging never deployed\n")
+    _git(work, "tag", "v1.0.1", unrecorded)  # no manifest recorded: refused, never reached prod
     _git(work, "tag", "v1.1.0", commits[1])
     manifest = tmp_path / "release.json"
     manifest.write_text(json.dumps(_staged(commits[1], "7")), encoding="utf-8")
