@@ -6,10 +6,12 @@ nox -s unit            the tests that start no stand-in (-m "not services and no
 nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
-nox -s security        render, then checkov, zizmor and bandit against tools/security/allow/
+nox -s security        render, then checkov, zizmor, actionlint and bandit against tools/security/allow/
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
 nox -s deploy-staging  the same, deploying exactly a release (posargs: --release build/dev/release.json)
+nox -s render-drift -- DIR   what the rendered files change against another checkout's, by resource
+nox -s release -- record|promote|notes   the GitHub release path to prod (release.yml)
 nox -s train           python -m ml pipeline (posargs: dev --no-wait | dev --await-minutes 50)
 nox -s bench           every domain's benchmark, written to build/bench/
 nox -s asa-tool -- <env>  Microsoft's azure-streamanalytics-cicd build + test on the rendered project (CI:
@@ -192,6 +194,27 @@ def drift(session: nox.Session) -> None:
     """The drift pipeline for one environment (posargs: env name, then the command's own flags)."""
     install(session, *DOMAIN_GROUPS, "deploy")
     session.run("python", "-m", "monitoring", "drift-pipeline", *(session.posargs or ["local"]), env=RUN_ENV)
+
+
+@nox.session(name="render-drift")
+def render_drift(session: nox.Session) -> None:
+    """Render this checkout and another one (posargs: its folder; pr.yml checks the base branch out
+    there), then print what changes by resource (posargs after it: --summary FILE)."""
+    if not session.posargs:
+        session.error("give the other checkout's folder: nox -s render-drift -- ../main [--summary F]")
+    install(session, *DOMAIN_GROUPS)
+    base = Path(session.posargs[0]).resolve()
+    session.run("python", "-m", "environments", "render")
+    with session.chdir(base):  # `python -m` imports the package from the working directory: base's code
+        session.run("python", "-m", "environments", "render")
+    session.run("python", "-m", "environments", "render-drift", str(base / "build"), *session.posargs[1:])
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """`python -m environments release record|promote|notes` (promote.yml, release.yml; needs git, gh)."""
+    install(session)
+    session.run("python", "-m", "environments", "release", *session.posargs, env=RUN_ENV)
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="staging, prod: the release manifest to deploy exactly (build/<previous stage>/release.json)",
     )
+    deploy.add_argument(
+        "--summary",
+        type=Path,
+        help="append the plan as a markdown table to this file (a workflow's $GITHUB_STEP_SUMMARY)",
+    )
     destroy = commands.add_parser(
         "destroy", help="delete an Azure environment's resource group (after a confirmation)"
     )
@@ -60,10 +65,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     security = commands.add_parser(
         "security",
-        help="checkov, zizmor and bandit over build/<env>/ (render first), .github/ and the code, "
+        help="checkov, zizmor, actionlint and bandit over build/<env>/ (render first), .github/ and the code, "
         "triaged against tools/security/allow/",
     )
     security.add_argument("env", nargs="*", help="Azure environment names (default: every Azure one)")
+    release = commands.add_parser(
+        "release", help="the GitHub release path to prod: record staging's manifest, promote a tag, notes"
+    )
+    release_commands = release.add_subparsers(dest="release_command", required=True)
+    record = release_commands.add_parser("record", help="keep staging's manifest as the note of its commit")
+    record.add_argument("manifest", type=Path, help="build/staging/release.json")
+    promote = release_commands.add_parser("promote", help="the manifest staging recorded for a tag's commit")
+    promote.add_argument("tag", help="vX.Y.Z")
+    promote.add_argument("--out", type=Path, required=True, help="where to write it (deploy prod --release)")
+    notes = release_commands.add_parser("notes", help="release notes against the previous release tag")
+    notes.add_argument("tag", help="vX.Y.Z")
+    notes.add_argument("--release", type=Path, required=True, help="the release manifest prod deploys")
+    notes.add_argument("--out", type=Path, required=True, help="where to write the notes (markdown)")
+    notes.add_argument("--attach", action="store_true", help="set them on the GitHub release (gh CLI)")
+    for sub in (record, promote, notes):
+        sub.add_argument("--remote", default="origin", help="the git remote holding the records")
+    drift = commands.add_parser(
+        "render-drift",
+        help="what this checkout's rendered files change against another rendering, by resource",
+    )
+    drift.add_argument("base", type=Path, help="the other rendering's build/ folder (pr.yml: main's)")
+    drift.add_argument("--summary", type=Path, help="also append the markdown to this file")
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -102,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 once=args.once,
                 events=args.events,
                 release=args.release,
+                summary=args.summary,
             )
         elif args.command == "schemas":
             from environments.arm.schema_store import VENDORED
@@ -118,6 +146,21 @@ def main(argv: list[str] | None = None) -> int:
             lines, passed = summary(scan(REPO_ROOT, args.env or None))
             print("\n".join(lines))
             return 0 if passed else 1
+        elif args.command == "release":
+            from environments.deploy import release_command
+            from environments.render import REPO_ROOT
+
+            if args.release_command == "record":
+                return release_command.record(REPO_ROOT, args.manifest, args.remote)
+            if args.release_command == "promote":
+                return release_command.promote(REPO_ROOT, args.tag, args.out, args.remote)
+            return release_command.notes(
+                REPO_ROOT, args.tag, args.release, args.out, args.remote, args.attach
+            )
+        elif args.command == "render-drift":
+            from environments.render_drift_command import render_drift
+
+            print(render_drift(args.base, summary=args.summary), end="")
         elif args.command == "bench-summary":
             from environments.bench_records import summarize
 

@@ -72,13 +72,88 @@ def test_jobs_have_timeouts_and_minimal_permissions() -> None:
             assert "timeout-minutes" in job, f"{path.name}:{name} has no timeout-minutes"
 
 
-def test_promotion_is_dev_then_staging_then_prod() -> None:
-    jobs = _load("promote.yml")["jobs"]
+DEPLOY = "./.github/workflows/deploy.yml"
+
+
+def _deploy_callers() -> list[tuple[str, str, dict]]:
+    """(workflow, job, job) for every job that calls the reusable deploy."""
+    return [
+        (path.name, name, job)
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for name, job in (_load(path.name)["jobs"] or {}).items()
+        if job.get("uses") == DEPLOY
+    ]
+
+
+def test_a_push_to_main_promotes_dev_then_staging_and_records_stagings_manifest() -> None:
+    workflow = _load("promote.yml")
+    assert workflow[True]["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"dev", "staging", "record-staging-release"}, "prod is reached only by a release"
     assert jobs["staging"]["needs"] == "dev"
-    assert jobs["prod"]["needs"] == "staging"
-    for name in ("dev", "staging", "prod"):
-        assert jobs[name]["uses"] == "./.github/workflows/deploy.yml"
+    for name in ("dev", "staging"):
+        assert jobs[name]["uses"] == DEPLOY
         assert jobs[name]["with"]["environment"] == name
+    record = jobs["record-staging-release"]
+    assert record["needs"] == "staging", "recorded only after staging's ML and Stream Analytics jobs passed"
+    download = next(
+        s for s in record["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@")
+    )
+    assert download["with"] == {"name": "release-staging", "path": "build/release-staging"}
+    assert record["steps"][-1]["run"] == "nox -s release -- record build/release-staging/release.json"
+
+
+def test_a_tag_reaches_prod_only_through_the_manifest_staging_recorded() -> None:
+    workflow = _load("release.yml")
+    assert workflow[True]["release"]["types"] == ["published"]
+    assert workflow[True]["workflow_dispatch"]["inputs"]["tag"]["required"] is True
+    jobs = workflow["jobs"]
+    # Only release.yml deploys prod, and only from the `release-staging` artifact its manifest job made.
+    prod_callers = [(wf, name) for wf, name, job in _deploy_callers() if job["with"]["environment"] == "prod"]
+    assert prod_callers == [("release.yml", "prod")]
+    prod = jobs["prod"]
+    assert prod["needs"] == "manifest"
+    assert prod["with"] == {
+        "environment": "prod",
+        "release-from": "staging",
+        "ref": "${{ needs.manifest.outputs.commit }}",
+    }
+    steps = jobs["manifest"]["steps"]
+    promote = next(i for i, s in enumerate(steps) if "release -- promote" in s.get("run", ""))
+    upload = next(
+        i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+    )
+    assert promote < upload
+    assert "--out build/release-in/release.json" in steps[promote]["run"]
+    assert steps[upload]["with"]["name"] == "release-staging"
+    assert steps[upload]["with"]["path"] == "build/release-in/release.json"
+    assert jobs["manifest"]["outputs"]["commit"] == "${{ steps.promote.outputs.commit }}"
+    assert steps[promote]["id"] == "promote"
+    # The manifest job checks out the tag itself (with history, for the tag's commit and the notes' diff).
+    checkout = steps[0]["with"]
+    assert checkout["ref"] == "refs/tags/${{ github.event.release.tag_name || inputs.tag }}"
+    assert checkout["fetch-depth"] == 0
+    assert workflow["env"]["RELEASE_TAG"] == "${{ github.event.release.tag_name || inputs.tag }}"
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_release_notes_are_generated_and_attached_for_a_published_release() -> None:
+    notes = _load("release.yml")["jobs"]["notes"]
+    assert notes["if"] == "github.event_name == 'release'" and notes["needs"] == "manifest"
+    run = notes["steps"][-1]["run"]
+    assert run.startswith('nox -s release -- notes "${RELEASE_TAG}" --release build/release-in/release.json')
+    assert "--attach" in run
+
+
+def test_ml_comes_before_stream_analytics_in_every_environment() -> None:
+    """Every environment deploys through the reusable deploy, whose streaming job needs its ml job, and
+    no other job runs a deploy stage."""
+    environments = {job["with"]["environment"] for _, _, job in _deploy_callers()}
+    assert environments == {"dev", "staging", "prod"}
+    assert _load("deploy.yml")["jobs"]["streaming"]["needs"] == "ml"
+    for source, step in _all_steps():
+        if source != "deploy.yml":
+            assert "nox -s deploy-" not in step.get("run", ""), f"{source} deploys outside deploy.yml"
 
 
 def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
@@ -88,6 +163,8 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
     assert jobs["streaming"]["needs"] == "ml"
     for job in jobs.values():
         assert job["environment"] == "${{ inputs.environment }}"
+        checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+        assert checkout["with"]["ref"] == "${{ inputs.ref }}", "release.yml deploys the tag's commit"
         assert job["permissions"]["id-token"] == "write"
         login = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@"))
         assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
@@ -100,7 +177,7 @@ def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
     promote = _load("promote.yml")["jobs"]
     assert "release-from" not in promote["dev"]["with"]
     assert promote["staging"]["with"]["release-from"] == "dev"
-    assert promote["prod"]["with"]["release-from"] == "staging"
+    assert _load("release.yml")["jobs"]["prod"]["with"]["release-from"] == "staging"
     ml = _load("deploy.yml")["jobs"]["ml"]["steps"]
     names = [str(s.get("uses", "")).split("@")[0] for s in ml]
     download, upload = names.index("actions/download-artifact"), names.index("actions/upload-artifact")
@@ -143,3 +220,18 @@ def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_logi
     assert all(
         float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
     )
+
+
+def test_drift_workflow_is_a_manual_trigger_with_its_own_identity() -> None:
+    """The in-cloud schedule is the primary path; the workflow only triggers it, as the environment's
+    drift identity (GitHub Environment `drift-<env>`), never the deploy environment that can assign roles
+    and waits for approval."""
+    workflow = _load("drift.yml")
+    assert set(workflow[True]) == {"workflow_dispatch"}, "no GitHub cron: the Azure ML schedule runs drift"
+    job = workflow["jobs"]["drift"]
+    assert job["environment"] == "drift-${{ matrix.environment }}"
+    assert job["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
+    deploy_environments = {job["with"]["environment"] for _, _, job in _deploy_callers()}
+    assert not {job["environment"]} & deploy_environments
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["steps"][-1]["run"] == 'nox -s drift -- "${MATRIX_ENVIRONMENT}" --trigger'

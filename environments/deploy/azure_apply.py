@@ -186,7 +186,12 @@ def _release(env: Environment, step: Step, root: Path) -> None:
         served = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ApplyError(f"step {step.name}: no model manifest at {manifest_path} ({exc})") from exc
-    model = {"name": served["model_name"], "version": served["version"], "uri": served["model_uri"]}
+    model = {
+        "name": served["model_name"],
+        "version": served["version"],
+        "uri": served["model_uri"],
+        "metrics": served.get("metrics") or {},
+    }
     release = step.request["release"]
     if release is not None and release.get("preview"):
         raise ApplyError(f"step {step.name}: a preview release is for --plan-only --offline, not for apply")

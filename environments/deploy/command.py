@@ -11,6 +11,7 @@ from environments.deploy.azure_apply import ApplyError, apply_plan, default_clie
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
+from environments.deploy.plan_table import PLAN_COLUMNS, plan_markdown, plan_rows
 from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
@@ -21,11 +22,18 @@ from environments.validate import validate_environment
 
 def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> None:
     table = Table(title=f"{title}: {plan.environment}")
-    for column in ("#", "kind", "name", "target", "from"):
+    for column in PLAN_COLUMNS:
         table.add_column(column)
-    for index, step in enumerate(plan.steps, start=1):
-        table.add_row(str(index), step.kind, step.name, step.target, step.source)
+    for row in plan_rows(plan):
+        table.add_row(*row)
     console.print(table)
+
+
+def append_summary(path: Path, plan: Plan, offline: bool) -> None:
+    """Append the plan as a markdown table (a workflow's `$GITHUB_STEP_SUMMARY`)."""
+    note = "Planned offline: a first deploy into an empty subscription." if offline else ""
+    with path.open("a", encoding="utf-8") as summary:
+        summary.write(plan_markdown(plan, note=note))
 
 
 def _read_state(env: Environment, clients: AzureClients) -> AzureState:
@@ -48,6 +56,7 @@ def deploy(
     events: int = 3000,
     root: Path = REPO_ROOT,
     release: Path | None = None,
+    summary: Path | None = None,
 ) -> int:
     env = load_environment(env_name, root / "environments")
     console = Console(width=None if Console().is_terminal else 200)
@@ -67,6 +76,8 @@ def deploy(
         given = preview_release(build_dir(env_name, root), env.model.name)  # the PR check's preview
     plan = select_stage(build_plan(env, build_dir(env_name, root), state, given), stage)
     print_plan(plan, console)
+    if summary is not None:
+        append_summary(summary, plan, offline)
     if plan_out:
         Path(plan_out).write_text(plan.to_json() + "\n", encoding="utf-8")
         console.print(f"plan with request bodies written to {plan_out}")

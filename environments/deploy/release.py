@@ -4,7 +4,7 @@
 `write-release-manifest` step after the endpoint's smoke test passed:
 
     {"release": "sha256:<hash of the fields below>", "git_commit": "<sha>",
-     "model": {"name", "version", "uri"},
+     "model": {"name", "version", "uri", "metrics": {<holdout metric>: <value>}},
      "environments": {<name>: {"version", "image"}}, "components": {<name>: "<version>"},
      "deployed": [{"environment": "dev", "smoke_test": "passed"}, {"environment": "staging", ...}]}
 
@@ -75,11 +75,14 @@ def release_id(release: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def new_release(assets: dict[str, Any], model: dict[str, str], git_commit: str) -> dict[str, Any]:
+def new_release(assets: dict[str, Any], model: dict[str, Any], git_commit: str) -> dict[str, Any]:
     """The release dev validated: its rendered assets, the model version it serves, the commit."""
+    served = {key: str(model[key]) for key in ("name", "version", "uri")}
+    # The served version's holdout metrics (the gate's numbers), for the release notes.
+    metrics = {name: float(value) for name, value in (model.get("metrics") or {}).items()}
     release = {
         "git_commit": git_commit,
-        "model": {key: str(model[key]) for key in ("name", "version", "uri")},
+        "model": {**served, "metrics": metrics} if metrics else served,
         "environments": assets["environments"],
         "components": assets["components"],
     }
@@ -92,8 +95,9 @@ def with_deployment(release: dict[str, Any], environment: str) -> dict[str, Any]
     return {**release, "deployed": [*release.get("deployed", []), record]}
 
 
-def check_release(environment: str, release: dict[str, Any], assets: dict[str, Any]) -> None:
-    """Refuse, with one line, a release `environment` must not deploy."""
+def check_promoted(environment: str, release: dict[str, Any]) -> None:
+    """Refuse, with one line, a release that was edited or that the stage before `environment` has not
+    deployed and smoke-tested (its last `deployed` entry)."""
     name = str(release.get("release", "?"))
     if environment not in PROMOTED_FROM:
         raise ReleaseError(f"{environment}: creates releases and deploys none (got release {name})")
@@ -110,6 +114,12 @@ def check_release(environment: str, release: dict[str, Any], assets: dict[str, A
             f"{environment}: refusing release {name}: {source} has not deployed and smoke-tested it "
             f"(deployed in: {', '.join(map(str, deployed)) or 'nothing'})"
         )
+
+
+def check_release(environment: str, release: dict[str, Any], assets: dict[str, Any]) -> None:
+    """Refuse, with one line, a release `environment` must not deploy."""
+    check_promoted(environment, release)
+    name = str(release.get("release", "?"))
     for kind in ("environments", "components"):
         for asset, wanted in sorted(release[kind].items()):
             have = assets[kind].get(asset)

@@ -1,7 +1,8 @@
 """Each scanner's JSON report -> Findings (pure: text in, findings out).
 
 Severity gates, from issue 16: checkov reports no severity without a platform key, so every failed
-check counts; zizmor counts above Informational; bandit counts above Low.
+check counts; zizmor counts above Informational; bandit counts above Low; every actionlint error counts
+(it has no severities).
 """
 
 from __future__ import annotations
@@ -104,3 +105,22 @@ def bandit_findings(text: str, root: Path) -> list[Finding]:
         for result in report["results"]
         if result["issue_severity"] in BANDIT_COUNTED
     ]
+
+
+def actionlint_findings(text: str, root: Path) -> list[Finding]:
+    """actionlint's `-format '{{json .}}'` report (a list of errors; empty output: none)."""
+    findings: list[Finding] = []
+    for document in _json_documents(text, "actionlint"):
+        items = document if isinstance(document, list) else [document]
+        findings += [
+            Finding(
+                tool="actionlint",
+                rule=item["kind"],
+                severity="ERROR",
+                path=_relative(item["filepath"], root),
+                resource=f"line {item['line']}",
+                message=item["message"],
+            )
+            for item in items
+        ]
+    return findings

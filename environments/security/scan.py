@@ -1,4 +1,5 @@
-"""Run checkov, zizmor and bandit (from tools/security's own uv environment) and triage their findings.
+"""Run checkov, zizmor, actionlint and bandit (from tools/security's own uv environment) and triage
+their findings.
 
 `python -m environments security` renders nothing itself: `nox -s security` renders first, and this
 scans build/<env>/ of every Azure environment, .github/ and the code. Every tool runs offline.
@@ -20,7 +21,12 @@ from environments.security.allowlist import (
     load_allowlist,
     triage,
 )
-from environments.security.reports import bandit_findings, checkov_findings, zizmor_findings
+from environments.security.reports import (
+    actionlint_findings,
+    bandit_findings,
+    checkov_findings,
+    zizmor_findings,
+)
 
 SCANNERS_PROJECT = Path("tools") / "security"
 ALLOW_DIR = SCANNERS_PROJECT / "allow"
@@ -77,6 +83,12 @@ def run_zizmor(root: Path) -> list[Finding]:
     return zizmor_findings(text, root)
 
 
+def run_actionlint(root: Path) -> list[Finding]:
+    # Exit code 1 means "errors found"; the report lists them. It checks .github/workflows/ of `root`.
+    text = _run(root, "actionlint", ["-no-color", "-format", "{{json .}}"], ok_codes=(0, 1))
+    return actionlint_findings(text, root)
+
+
 def run_bandit(root: Path) -> list[Finding]:
     args = ["-r", *BANDIT_TARGETS, "-x", BANDIT_EXCLUDE, "-f", "json", "-q"]
     return bandit_findings(_run(root, "bandit", args, ok_codes=(0, 1)), root)
@@ -89,6 +101,7 @@ def scan(root: Path, envs: list[str] | None = None) -> list[ToolResult]:
     for tool, findings in (
         ("checkov", run_checkov(root, envs)),
         ("zizmor", run_zizmor(root)),
+        ("actionlint", run_actionlint(root)),
         ("bandit", run_bandit(root)),
     ):
         entries = load_allowlist(root / ALLOW_DIR / f"{tool}.yml", tool)

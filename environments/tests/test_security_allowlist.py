@@ -9,7 +9,12 @@ import pytest
 
 from environments.render import REPO_ROOT
 from environments.security.allowlist import Finding, SecurityScanError, load_allowlist, triage
-from environments.security.reports import bandit_findings, checkov_findings, zizmor_findings
+from environments.security.reports import (
+    actionlint_findings,
+    bandit_findings,
+    checkov_findings,
+    zizmor_findings,
+)
 from environments.security.scan import ALLOW_DIR, ToolResult, summary
 
 
@@ -118,3 +123,20 @@ def test_bandit_gate_counts_above_low_and_a_parse_error_is_an_error() -> None:
             json.dumps({"errors": [{"filename": "ml/y.py", "reason": "syntax error"}], "results": []}),
             REPO_ROOT,
         )
+
+
+def test_every_actionlint_error_is_a_finding_and_no_output_is_none() -> None:
+    error = {
+        "message": 'property "nope" is not defined',
+        "filepath": ".github/workflows/x.yml",
+        "line": 6,
+        "column": 23,
+        "kind": "expression",
+    }
+    (finding,) = actionlint_findings(json.dumps([error]), REPO_ROOT)
+    assert (finding.rule, finding.path, finding.resource) == (
+        "expression",
+        ".github/workflows/x.yml",
+        "line 6",
+    )
+    assert actionlint_findings("", REPO_ROOT) == []

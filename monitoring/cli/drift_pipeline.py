@@ -3,7 +3,9 @@
 local: the rendered component's command as a subprocess against Azurite (the exported Parquet blobs) and
 the collector (metrics through the real exporter); see `monitoring/drift/local_pipeline.py`.
 Azure: `--schedule` (what the deploy runs) creates or updates the hourly Azure ML schedule of the
-rendered pipeline job, the in-cloud orchestrator; without it one run is submitted now. Both pin the
+rendered pipeline job, the in-cloud orchestrator (the primary path); `--trigger` runs that deployed
+schedule once now (the manual GitHub workflow, drift.yml: it needs only the workspace, not the deploy's
+rights); with neither, one run is submitted from this checkout. The schedule and that run pin the
 baseline to the serving model version (the model manifest's registry URI) and set
 APPLICATIONINSIGHTS_CONNECTION_STRING on the job from the process environment (the deploy reads it from
 the environment's Application Insights resource).
@@ -30,7 +32,7 @@ from monitoring.drift.window import default_window, parse_time
 from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 BLOB_CONNECTION_STRING_VAR = "STREAMSCORE_BLOB_CONNECTION_STRING"
-DRIFT_EVERY_HOURS = 1  # as the GitHub cron in .github/workflows/drift.yml
+DRIFT_EVERY_HOURS = 1  # the in-cloud schedule; .github/workflows/drift.yml is only a manual trigger of it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,12 +56,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--container", help="local: inference container (default: storage.inference_container)"
     )
-    parser.add_argument(
+    azure = parser.add_mutually_exclusive_group()
+    azure.add_argument(
         "--schedule",
         action="store_true",
         help="Azure: create or update the hourly Azure ML schedule instead of submitting one run",
     )
+    azure.add_argument(
+        "--trigger",
+        action="store_true",
+        help="Azure: run the deployed hourly schedule once now (drift.yml's manual trigger)",
+    )
     return parser
+
+
+def drift_schedule_name(env: Environment) -> str:
+    """The name of the environment's in-cloud drift schedule (created by the deploy, run by --trigger)."""
+    from environments.naming import resource_names
+
+    return f"{resource_names(env).base}-drift"
 
 
 def drift_schedule(
@@ -97,7 +112,7 @@ def drift_schedule(
     # Read the exported Parquet as the compute's managed identity (ml-infra.json gives it blob access).
     drift.identity = ManagedIdentityConfiguration()
     trigger = RecurrenceTrigger(frequency="hour", interval=DRIFT_EVERY_HOURS)
-    return JobSchedule(name=f"{resource_names(env).base}-drift", trigger=trigger, create_job=job)
+    return JobSchedule(name=drift_schedule_name(env), trigger=trigger, create_job=job)
 
 
 def drift_environment_path(pipeline_path: Path) -> Path:
@@ -146,6 +161,23 @@ def _share_environment(env: Environment, pipeline_path: Path) -> None:
         registry.environments.create_or_update(environment)
 
 
+def _trigger(env: Environment) -> int:
+    """Azure: run the schedule the deploy created once now (Azure ML `schedules.trigger`)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    client = _workspace_client(env)
+    name = drift_schedule_name(env)
+    try:
+        result = client.schedules.trigger(name)
+    except ResourceNotFoundError as exc:
+        raise DriftPipelineError(
+            f"{env.name}: no drift schedule {name} in the workspace; deploy the environment first "
+            f"(its drift-schedule step creates it): {exc.message}"
+        ) from exc
+    print(f"drift schedule {name}: triggered once (job {result.job_name})")
+    return 0
+
+
 def _submit(env: Environment, schedule: bool) -> int:
     """Azure: create the drift schedule (`--schedule`, what the deploy runs), or submit one run now."""
     from environments.render import build_dir
@@ -171,7 +203,9 @@ def main(argv: list[str]) -> int:
     try:
         env = load_environment(args.environment)
         if env.target == "azure":
-            return _submit(env, args.schedule)
+            return _trigger(env) if args.trigger else _submit(env, args.schedule)
+        if args.trigger or args.schedule:
+            raise DriftPipelineError(f"{env.name}: --schedule and --trigger are for Azure environments")
         start, end = default_window(datetime.now(UTC), env.monitoring.drift_window_hours)
         if args.start:
             start = parse_time(args.start, "--from")

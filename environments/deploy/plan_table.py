@@ -1,0 +1,31 @@
+"""The plan as a table: the rows the terminal prints (rich) and the pull-request job summary shows
+(markdown, `deploy --summary $GITHUB_STEP_SUMMARY`) come from one function, so they cannot disagree."""
+
+from __future__ import annotations
+
+from environments.deploy.plan import Plan
+
+PLAN_COLUMNS = ("#", "kind", "name", "target", "from")
+
+
+def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
+    return [
+        (str(index), step.kind, step.name, step.target, step.source)
+        for index, step in enumerate(plan.steps, start=1)
+    ]
+
+
+def _cell(text: str) -> str:
+    """A markdown table cell: pipes escaped, line breaks as <br>, code-quoted when not empty."""
+    escaped = text.replace("|", "\\|").replace("\n", "<br>")
+    return f"`{escaped}`" if escaped and not escaped.isdigit() else escaped
+
+
+def plan_markdown(plan: Plan, title: str = "Deployment plan", note: str = "") -> str:
+    """`### <title>: <env>`, an optional note, then one row per step."""
+    lines = [f"### {title}: {plan.environment}", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| " + " | ".join(PLAN_COLUMNS) + " |", "|" + "---|" * len(PLAN_COLUMNS)]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in plan_rows(plan)]
+    return "\n".join(lines) + "\n\n"

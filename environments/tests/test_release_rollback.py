@@ -1,0 +1,72 @@
+"""Rollback by release tag, against the simulated control plane: deploying an earlier release's manifest
+to prod after a later one promotes the earlier model version through the same rollout and stops, updates
+and restarts the stream job from its last output time (release.yml runs exactly this deploy, checked out
+at the earlier tag's commit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_deploy_scenarios import REPOSITORY, TRAINED_VERSION, Subscription, changes_of
+
+from environments.azure_sim import SimulatedAzure
+from environments.deploy.release import new_release, rendered_assets, with_deployment
+from environments.naming import resource_names
+from environments.render import render_environment
+
+LATER_QUERY = "SELECT * INTO [scored-eventhub] FROM [transactions]"
+
+
+def _job_path(subscription: Subscription) -> str:
+    env = subscription.env
+    assert env.azure is not None
+    return (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.StreamAnalytics/streamingjobs/"
+        f"{resource_names(env).stream_job}"
+    )
+
+
+def _job(subscription: Subscription) -> dict[str, Any]:
+    job = subscription.azure.get(_job_path(subscription))
+    assert job is not None, f"no stream job {_job_path(subscription)}"
+    return job["properties"]
+
+
+def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)  # apply runs in a workflow
+    azure = SimulatedAzure()
+    dev, staging, prod = (Subscription(tmp_path, name, azure) for name in ("dev", "staging", "prod"))
+    dev.deploy()
+    staging.deploy(release=dev.release())
+    earlier = staging.release()  # v1.0.0: what staging recorded for its commit
+    prod.deploy(release=earlier)
+    original_query = _job(prod)["transformation"]["properties"]["query"]
+
+    # v1.1.0: a later commit with another query and model version 8, through dev and staging.
+    later_model = {**earlier["model"], "version": "8", "uri": earlier["model"]["uri"].replace("/7", "/8")}
+    later = new_release(rendered_assets(prod.build), later_model, "b" * 40)
+    later = with_deployment(with_deployment(later, "dev"), "staging")
+    prod.change_query(LATER_QUERY)
+    prod.deploy(release=later)
+    assert prod.release()["model"]["version"] == "8"
+    assert _job(prod)["transformation"]["properties"]["query"] == LATER_QUERY
+
+    # Rollback to v1.0.0: its commit's rendering and its manifest.
+    render_environment("prod", out=prod.build)
+    plan, changes = prod.deploy(release=earlier)
+    assert [c.lower() for c in changes] == changes_of(plan)
+    assert f"ML promote {TRAINED_VERSION}" in changes
+    steps = [step.name for step in plan.steps]
+    assert steps.index("promote") < steps.index("endpoint-rollout") < steps.index("write-release-manifest")
+    job_changes = [c.lower() for c in changes if "streamingjobs" in c.lower() and c.startswith("POST")]
+    job = _job_path(prod).lower()
+    assert job_changes == [f"post {job}/stop", f"post {job}/start"]
+    deployed = _job(prod)
+    assert deployed["transformation"]["properties"]["query"] == original_query
+    assert (deployed["jobState"], deployed["lastStartMode"]) == ("Running", "LastOutputEventTime")
+    rolled_back = prod.release()
+    assert (rolled_back["release"], rolled_back["model"]["version"]) == (earlier["release"], TRAINED_VERSION)
