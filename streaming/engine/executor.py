@@ -19,7 +19,8 @@ from streaming.engine.dynamic_windows import DYNAMIC_KINDS, DynamicWindows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
-from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep
+from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep, StreamJoinStep
+from streaming.engine.stream_join import StreamJoinState
 from streaming.engine.table import Table
 from streaming.engine.values import datetime_to_micros, micros_to_datetime
 
@@ -117,7 +118,19 @@ class Engine:
             for step in plan.steps
             if isinstance(step, SelectStep) and step.analytics
         }
-        self.roots = {step.name: self._root(step.source) for step in plan.steps}
+        self.joins = {
+            step.name: StreamJoinState(step.kind, step.bound, step.condition, step.name)
+            for step in plan.steps
+            if isinstance(step, StreamJoinStep)
+        }
+        self.step_inputs: dict[str, frozenset[str]] = {}
+        for step in plan.steps:
+            sources = [step.source, step.right] if isinstance(step, StreamJoinStep) else [step.source]
+            self.step_inputs[step.name] = frozenset().union(
+                *(self.step_inputs.get(source, frozenset({source})) for source in sources)
+            )
+        self._ended: set[str] = set()
+        """Inputs whose end `flush` has reached: their watermark is past every time."""
         self.references: dict[str, list[dict[str, Any]]] = {}
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
@@ -125,12 +138,6 @@ class Engine:
             raise EngineError(f"the query calls udf.{sorted(used)[0]}: give the engine a transport")
         for name in used:
             self.callers[name] = FunctionCaller(plan.functions[name], transport, **caller_options)  # type: ignore[arg-type]
-
-    def _root(self, source: str) -> str:
-        by_name = {step.name: step for step in self.plan.steps}
-        while source in by_name:
-            source = by_name[source].source
-        return source
 
     # -- public surface --------------------------------------------------------------------------------
     def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputBatch]:
@@ -206,7 +213,9 @@ class Engine:
         """End of input (query tests): release buffered events and close every open window."""
         outputs: list[OutputBatch] = []
         for alias in self.clocks:
+            self._ended.add(alias)
             outputs.extend(self._release(alias, flush=True))
+        self._ended.clear()
         return outputs
 
     def counters(self) -> dict[str, Any]:
@@ -221,6 +230,7 @@ class Engine:
                 **{name: {"open": len(d.rows), "late_rows": d.late_rows} for name, d in self.dynamic.items()},
             },
             "functions": {name: vars(caller.counters).copy() for name, caller in self.callers.items()},
+            "stream_joins": {name: {"buffered": j.pending_count()} for name, j in self.joins.items()},
         }
 
     def close(self) -> None:
@@ -236,13 +246,24 @@ class Engine:
             times = [t for t, _ in released]
             rows = Table.of_records([payload for _, payload in released])
             self._push(alias, rows, times, outputs)
-        watermark = None if flush else clock.watermark
         for step in self.plan.steps:
-            if isinstance(step, AggregateStep) and self.roots[step.name] == alias:
-                rows, times = self._close_windows(step, watermark)
-                if rows.size:
-                    self._emit(step, rows, times, outputs)
+            if alias not in self.step_inputs[step.name] or isinstance(step, SelectStep):
+                continue
+            if isinstance(step, AggregateStep):
+                rows, times = self._close_windows(step, self._watermark(self.step_inputs[step.name]))
+            else:
+                rows, times = self.joins[step.name].release(
+                    self._watermark(self.step_inputs.get(step.source, frozenset({step.source}))),
+                    self._watermark(self.step_inputs.get(step.right, frozenset({step.right}))),
+                )
+            if rows.size:
+                self._emit(step, rows, times, outputs)
         return outputs
+
+    def _watermark(self, inputs: frozenset[str]) -> int | None:
+        """The watermark of rows derived from `inputs`: the lowest of theirs (None: every one ended)."""
+        marks = [self.clocks[alias].watermark for alias in inputs if alias not in self._ended]
+        return min(marks) if marks else None
 
     def _push(self, source: str, rows: Table, times: list[int], outputs: list[OutputBatch]) -> None:
         for step in self.plan.consumers(source):
@@ -250,11 +271,24 @@ class Engine:
                 out_rows, out_times = self._select(step, rows, times)
                 if out_rows.size:
                     self._emit(step, out_rows, out_times, outputs)
-            else:
+            elif isinstance(step, AggregateStep):
                 self._accumulate(step, rows, times)
+            else:  # a stream JOIN: rows come out when both watermarks pass them (`_release`)
+                state = self.joins[step.name]
+                try:
+                    if step.source == source:
+                        state.add_left(rows, times)
+                    if step.right == source:
+                        state.add_right(rows, times)
+                except ExecutionError as exc:
+                    raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _emit(
-        self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputBatch]
+        self,
+        step: SelectStep | AggregateStep | StreamJoinStep,
+        rows: Table,
+        times: list[int],
+        outputs: list[OutputBatch],
     ) -> None:
         if step.output is not None:
             outputs.append(OutputBatch(step.output, rows, times))
@@ -394,6 +428,7 @@ class Engine:
                 for name, states in self.analytics.items()
             },
             "dynamic_windows": {name: _encode(d.snapshot()) for name, d in self.dynamic.items()},
+            "stream_joins": {name: _encode(j.snapshot()) for name, j in self.joins.items()},
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -417,8 +452,15 @@ class Engine:
                 f"snapshot of sliding/session windows in {sorted(saved_dynamic)} does not fit this query "
                 f"({sorted(self.dynamic)})"
             )
+        saved_joins = state.get("stream_joins", {})
+        if set(saved_joins) != set(self.joins):
+            raise StateError(
+                f"snapshot of stream JOINs in {sorted(saved_joins)} does not fit this query ({sorted(self.joins)})"
+            )
         for name, saved in saved_dynamic.items():
             self.dynamic[name].restore(_decode(saved))
+        for name, saved in saved_joins.items():
+            self.joins[name].restore(_decode(saved))
         for name, saved in saved_analytics.items():
             for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
                 analytic_state.restore(_decode(analytic_saved))

@@ -94,6 +94,15 @@ class _Parser:
     def refuse(self, construct: str, token: Token | None = None) -> None:
         self.fail(f"{construct} is not supported by the local engine", token)
 
+    def refuse_timestamp_over(self) -> None:
+        """Substreams change event ordering per key (each key's own watermark): not implemented, and a
+        run without them would give other windows than the service, so the query is refused."""
+        self.fail(
+            "TIMESTAMP BY ... OVER (substreams: per-key watermarks and late-arrival handling, documented on "
+            'the "TIMESTAMP BY" reference page, "OVER clause interacts with event ordering") is not '
+            "supported by the local engine; remove OVER to run the query with one timeline per input"
+        )
+
     def name(self, what: str) -> Token:
         token = self.current
         if token.type is TokenType.QUOTED_IDENTIFIER or (
@@ -228,7 +237,7 @@ class _Parser:
             self.expect_keyword("BY")
             timestamp_by = self.expression()
             if self.at_keyword("OVER"):
-                self.refuse("TIMESTAMP BY ... OVER")
+                self.refuse_timestamp_over()
         apply = None
         if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
             apply = self.apply()
@@ -261,13 +270,19 @@ class _Parser:
             self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
         ):
             alias = self.advance().text
-        if self.at_keyword("TIMESTAMP"):
-            self.refuse("TIMESTAMP BY on a joined input (stream-to-stream JOIN)")
+        if self.at_keyword("PARTITION"):
+            self.refuse("PARTITION BY")
+        timestamp_by = None
+        if self.accept_keyword("TIMESTAMP"):
+            self.expect_keyword("BY")
+            timestamp_by = self.expression()
+            if self.at_keyword("OVER"):
+                self.refuse_timestamp_over()
         self.expect_keyword("ON")
         condition = self.expression()
         if self.at_keyword("JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "OUTER"):
             self.refuse("a second JOIN")
-        return ast.Join(start.line, start.column, kind, name.text, alias, condition)
+        return ast.Join(start.line, start.column, kind, name.text, alias, condition, timestamp_by)
 
     def apply(self) -> ast.Apply:
         """`CROSS APPLY GetArrayElements(expr) AS alias` or `GetRecordProperties(expr)`."""

@@ -20,6 +20,7 @@ from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.join import Joiner, split_condition
 from streaming.engine.scalars import AGGREGATES
+from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamp, to_timestamps
 from streaming.engine.windows import WindowSpec, interval_length, is_snapshot, is_window_call, window_spec
@@ -89,7 +90,23 @@ class AggregateStep:
     """`SessionWindow(...) OVER (PARTITION BY k, ...)`: each row's partition key."""
 
 
-Step = SelectStep | AggregateStep
+@dataclass(frozen=True)
+class StreamJoinStep:
+    """A JOIN of two streams (`stream_join.py`): its rows, a join table (left rows as the source, right
+    records as column 0), feed the SELECT step named `consumer`."""
+
+    name: str
+    source: str
+    """The left (FROM) side: an input alias or a step."""
+    right: str
+    kind: str
+    bound: TimeBound
+    condition: Callable[[Batch], Any] | None
+    description: tuple[str, ...]
+    output: None = None
+
+
+Step = SelectStep | AggregateStep | StreamJoinStep
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,11 @@ class Plan:
         return next((name for name in self.inputs if name.casefold() == folded), None)
 
     def consumers(self, name: str) -> list[Step]:
-        return [step for step in self.steps if step.source == name]
+        return [
+            step
+            for step in self.steps
+            if step.source == name or (isinstance(step, StreamJoinStep) and step.right == name)
+        ]
 
     def explain(self) -> str:
         """A readable DAG: one block per step, naming its source and its operators in order."""
@@ -125,7 +146,8 @@ class Plan:
         lines.extend(f"Reference {name}" for name in self.references)
         for step in self.steps:
             target = f" INTO {step.output}" if step.output else ""
-            lines.append(f"Step {step.name}{target} <- {step.source}")
+            sources = f"{step.source}, {step.right}" if isinstance(step, StreamJoinStep) else step.source
+            lines.append(f"Step {step.name}{target} <- {sources}")
             lines.extend(f"  {part}" for part in step.description)
         for name in self.outputs:
             sources = ", ".join(s.name for s in self.steps if s.output == name)
@@ -221,14 +243,6 @@ class _Planner:
         if join is None:
             return None
         key = join.name.lower()
-        if key in self.step_names or key in self.later_steps:
-            raise PlanError(
-                "a JOIN with a step is a stream-to-stream JOIN: not supported", join.line, join.column
-            )
-        if any(alias.lower() == key for alias in self.inputs):
-            raise PlanError(
-                f"{join.name} is read both as a stream and as reference data", join.line, join.column
-            )
         name = self.references.setdefault(key, join.name)
         reference_names = frozenset({key, (join.alias or join.name).lower()})
         stream_nodes, reference_nodes, others = split_condition(join, reference_names)
@@ -309,8 +323,54 @@ class _Planner:
             raise PlanError("analytic functions cannot call udf. functions", inner.line, inner.column)
         return AnalyticSpec(kind, value, offset, default, partition_by, when, span, sql(node))
 
+    def is_stream_join(self, select: ast.Select) -> bool:
+        """A JOIN of two streams: the joined name is a step or an input read as a stream, it has a
+        TIMESTAMP BY, or ON bounds the two sources in time (the JOIN's DATEDIFF). Otherwise reference data."""
+        join = select.source.join
+        if join is None:
+            return False
+        key = join.name.lower()
+        return (
+            key in self.step_names
+            or key in self.later_steps
+            or any(alias.lower() == key for alias in self.inputs)
+            or join.timestamp_by is not None
+            or has_time_bound(join.condition, self.scope(select).source_names, _join_names(join))
+        )
+
+    def stream_join(self, select: ast.Select, name: str, left: str) -> StreamJoinStep:
+        join = select.source.join
+        assert join is not None
+        right_source = ast.Source(join.line, join.column, join.name, join.alias, join.timestamp_by)
+        right = self.resolve_source(right_source)
+        for item in select.items:
+            if isinstance(item.expr, ast.Star) and item.expr.qualifier is None:
+                raise PlanError(
+                    'SELECT * cannot be used with a JOIN of two streams ("JOIN" reference page); name '
+                    "the columns",
+                    item.line,
+                    item.column,
+                )
+        scope = self.scope(select)
+        bound, rest = split_time_bound(join, scope.source_names, _join_names(join))
+        condition = ColumnarCompiler(scope).compile(rest) if rest is not None else None
+        if scope.udf_calls:
+            call = scope.udf_calls[0]
+            raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        kind = "LeftJoin" if join.kind == "left" else "Join"
+        described = (
+            f"Stream{kind} {join.name} ON {sql(join.condition)} "
+            f"(right - left time in [{bound.low}, {bound.high}] us)",
+        )
+        return StreamJoinStep(f"{name}:join", left, right, join.kind, bound, condition, described)
+
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
+        stream = self.is_stream_join(select)
+        if stream:
+            join_step = self.stream_join(select, name, source)
+            self.steps.append(join_step)
+            source = join_step.name
         windows = [g for g in select.group_by if is_window_call(g)]
         if not windows:
             windows = [g for g in select.group_by if is_snapshot(g)][:1]
@@ -324,10 +384,12 @@ class _Planner:
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
         expand = self.expansion(select)
-        joiner = self.joiner(select)
+        joiner = None if stream else self.joiner(select)
         if windows:
             step = self.aggregate(select, name, output, source, self.where(select), windows[0])
-            return replace(step, expand=expand, join=joiner, description=_applied(select, step.description))
+            return replace(
+                step, expand=expand, join=joiner, description=_applied(select, step.description, stream)
+            )
         slots, analytics = self.analytics(select)
         where = self.where(select, slots)
         scope = self.scope(select, slots)
@@ -383,7 +445,7 @@ class _Planner:
             tuple(udf_names),
             tuple(udf_args),
             project,
-            _applied(select, tuple(description)),
+            _applied(select, tuple(description), stream),
             tuple(analytics),
             expand,
             joiner,
@@ -568,11 +630,15 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
     return ranked
 
 
-def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:
+def _join_names(join: ast.Join) -> frozenset[str]:
+    return frozenset({join.name.lower(), (join.alias or join.name).lower()})
+
+
+def _applied(select: ast.Select, description: tuple[str, ...], stream_join: bool) -> tuple[str, ...]:
     apply, join = select.source.apply, select.source.join
     if apply is not None:
         description = (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
-    if join is not None:
+    if join is not None and not stream_join:
         kind = "LeftJoin" if join.kind == "left" else "Join"
         description = (f"{kind} reference {join.name} ON {sql(join.condition)}", *description)
     return description
