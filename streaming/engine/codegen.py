@@ -16,14 +16,26 @@ from typing import Any
 from streaming.engine import ast, values
 from streaming.engine.dates import DATEPART_FUNCTIONS, PARTS
 from streaming.engine.errors import PlanError
+from streaming.engine.javascript import JavaScriptRuntime
 from streaming.engine.scalars import AGGREGATES, SCALARS, like
 
 
 def check_udf_call(node: ast.Call, scope: Scope) -> None:
-    """A `udf.<name>(record)` call names a configured Azure ML function and passes it one argument."""
+    """A `udf.<name>(record)` call names a configured Azure ML function and passes it one argument, or
+    names a JavaScript function with as many arguments as its FunctionInputs."""
     function = ".".join(node.name[1:])
+    javascript = scope.javascript.functions if scope.javascript is not None else {}
+    if function in javascript:
+        declared = javascript[function].inputs
+        if declared is not None and declared != len(node.args):
+            raise PlanError(
+                f"udf.{function} takes {declared} argument(s) (FunctionInputs of its .js.json)",
+                node.line,
+                node.column,
+            )
+        return
     if function not in scope.functions:
-        known = ", ".join(sorted(scope.functions)) or "none"
+        known = ", ".join(sorted({*scope.functions, *javascript})) or "none"
         raise PlanError(f"unknown function udf.{function} (configured: {known})", node.line, node.column)
     if len(node.args) != 1:
         raise PlanError("an Azure ML function takes exactly one argument (a record)", node.line, node.column)
@@ -128,6 +140,8 @@ class Scope:
     joined: frozenset[str] = frozenset()
     """Names of the reference input joined in this SELECT (`r.x` reads its record); the rows are then
     a join table (`join.py`): the stream's rows as the source, the reference records as column 0."""
+    javascript: JavaScriptRuntime | None = None
+    """The query's JavaScript functions (`udf.<name>(...)` evaluated as scalar functions)."""
 
 
 _RUNTIME: dict[str, Any] = {

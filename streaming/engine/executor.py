@@ -236,6 +236,8 @@ class Engine:
     def close(self) -> None:
         for caller in self.callers.values():
             caller.close()
+        if self.plan.javascript is not None:
+            self.plan.javascript.close()
 
     # -- operators ----------------------------------------------------------------------------------------
     def _release(self, alias: str, flush: bool) -> list[OutputBatch]:

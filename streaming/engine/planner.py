@@ -18,6 +18,7 @@ from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text,
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
 from streaming.engine.join import Joiner, split_condition
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
@@ -120,6 +121,8 @@ class Plan:
     functions: dict[str, FunctionBinding] = field(default_factory=dict)
     references: tuple[str, ...] = ()
     """Reference inputs joined by the query (`Engine.load_reference` gives their rows)."""
+    javascript: JavaScriptRuntime | None = None
+    """The node process of the query's JavaScript functions (started at the first call)."""
 
     def reference_named(self, alias: str) -> str | None:
         """The query's spelling of a reference input, matched case-insensitively."""
@@ -155,16 +158,25 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(query: ast.Query, text: str, functions: Mapping[str, FunctionBinding]) -> Plan:
+def plan(query: ast.Query, text: str, functions: Mapping[str, FunctionBinding | JavaScriptFunction]) -> Plan:
     """Build the plan; refuses unknown names and unsupported constructs with line and column."""
-    return _Planner(query, text, dict(functions)).build()
+    bindings = {name: f for name, f in functions.items() if isinstance(f, FunctionBinding)}
+    scripts = {name: f for name, f in functions.items() if isinstance(f, JavaScriptFunction)}
+    return _Planner(query, text, bindings, JavaScriptRuntime(scripts) if scripts else None).build()
 
 
 class _Planner:
-    def __init__(self, query: ast.Query, text: str, functions: dict[str, FunctionBinding]) -> None:
+    def __init__(
+        self,
+        query: ast.Query,
+        text: str,
+        functions: dict[str, FunctionBinding],
+        javascript: JavaScriptRuntime | None,
+    ) -> None:
         self.query = query
         self.text = text
         self.functions = functions
+        self.javascript = javascript
         self.inputs: dict[str, InputStep] = {}
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
@@ -191,6 +203,7 @@ class _Planner:
             tuple(outputs),
             self.functions,
             tuple(self.references.values()),
+            self.javascript,
         )
 
     def resolve_source(self, source: ast.Source) -> str:
@@ -236,7 +249,10 @@ class _Planner:
             names.add(select.source.alias.lower())
         join = select.source.join
         joined = frozenset({join.name.lower(), (join.alias or join.name).lower()}) if join else frozenset()
-        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics, joined=joined)
+        return self.new_scope(frozenset(names), analytics=analytics, joined=joined)
+
+    def new_scope(self, names: frozenset[str], **options: Any) -> Scope:
+        return Scope(names, frozenset(self.functions), javascript=self.javascript, **options)
 
     def joiner(self, select: ast.Select) -> Joiner | None:
         join = select.source.join
@@ -247,7 +263,7 @@ class _Planner:
         reference_names = frozenset({key, (join.alias or join.name).lower()})
         stream_nodes, reference_nodes, others = split_condition(join, reference_names)
         stream_scope = replace(self.scope(select), joined=frozenset())
-        reference_scope = Scope(reference_names, frozenset(self.functions))
+        reference_scope = self.new_scope(reference_names)
         stream_compiler, reference_compiler = (
             ColumnarCompiler(stream_scope),
             ColumnarCompiler(reference_scope),
