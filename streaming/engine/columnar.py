@@ -548,8 +548,8 @@ class ColumnarCompiler:
             scope.udf_calls.append(node)
             index = len(scope.udf_calls) - 1
             return lambda batch: batch.udf[index]
-        if name in AGGREGATES:
-            raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
+        if name in AGGREGATES or name.startswith("uda."):
+            raise PlanError(f"{'.'.join(node.name)}() needs GROUP BY with a window", node.line, node.column)
         implementation = SCALARS[name][0]
         arguments = [self.compile(a) for a in node.args]
 

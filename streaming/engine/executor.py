@@ -380,9 +380,8 @@ class Engine:
         closing.sort(key=lambda entry: entry[0])
         rows: list[dict[str, Any]] = []
         times: list[int] = []
-        for end, key in closing:
-            accumulators = state.open.pop((end, key))
-            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+        every_final = self._finals(step, [state.open.pop(entry) for entry in closing])
+        for (end, key), finals in zip(closing, every_final, strict=True):
             end_time = micros_to_datetime(end)
             if step.having is not None and not step.having(key, finals, end_time):
                 continue
@@ -394,7 +393,9 @@ class Engine:
         """Sliding and session windows (`dynamic_windows.py`): aggregate each window that closes."""
         rows: list[dict[str, Any]] = []
         times: list[int] = []
-        for end, key, arg_rows in self.dynamic[step.name].close(watermark):
+        windows = list(self.dynamic[step.name].close(watermark))
+        every_accumulator = []
+        for _, _, arg_rows in windows:
             accumulators = [_initial(kind) for kind in step.aggregate_kinds]
             for slot, kind in enumerate(step.aggregate_kinds):
                 if kind == "count*":
@@ -403,13 +404,28 @@ class Engine:
                     _merge(
                         accumulators, slot, kind, [args[slot] for args in arg_rows if args[slot] is not None]
                     )
-            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+            every_accumulator.append(accumulators)
+        every_final = self._finals(step, every_accumulator)
+        for (end, key, _), finals in zip(windows, every_final, strict=True):
             end_time = micros_to_datetime(end)
             if step.having is not None and not step.having(key, finals, end_time):
                 continue
             rows.append(step.project(key, finals, end_time))
             times.append(end)
         return Table.of_records(rows, json=False), times
+
+    def _finals(self, step: AggregateStep, groups: list[list[Any]]) -> list[list[Any]]:
+        """Each closing group's aggregate values; a JavaScript aggregate's in one request for all groups."""
+        columns = []
+        for slot, kind in enumerate(step.aggregate_kinds):
+            accumulators = [group[slot] for group in groups]
+            if kind.startswith("uda:"):
+                runtime = self.plan.javascript
+                assert runtime is not None  # the planner allows uda. calls only with JavaScript functions
+                columns.append(runtime.aggregate(kind[4:], accumulators, f"step {step.name}"))
+            else:
+                columns.append([_final(kind, accumulator) for accumulator in accumulators])
+        return [list(finals) for finals in zip(*columns, strict=True)] if columns else [[] for _ in groups]
 
     # -- state -------------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -496,6 +512,8 @@ def _timestamp_rejections(
 
 
 def _initial(kind: str) -> Any:
+    if kind.startswith("uda:"):
+        return []  # (value, event time) pairs, aggregated by the JavaScript host when the window closes
     if kind in ("count*", "count"):
         return 0
     if kind in ("sum", "avg"):
@@ -511,6 +529,8 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif kind.startswith("uda:"):
+        accumulators[slot].extend(found)
     elif kind == "topone":  # (rank keys, record): the smallest keys win, the first one on a tie
         best = accumulators[slot]
         for candidate in found:

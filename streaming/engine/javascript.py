@@ -14,7 +14,14 @@ is). A JavaScript exception, a result of an unsupported type or a failed cast ra
 naming the function, the row (its position in the batch and its arguments) and the error; the page:
 "JavaScript runtime errors are considered fatal".
 
-JavaScript user-defined aggregates (`Type` "Aggregate") are refused where the project is read.
+User-defined aggregates ("JavaScript user-defined aggregates in Azure Stream Analytics":
+`Type` "Aggregate", called as `uda.<name>(value)` in a SELECT with GROUP BY and a window) keep each open
+window's (value, event time) pairs in the engine's window state; when the window closes, one request per
+call site carries every closing group: the host builds the aggregate object (`new main()`), calls
+`init()`, `accumulate(value, timestamp)` for each event in time order (timestamp as a Date) and
+`computeResult()`. `deaccumulate` and `deaccumulateState` (the page's faster path for hopping, sliding
+and session windows) are not called: each window is computed from its own events, which gives the same
+result for an aggregate whose deaccumulation is correct.
 """
 
 from __future__ import annotations
@@ -31,7 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from streaming.engine.errors import EngineError, ExecutionError
-from streaming.engine.values import CAST_TYPES, format_datetime, parse_datetime, strict_cast
+from streaming.engine.values import (
+    CAST_TYPES,
+    format_datetime,
+    micros_to_datetime,
+    parse_datetime,
+    strict_cast,
+)
 
 HOST = Path(__file__).with_name("javascript_host.js")
 INT64 = 2**63
@@ -48,6 +61,9 @@ class JavaScriptFunction:
     """How many arguments `FunctionInputs` declares (None: not checked)."""
     origin: str = ""
     """Where the source was read (a file path), for messages."""
+    aggregate: bool = False
+    """A user-defined aggregate (`Type` "Aggregate", called as `uda.<name>(value)`): its source is a
+    constructor setting `this.init`, `this.accumulate(value, timestamp)` and `this.computeResult`."""
 
     def __post_init__(self) -> None:
         kind = self.output_type.lower()
@@ -166,14 +182,42 @@ class JavaScriptRuntime:
                 f"JavaScript function udf.{name} ({where}) failed on row {row} of the batch, arguments "
                 f"{json.dumps(rows[row], default=str)[:300]}: {answer['error']}"
             )
-        results = [from_wire(value) for value in answer["results"]]
+        return self._typed(
+            function, [from_wire(value) for value in answer["results"]], f"udf.{name} ({where})"
+        )
+
+    def aggregate(self, name: str, groups: list[list[Any]], where: str) -> list[Any]:
+        """`uda.<name>` over each group's [(value, event time us), ...]; one request for all groups."""
+        if not groups:
+            return []
+        function = self.functions[name]
+        wire = [
+            [[to_wire(value), to_wire(micros_to_datetime(stamp))] for value, stamp in sorted_pairs(group)]
+            for group in groups
+        ]
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+            self.requests += 1
+            answer = self._exchange({"aggregate": name, "groups": wire})
+        if "error" in answer:
+            row = answer.get("row")
+            which = "" if row is None else f" on window group {row} ({len(groups[row])} events)"
+            raise ExecutionError(
+                f"JavaScript aggregate uda.{name} ({where}) failed{which}: {answer['error']}"
+            )
+        return self._typed(
+            function, [from_wire(value) for value in answer["results"]], f"uda.{name} ({where})"
+        )
+
+    def _typed(self, function: JavaScriptFunction, results: list[Any], where: str) -> list[Any]:
         kind = function.output_type.lower()
         if kind == "any":
             return results
         out = []
         for index, value in enumerate(results):
             try:
-                out.append(strict_cast(value, kind, f"JavaScript function udf.{name} ({where}), row {index}"))
+                out.append(strict_cast(value, kind, f"JavaScript function {where}, row {index}"))
             except ExecutionError as exc:
                 raise ExecutionError(f"{exc}; OutputType is {function.output_type}") from exc
         return out
@@ -183,6 +227,11 @@ class JavaScriptRuntime:
             if self._process is not None:
                 _stop(self._process)
                 self._process = None
+
+
+def sorted_pairs(group: list[Any]) -> list[Any]:
+    """A window's (value, time) pairs by time; equal times keep their arrival order."""
+    return sorted(group, key=lambda pair: pair[1])
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

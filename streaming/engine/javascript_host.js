@@ -4,6 +4,8 @@
 // Protocol: one JSON document per line on stdin, one answer per line on stdout.
 //   {"define": name, "source": text}            -> {"ok": true} | {"error": message}
 //   {"call": name, "rows": [[arg, ...], ...]}   -> {"results": [value, ...]} | {"error": message, "row": i}
+//   {"aggregate": name, "groups": [[[value, timestamp], ...], ...]} -> the same, one result per group
+//     (a user-defined aggregate: new main(), init(), accumulate(value, timestamp) per event, computeResult())
 // Values cross as JSON with two markers: {"$date": ISO-8601} is a Date, {"$float": "NaN"|"Infinity"|
 // "-Infinity"} a non-finite number. The type mapping is the one of "JavaScript user-defined functions in
 // Azure Stream Analytics" (Stream Analytics and JavaScript type conversion): bigint and float -> Number,
@@ -81,6 +83,24 @@ function call(name, rows) {
   return { results };
 }
 
+function aggregate(name, groups) {
+  const Aggregate = functions.get(name);
+  if (Aggregate === undefined) return { error: `unknown aggregate ${name}`, row: null };
+  const results = [];
+  for (let i = 0; i < groups.length; i++) {
+    try {
+      const state = new Aggregate();
+      state.init();
+      for (const [value, timestamp] of groups[i]) state.accumulate(toJavaScript(value), toJavaScript(timestamp));
+      results.push(fromJavaScript(state.computeResult(), "the result"));
+    } catch (err) {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return { error: message, row: i };
+    }
+  }
+  return { results };
+}
+
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on("line", (line) => {
   let answer;
@@ -89,6 +109,8 @@ lines.on("line", (line) => {
     if (request.define !== undefined) {
       define(request.define, request.source);
       answer = { ok: true };
+    } else if (request.aggregate !== undefined) {
+      answer = aggregate(request.aggregate, request.groups);
     } else {
       answer = call(request.call, request.rows);
     }

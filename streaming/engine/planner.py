@@ -579,6 +579,14 @@ class _Planner:
                 kinds.append(kind)
                 args.append(_ranked_rows(call, select, arg_scope))
                 continue
+            if kind.startswith("uda."):  # a JavaScript aggregate: each row's (value, event time)
+                kinds.append("uda:" + ".".join(call.name[1:]))
+                args.append(_timed(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0]))))
+                if arg_scope.udf_calls:
+                    raise PlanError(
+                        "call functions in a step before aggregating them", call.line, call.column
+                    )
+                continue
             argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
@@ -606,6 +614,15 @@ class _Planner:
             tuple(description),
             session_keys=session_keys,
         )
+
+
+def _timed(values: Callable[[Table, list[int]], list[Any]]) -> Callable[[Table, list[int]], list[Any]]:
+    """A JavaScript aggregate's input: (value, event time in microseconds) per row, never None."""
+
+    def timed(rows: Table, times: list[int]) -> list[Any]:
+        return list(zip(values(rows, times), times, strict=True))
+
+    return timed
 
 
 def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:

@@ -73,13 +73,8 @@ def load_project(path: Path) -> Project:
 def _javascript_function(config: Any, path: Path, where: str) -> JavaScriptFunction:
     """`<name>.js.json` ({Name, Type, FunctionInputs, OutputType}) and its code, `<name>.js` beside it."""
     kind = config.get("Type", "Scalar") if isinstance(config, dict) else None
-    if kind == "Aggregate":
-        raise QueryTestError(
-            f"{where}: {path}: JavaScript user-defined aggregates (Type Aggregate) are not supported by the "
-            "local engine"
-        )
-    if kind != "Scalar":
-        raise QueryTestError(f"{path}: Type must be Scalar or Aggregate, not {kind!r}")
+    if kind not in ("Scalar", "Aggregate"):
+        raise QueryTestError(f"{where}: {path}: Type must be Scalar or Aggregate, not {kind!r}")
     code = path.with_name(path.name.removesuffix(".json"))
     if code == path:
         raise QueryTestError(f"{path}: a JSFunction configuration is named <function>.js.json")
@@ -95,6 +90,7 @@ def _javascript_function(config: Any, path: Path, where: str) -> JavaScriptFunct
             output_type=str(config.get("OutputType") or "any"),
             inputs=len(inputs) if isinstance(inputs, list) else None,
             origin=str(code),
+            aggregate=kind == "Aggregate",
         )
     except EngineError as exc:
         raise QueryTestError(str(exc)) from exc

@@ -151,10 +151,117 @@ def test_a_file_that_is_not_one_function_is_refused_naming_it(tmp_path: Path) ->
         run("SELECT udf.broken(v) AS c FROM input", {"broken": broken}, [{"v": 1}])
 
 
-def test_javascript_aggregates_are_refused_where_the_project_is_read(tmp_path: Path) -> None:
+TWA = """// Sample UDA which calculate Time-Weighted Average of incoming values.
+function main() {
+    this.init = function () {
+        this.totalValue = 0.0;
+        this.totalWeight = 0.0;
+    }
+
+    this.accumulate = function (value, timestamp) {
+        this.totalValue += value.level * value.weight;
+        this.totalWeight += value.weight;
+    }
+
+    this.computeResult = function () {
+        if (this.totalValue == 0) {
+            result = 0;
+        }
+        else {
+            result = this.totalValue / this.totalWeight;
+        }
+        return result;
+    }
+}
+"""
+NOISE = [  # the first ten events of the page's test file
+    ("2017-06-10T05:01:00-07:00", 80, 22.0),
+    ("2017-06-10T05:02:00-07:00", 81, 37.8),
+    ("2017-06-10T05:02:00-07:00", 85, 26.3),
+    ("2017-06-10T05:03:00-07:00", 95, 13.7),
+    ("2017-06-10T05:03:00-07:00", 88, 10.3),
+    ("2017-06-10T05:05:00-07:00", 103, 5.5),
+    ("2017-06-10T05:06:00-07:00", 99, 23.0),
+    ("2017-06-10T05:07:00-07:00", 108, 1.76),
+    ("2017-06-10T05:07:00-07:00", 79, 17.9),
+    ("2017-06-10T05:08:00-07:00", 83, 27.1),
+]
+
+
+def test_time_weighted_average_aggregate_from_the_uda_page(tmp_path: Path) -> None:
+    """ "JavaScript user-defined aggregates in Azure Stream Analytics": the TWA aggregate (AccumulateOnly)
+    called as `uda.TWA(value)` over 5-minute tumbling windows, on the page's test events."""
+    query = """
+        WITH value AS
+        (
+            SELECT NoiseLevelDB as level, DurationSecond as weight
+            FROM [YourInputAlias] TIMESTAMP BY EntryTime
+        )
+        SELECT System.Timestamp() as ts, uda.TWA(value) as NoseDoseTWA
+        FROM value
+        GROUP BY TumblingWindow(minute, 5)
+    """
+    rows = [{"EntryTime": t, "NoiseLevelDB": level, "DurationSecond": weight} for t, level, weight in NOISE]
+
+    def twa(events: list[tuple[str, int, float]]) -> float:
+        return sum(level * weight for _, level, weight in events) / sum(weight for _, _, weight in events)
+
+    expected = [  # windows (12:00, 12:05] and (12:05, 12:10] UTC; 05:05-07:00 is 12:05Z, in the first
+        {"ts": "2017-06-10T12:05:00.0000000Z", "NoseDoseTWA": twa(NOISE[:6])},
+        {"ts": "2017-06-10T12:10:00.0000000Z", "NoseDoseTWA": twa(NOISE[6:])},
+    ]
+    project = write_query_project(tmp_path / "project", query, {"YourInputAlias": rows}, {"output": expected})
+    add_javascript_function(project, "TWA", TWA, output_type="any", kind="Aggregate")
+    result = run_tests(project, output_dir=tmp_path / "out")
+    assert result.passed, json.dumps(result.summary())[:2000]
+
+
+def test_an_aggregate_sees_its_window_events_in_time_order_and_survives_a_snapshot() -> None:
+    collect = JavaScriptFunction(
+        "collect",
+        """function main() {
+            this.init = function () { this.seen = []; };
+            this.accumulate = function (value, timestamp) { this.seen.push(value + "@" + timestamp.getUTCSeconds()); };
+            this.computeResult = function () { return this.seen.join(","); };
+        }""",
+        aggregate=True,
+    )
+    query = "SELECT uda.collect(v) AS seen, COUNT(*) AS n FROM input TIMESTAMP BY t GROUP BY TumblingWindow(minute, 1)"
+    plan = compile_query(query, {"collect": collect})
+    engine = Engine(plan)
+    events = [InputEvent({"v": v, "t": f"2026-11-29T10:00:{s:02d}Z"}, NOW) for v, s in (("a", 5), ("b", 7))]
+    engine.process("input", events)
+    restored = Engine(plan)
+    restored.restore(engine.snapshot())
+    late = [InputEvent({"v": "c", "t": "2026-11-29T10:00:09Z"}, NOW)]
+    out = records(restored.process("input", late)) + records(restored.flush())
+    assert [r.payload for r in out] == [{"seen": "a@5,b@7,c@9", "n": 3}]
+    restored.close()
+    engine.close()
+
+
+def test_aggregates_and_scalar_functions_are_called_with_their_own_prefix() -> None:
+    functions = {
+        "collect": JavaScriptFunction("collect", "function main() {}", aggregate=True),
+        "f": JavaScriptFunction("f", "function (x) { return x; }"),
+    }
+    with pytest.raises(PlanError, match=r"call it as uda\.collect"):
+        compile_query("SELECT udf.collect(v) AS c FROM input", functions)
+    with pytest.raises(PlanError, match=r"unknown JavaScript aggregate uda\.f"):
+        compile_query("SELECT uda.f(v) AS c FROM input GROUP BY TumblingWindow(minute, 1)", functions)
+    with pytest.raises(PlanError, match=r"needs GROUP BY with a window"):
+        compile_query("SELECT uda.collect(v) AS c FROM input", functions)
+
+
+def test_aggregate_configurations_are_read_from_the_project(tmp_path: Path) -> None:
     project = write_query_project(tmp_path / "p", "SELECT * INTO output FROM input", {"input": []}, {})
-    add_javascript_function(project, "myAvg", "function main() { return {}; }", kind="Aggregate")
-    with pytest.raises(
-        QueryTestError, match=r"JavaScript user-defined aggregates \(Type Aggregate\) are not supported"
-    ):
+    add_javascript_function(project, "myAvg", "function main() {}", kind="Aggregate")
+    loaded = load_project(project).functions["myAvg"]
+    assert isinstance(loaded, JavaScriptFunction) and loaded.aggregate
+
+
+def test_an_unknown_function_type_is_refused_naming_the_file(tmp_path: Path) -> None:
+    project = write_query_project(tmp_path / "p", "SELECT * INTO output FROM input", {"input": []}, {})
+    add_javascript_function(project, "odd", "function main() {}", kind="Table")
+    with pytest.raises(QueryTestError, match=r"odd\.js\.json: Type must be Scalar or Aggregate, not 'Table'"):
         load_project(project)
