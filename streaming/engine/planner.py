@@ -376,7 +376,7 @@ class _Planner:
         kind = "LeftJoin" if join.kind == "left" else "Join"
         described = (
             f"Stream{kind} {join.name} ON {sql(join.condition)} "
-            f"(right - left time in [{bound.low}, {bound.high}] us)",
+            f"(right time - left time in [{bound.low / 1e6:g} s, {bound.high / 1e6:g} s])",
         )
         return StreamJoinStep(f"{name}:join", left, right, join.kind, bound, condition, described)
 
