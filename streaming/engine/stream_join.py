@@ -44,6 +44,10 @@ _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
 BOUND_HINT = "DATEDIFF(unit, left, right) BETWEEN low AND high"
 
 
+_Entry = tuple[int, int, dict[str, Any]]
+"""A buffered event: (time, sequence, record)."""
+
+
 @dataclass(frozen=True)
 class TimeBound:
     """`low <= right time - left time <= high`, in microseconds."""
@@ -54,7 +58,7 @@ class TimeBound:
 
 def _number(node: ast.Node) -> float | None:
     if isinstance(node, ast.Literal) and type(node.value) in (int, float):
-        return node.value
+        return float(node.value)
     if isinstance(node, ast.Unary) and node.op == "-":
         inner = _number(node.operand)
         return None if inner is None else -inner
@@ -88,7 +92,9 @@ def split_time_bound(
     high: int | None = None
     rest: list[ast.Node] = []
     for part in conjuncts(join.condition):
-        call, op, number = None, None, None
+        call: ast.Node | None = None
+        op = ""
+        number: float | None = None
         if isinstance(part, ast.Binary) and part.op in _FLIPPED:
             if is_time_bound_call(part.left, left, right):
                 call, op, number = part.left, part.op, _number(part.right)
@@ -109,7 +115,7 @@ def split_time_bound(
         if number is None:
             raise PlanError("the JOIN's DATEDIFF is compared with a number constant", part.line, part.column)
         unit_node, first, second = call.args
-        unit = PARTS.get(unit_node.value if isinstance(unit_node, ast.Literal) else "")
+        unit = PARTS.get(str(unit_node.value) if isinstance(unit_node, ast.Literal) else "", "")
         if unit not in _UNIT_MICROS:
             raise PlanError(
                 f"a JOIN time bound takes a fixed-length unit ({', '.join(_UNIT_MICROS)})",
@@ -144,7 +150,9 @@ def split_time_bound(
             join.condition.line,
             join.condition.column,
         )
-    condition = rest[0] if rest else None
+    if not rest:
+        return TimeBound(low, high), None
+    condition = rest[0]
     for node in rest[1:]:
         condition = ast.Binary(node.line, node.column, "AND", condition, node)
     return TimeBound(low, high), condition
@@ -162,8 +170,8 @@ class StreamJoinState:
         self.condition = condition
         self.name = name
         self.sequence = 0
-        self.left: list[tuple[int, int, dict[str, Any]]] = []  # (time, sequence, record), sorted
-        self.right: list[tuple[int, int, dict[str, Any]]] = []
+        self.left: list[_Entry] = []  # sorted by (time, sequence)
+        self.right: list[_Entry] = []
         self.unmatched: set[int] = set()  # LEFT JOIN: sequences of left events without a match yet
         self.pending: list[tuple[int, int, dict[str, Any], dict[str, Any] | None]] = []
 
@@ -173,7 +181,7 @@ class StreamJoinState:
 
     def add_left(self, rows: Table, times: list[int]) -> None:
         entries = [(t, self._next(), record) for t, record in zip(times, rows.records(), strict=True)]
-        pairs: list[tuple[tuple[int, int, dict[str, Any]], tuple[int, int, dict[str, Any]]]] = []
+        pairs: list[tuple[_Entry, _Entry]] = []
         for entry in entries:
             start = bisect_left(self.right, (entry[0] + self.bound.low,))
             end = bisect_right(self.right, (entry[0] + self.bound.high, float("inf")))
@@ -185,7 +193,7 @@ class StreamJoinState:
 
     def add_right(self, rows: Table, times: list[int]) -> None:
         entries = [(t, self._next(), record) for t, record in zip(times, rows.records(), strict=True)]
-        pairs = []
+        pairs: list[tuple[_Entry, _Entry]] = []
         for entry in entries:
             start = bisect_left(self.left, (entry[0] - self.bound.high,))
             end = bisect_right(self.left, (entry[0] - self.bound.low, float("inf")))
@@ -246,8 +254,8 @@ class StreamJoinState:
 
     def restore(self, state: dict[str, Any]) -> None:
         self.sequence = state["sequence"]
-        self.left = [tuple(e) for e in state["left"]]  # type: ignore[misc]
-        self.right = [tuple(e) for e in state["right"]]  # type: ignore[misc]
+        self.left = [(e[0], e[1], e[2]) for e in state["left"]]
+        self.right = [(e[0], e[1], e[2]) for e in state["right"]]
         self.unmatched = set(state["unmatched"])
-        self.pending = [tuple(e) for e in state["pending"]]  # type: ignore[misc]
+        self.pending = [(e[0], e[1], e[2], e[3]) for e in state["pending"]]
         heapq.heapify(self.pending)
