@@ -124,6 +124,8 @@ class Source(Node):
     timestamp_by: Node | None
     apply: Apply | None = None
     join: Join | None = None
+    timestamp_over: tuple[Node, ...] = ()
+    """`TIMESTAMP BY expr OVER k, ...`: the substream keys (each key tuple its own timeline)."""
 
 
 @dataclass(frozen=True)

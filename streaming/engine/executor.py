@@ -7,7 +7,7 @@ runtime that saves the snapshot together with the input offsets it commits resum
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -86,6 +86,8 @@ class _Windows:
     open: dict[tuple[int, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
     closed_until: int = NEVER
     late_rows: int = 0
+    closed_by: dict[int, int] = field(default_factory=dict)
+    """With substreams (`TIMESTAMP BY ... OVER`): each substream's closed-until time."""
 
 
 class Engine:
@@ -129,6 +131,11 @@ class Engine:
             self.step_inputs[step.name] = frozenset().union(
                 *(self.step_inputs.get(source, frozenset({source})) for source in sources)
             )
+        self.substreams: dict[str, dict[tuple[Any, ...], int]] = {
+            alias: {} for alias, step in plan.inputs.items() if step.substream is not None
+        }
+        """Per input with `TIMESTAMP BY ... OVER`: substream key -> its number (a "partition" of the clock)."""
+        self.substream_partitions: dict[str, dict[int, set[int]]] = {alias: {} for alias in self.substreams}
         self._ended: set[str] = set()
         """Inputs whose end `flush` has reached: their watermark is past every time."""
         self.references: dict[str, list[dict[str, Any]]] = {}
@@ -175,8 +182,56 @@ class Engine:
         event_times = input_step.event_times(payloads, arrivals_us)
         if rejected is not None and input_step.timestamp_by is not None:
             rejected.extend(_timestamp_rejections(input_step, event_times, arrivals_us))
+        if input_step.substream is not None:
+            payloads, arrivals_us, partitions, event_times = self._substreams(
+                input_step, payloads, arrivals_us, partitions, event_times, rejected
+            )
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
+
+    def _substreams(
+        self,
+        step: InputStep,
+        payloads: list[dict[str, Any]],
+        arrivals_us: list[int],
+        partitions: list[int],
+        event_times: list[int | None],
+        rejected: list[tuple[int, str]] | None,
+    ) -> tuple[list[dict[str, Any]], list[int], list[int], list[int | None]]:
+        """`TIMESTAMP BY ... OVER`: each event goes to its substream's timeline (the clock's "partition"),
+        so out-of-order handling and the watermark are per substream ("TIMESTAMP BY" reference page, OVER
+        clause interacts with event ordering); an event with a NULL key is dropped."""
+        assert step.substream is not None
+        ids = self.substreams[step.alias]
+        seen = self.substream_partitions[step.alias]
+        keys = step.substream(Table.of_records(payloads), arrivals_us)
+        kept: list[int] = []
+        numbers: list[int] = []
+        for index, (key, partition) in enumerate(zip(keys, partitions, strict=True)):
+            if None in key:
+                if rejected is not None and event_times[index] is not None:
+                    rejected.append(
+                        (index, f"TIMESTAMP BY ... OVER {', '.join(step.over_keys)}: the key is NULL")
+                    )
+                self.clocks[step.alias].counters.no_timestamp += 1
+                continue
+            try:
+                number = ids.setdefault(key, len(ids))
+            except TypeError as exc:
+                raise ExecutionError(
+                    f"input {step.alias}: TIMESTAMP BY ... OVER keys must be scalars: {exc}"
+                ) from exc
+            seen.setdefault(number, set()).add(partition)
+            kept.append(index)
+            numbers.append(number)
+        if len(kept) == len(payloads):
+            return payloads, arrivals_us, numbers, event_times
+        return (
+            [payloads[i] for i in kept],
+            [arrivals_us[i] for i in kept],
+            numbers,
+            [event_times[i] for i in kept],
+        )
 
     def load_reference(self, alias: str, rows: Sequence[dict[str, Any]]) -> None:
         """The rows of a reference input (replacing earlier ones): what a reference JOIN looks up."""
@@ -206,6 +261,12 @@ class Engine:
         clock = self.clocks.get(input_alias)
         if clock is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        if input_alias in self.substreams:  # a substream moves when every partition it came from does
+            arrivals_us = {
+                number: min(arrivals_us[p] for p in seen)
+                for number, seen in self.substream_partitions[input_alias].items()
+                if seen <= arrivals_us.keys()
+            }
         clock.advance_partitions(arrivals_us)
         return self._release(input_alias, flush=False)
 
@@ -251,7 +312,9 @@ class Engine:
         for step in self.plan.steps:
             if alias not in self.step_inputs[step.name] or isinstance(step, SelectStep):
                 continue
-            if isinstance(step, AggregateStep):
+            if isinstance(step, AggregateStep) and step.substream_positions is not None:
+                rows, times = self._close_substream_windows(step, alias)
+            elif isinstance(step, AggregateStep):
                 rows, times = self._close_windows(step, self._watermark(self.step_inputs[step.name]))
             else:
                 rows, times = self.joins[step.name].release(
@@ -350,8 +413,9 @@ class Engine:
                         groups.setdefault((end, key), []).append(index)
         except TypeError as exc:
             raise ExecutionError(f"step {step.name}: GROUP BY values must be scalars: {exc}") from exc
+        closed = self._substream_closed(step, state) if step.substream_positions is not None else None
         for group, positions in groups.items():
-            if group[0] < state.closed_until:
+            if group[0] < (state.closed_until if closed is None else closed(group[1])):
                 state.late_rows += len(positions)
                 continue
             accumulators = state.open.get(group)
@@ -378,6 +442,12 @@ class Engine:
             state.closed_until = max(state.closed_until, watermark)
         closing = [entry for entry in state.open if watermark is None or entry[0] < watermark]
         closing.sort(key=lambda entry: entry[0])
+        return self._emit_windows(step, state, closing)
+
+    def _emit_windows(
+        self, step: AggregateStep, state: _Windows, closing: list[tuple[int, tuple[Any, ...]]]
+    ) -> tuple[Table, list[int]]:
+        """The rows of closing windows (removed from the open ones), HAVING applied."""
         rows: list[dict[str, Any]] = []
         times: list[int] = []
         every_final = self._finals(step, [state.open.pop(entry) for entry in closing])
@@ -388,6 +458,44 @@ class Engine:
             rows.append(step.project(key, finals, end_time))
             times.append(end)
         return Table.of_records(rows, json=False), times
+
+    def _substream_of(self, step: AggregateStep, key: tuple[Any, ...]) -> int | None:
+        positions = step.substream_positions
+        assert positions is not None
+        return self.substreams[step.source].get(tuple(key[i] for i in positions))
+
+    def _substream_closed(self, step: AggregateStep, state: _Windows) -> Callable[[tuple[Any, ...]], int]:
+        def closed(key: tuple[Any, ...]) -> int:
+            number = self._substream_of(step, key)
+            return state.closed_by.get(number, NEVER) if number is not None else state.closed_until
+
+        return closed
+
+    def _close_substream_windows(self, step: AggregateStep, alias: str) -> tuple[Table, list[int]]:
+        """Windows over substreams: each group's close when its own substream's watermark passes them
+        (the reference page: output "for each event producer ... as they are computed")."""
+        state = self.windows[step.name]
+        clock = self.clocks[alias]
+        if alias in self._ended:
+            marks = None
+        else:
+            marks = {number: clock.partition_watermark(part) for number, part in clock.partitions.items()}
+            for number, mark in marks.items():
+                state.closed_by[number] = max(state.closed_by.get(number, NEVER), mark)
+            state.closed_until = max(state.closed_until, clock.watermark)
+        closing = []
+        for entry in state.open:
+            number = self._substream_of(step, entry[1])
+            # a group whose key is no substream's (values changed on the way) waits for every substream
+            mark = (
+                None
+                if marks is None
+                else (marks.get(number, clock.watermark) if number is not None else clock.watermark)
+            )
+            if mark is None or entry[0] < mark:
+                closing.append(entry)
+        closing.sort(key=lambda entry: entry[0])
+        return self._emit_windows(step, state, closing)
 
     def _close_dynamic(self, step: AggregateStep, watermark: int | None) -> tuple[Table, list[int]]:
         """Sliding and session windows (`dynamic_windows.py`): aggregate each window that closes."""
@@ -437,6 +545,7 @@ class Engine:
                 name: {
                     "closed_until": w.closed_until,
                     "late_rows": w.late_rows,
+                    "closed_by": [[number, mark] for number, mark in w.closed_by.items()],
                     "open": [[end, _encode(list(key)), _encode(acc)] for (end, key), acc in w.open.items()],
                 }
                 for name, w in self.windows.items()
@@ -447,6 +556,13 @@ class Engine:
             },
             "dynamic_windows": {name: _encode(d.snapshot()) for name, d in self.dynamic.items()},
             "stream_joins": {name: _encode(j.snapshot()) for name, j in self.joins.items()},
+            "substreams": {
+                alias: [
+                    [_encode(list(key)), number, sorted(self.substream_partitions[alias].get(number, ()))]
+                    for key, number in ids.items()
+                ]
+                for alias, ids in self.substreams.items()
+            },
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -479,13 +595,20 @@ class Engine:
             self.dynamic[name].restore(_decode(saved))
         for name, saved in saved_joins.items():
             self.joins[name].restore(_decode(saved))
+        for alias, saved_ids in state.get("substreams", {}).items():
+            self.substreams[alias] = {tuple(_decode(key)): number for key, number, _ in saved_ids}
+            self.substream_partitions[alias] = {number: set(seen) for _, number, seen in saved_ids}
         for name, saved in saved_analytics.items():
             for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
                 analytic_state.restore(_decode(analytic_saved))
         for alias, clock_state in state["inputs"].items():
             self.clocks[alias].restore(clock_state)
         for name, saved in state["aggregates"].items():
-            windows = _Windows(closed_until=saved["closed_until"], late_rows=saved["late_rows"])
+            windows = _Windows(
+                closed_until=saved["closed_until"],
+                late_rows=saved["late_rows"],
+                closed_by={number: mark for number, mark in saved.get("closed_by", [])},
+            )
             for end, key, accumulators in saved["open"]:
                 windows.open[(end, tuple(_decode(key)))] = _decode(accumulators)
             self.windows[name] = windows

@@ -95,12 +95,10 @@ class _Parser:
         self.fail(f"{construct} is not supported by the local engine", token)
 
     def refuse_timestamp_over(self) -> None:
-        """Substreams change event ordering per key (each key's own watermark): not implemented, and a
-        run without them would give other windows than the service, so the query is refused."""
+        """Substreams on a joined input: a stream JOIN would need per-key watermarks on both sides."""
         self.fail(
-            "TIMESTAMP BY ... OVER (substreams: per-key watermarks and late-arrival handling, documented on "
-            'the "TIMESTAMP BY" reference page, "OVER clause interacts with event ordering") is not '
-            "supported by the local engine; remove OVER to run the query with one timeline per input"
+            'TIMESTAMP BY ... OVER on a JOIN (substreams, "TIMESTAMP BY" reference page, "OVER clause '
+            'interacts with event ordering") is not supported by the local engine'
         )
 
     def name(self, what: str) -> Token:
@@ -233,11 +231,14 @@ class _Parser:
         if self.at_keyword("PARTITION"):
             self.refuse("PARTITION BY")
         timestamp_by = None
+        over: list[ast.Node] = []
         if self.accept_keyword("TIMESTAMP"):
             self.expect_keyword("BY")
             timestamp_by = self.expression()
-            if self.at_keyword("OVER"):
-                self.refuse_timestamp_over()
+            if self.accept_keyword("OVER"):  # substreams ("TIMESTAMP BY" reference page)
+                over.append(self.expression())
+                while self.accept_operator(","):
+                    over.append(self.expression())
         apply = None
         if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
             apply = self.apply()
@@ -248,7 +249,7 @@ class _Parser:
             join = self.join()
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join)
+        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join, tuple(over))
 
     def join(self) -> ast.Join:
         """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition` (one JOIN per FROM)."""

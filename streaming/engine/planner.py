@@ -16,6 +16,7 @@ from streaming.engine import ast
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
+from streaming.engine.dynamic_windows import DYNAMIC_KINDS
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
@@ -37,6 +38,10 @@ class InputStep:
     timestamp_by: ast.Node | None
     timestamp: Callable[[Table, list[int]], list[Any]] | None
     """The TIMESTAMP BY values of a batch (given its rows and arrival times)."""
+    substream: Callable[[Table, list[int]], list[tuple[Any, ...]]] | None = None
+    """`TIMESTAMP BY ... OVER k, ...`: each event's substream key (its own timeline)."""
+    over_keys: tuple[str, ...] = ()
+    """The OVER expressions as GROUP BY key texts (`key_text`): aggregates must group by them."""
 
     def event_times(self, payloads: list[dict[str, Any]], arrivals_us: list[int]) -> list[int | None]:
         """Each event's time in microseconds: its TIMESTAMP BY value (None: not a time), else its arrival."""
@@ -46,6 +51,8 @@ class InputStep:
 
     def explain(self) -> str:
         how = f"TIMESTAMP BY {sql(self.timestamp_by)}" if self.timestamp_by else "arrival time"
+        if self.over_keys:
+            how += f" OVER {', '.join(self.over_keys)} (substreams)"
         return f"Input {self.alias} ({how})"
 
 
@@ -89,6 +96,9 @@ class AggregateStep:
     join: Joiner | None = None
     session_keys: Callable[..., Any] | None = None
     """`SessionWindow(...) OVER (PARTITION BY k, ...)`: each row's partition key."""
+    substream_positions: tuple[int, ...] | None = None
+    """Over an input with `TIMESTAMP BY ... OVER`: where the OVER keys are among the GROUP BY keys, so
+    each group's windows close by its own substream's watermark."""
 
 
 @dataclass(frozen=True)
@@ -182,8 +192,22 @@ class _Planner:
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
         self.references: dict[str, str] = {}  # lower-case -> as written
+        self.over_roots: dict[str, str] = {}
+        """Steps (and inputs) that read an input with `TIMESTAMP BY ... OVER`: name -> that input."""
 
     def build(self) -> Plan:
+        plan = self.build_steps()
+        with_over = sorted(alias for alias, step in self.inputs.items() if step.over_keys)
+        if with_over and len(with_over) != len(self.inputs):
+            raise PlanError(
+                f"TIMESTAMP BY ... OVER is on {', '.join(with_over)} but not on every input: it must be used "
+                'for all inputs of the query or for none ("TIMESTAMP BY" reference page)',
+                1,
+                1,
+            )
+        return plan
+
+    def build_steps(self) -> Plan:
         for step in self.query.steps:
             if step.name.lower() in self.step_names:
                 raise PlanError(f"step {step.name} is defined twice", step.line, step.column)
@@ -223,8 +247,10 @@ class _Planner:
                 f"{source.name} is read both as a stream and as reference data", source.line, source.column
             )
         existing = next((step for alias, step in self.inputs.items() if alias.lower() == key), None)
+        names = frozenset({source.name.lower(), (source.alias or source.name).lower()})
+        over_keys = tuple(key_text(node, names) for node in source.timestamp_over)
         if existing is not None:
-            if sql(existing.timestamp_by) != sql(source.timestamp_by):
+            if sql(existing.timestamp_by) != sql(source.timestamp_by) or existing.over_keys != over_keys:
                 raise PlanError(
                     f"input {source.name} is read with two different TIMESTAMP BY clauses",
                     source.line,
@@ -240,7 +266,20 @@ class _Planner:
             if scope.udf_calls:
                 raise PlanError("TIMESTAMP BY cannot call a function", source.line, source.column)
             timestamp = _column_function(evaluator)
-        self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
+        substream = None
+        if source.timestamp_over:
+            scope = Scope(names, frozenset())
+            compiler = ColumnarCompiler(scope)
+            keys = [_column_function(compiler.compile(node)) for node in source.timestamp_over]
+            if scope.udf_calls:
+                raise PlanError("TIMESTAMP BY ... OVER cannot call a function", source.line, source.column)
+
+            def substream(rows: Table, arrivals: list[int]) -> list[tuple[Any, ...]]:
+                return list(zip(*(key(rows, arrivals) for key in keys), strict=True))
+
+        self.inputs[source.name] = InputStep(
+            source.name, source.timestamp_by, timestamp, substream, over_keys
+        )
         return source.name
 
     def scope(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Scope:
@@ -383,6 +422,19 @@ class _Planner:
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
         stream = self.is_stream_join(select)
+        over_root = source if self.inputs.get(source) and self.inputs[source].over_keys else None
+        over_root = over_root or self.over_roots.get(source)
+        if over_root is not None:
+            self.over_roots[name] = over_root
+            if select.source.join is not None:
+                join = select.source.join
+                raise PlanError(
+                    "a JOIN is not supported on an input with TIMESTAMP BY ... OVER (reference data JOIN is not "
+                    'allowed with it, "TIMESTAMP BY" reference page; a stream JOIN of substreams is not '
+                    "implemented locally)",
+                    join.line,
+                    join.column,
+                )
         if stream:
             join_step = self.stream_join(select, name, source)
             self.steps.append(join_step)
@@ -403,6 +455,9 @@ class _Planner:
         joiner = None if stream else self.joiner(select)
         if windows:
             step = self.aggregate(select, name, output, source, self.where(select), windows[0])
+            if over_root is not None:
+                positions = self.substream_positions(select, step, source, over_root, windows[0])
+                step = replace(step, substream_positions=positions)
             return replace(
                 step, expand=expand, join=joiner, description=_applied(select, step.description, stream)
             )
@@ -466,6 +521,39 @@ class _Planner:
             expand,
             joiner,
         )
+
+    def substream_positions(
+        self, select: ast.Select, step: AggregateStep, source: str, over_root: str, window_call: ast.Node
+    ) -> tuple[int, ...]:
+        """Where the input's OVER keys are among the GROUP BY keys ("TIMESTAMP BY" reference page: they
+        must be grouping keys), so that each group belongs to one substream."""
+        node = select.group_by[0]
+        if source != over_root:
+            raise PlanError(
+                f"aggregate {over_root} (read with TIMESTAMP BY ... OVER) in the step that reads it: windows "
+                "over a later step of substreams are not supported by the local engine",
+                node.line,
+                node.column,
+            )
+        if step.window.kind in DYNAMIC_KINDS:
+            raise PlanError(
+                "sliding and session windows over TIMESTAMP BY ... OVER substreams are not supported by the "
+                "local engine",
+                node.line,
+                node.column,
+            )
+        group_scope = self.scope(select)
+        keys = [key_text(g, group_scope.source_names) for g in select.group_by if g is not window_call]
+        over = self.inputs[over_root].over_keys
+        missing = [key for key in over if key not in keys]
+        if missing:
+            raise PlanError(
+                f"GROUP BY must include the TIMESTAMP BY ... OVER keys ({', '.join(missing)} missing; "
+                '"TIMESTAMP BY" reference page)',
+                node.line,
+                node.column,
+            )
+        return tuple(keys.index(key) for key in over)
 
     def expansion(self, select: ast.Select) -> Callable[[Table, list[int]], tuple[Table, list[int]]] | None:
         apply = select.source.apply

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.engine import Engine, EventOrdering, InputEvent, ParseError, PlanError, compile_query, records
+from streaming.engine import Engine, EventOrdering, InputEvent, PlanError, compile_query, records
 from streaming.engine.values import parse_datetime
 from streaming.tests.test_documented_analytics import TOLL
 from streaming.tests.test_documented_semantics import run_case
@@ -225,17 +225,3 @@ def test_a_join_with_a_step_needs_a_time_bound() -> None:
     with pytest.raises(PlanError, match="time bound") as caught:
         compile_query(query)
     assert (caught.value.line, caught.value.column) == (2, 40)  # where ON's condition starts
-
-
-def test_timestamp_by_over_is_refused_naming_the_clause_and_its_page() -> None:
-    """Query patterns: "Process events independent of Device Clock Skew (substreams)". Substreams give each
-    key its own watermark; the local engine does not, so it refuses rather than give other windows."""
-    query = (
-        "SELECT TollId, COUNT(*) AS Count FROM input TIMESTAMP BY Time OVER TollId\n"
-        "GROUP BY TUMBLINGWINDOW(second, 5), TollId"
-    )
-    with pytest.raises(
-        ParseError, match=r"TIMESTAMP BY \.\.\. OVER .*\"TIMESTAMP BY\" reference page"
-    ) as caught:
-        compile_query(query)
-    assert (caught.value.line, caught.value.column) == (1, 63)  # at OVER
