@@ -107,7 +107,10 @@ class Engine:
             plan.input_named(alias) or alias: list(numbers) for alias, numbers in (partitions or {}).items()
         }
         self.clocks = {
-            alias: InputClock(self.ordering, step.timestamp is not None, named.get(alias, []))
+            # with substreams the clock's "partitions" are the OVER keys, not the input's partitions
+            alias: InputClock(
+                self.ordering, step.timestamp is not None, [] if step.substream else named.get(alias, [])
+            )
             for alias, step in plan.inputs.items()
         }
         aggregates = [step for step in plan.steps if isinstance(step, AggregateStep)]

@@ -462,6 +462,13 @@ class _Planner:
                 step, expand=expand, join=joiner, description=_applied(select, step.description, stream)
             )
         slots, analytics = self.analytics(select)
+        if analytics and over_root is not None:
+            raise PlanError(
+                "LAG, LAST and ISFIRST over TIMESTAMP BY ... OVER substreams are not supported by the local "
+                "engine (substreams are not in one time order)",
+                select.line,
+                select.column,
+            )
         where = self.where(select, slots)
         scope = self.scope(select, slots)
         compiler = ColumnarCompiler(scope)

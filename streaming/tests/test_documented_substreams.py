@@ -83,8 +83,10 @@ def test_without_over_the_same_events_share_one_timeline(tmp_path: Path) -> None
 
 def test_each_substream_closes_its_windows_by_its_own_watermark() -> None:
     """Output "for each event producer ... as they are computed": toll 1's window closes on toll 1's
-    events alone, while toll 2 still waits for its own."""
-    engine = Engine(compile_query(QUERY), EventOrdering(late_arrival_max_delay_s=-1))
+    events alone, while toll 2 still waits for its own (named input partitions do not hold keys back)."""
+    engine = Engine(
+        compile_query(QUERY), EventOrdering(late_arrival_max_delay_s=-1), partitions={"input": range(4)}
+    )
     arrival = datetime(2015, 7, 27, 0, 1, tzinfo=UTC)
 
     def send(toll: int, second: int) -> list[tuple[int, int]]:
@@ -121,6 +123,10 @@ def test_each_substream_closes_its_windows_by_its_own_watermark() -> None:
         (
             "SELECT k, COUNT(*) AS n FROM input TIMESTAMP BY t OVER k GROUP BY k, SlidingWindow(second, 5)",
             "sliding and session windows over TIMESTAMP BY ... OVER",
+        ),
+        (
+            "SELECT k FROM input TIMESTAMP BY t OVER k WHERE ISFIRST(second, 5) = 1",
+            "LAG, LAST and ISFIRST over TIMESTAMP BY ... OVER",
         ),
     ],
 )
