@@ -479,23 +479,21 @@ class Engine:
         (the reference page: output "for each event producer ... as they are computed")."""
         state = self.windows[step.name]
         clock = self.clocks[alias]
-        if alias in self._ended:
-            marks = None
-        else:
-            marks = {number: clock.partition_watermark(part) for number, part in clock.partitions.items()}
-            for number, mark in marks.items():
-                state.closed_by[number] = max(state.closed_by.get(number, NEVER), mark)
+        marks: dict[int, int] | None = None
+        if alias not in self._ended:
+            marks = {key: clock.partition_watermark(part) for key, part in clock.partitions.items()}
+            for key, mark in marks.items():
+                state.closed_by[key] = max(state.closed_by.get(key, NEVER), mark)
             state.closed_until = max(state.closed_until, clock.watermark)
         closing = []
         for entry in state.open:
-            number = self._substream_of(step, entry[1])
+            substream = self._substream_of(step, entry[1])
+            if marks is None:
+                closing.append(entry)
+                continue
             # a group whose key is no substream's (values changed on the way) waits for every substream
-            mark = (
-                None
-                if marks is None
-                else (marks.get(number, clock.watermark) if number is not None else clock.watermark)
-            )
-            if mark is None or entry[0] < mark:
+            limit = marks.get(substream, clock.watermark) if substream is not None else clock.watermark
+            if entry[0] < limit:
                 closing.append(entry)
         closing.sort(key=lambda entry: entry[0])
         return self._emit_windows(step, state, closing)
