@@ -163,3 +163,32 @@ def recorded_sleeps() -> tuple[list[float], Callable[[float], None]]:
     """A `sleep` stand-in for back-off tests: returns (the delays asked for, the function to pass)."""
     delays: list[float] = []
     return delays, delays.append
+
+
+def add_javascript_function(
+    project_file: Path,
+    name: str,
+    source: str,
+    output_type: str = "any",
+    inputs: int = 1,
+    kind: str = "Scalar",
+) -> Path:
+    """Add a JavaScript function to a project as the VS Code extension lays it out: `Functions/<name>.js`
+    (the code) and `Functions/<name>.js.json` (Name, Type, FunctionInputs, OutputType), listed in
+    asaproj.json with subType JSFunction. Returns the .js.json path."""
+    folder = project_file.parent / "Functions"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.js").write_text(source, encoding="utf-8")
+    config = {
+        "Name": name,
+        "Type": kind,
+        "ScriptType": "JSFunction",
+        "FunctionInputs": [{"DataType": "any", "IsConfigurationParameter": None}] * inputs,
+        "OutputType": output_type,
+    }
+    path = folder / f"{name}.js.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    project = json.loads(project_file.read_text(encoding="utf-8"))
+    project["configurations"].append({"filePath": f"Functions/{name}.js.json", "subType": "JSFunction"})
+    project_file.write_text(json.dumps(project), encoding="utf-8")
+    return path

@@ -37,13 +37,17 @@ from streaming.engine.functions import (
     TransientTransportError,
     Transport,
 )
+from streaming.engine.javascript import JavaScriptFunction
 from streaming.engine.ordering import EventOrdering
 from streaming.engine.parser import parse
 from streaming.engine.planner import Plan, plan
 
 
-def compile_query(text: str, functions: Mapping[str, FunctionBinding] | None = None) -> Plan:
-    """Parse and plan a query; raises a `QueryError` subclass naming line and column."""
+def compile_query(
+    text: str, functions: Mapping[str, FunctionBinding | JavaScriptFunction] | None = None
+) -> Plan:
+    """Parse and plan a query; raises a `QueryError` subclass naming line and column. `functions` are
+    the `udf.` functions: Azure ML bindings and JavaScript functions (`javascript.py`)."""
     return plan(parse(text), text, functions or {})
 
 
@@ -59,6 +63,7 @@ __all__ = [
     "FunctionResponse",
     "HttpTransport",
     "InputEvent",
+    "JavaScriptFunction",
     "OutputBatch",
     "OutputRecord",
     "ParseError",

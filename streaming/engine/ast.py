@@ -108,12 +108,13 @@ class Apply(Node):
 
 @dataclass(frozen=True)
 class Join(Node):
-    """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition`."""
+    """`[INNER | LEFT [OUTER]] JOIN name [AS alias] [TIMESTAMP BY expr] ON condition`."""
 
     kind: str  # "inner" or "left"
     name: str
     alias: str | None
     condition: Node
+    timestamp_by: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class Source(Node):
     timestamp_by: Node | None
     apply: Apply | None = None
     join: Join | None = None
+    timestamp_over: tuple[Node, ...] = ()
+    """`TIMESTAMP BY expr OVER k, ...`: the substream keys (each key tuple its own timeline)."""
 
 
 @dataclass(frozen=True)

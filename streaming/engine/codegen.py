@@ -16,17 +16,49 @@ from typing import Any
 from streaming.engine import ast, values
 from streaming.engine.dates import DATEPART_FUNCTIONS, PARTS
 from streaming.engine.errors import PlanError
+from streaming.engine.javascript import JavaScriptRuntime
 from streaming.engine.scalars import AGGREGATES, SCALARS, like
 
 
 def check_udf_call(node: ast.Call, scope: Scope) -> None:
-    """A `udf.<name>(record)` call names a configured Azure ML function and passes it one argument."""
+    """A `udf.<name>(record)` call names a configured Azure ML function and passes it one argument, or
+    names a JavaScript function with as many arguments as its FunctionInputs."""
     function = ".".join(node.name[1:])
+    javascript = scope.javascript.functions if scope.javascript is not None else {}
+    if function in javascript:
+        if javascript[function].aggregate:
+            raise PlanError(
+                f"{function} is a JavaScript aggregate: call it as uda.{function}(...)",
+                node.line,
+                node.column,
+            )
+        declared = javascript[function].inputs
+        if declared is not None and declared != len(node.args):
+            raise PlanError(
+                f"udf.{function} takes {declared} argument(s) (FunctionInputs of its .js.json)",
+                node.line,
+                node.column,
+            )
+        return
     if function not in scope.functions:
-        known = ", ".join(sorted(scope.functions)) or "none"
+        known = ", ".join(sorted({*scope.functions, *javascript})) or "none"
         raise PlanError(f"unknown function udf.{function} (configured: {known})", node.line, node.column)
     if len(node.args) != 1:
         raise PlanError("an Azure ML function takes exactly one argument (a record)", node.line, node.column)
+
+
+def check_uda_call(node: ast.Call, scope: Scope) -> None:
+    """A `uda.<name>(value)` call names a JavaScript user-defined aggregate and passes it one value."""
+    function = ".".join(node.name[1:])
+    javascript = scope.javascript.functions if scope.javascript is not None else {}
+    found = javascript.get(function)
+    if found is None or not found.aggregate:
+        known = ", ".join(sorted(name for name, f in javascript.items() if f.aggregate)) or "none"
+        raise PlanError(
+            f"unknown JavaScript aggregate uda.{function} (configured: {known})", node.line, node.column
+        )
+    if len(node.args) != 1 or node.star:
+        raise PlanError(f"uda.{function}() takes one argument", node.line, node.column)
 
 
 def check_call(node: ast.Call, scope: Scope) -> None:
@@ -39,6 +71,8 @@ def check_call(node: ast.Call, scope: Scope) -> None:
             raise PlanError("System.Timestamp() takes no arguments", node.line, node.column)
     elif name.startswith("udf."):
         check_udf_call(node, scope)
+    elif name.startswith("uda."):
+        check_uda_call(node, scope)
     elif name in SCALARS:
         _, fewest, most = SCALARS[name]
         if not fewest <= len(node.args) <= most:
@@ -128,6 +162,8 @@ class Scope:
     joined: frozenset[str] = frozenset()
     """Names of the reference input joined in this SELECT (`r.x` reads its record); the rows are then
     a join table (`join.py`): the stream's rows as the source, the reference records as column 0."""
+    javascript: JavaScriptRuntime | None = None
+    """The query's JavaScript functions (`udf.<name>(...)` evaluated as scalar functions)."""
 
 
 _RUNTIME: dict[str, Any] = {
@@ -251,6 +287,12 @@ class ExpressionCompiler:
                 )
             scope.udf_calls.append(node)
             return f"U[{len(scope.udf_calls) - 1}][n]"
+        if name.startswith("uda."):
+            if scope.group_keys is None:
+                raise PlanError(
+                    f"{'.'.join(node.name)}() needs GROUP BY with a window", node.line, node.column
+                )
+            return self.register_aggregate(node)
         if name in AGGREGATES:
             if scope.group_keys is None:
                 raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
@@ -263,13 +305,17 @@ class ExpressionCompiler:
                     raise PlanError("TopOne() takes no arguments", node.line, node.column)
             elif not node.star and len(node.args) != 1:
                 raise PlanError(f"{node.name[-1]}() takes one argument", node.line, node.column)
-            key = sql(node)
-            existing = [sql(a) for a in scope.aggregates]
-            if key not in existing:
-                scope.aggregates.append(node)
-                existing.append(key)
-            return f"A[{existing.index(key)}]"
+            return self.register_aggregate(node)
         return f"_f_{name}({', '.join(self.expr(a) for a in node.args)})"
+
+    def register_aggregate(self, node: ast.Call) -> str:
+        """The accumulator slot of an aggregate call (equal calls share one)."""
+        key = sql(node)
+        existing = [sql(a) for a in self.scope.aggregates]
+        if key not in existing:
+            self.scope.aggregates.append(node)
+            existing.append(key)
+        return f"A[{existing.index(key)}]"
 
 
 def build(source: str, name: str, extra: dict[str, Any] | None = None) -> Callable[..., Any]:

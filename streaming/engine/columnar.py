@@ -20,6 +20,7 @@ import numpy as np
 from streaming.engine import ast, values
 from streaming.engine.codegen import ANALYTIC_PLACES, Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
+from streaming.engine.javascript import JavaScriptRuntime
 from streaming.engine.scalars import AGGREGATES, SCALARS, like, like_pattern
 
 if TYPE_CHECKING:
@@ -517,6 +518,18 @@ class ColumnarCompiler:
         slot = slots[key]
         return lambda batch: batch.analytic[slot]
 
+    def _javascript(self, node: ast.Call, function: str, runtime: JavaScriptRuntime) -> Evaluator:
+        """A JavaScript UDF: one request to the query's node process per batch (`javascript.py`)."""
+        arguments = [self.compile(a) for a in node.args]
+        where = f"line {node.line}, column {node.column}"
+
+        def javascript(batch: Batch) -> Value:
+            columns = [to_list(argument(batch), batch.size) for argument in arguments]
+            rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[]] * batch.size
+            return runtime.call(function, rows, where)
+
+        return javascript
+
     def _call(self, node: ast.Call) -> Evaluator:
         scope = self.scope
         name = node.qualified
@@ -527,12 +540,16 @@ class ColumnarCompiler:
                 return Times(np.array(batch.times, dtype=np.int64))
 
             return timestamp
+        if name.startswith("udf.") and scope.javascript is not None:
+            function = ".".join(node.name[1:])
+            if function in scope.javascript.functions:
+                return self._javascript(node, function, scope.javascript)
         if name.startswith("udf."):
             scope.udf_calls.append(node)
             index = len(scope.udf_calls) - 1
             return lambda batch: batch.udf[index]
-        if name in AGGREGATES:
-            raise PlanError(f"{node.name[-1]}() needs GROUP BY with a window", node.line, node.column)
+        if name in AGGREGATES or name.startswith("uda."):
+            raise PlanError(f"{'.'.join(node.name)}() needs GROUP BY with a window", node.line, node.column)
         implementation = SCALARS[name][0]
         arguments = [self.compile(a) for a in node.args]
 

@@ -7,7 +7,7 @@ runtime that saves the snapshot together with the input offsets it commits resum
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -19,7 +19,8 @@ from streaming.engine.dynamic_windows import DYNAMIC_KINDS, DynamicWindows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
 from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
-from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep
+from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep, StreamJoinStep
+from streaming.engine.stream_join import StreamJoinState
 from streaming.engine.table import Table
 from streaming.engine.values import datetime_to_micros, micros_to_datetime
 
@@ -85,6 +86,8 @@ class _Windows:
     open: dict[tuple[int, tuple[Any, ...]], list[Any]] = field(default_factory=dict)
     closed_until: int = NEVER
     late_rows: int = 0
+    closed_by: dict[int, int] = field(default_factory=dict)
+    """With substreams (`TIMESTAMP BY ... OVER`): each substream's closed-until time."""
 
 
 class Engine:
@@ -104,7 +107,10 @@ class Engine:
             plan.input_named(alias) or alias: list(numbers) for alias, numbers in (partitions or {}).items()
         }
         self.clocks = {
-            alias: InputClock(self.ordering, step.timestamp is not None, named.get(alias, []))
+            # with substreams the clock's "partitions" are the OVER keys, not the input's partitions
+            alias: InputClock(
+                self.ordering, step.timestamp is not None, [] if step.substream else named.get(alias, [])
+            )
             for alias, step in plan.inputs.items()
         }
         aggregates = [step for step in plan.steps if isinstance(step, AggregateStep)]
@@ -117,7 +123,24 @@ class Engine:
             for step in plan.steps
             if isinstance(step, SelectStep) and step.analytics
         }
-        self.roots = {step.name: self._root(step.source) for step in plan.steps}
+        self.joins = {
+            step.name: StreamJoinState(step.kind, step.bound, step.condition, step.name)
+            for step in plan.steps
+            if isinstance(step, StreamJoinStep)
+        }
+        self.step_inputs: dict[str, frozenset[str]] = {}
+        for step in plan.steps:
+            sources = [step.source, step.right] if isinstance(step, StreamJoinStep) else [step.source]
+            self.step_inputs[step.name] = frozenset().union(
+                *(self.step_inputs.get(source, frozenset({source})) for source in sources)
+            )
+        self.substreams: dict[str, dict[tuple[Any, ...], int]] = {
+            alias: {} for alias, step in plan.inputs.items() if step.substream is not None
+        }
+        """Per input with `TIMESTAMP BY ... OVER`: substream key -> its number (a "partition" of the clock)."""
+        self.substream_partitions: dict[str, dict[int, set[int]]] = {alias: {} for alias in self.substreams}
+        self._ended: set[str] = set()
+        """Inputs whose end `flush` has reached: their watermark is past every time."""
         self.references: dict[str, list[dict[str, Any]]] = {}
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
@@ -125,12 +148,6 @@ class Engine:
             raise EngineError(f"the query calls udf.{sorted(used)[0]}: give the engine a transport")
         for name in used:
             self.callers[name] = FunctionCaller(plan.functions[name], transport, **caller_options)  # type: ignore[arg-type]
-
-    def _root(self, source: str) -> str:
-        by_name = {step.name: step for step in self.plan.steps}
-        while source in by_name:
-            source = by_name[source].source
-        return source
 
     # -- public surface --------------------------------------------------------------------------------
     def process(self, input_alias: str, events: Sequence[InputEvent]) -> list[OutputBatch]:
@@ -168,8 +185,56 @@ class Engine:
         event_times = input_step.event_times(payloads, arrivals_us)
         if rejected is not None and input_step.timestamp_by is not None:
             rejected.extend(_timestamp_rejections(input_step, event_times, arrivals_us))
+        if input_step.substream is not None:
+            payloads, arrivals_us, partitions, event_times = self._substreams(
+                input_step, payloads, arrivals_us, partitions, event_times, rejected
+            )
         clock.accept_columns(partitions, event_times, arrivals_us, payloads)
         return self._release(input_alias, flush=False)
+
+    def _substreams(
+        self,
+        step: InputStep,
+        payloads: list[dict[str, Any]],
+        arrivals_us: list[int],
+        partitions: list[int],
+        event_times: list[int | None],
+        rejected: list[tuple[int, str]] | None,
+    ) -> tuple[list[dict[str, Any]], list[int], list[int], list[int | None]]:
+        """`TIMESTAMP BY ... OVER`: each event goes to its substream's timeline (the clock's "partition"),
+        so out-of-order handling and the watermark are per substream ("TIMESTAMP BY" reference page, OVER
+        clause interacts with event ordering); an event with a NULL key is dropped."""
+        assert step.substream is not None
+        ids = self.substreams[step.alias]
+        seen = self.substream_partitions[step.alias]
+        keys = step.substream(Table.of_records(payloads), arrivals_us)
+        kept: list[int] = []
+        numbers: list[int] = []
+        for index, (key, partition) in enumerate(zip(keys, partitions, strict=True)):
+            if None in key:
+                if rejected is not None and event_times[index] is not None:
+                    rejected.append(
+                        (index, f"TIMESTAMP BY ... OVER {', '.join(step.over_keys)}: the key is NULL")
+                    )
+                self.clocks[step.alias].counters.no_timestamp += 1
+                continue
+            try:
+                number = ids.setdefault(key, len(ids))
+            except TypeError as exc:
+                raise ExecutionError(
+                    f"input {step.alias}: TIMESTAMP BY ... OVER keys must be scalars: {exc}"
+                ) from exc
+            seen.setdefault(number, set()).add(partition)
+            kept.append(index)
+            numbers.append(number)
+        if len(kept) == len(payloads):
+            return payloads, arrivals_us, numbers, event_times
+        return (
+            [payloads[i] for i in kept],
+            [arrivals_us[i] for i in kept],
+            numbers,
+            [event_times[i] for i in kept],
+        )
 
     def load_reference(self, alias: str, rows: Sequence[dict[str, Any]]) -> None:
         """The rows of a reference input (replacing earlier ones): what a reference JOIN looks up."""
@@ -199,6 +264,12 @@ class Engine:
         clock = self.clocks.get(input_alias)
         if clock is None:
             raise EngineError(f"unknown input {input_alias!r}; the query reads {sorted(self.plan.inputs)}")
+        if input_alias in self.substreams:  # a substream moves when every partition it came from does
+            arrivals_us = {
+                number: min(arrivals_us[p] for p in seen)
+                for number, seen in self.substream_partitions[input_alias].items()
+                if seen <= arrivals_us.keys()
+            }
         clock.advance_partitions(arrivals_us)
         return self._release(input_alias, flush=False)
 
@@ -206,7 +277,9 @@ class Engine:
         """End of input (query tests): release buffered events and close every open window."""
         outputs: list[OutputBatch] = []
         for alias in self.clocks:
+            self._ended.add(alias)
             outputs.extend(self._release(alias, flush=True))
+        self._ended.clear()
         return outputs
 
     def counters(self) -> dict[str, Any]:
@@ -221,11 +294,14 @@ class Engine:
                 **{name: {"open": len(d.rows), "late_rows": d.late_rows} for name, d in self.dynamic.items()},
             },
             "functions": {name: vars(caller.counters).copy() for name, caller in self.callers.items()},
+            "stream_joins": {name: {"buffered": j.pending_count()} for name, j in self.joins.items()},
         }
 
     def close(self) -> None:
         for caller in self.callers.values():
             caller.close()
+        if self.plan.javascript is not None:
+            self.plan.javascript.close()
 
     # -- operators ----------------------------------------------------------------------------------------
     def _release(self, alias: str, flush: bool) -> list[OutputBatch]:
@@ -236,13 +312,26 @@ class Engine:
             times = [t for t, _ in released]
             rows = Table.of_records([payload for _, payload in released])
             self._push(alias, rows, times, outputs)
-        watermark = None if flush else clock.watermark
         for step in self.plan.steps:
-            if isinstance(step, AggregateStep) and self.roots[step.name] == alias:
-                rows, times = self._close_windows(step, watermark)
-                if rows.size:
-                    self._emit(step, rows, times, outputs)
+            if alias not in self.step_inputs[step.name] or isinstance(step, SelectStep):
+                continue
+            if isinstance(step, AggregateStep) and step.substream_positions is not None:
+                rows, times = self._close_substream_windows(step, alias)
+            elif isinstance(step, AggregateStep):
+                rows, times = self._close_windows(step, self._watermark(self.step_inputs[step.name]))
+            else:
+                rows, times = self.joins[step.name].release(
+                    self._watermark(self.step_inputs.get(step.source, frozenset({step.source}))),
+                    self._watermark(self.step_inputs.get(step.right, frozenset({step.right}))),
+                )
+            if rows.size:
+                self._emit(step, rows, times, outputs)
         return outputs
+
+    def _watermark(self, inputs: frozenset[str]) -> int | None:
+        """The watermark of rows derived from `inputs`: the lowest of theirs (None: every one ended)."""
+        marks = [self.clocks[alias].watermark for alias in inputs if alias not in self._ended]
+        return min(marks) if marks else None
 
     def _push(self, source: str, rows: Table, times: list[int], outputs: list[OutputBatch]) -> None:
         for step in self.plan.consumers(source):
@@ -250,11 +339,24 @@ class Engine:
                 out_rows, out_times = self._select(step, rows, times)
                 if out_rows.size:
                     self._emit(step, out_rows, out_times, outputs)
-            else:
+            elif isinstance(step, AggregateStep):
                 self._accumulate(step, rows, times)
+            else:  # a stream JOIN: rows come out when both watermarks pass them (`_release`)
+                state = self.joins[step.name]
+                try:
+                    if step.source == source:
+                        state.add_left(rows, times)
+                    if step.right == source:
+                        state.add_right(rows, times)
+                except ExecutionError as exc:
+                    raise ExecutionError(f"step {step.name}: {exc}") from exc
 
     def _emit(
-        self, step: SelectStep | AggregateStep, rows: Table, times: list[int], outputs: list[OutputBatch]
+        self,
+        step: SelectStep | AggregateStep | StreamJoinStep,
+        rows: Table,
+        times: list[int],
+        outputs: list[OutputBatch],
     ) -> None:
         if step.output is not None:
             outputs.append(OutputBatch(step.output, rows, times))
@@ -314,8 +416,9 @@ class Engine:
                         groups.setdefault((end, key), []).append(index)
         except TypeError as exc:
             raise ExecutionError(f"step {step.name}: GROUP BY values must be scalars: {exc}") from exc
+        closed = self._substream_closed(step, state) if step.substream_positions is not None else None
         for group, positions in groups.items():
-            if group[0] < state.closed_until:
+            if group[0] < (state.closed_until if closed is None else closed(group[1])):
                 state.late_rows += len(positions)
                 continue
             accumulators = state.open.get(group)
@@ -342,11 +445,16 @@ class Engine:
             state.closed_until = max(state.closed_until, watermark)
         closing = [entry for entry in state.open if watermark is None or entry[0] < watermark]
         closing.sort(key=lambda entry: entry[0])
+        return self._emit_windows(step, state, closing)
+
+    def _emit_windows(
+        self, step: AggregateStep, state: _Windows, closing: list[tuple[int, tuple[Any, ...]]]
+    ) -> tuple[Table, list[int]]:
+        """The rows of closing windows (removed from the open ones), HAVING applied."""
         rows: list[dict[str, Any]] = []
         times: list[int] = []
-        for end, key in closing:
-            accumulators = state.open.pop((end, key))
-            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+        every_final = self._finals(step, [state.open.pop(entry) for entry in closing])
+        for (end, key), finals in zip(closing, every_final, strict=True):
             end_time = micros_to_datetime(end)
             if step.having is not None and not step.having(key, finals, end_time):
                 continue
@@ -354,11 +462,49 @@ class Engine:
             times.append(end)
         return Table.of_records(rows, json=False), times
 
+    def _substream_of(self, step: AggregateStep, key: tuple[Any, ...]) -> int | None:
+        positions = step.substream_positions
+        assert positions is not None
+        return self.substreams[step.source].get(tuple(key[i] for i in positions))
+
+    def _substream_closed(self, step: AggregateStep, state: _Windows) -> Callable[[tuple[Any, ...]], int]:
+        def closed(key: tuple[Any, ...]) -> int:
+            number = self._substream_of(step, key)
+            return state.closed_by.get(number, NEVER) if number is not None else state.closed_until
+
+        return closed
+
+    def _close_substream_windows(self, step: AggregateStep, alias: str) -> tuple[Table, list[int]]:
+        """Windows over substreams: each group's close when its own substream's watermark passes them
+        (the reference page: output "for each event producer ... as they are computed")."""
+        state = self.windows[step.name]
+        clock = self.clocks[alias]
+        marks: dict[int, int] | None = None
+        if alias not in self._ended:
+            marks = {key: clock.partition_watermark(part) for key, part in clock.partitions.items()}
+            for key, mark in marks.items():
+                state.closed_by[key] = max(state.closed_by.get(key, NEVER), mark)
+            state.closed_until = max(state.closed_until, clock.watermark)
+        closing = []
+        for entry in state.open:
+            substream = self._substream_of(step, entry[1])
+            if marks is None:
+                closing.append(entry)
+                continue
+            # a group whose key is no substream's (values changed on the way) waits for every substream
+            limit = marks.get(substream, clock.watermark) if substream is not None else clock.watermark
+            if entry[0] < limit:
+                closing.append(entry)
+        closing.sort(key=lambda entry: entry[0])
+        return self._emit_windows(step, state, closing)
+
     def _close_dynamic(self, step: AggregateStep, watermark: int | None) -> tuple[Table, list[int]]:
         """Sliding and session windows (`dynamic_windows.py`): aggregate each window that closes."""
         rows: list[dict[str, Any]] = []
         times: list[int] = []
-        for end, key, arg_rows in self.dynamic[step.name].close(watermark):
+        windows = list(self.dynamic[step.name].close(watermark))
+        every_accumulator = []
+        for _, _, arg_rows in windows:
             accumulators = [_initial(kind) for kind in step.aggregate_kinds]
             for slot, kind in enumerate(step.aggregate_kinds):
                 if kind == "count*":
@@ -367,13 +513,28 @@ class Engine:
                     _merge(
                         accumulators, slot, kind, [args[slot] for args in arg_rows if args[slot] is not None]
                     )
-            finals = [_final(kind, acc) for kind, acc in zip(step.aggregate_kinds, accumulators, strict=True)]
+            every_accumulator.append(accumulators)
+        every_final = self._finals(step, every_accumulator)
+        for (end, key, _), finals in zip(windows, every_final, strict=True):
             end_time = micros_to_datetime(end)
             if step.having is not None and not step.having(key, finals, end_time):
                 continue
             rows.append(step.project(key, finals, end_time))
             times.append(end)
         return Table.of_records(rows, json=False), times
+
+    def _finals(self, step: AggregateStep, groups: list[list[Any]]) -> list[list[Any]]:
+        """Each closing group's aggregate values; a JavaScript aggregate's in one request for all groups."""
+        columns = []
+        for slot, kind in enumerate(step.aggregate_kinds):
+            accumulators = [group[slot] for group in groups]
+            if kind.startswith("uda:"):
+                runtime = self.plan.javascript
+                assert runtime is not None  # the planner allows uda. calls only with JavaScript functions
+                columns.append(runtime.aggregate(kind[4:], accumulators, f"step {step.name}"))
+            else:
+                columns.append([_final(kind, accumulator) for accumulator in accumulators])
+        return [list(finals) for finals in zip(*columns, strict=True)] if columns else [[] for _ in groups]
 
     # -- state -------------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -385,6 +546,7 @@ class Engine:
                 name: {
                     "closed_until": w.closed_until,
                     "late_rows": w.late_rows,
+                    "closed_by": [[number, mark] for number, mark in w.closed_by.items()],
                     "open": [[end, _encode(list(key)), _encode(acc)] for (end, key), acc in w.open.items()],
                 }
                 for name, w in self.windows.items()
@@ -394,6 +556,14 @@ class Engine:
                 for name, states in self.analytics.items()
             },
             "dynamic_windows": {name: _encode(d.snapshot()) for name, d in self.dynamic.items()},
+            "stream_joins": {name: _encode(j.snapshot()) for name, j in self.joins.items()},
+            "substreams": {
+                alias: [
+                    [_encode(list(key)), number, sorted(self.substream_partitions[alias].get(number, ()))]
+                    for key, number in ids.items()
+                ]
+                for alias, ids in self.substreams.items()
+            },
         }
 
     def restore(self, state: Mapping[str, Any]) -> None:
@@ -417,15 +587,29 @@ class Engine:
                 f"snapshot of sliding/session windows in {sorted(saved_dynamic)} does not fit this query "
                 f"({sorted(self.dynamic)})"
             )
+        saved_joins = state.get("stream_joins", {})
+        if set(saved_joins) != set(self.joins):
+            raise StateError(
+                f"snapshot of stream JOINs in {sorted(saved_joins)} does not fit this query ({sorted(self.joins)})"
+            )
         for name, saved in saved_dynamic.items():
             self.dynamic[name].restore(_decode(saved))
+        for name, saved in saved_joins.items():
+            self.joins[name].restore(_decode(saved))
+        for alias, saved_ids in state.get("substreams", {}).items():
+            self.substreams[alias] = {tuple(_decode(key)): number for key, number, _ in saved_ids}
+            self.substream_partitions[alias] = {number: set(seen) for _, number, seen in saved_ids}
         for name, saved in saved_analytics.items():
             for analytic_state, analytic_saved in zip(self.analytics[name], saved, strict=True):
                 analytic_state.restore(_decode(analytic_saved))
         for alias, clock_state in state["inputs"].items():
             self.clocks[alias].restore(clock_state)
         for name, saved in state["aggregates"].items():
-            windows = _Windows(closed_until=saved["closed_until"], late_rows=saved["late_rows"])
+            windows = _Windows(
+                closed_until=saved["closed_until"],
+                late_rows=saved["late_rows"],
+                closed_by={number: mark for number, mark in saved.get("closed_by", [])},
+            )
             for end, key, accumulators in saved["open"]:
                 windows.open[(end, tuple(_decode(key)))] = _decode(accumulators)
             self.windows[name] = windows
@@ -452,6 +636,8 @@ def _timestamp_rejections(
 
 
 def _initial(kind: str) -> Any:
+    if kind.startswith("uda:"):
+        return []  # (value, event time) pairs, aggregated by the JavaScript host when the window closes
     if kind in ("count*", "count"):
         return 0
     if kind in ("sum", "avg"):
@@ -467,6 +653,8 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif kind.startswith("uda:"):
+        accumulators[slot].extend(found)
     elif kind == "topone":  # (rank keys, record): the smallest keys win, the first one on a tie
         best = accumulators[slot]
         for candidate in found:

@@ -5,8 +5,9 @@ reference columns. The event keeps its time.
 
 ON must hold at least one equality between a stream expression and a reference expression (`s.k = r.k`,
 looked up in a hash index of the reference rows, rebuilt when new reference rows are loaded); further
-conditions are checked on the joined rows (INNER JOIN only). A JOIN whose ON has DATEDIFF is a
-stream-to-stream JOIN, not supported. NULL keys never match.
+conditions are checked on the joined rows (INNER JOIN only). A JOIN whose ON bounds the two sources
+in time (`DATEDIFF(unit, a, b)` with source names) is a stream-to-stream JOIN (`stream_join.py`).
+NULL keys never match.
 
 A join table has the stream's rows as its source and the reference records as column 0, laid out
 reference first and stream last, so `*` and unqualified names take the stream's value when both have
@@ -51,9 +52,6 @@ def split_condition(
     join: ast.Join, reference: frozenset[str]
 ) -> tuple[list[ast.Node], list[ast.Node], list[ast.Node]]:
     """(stream key expressions, reference key expressions, other conditions) of an ON clause."""
-    for node in ast.walk(join.condition):
-        if isinstance(node, ast.Call) and node.qualified == "datediff":
-            raise PlanError("stream-to-stream JOIN (DATEDIFF in ON) is not supported", node.line, node.column)
     stream_keys: list[ast.Node] = []
     reference_keys: list[ast.Node] = []
     others: list[ast.Node] = []

@@ -94,6 +94,13 @@ class _Parser:
     def refuse(self, construct: str, token: Token | None = None) -> None:
         self.fail(f"{construct} is not supported by the local engine", token)
 
+    def refuse_timestamp_over(self) -> None:
+        """Substreams on a joined input: a stream JOIN would need per-key watermarks on both sides."""
+        self.fail(
+            'TIMESTAMP BY ... OVER on a JOIN (substreams, "TIMESTAMP BY" reference page, "OVER clause '
+            'interacts with event ordering") is not supported by the local engine'
+        )
+
     def name(self, what: str) -> Token:
         token = self.current
         if token.type is TokenType.QUOTED_IDENTIFIER or (
@@ -224,11 +231,14 @@ class _Parser:
         if self.at_keyword("PARTITION"):
             self.refuse("PARTITION BY")
         timestamp_by = None
+        over: list[ast.Node] = []
         if self.accept_keyword("TIMESTAMP"):
             self.expect_keyword("BY")
             timestamp_by = self.expression()
-            if self.at_keyword("OVER"):
-                self.refuse("TIMESTAMP BY ... OVER")
+            if self.accept_keyword("OVER"):  # substreams ("TIMESTAMP BY" reference page)
+                over.append(self.expression())
+                while self.accept_operator(","):
+                    over.append(self.expression())
         apply = None
         if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
             apply = self.apply()
@@ -239,7 +249,7 @@ class _Parser:
             join = self.join()
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join)
+        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join, tuple(over))
 
     def join(self) -> ast.Join:
         """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition` (one JOIN per FROM)."""
@@ -261,13 +271,19 @@ class _Parser:
             self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
         ):
             alias = self.advance().text
-        if self.at_keyword("TIMESTAMP"):
-            self.refuse("TIMESTAMP BY on a joined input (stream-to-stream JOIN)")
+        if self.at_keyword("PARTITION"):
+            self.refuse("PARTITION BY")
+        timestamp_by = None
+        if self.accept_keyword("TIMESTAMP"):
+            self.expect_keyword("BY")
+            timestamp_by = self.expression()
+            if self.at_keyword("OVER"):
+                self.refuse_timestamp_over()
         self.expect_keyword("ON")
         condition = self.expression()
         if self.at_keyword("JOIN", "INNER", "LEFT", "RIGHT", "CROSS", "OUTER"):
             self.refuse("a second JOIN")
-        return ast.Join(start.line, start.column, kind, name.text, alias, condition)
+        return ast.Join(start.line, start.column, kind, name.text, alias, condition, timestamp_by)
 
     def apply(self) -> ast.Apply:
         """`CROSS APPLY GetArrayElements(expr) AS alias` or `GetRecordProperties(expr)`."""

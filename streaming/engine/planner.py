@@ -16,10 +16,13 @@ from streaming.engine import ast
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
+from streaming.engine.dynamic_windows import DYNAMIC_KINDS
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
+from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
 from streaming.engine.join import Joiner, split_condition
 from streaming.engine.scalars import AGGREGATES
+from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
 from streaming.engine.table import Layout, Part, Table, json_column
 from streaming.engine.values import json_bytes, to_timestamp, to_timestamps
 from streaming.engine.windows import WindowSpec, interval_length, is_snapshot, is_window_call, window_spec
@@ -35,6 +38,10 @@ class InputStep:
     timestamp_by: ast.Node | None
     timestamp: Callable[[Table, list[int]], list[Any]] | None
     """The TIMESTAMP BY values of a batch (given its rows and arrival times)."""
+    substream: Callable[[Table, list[int]], list[tuple[Any, ...]]] | None = None
+    """`TIMESTAMP BY ... OVER k, ...`: each event's substream key (its own timeline)."""
+    over_keys: tuple[str, ...] = ()
+    """The OVER expressions as GROUP BY key texts (`key_text`): aggregates must group by them."""
 
     def event_times(self, payloads: list[dict[str, Any]], arrivals_us: list[int]) -> list[int | None]:
         """Each event's time in microseconds: its TIMESTAMP BY value (None: not a time), else its arrival."""
@@ -44,6 +51,8 @@ class InputStep:
 
     def explain(self) -> str:
         how = f"TIMESTAMP BY {sql(self.timestamp_by)}" if self.timestamp_by else "arrival time"
+        if self.over_keys:
+            how += f" OVER {', '.join(self.over_keys)} (substreams)"
         return f"Input {self.alias} ({how})"
 
 
@@ -87,9 +96,28 @@ class AggregateStep:
     join: Joiner | None = None
     session_keys: Callable[..., Any] | None = None
     """`SessionWindow(...) OVER (PARTITION BY k, ...)`: each row's partition key."""
+    substream_positions: tuple[int, ...] | None = None
+    """Over an input with `TIMESTAMP BY ... OVER`: where the OVER keys are among the GROUP BY keys, so
+    each group's windows close by its own substream's watermark."""
 
 
-Step = SelectStep | AggregateStep
+@dataclass(frozen=True)
+class StreamJoinStep:
+    """A JOIN of two streams (`stream_join.py`): its rows, a join table (left rows as the source, right
+    records as column 0), feed the SELECT step named `consumer`."""
+
+    name: str
+    source: str
+    """The left (FROM) side: an input alias or a step."""
+    right: str
+    kind: str
+    bound: TimeBound
+    condition: Callable[[Batch], Any] | None
+    description: tuple[str, ...]
+    output: None = None
+
+
+Step = SelectStep | AggregateStep | StreamJoinStep
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,8 @@ class Plan:
     functions: dict[str, FunctionBinding] = field(default_factory=dict)
     references: tuple[str, ...] = ()
     """Reference inputs joined by the query (`Engine.load_reference` gives their rows)."""
+    javascript: JavaScriptRuntime | None = None
+    """The node process of the query's JavaScript functions (started at the first call)."""
 
     def reference_named(self, alias: str) -> str | None:
         """The query's spelling of a reference input, matched case-insensitively."""
@@ -117,7 +147,11 @@ class Plan:
         return next((name for name in self.inputs if name.casefold() == folded), None)
 
     def consumers(self, name: str) -> list[Step]:
-        return [step for step in self.steps if step.source == name]
+        return [
+            step
+            for step in self.steps
+            if step.source == name or (isinstance(step, StreamJoinStep) and step.right == name)
+        ]
 
     def explain(self) -> str:
         """A readable DAG: one block per step, naming its source and its operators in order."""
@@ -125,7 +159,8 @@ class Plan:
         lines.extend(f"Reference {name}" for name in self.references)
         for step in self.steps:
             target = f" INTO {step.output}" if step.output else ""
-            lines.append(f"Step {step.name}{target} <- {step.source}")
+            sources = f"{step.source}, {step.right}" if isinstance(step, StreamJoinStep) else step.source
+            lines.append(f"Step {step.name}{target} <- {sources}")
             lines.extend(f"  {part}" for part in step.description)
         for name in self.outputs:
             sources = ", ".join(s.name for s in self.steps if s.output == name)
@@ -133,23 +168,46 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(query: ast.Query, text: str, functions: Mapping[str, FunctionBinding]) -> Plan:
+def plan(query: ast.Query, text: str, functions: Mapping[str, FunctionBinding | JavaScriptFunction]) -> Plan:
     """Build the plan; refuses unknown names and unsupported constructs with line and column."""
-    return _Planner(query, text, dict(functions)).build()
+    bindings = {name: f for name, f in functions.items() if isinstance(f, FunctionBinding)}
+    scripts = {name: f for name, f in functions.items() if isinstance(f, JavaScriptFunction)}
+    return _Planner(query, text, bindings, JavaScriptRuntime(scripts) if scripts else None).build()
 
 
 class _Planner:
-    def __init__(self, query: ast.Query, text: str, functions: dict[str, FunctionBinding]) -> None:
+    def __init__(
+        self,
+        query: ast.Query,
+        text: str,
+        functions: dict[str, FunctionBinding],
+        javascript: JavaScriptRuntime | None,
+    ) -> None:
         self.query = query
         self.text = text
         self.functions = functions
+        self.javascript = javascript
         self.inputs: dict[str, InputStep] = {}
         self.steps: list[Step] = []
         self.step_names: dict[str, str] = {}  # lower-case -> as written
         self.later_steps = {s.name.lower(): s for s in query.steps}
         self.references: dict[str, str] = {}  # lower-case -> as written
+        self.over_roots: dict[str, str] = {}
+        """Steps (and inputs) that read an input with `TIMESTAMP BY ... OVER`: name -> that input."""
 
     def build(self) -> Plan:
+        plan = self.build_steps()
+        with_over = sorted(alias for alias, step in self.inputs.items() if step.over_keys)
+        if with_over and len(with_over) != len(self.inputs):
+            raise PlanError(
+                f"TIMESTAMP BY ... OVER is on {', '.join(with_over)} but not on every input: it must be used "
+                'for all inputs of the query or for none ("TIMESTAMP BY" reference page)',
+                1,
+                1,
+            )
+        return plan
+
+    def build_steps(self) -> Plan:
         for step in self.query.steps:
             if step.name.lower() in self.step_names:
                 raise PlanError(f"step {step.name} is defined twice", step.line, step.column)
@@ -169,6 +227,7 @@ class _Planner:
             tuple(outputs),
             self.functions,
             tuple(self.references.values()),
+            self.javascript,
         )
 
     def resolve_source(self, source: ast.Source) -> str:
@@ -188,8 +247,10 @@ class _Planner:
                 f"{source.name} is read both as a stream and as reference data", source.line, source.column
             )
         existing = next((step for alias, step in self.inputs.items() if alias.lower() == key), None)
+        names = frozenset({source.name.lower(), (source.alias or source.name).lower()})
+        over_keys = tuple(key_text(node, names) for node in source.timestamp_over)
         if existing is not None:
-            if sql(existing.timestamp_by) != sql(source.timestamp_by):
+            if sql(existing.timestamp_by) != sql(source.timestamp_by) or existing.over_keys != over_keys:
                 raise PlanError(
                     f"input {source.name} is read with two different TIMESTAMP BY clauses",
                     source.line,
@@ -205,7 +266,20 @@ class _Planner:
             if scope.udf_calls:
                 raise PlanError("TIMESTAMP BY cannot call a function", source.line, source.column)
             timestamp = _column_function(evaluator)
-        self.inputs[source.name] = InputStep(source.name, source.timestamp_by, timestamp)
+        substream = None
+        if source.timestamp_over:
+            scope = Scope(names, frozenset())
+            compiler = ColumnarCompiler(scope)
+            keys = [_column_function(compiler.compile(node)) for node in source.timestamp_over]
+            if scope.udf_calls:
+                raise PlanError("TIMESTAMP BY ... OVER cannot call a function", source.line, source.column)
+
+            def substream(rows: Table, arrivals: list[int]) -> list[tuple[Any, ...]]:
+                return list(zip(*(key(rows, arrivals) for key in keys), strict=True))
+
+        self.inputs[source.name] = InputStep(
+            source.name, source.timestamp_by, timestamp, substream, over_keys
+        )
         return source.name
 
     def scope(self, select: ast.Select, analytics: dict[str, int] | None = None) -> Scope:
@@ -214,26 +288,21 @@ class _Planner:
             names.add(select.source.alias.lower())
         join = select.source.join
         joined = frozenset({join.name.lower(), (join.alias or join.name).lower()}) if join else frozenset()
-        return Scope(frozenset(names), frozenset(self.functions), analytics=analytics, joined=joined)
+        return self.new_scope(frozenset(names), analytics=analytics, joined=joined)
+
+    def new_scope(self, names: frozenset[str], **options: Any) -> Scope:
+        return Scope(names, frozenset(self.functions), javascript=self.javascript, **options)
 
     def joiner(self, select: ast.Select) -> Joiner | None:
         join = select.source.join
         if join is None:
             return None
         key = join.name.lower()
-        if key in self.step_names or key in self.later_steps:
-            raise PlanError(
-                "a JOIN with a step is a stream-to-stream JOIN: not supported", join.line, join.column
-            )
-        if any(alias.lower() == key for alias in self.inputs):
-            raise PlanError(
-                f"{join.name} is read both as a stream and as reference data", join.line, join.column
-            )
         name = self.references.setdefault(key, join.name)
         reference_names = frozenset({key, (join.alias or join.name).lower()})
         stream_nodes, reference_nodes, others = split_condition(join, reference_names)
         stream_scope = replace(self.scope(select), joined=frozenset())
-        reference_scope = Scope(reference_names, frozenset(self.functions))
+        reference_scope = self.new_scope(reference_names)
         stream_compiler, reference_compiler = (
             ColumnarCompiler(stream_scope),
             ColumnarCompiler(reference_scope),
@@ -309,8 +378,67 @@ class _Planner:
             raise PlanError("analytic functions cannot call udf. functions", inner.line, inner.column)
         return AnalyticSpec(kind, value, offset, default, partition_by, when, span, sql(node))
 
+    def is_stream_join(self, select: ast.Select) -> bool:
+        """A JOIN of two streams: the joined name is a step or an input read as a stream, it has a
+        TIMESTAMP BY, or ON bounds the two sources in time (the JOIN's DATEDIFF). Otherwise reference data."""
+        join = select.source.join
+        if join is None:
+            return False
+        key = join.name.lower()
+        return (
+            key in self.step_names
+            or key in self.later_steps
+            or any(alias.lower() == key for alias in self.inputs)
+            or join.timestamp_by is not None
+            or has_time_bound(join.condition, self.scope(select).source_names, _join_names(join))
+        )
+
+    def stream_join(self, select: ast.Select, name: str, left: str) -> StreamJoinStep:
+        join = select.source.join
+        assert join is not None
+        right_source = ast.Source(join.line, join.column, join.name, join.alias, join.timestamp_by)
+        right = self.resolve_source(right_source)
+        for item in select.items:
+            if isinstance(item.expr, ast.Star) and item.expr.qualifier is None:
+                raise PlanError(
+                    'SELECT * cannot be used with a JOIN of two streams ("JOIN" reference page); name '
+                    "the columns",
+                    item.line,
+                    item.column,
+                )
+        scope = self.scope(select)
+        bound, rest = split_time_bound(join, scope.source_names, _join_names(join))
+        condition = ColumnarCompiler(scope).compile(rest) if rest is not None else None
+        if scope.udf_calls:
+            call = scope.udf_calls[0]
+            raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
+        kind = "LeftJoin" if join.kind == "left" else "Join"
+        described = (
+            f"Stream{kind} {join.name} ON {sql(join.condition)} "
+            f"(right time - left time in [{bound.low / 1e6:g} s, {bound.high / 1e6:g} s])",
+        )
+        return StreamJoinStep(f"{name}:join", left, right, join.kind, bound, condition, described)
+
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
         source = self.resolve_source(select.source)
+        stream = self.is_stream_join(select)
+        over_root = source if self.inputs.get(source) and self.inputs[source].over_keys else None
+        over_root = over_root or self.over_roots.get(source)
+        if over_root is not None:
+            self.over_roots[name] = over_root
+            if select.source.join is not None:
+                join = select.source.join
+                raise PlanError(
+                    "a JOIN is not supported on an input with TIMESTAMP BY ... OVER (reference data JOIN is not "
+                    'allowed with it, "TIMESTAMP BY" reference page; a stream JOIN of substreams is not '
+                    "implemented locally)",
+                    join.line,
+                    join.column,
+                )
+        if stream:
+            join_step = self.stream_join(select, name, source)
+            self.steps.append(join_step)
+            source = join_step.name
         windows = [g for g in select.group_by if is_window_call(g)]
         if not windows:
             windows = [g for g in select.group_by if is_snapshot(g)][:1]
@@ -324,11 +452,23 @@ class _Planner:
         if select.having is not None and not select.group_by:
             raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
         expand = self.expansion(select)
-        joiner = self.joiner(select)
+        joiner = None if stream else self.joiner(select)
         if windows:
             step = self.aggregate(select, name, output, source, self.where(select), windows[0])
-            return replace(step, expand=expand, join=joiner, description=_applied(select, step.description))
+            if over_root is not None:
+                positions = self.substream_positions(select, step, source, over_root, windows[0])
+                step = replace(step, substream_positions=positions)
+            return replace(
+                step, expand=expand, join=joiner, description=_applied(select, step.description, stream)
+            )
         slots, analytics = self.analytics(select)
+        if analytics and over_root is not None:
+            raise PlanError(
+                "LAG, LAST and ISFIRST over TIMESTAMP BY ... OVER substreams are not supported by the local "
+                "engine (substreams are not in one time order)",
+                select.line,
+                select.column,
+            )
         where = self.where(select, slots)
         scope = self.scope(select, slots)
         compiler = ColumnarCompiler(scope)
@@ -383,11 +523,44 @@ class _Planner:
             tuple(udf_names),
             tuple(udf_args),
             project,
-            _applied(select, tuple(description)),
+            _applied(select, tuple(description), stream),
             tuple(analytics),
             expand,
             joiner,
         )
+
+    def substream_positions(
+        self, select: ast.Select, step: AggregateStep, source: str, over_root: str, window_call: ast.Node
+    ) -> tuple[int, ...]:
+        """Where the input's OVER keys are among the GROUP BY keys ("TIMESTAMP BY" reference page: they
+        must be grouping keys), so that each group belongs to one substream."""
+        node = select.group_by[0]
+        if source != over_root:
+            raise PlanError(
+                f"aggregate {over_root} (read with TIMESTAMP BY ... OVER) in the step that reads it: windows "
+                "over a later step of substreams are not supported by the local engine",
+                node.line,
+                node.column,
+            )
+        if step.window.kind in DYNAMIC_KINDS:
+            raise PlanError(
+                "sliding and session windows over TIMESTAMP BY ... OVER substreams are not supported by the "
+                "local engine",
+                node.line,
+                node.column,
+            )
+        group_scope = self.scope(select)
+        keys = [key_text(g, group_scope.source_names) for g in select.group_by if g is not window_call]
+        over = self.inputs[over_root].over_keys
+        missing = [key for key in over if key not in keys]
+        if missing:
+            raise PlanError(
+                f"GROUP BY must include the TIMESTAMP BY ... OVER keys ({', '.join(missing)} missing; "
+                '"TIMESTAMP BY" reference page)',
+                node.line,
+                node.column,
+            )
+        return tuple(keys.index(key) for key in over)
 
     def expansion(self, select: ast.Select) -> Callable[[Table, list[int]], tuple[Table, list[int]]] | None:
         apply = select.source.apply
@@ -501,6 +674,14 @@ class _Planner:
                 kinds.append(kind)
                 args.append(_ranked_rows(call, select, arg_scope))
                 continue
+            if kind.startswith("uda."):  # a JavaScript aggregate: each row's (value, event time)
+                kinds.append("uda:" + ".".join(call.name[1:]))
+                args.append(_timed(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0]))))
+                if arg_scope.udf_calls:
+                    raise PlanError(
+                        "call functions in a step before aggregating them", call.line, call.column
+                    )
+                continue
             argument = ColumnarCompiler(arg_scope).compile(call.args[0])
             if arg_scope.udf_calls:
                 raise PlanError("call functions in a step before aggregating them", call.line, call.column)
@@ -528,6 +709,15 @@ class _Planner:
             tuple(description),
             session_keys=session_keys,
         )
+
+
+def _timed(values: Callable[[Table, list[int]], list[Any]]) -> Callable[[Table, list[int]], list[Any]]:
+    """A JavaScript aggregate's input: (value, event time in microseconds) per row, never None."""
+
+    def timed(rows: Table, times: list[int]) -> list[Any]:
+        return list(zip(values(rows, times), times, strict=True))
+
+    return timed
 
 
 def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:
@@ -568,11 +758,15 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
     return ranked
 
 
-def _applied(select: ast.Select, description: tuple[str, ...]) -> tuple[str, ...]:
+def _join_names(join: ast.Join) -> frozenset[str]:
+    return frozenset({join.name.lower(), (join.alias or join.name).lower()})
+
+
+def _applied(select: ast.Select, description: tuple[str, ...], stream_join: bool) -> tuple[str, ...]:
     apply, join = select.source.apply, select.source.join
     if apply is not None:
         description = (f"CrossApply {apply.function}({sql(apply.argument)}) AS {apply.alias}", *description)
-    if join is not None:
+    if join is not None and not stream_join:
         kind = "LeftJoin" if join.kind == "left" else "Join"
         description = (f"{kind} reference {join.name} ON {sql(join.condition)}", *description)
     return description

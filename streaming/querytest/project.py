@@ -1,4 +1,5 @@
-"""Read a Stream Analytics VS Code project (asaproj.json): query, JobConfig and Azure ML functions."""
+"""Read a Stream Analytics VS Code project (asaproj.json): query, JobConfig, Azure ML functions and
+JavaScript functions (`Functions/<name>.js.json` with subType JSFunction, its code in `<name>.js`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streaming.engine import EventOrdering, FunctionBinding
+from streaming.engine import EngineError, EventOrdering, FunctionBinding, JavaScriptFunction
 from streaming.querytest.errors import QueryTestError
 
 
@@ -17,7 +18,12 @@ class Project:
     query_file: Path
     query: str
     ordering: EventOrdering
-    functions: dict[str, FunctionBinding]
+    functions: dict[str, FunctionBinding | JavaScriptFunction]
+
+    @property
+    def bindings(self) -> dict[str, FunctionBinding]:
+        """The Azure ML functions (answered by the scoring stand-in in tests)."""
+        return {name: f for name, f in self.functions.items() if isinstance(f, FunctionBinding)}
 
 
 def read_json(path: Path) -> Any:
@@ -45,7 +51,7 @@ def load_project(path: Path) -> Project:
     except OSError as exc:
         raise QueryTestError(f"{path}: startFile {query_file}: cannot read: {exc}") from exc
     ordering = EventOrdering()
-    functions: dict[str, FunctionBinding] = {}
+    functions: dict[str, FunctionBinding | JavaScriptFunction] = {}
     for index, entry in enumerate(_require(data, "configurations", path)):
         sub_type = _require(entry, "subType", path)
         file = folder / _require(entry, "filePath", path)
@@ -54,11 +60,40 @@ def load_project(path: Path) -> Project:
         elif sub_type == "MLFunction":
             binding = _function(read_json(file), file)
             functions[binding.name] = binding
-        elif sub_type in ("JSFunction", "CSharpFunction"):
+        elif sub_type == "JSFunction":
+            script = _javascript_function(read_json(file), file, f"{path}: configurations[{index}]")
+            functions[script.name] = script
+        elif sub_type == "CSharpFunction":
             raise QueryTestError(
                 f"{path}: configurations[{index}]: {sub_type} is not supported by the local engine"
             )
     return Project(path, query_file, query, ordering, functions)
+
+
+def _javascript_function(config: Any, path: Path, where: str) -> JavaScriptFunction:
+    """`<name>.js.json` ({Name, Type, FunctionInputs, OutputType}) and its code, `<name>.js` beside it."""
+    kind = config.get("Type", "Scalar") if isinstance(config, dict) else None
+    if kind not in ("Scalar", "Aggregate"):
+        raise QueryTestError(f"{where}: {path}: Type must be Scalar or Aggregate, not {kind!r}")
+    code = path.with_name(path.name.removesuffix(".json"))
+    if code == path:
+        raise QueryTestError(f"{path}: a JSFunction configuration is named <function>.js.json")
+    try:
+        source = code.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise QueryTestError(f"{path}: the function's code {code}: cannot read: {exc}") from exc
+    inputs = config.get("FunctionInputs")
+    try:
+        return JavaScriptFunction(
+            name=_require(config, "Name", path),
+            source=source,
+            output_type=str(config.get("OutputType") or "any"),
+            inputs=len(inputs) if isinstance(inputs, list) else None,
+            origin=str(code),
+            aggregate=kind == "Aggregate",
+        )
+    except EngineError as exc:
+        raise QueryTestError(str(exc)) from exc
 
 
 def _ordering(config: Any, path: Path) -> EventOrdering:

@@ -85,8 +85,8 @@ def run_tests(
 def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dict[str, Any]]]:
     """One case on a fresh engine: each input's events in file order, then end of input."""
     transport = None
-    if project.functions:
-        binding = next(iter(project.functions.values()))
+    if project.bindings:
+        binding = next(iter(project.bindings.values()))
         transport = StandInScoringTransport(
             binding.input_request_name, binding.input_name, binding.output_response_name
         )
