@@ -10,11 +10,13 @@ import yaml
 from pydantic import ValidationError
 
 from environments.errors import ConfigError
-from environments.model import Environment
+from environments.model import REPO_ROOT, Environment
 from environments.secret_values import secret_looking_values
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
+# Keys holding a file path: a relative one is relative to the folder of the environment file that set it.
+PATH_KEYS = (("data", "schema_file"), ("data", "training_file"))
 # A YAML file merged over every environment last: for tests and one-off runs (ports, state folder, sizes)
 # that must reach every process of the loop without editing the committed files.
 OVERRIDES_VARIABLE = "STREAMSCORE_OVERRIDES"
@@ -35,6 +37,7 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
     overrides = os.environ.get(OVERRIDES_VARIABLE)
     if overrides:
         data, origins = _apply_overrides(Path(overrides), data, origins)
+    data = resolve_paths(data, origins, path)
     if data.get("name") != name:
         raise ConfigError(
             str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"]
@@ -50,6 +53,26 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         return Environment.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(str(path), _problems(exc, origins, path)) from exc
+
+
+def resolve_paths(
+    data: dict[str, Any], origins: dict[tuple[str, ...], Path], path: Path, root: Path = REPO_ROOT
+) -> dict[str, Any]:
+    """`PATH_KEYS` resolved against the folder of the file that set each (`base.yml`, the environment
+    file or the overrides file): repository-relative when the file lies in the repository (so rendered
+    output stays the same on every machine), absolute otherwise. An absolute path is kept as it is."""
+    resolved = dict(data)
+    for section, key in PATH_KEYS:
+        values = resolved.get(section)
+        if not isinstance(values, dict) or not isinstance(values.get(key), str):
+            continue
+        given = Path(values[key]).expanduser()
+        if not given.is_absolute():
+            given = (_origin((section, key), origins) or path).resolve().parent / given
+        given = Path(os.path.normpath(given))
+        text = given.relative_to(root).as_posix() if given.is_relative_to(root) else given.as_posix()
+        resolved[section] = {**values, key: text}
+    return resolved
 
 
 def _read_merged(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, ...], Path]]:

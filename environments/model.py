@@ -11,6 +11,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from environments.data_schema import DataSchema, load_data_schema
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""The repository root: repository-relative paths of an environment (`data.*_file`) start here."""
+
 _SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|keyvault:[A-Za-z0-9-]{1,127})$")
 _ENV_OR_UUID = re.compile(
     r"^(env:[A-Z_][A-Z0-9_]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
@@ -238,12 +241,26 @@ class Monitoring(Strict):
 class Data(Strict):
     """The data contract and where training data comes from."""
 
-    schema_file: str = Field(description="Schema file, relative to environments/.")
+    schema_file: str = Field(
+        description=(
+            "Schema file (docs/own-data.md). In a YAML file: absolute, or relative to that file's folder; "
+            "the loader resolves it (repository-relative inside the repository, else absolute)."
+        )
+    )
     training_rows: int = Field(ge=1000, le=10_000_000, description="Rows generated when no file is given.")
     training_file: str | None = Field(
-        default=None, description="A user's CSV/Parquet file instead of generated data."
+        default=None,
+        description="A user's CSV/Parquet file instead of generated data; paths as for schema_file.",
     )
     seed: int
+
+    def schema_path(self) -> Path:
+        """The schema file's absolute path."""
+        return REPO_ROOT / self.schema_file
+
+    def training_path(self) -> Path | None:
+        """The user's training file's absolute path, None when the data is generated."""
+        return REPO_ROOT / self.training_file if self.training_file else None
 
 
 class GitHub(Strict):
@@ -300,4 +317,4 @@ class Environment(Strict):
 
     def data_schema(self) -> DataSchema:
         """The environment's data contract (feature names, types, ranges)."""
-        return load_data_schema(Path(__file__).resolve().parent / self.data.schema_file)
+        return load_data_schema(self.data.schema_path())

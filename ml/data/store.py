@@ -88,9 +88,9 @@ def read(folder: Path) -> TrainingData:
     return TrainingData(path, actual, record["rows"], record["source"], record["schema"])
 
 
-def configured_file(env: Environment, root: Path = REPO_ROOT) -> Path | None:
-    """The environment's own training file (`data.training_file`, relative to the repository root)."""
-    return root / env.data.training_file if env.data.training_file else None
+def configured_file(env: Environment) -> Path | None:
+    """The environment's own training file (`data.training_file`, resolved by the environment loader)."""
+    return env.data.training_path()
 
 
 def prepare(
