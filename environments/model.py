@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from environments.data_schema import DataSchema, load_data_schema
+from environments.drift_scenario import DriftScenario
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 """The repository root: repository-relative paths of an environment (`data.*_file`) start here."""
@@ -252,6 +253,15 @@ class Data(Strict):
         default=None,
         description="A user's CSV/Parquet file instead of generated data; paths as for schema_file.",
     )
+    replay_fraction: float = Field(
+        default=0.3,
+        ge=0.05,
+        le=0.9,
+        description=(
+            "With a training_file: the share of its rows held out of training (chosen by a hash of the "
+            "row id and seed, so the same rows every time) for the local loop to replay as traffic."
+        ),
+    )
     seed: int
 
     def schema_path(self) -> Path:
@@ -266,6 +276,12 @@ class Data(Strict):
 class GitHub(Strict):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     dispatch_token: SecretRef
+
+
+class Loop(Strict):
+    """What the local loop sends in its drift phase (docs/own-data.md, environments.drift_scenario)."""
+
+    drift_scenario: DriftScenario
 
 
 class Local(Strict):
@@ -289,6 +305,7 @@ class Environment(Strict):
     data: Data
     azure: AzureTarget | None = None
     local: Local | None = None
+    loop: Loop | None = None
     workspace: Workspace
     registry: Registry
     model: Model

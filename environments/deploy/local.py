@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from environments.deploy.local_plan import LocalStep, endpoint_manifest, local_plan, runtime_metrics
+from environments.drift_scenario import DriftScenario
 from environments.errors import EnvironmentsError
 from environments.loader import OVERRIDES_VARIABLE
 from environments.local_secrets import (
@@ -37,8 +38,6 @@ from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 from environments.standins.supervisor import Supervisor
 from environments.standins.well_known import azurite_blob_endpoint
-
-DRIFT_SCENARIO = "amount_inflation"
 
 
 class LocalLoopError(EnvironmentsError):
@@ -218,14 +217,21 @@ def print_local_plan(steps: list[LocalStep], console: Console) -> None:
 
 
 def run_local(
-    env: Environment, root: Path, plan_only: bool = False, once: bool = False, events: int = 3000
+    env: Environment,
+    root: Path,
+    plan_only: bool = False,
+    once: bool = False,
+    events: int = 3000,
+    scenario: DriftScenario | None = None,
 ) -> int:
-    """Run the local loop. Services stay up afterwards until Ctrl-C (or stop at once with `once`)."""
+    """Run the local loop. Services stay up afterwards until Ctrl-C (or stop at once with `once`).
+    `scenario`: the drift phase's (default: the environment's `loop.drift_scenario`); the plan refuses
+    one the schema cannot carry before anything starts."""
     assert env.local is not None
     console = Console(width=None if Console().is_terminal else 160)
     state_dir = (root / env.local.state_dir).resolve()
     started_at = datetime.now(UTC).replace(microsecond=0)
-    steps = local_plan(env, state_dir, events, DRIFT_SCENARIO, started_at)
+    steps = local_plan(env, state_dir, events, scenario, started_at)
     print_local_plan(steps, console)
     if plan_only:
         return 0
