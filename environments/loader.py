@@ -16,7 +16,10 @@ from environments.secret_values import secret_looking_values
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
 # Keys holding a file path: a relative one is relative to the folder of the environment file that set it.
-PATH_KEYS = (("data", "schema_file"), ("data", "training_file"))
+PATH_KEYS = (("data", "schema_file"), ("data", "training_file"), ("model", "training_component"))
+# Mappings that a later file replaces as a whole instead of merging key by key (a drift scenario of
+# another kind shares no keys with the one it replaces).
+REPLACED_WHOLE = (("loop", "drift_scenario"),)
 # A YAML file merged over every environment last: for tests and one-off runs (ports, state folder, sizes)
 # that must reach every process of the loop without editing the committed files.
 OVERRIDES_VARIABLE = "STREAMSCORE_OVERRIDES"
@@ -106,12 +109,16 @@ def _apply_overrides(
     return _deep_merge(data, extra), {**origins, **extra_origins}
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; any other value (lists included) replaces the base value."""
+def _deep_merge(
+    base: dict[str, Any], override: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Mappings merge key by key (except `REPLACED_WHOLE`); any other value (lists included) replaces
+    the base value."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+        here = (*prefix, str(key))
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and here not in REPLACED_WHOLE:
+            merged[key] = _deep_merge(merged[key], value, here)
         else:
             merged[key] = value
     return merged

@@ -109,6 +109,17 @@ class Model(Strict):
     name: AzureName
     primary_metric: Literal["roc_auc", "average_precision", "log_loss"]
     promotion_margin: float = Field(ge=0, le=1, description="Challenger must beat champion by this much.")
+    training_component: str | None = Field(
+        default=None,
+        description=(
+            "Your own training step: an Azure ML command component YAML that replaces the platform's "
+            "(docs/own-data.md, Your own training code); paths as for data.schema_file."
+        ),
+    )
+
+    def training_component_path(self) -> Path | None:
+        """The team's training component's absolute path, None for the platform's own."""
+        return REPO_ROOT / self.training_component if self.training_component else None
 
 
 class RequestSettings(Strict):
