@@ -366,6 +366,17 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         rules = _json_lines(logs / log, "rules")
         return [r["rule"] for r in rules[-1]["rules"] if r["fired"]] if rules else []
 
+    def breached(log: str) -> list[str]:
+        """The features over their thresholds in the rules that fired (the `feature` dimension)."""
+        rules = _json_lines(logs / log, "rules")
+        found = {
+            b.get("feature")
+            for r in (rules[-1]["rules"] if rules else [])
+            if r["fired"]
+            for b in r["breaches"]
+        }
+        return sorted(str(feature) for feature in found if feature)
+
     retrain = _json_lines(logs / "retrain.log", "retrain")
     metrics_file = runtime_metrics(state_dir)
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
@@ -390,6 +401,8 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         },
         "alerts_fired_before_drift": fired("alerts.log"),
         "alerts_fired_after_drift": fired("retrain.log"),
+        "features_breached_before_drift": breached("alerts.log"),
+        "features_breached_after_drift": breached("retrain.log"),
         "retrain": retrain[-1]["retrain"] if retrain else None,
         "drift_reports": sorted(str(p) for p in (state_dir / "monitoring").rglob("*.html")),
     }
@@ -417,7 +430,13 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
         f"{sum(dropped.values())} dropped{f' {dropped}' if dropped else ''}, {events['in_flight']} in flight",
     )
     table.add_row("alerts before drift", ", ".join(summary["alerts_fired_before_drift"]) or "none")
-    table.add_row("alerts after drift", ", ".join(summary["alerts_fired_after_drift"]) or "none")
+    table.add_row(
+        "alerts after drift",
+        ", ".join(summary["alerts_fired_after_drift"]) or "none",
+    )
+    table.add_row(
+        "features over threshold after drift", ", ".join(summary["features_breached_after_drift"]) or "none"
+    )
     table.add_row("retraining", f"{retrain.get('status', 'not started')}: {retrain.get('reason') or ''}")
     table.add_row("drift report", summary["drift_reports"][-1] if summary["drift_reports"] else "none")
     table.add_row("telemetry (collector)", f"http://127.0.0.1:{env.local.collector_port}/query/inferences")

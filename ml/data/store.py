@@ -98,11 +98,15 @@ def prepare(
     env: Environment, state: Path, source: Path | None = None, rows: int | None = None
 ) -> TrainingData:
     """The training data, written to the state folder: a given file as it is; else the configured
-    `data.training_file` without its held-out part (written beside it as `HELD_OUT_FILE`, for the local
-    loop to replay: `ml.data.replay`); else generated rows (seeded by the environment)."""
+    `data.training_file`, for a local environment without its held-out part (written beside it as
+    `HELD_OUT_FILE`, for the loop to replay: `ml.data.replay`), for Azure whole; else generated rows
+    (seeded by the environment)."""
     schema = env.data_schema()
     configured = configured_file(env)
-    if source is not None:
+    if source is not None or (configured is not None and env.local is None):
+        # Azure targets train on the whole file: only the local loop replays a held-out part.
+        source = source or configured
+        assert source is not None
         frame = loader.load(source, schema)
         origin = f"file:{source.name}"
     elif configured is not None:

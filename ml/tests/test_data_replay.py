@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from environments.data_schema import DataSchema
+from environments.loader import OVERRIDES_VARIABLE, load_environment
+from ml.data import store
 from ml.data.generator import generate
 from ml.data.replay import held_out_mask, replay, split
 
@@ -53,3 +55,27 @@ def test_replay_sends_held_out_rows_with_fresh_ids_and_times(rows, card_schema) 
     features = card_schema.feature_names
     first = held_out.set_index(card_schema.id_column).loc[originals.iloc[0], features]
     assert first.equals(sent[features].iloc[0].rename(first.name))
+
+
+@pytest.mark.parametrize("environment", ["local", "dev"])
+def test_only_the_local_loop_holds_rows_out_of_training(
+    rows, card_schema, tmp_path, monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    """Locally the configured file is split (the loop replays the held-out part); an Azure environment
+    trains on the whole file."""
+    rows.to_csv(tmp_path / "mine.csv", index=False)
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("data:\n  training_file: mine.csv\n  replay_fraction: 0.25\n")
+    monkeypatch.setenv(OVERRIDES_VARIABLE, str(overrides))
+    env = load_environment(environment)
+    state = tmp_path / "state"
+    training = store.prepare(env, state)
+    held_out_file = store.data_dir(state) / store.HELD_OUT_FILE
+    if environment == "dev":
+        assert training.rows == len(rows) and not held_out_file.exists()
+        return
+    held_out = store.held_out(env, state)
+    assert training.rows + len(held_out) == len(rows)
+    trained_ids = set(pd.read_parquet(training.path)[card_schema.id_column])
+    assert not trained_ids & set(held_out[card_schema.id_column])
+    assert store.prepare(env, state).fingerprint == training.fingerprint  # the same split every time
