@@ -86,9 +86,7 @@ def main(argv: list[str]) -> int:
         if args.out:
             seed = env.data.seed if args.seed is None else args.seed
             drift = parse_scenario(args.drift) if args.drift else None
-            frame, origin = _sample(env, args, seed)
-            if drift is not None:
-                frame = apply_scenario(frame, drift, schema, seed)
+            frame, origin = _sample(env, args, seed, drift)
             write_frame(frame, args.out)
             print(
                 f"{args.out}: {len(frame)} rows {origin}, seed {seed}, scenario {_named(args.scenario, drift)}"
@@ -103,28 +101,32 @@ def main(argv: list[str]) -> int:
         return 1
 
 
-def _sample(env: Environment, args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, str]:
-    """The rows `--out` writes: generated, or (with data.training_file) replayed from its held-out part
-    or, with `--whole-file`, the whole file."""
+def _sample(
+    env: Environment, args: argparse.Namespace, seed: int, drift: DriftScenario | None
+) -> tuple[pd.DataFrame, str]:
+    """The rows `--out` writes, with `drift` applied: generated (drifted before labelling), or (with
+    data.training_file) replayed from its held-out part or, with `--whole-file`, the whole file (drifted
+    rows keep their recorded labels)."""
     schema = env.data_schema()
     configured = store.configured_file(env)
     if configured is None:
         if args.whole_file:
             raise DataError("--whole-file needs data.training_file in the environment")
         rows = args.rows or env.data.training_rows
-        return generator.generate(schema, rows, seed, args.scenario, args.start), "generated"
+        return generator.generate(schema, rows, seed, args.scenario, args.start, drift), "generated"
     if args.scenario:
         raise DataError(
             f"--scenario {args.scenario} is a card-generator scenario; with data.training_file use --drift"
         )
     if args.whole_file:
-        return loader.load(configured, schema), f"from {configured}"
-    state = args.state_dir or store.state_dir(env)
-    rows = args.rows or env.data.training_rows
-    tag = args.out.stem
-    return replay.replay(store.held_out(env, state), schema, rows, seed, tag, args.start), (
-        f"replayed from the held-out part of {configured}"
-    )
+        frame, origin = loader.load(configured, schema), f"from {configured}"
+    else:
+        state = args.state_dir or store.state_dir(env)
+        rows = args.rows or env.data.training_rows
+        held_out = store.held_out(env, state)
+        frame = replay.replay(held_out, schema, rows, seed, args.out.stem, args.start)
+        origin = f"replayed from the held-out part of {configured}"
+    return (frame if drift is None else apply_scenario(frame, drift, schema, seed)), origin
 
 
 def _named(name: str | None, drift: DriftScenario | None) -> str:

@@ -72,3 +72,12 @@ def test_the_same_seed_drifts_the_same_rows(rows, card_schema) -> None:
 def test_a_scenario_the_schema_cannot_carry_is_refused(rows, card_schema) -> None:
     with pytest.raises(ValueError, match="feature 'mean_radius' is not in schema"):
         apply_scenario(rows, parse_scenario("{kind: shift, feature: mean_radius, sd: 2}"), card_schema, 1)
+
+
+def test_generated_rows_are_labelled_after_the_drift(card_schema) -> None:
+    """The demo's labels follow its known function of the drifted values (higher amounts, more fraud)."""
+    scenario = parse_scenario("{kind: scale, feature: amount, factor: 1.8}")
+    plain, drifted = generate(card_schema, ROWS, seed=6), generate(card_schema, ROWS, seed=6, drift=scenario)
+    small = plain["amount"] < 1000
+    assert np.allclose(drifted.loc[small, "amount"], plain.loc[small, "amount"] * 1.8)
+    assert drifted[card_schema.label].mean() > plain[card_schema.label].mean()
