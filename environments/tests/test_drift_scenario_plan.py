@@ -13,7 +13,7 @@ from environments.deploy.command import deploy
 from environments.deploy.local_plan import local_plan
 from environments.drift_scenario import parse_scenario
 from environments.errors import ConfigError
-from environments.loader import load_environment
+from environments.loader import OVERRIDES_VARIABLE, load_environment
 
 STARTED = datetime(2026, 11, 30, 6, 41, 28, tzinfo=UTC)
 
@@ -97,3 +97,18 @@ def test_deploy_refuses_before_rendering_anything(tmp_path: Path) -> None:
         "account_age_days, txn_count_24h, distance_from_home_km, avg_amount_30d)"
     ]
     assert not (tmp_path / "build").exists()
+
+
+def test_with_a_training_file_the_loop_replays_it_and_retrains_on_all_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "breast-cancer" / "environment.yml"
+    monkeypatch.setenv(OVERRIDES_VARIABLE, str(example))
+    steps = {
+        step.name: step for step in local_plan(load_environment("local"), Path("/state"), 10, None, STARTED)
+    }
+    assert "rows replayed from the held-out part of breast-cancer.csv" in steps["data"].description
+    assert "mean_radius shifted by 3 sd" in steps["drifted-data"].description
+    assert _drift(steps["drifted-data"].argv) == {"kind": "shift", "feature": "mean_radius", "sd": 3.0}
+    assert "--whole-file" in steps["fresh-labels"].argv and "--rows" not in steps["fresh-labels"].argv
+    assert steps["data"].argv[5:7] == ("--state-dir", "/state")
