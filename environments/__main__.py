@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="local: run the loop once, then stop the stand-ins"
     )
     deploy.add_argument(
+        "--drift-scenario",
+        help="local: the drift phase's scenario as YAML, e.g. '{kind: shift, feature: amount, sd: 3}' "
+        "(default: loop.drift_scenario of the environment; docs/own-data.md)",
+    )
+    deploy.add_argument(
         "--stage",
         choices=["infra", "ml", "streaming"],
         help="only the infrastructure before ML, the ML part, or only what follows it",
@@ -130,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 events=args.events,
                 release=args.release,
                 summary=args.summary,
+                drift_scenario=args.drift_scenario,
             )
         elif args.command == "schemas":
             from environments.arm.schema_store import VENDORED

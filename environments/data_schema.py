@@ -1,7 +1,8 @@
 """The data contract shared by every domain: feature names, types and ranges of the scored records.
 
-An environment names its schema file (`data.schema_file`, relative to `environments/`); the default is
-`schemas/card-transactions.yml`. Users point it at their own schema to score their own data.
+An environment names its schema file (`data.schema_file`: absolute, or relative to the folder of the
+environment file that sets it); the default is `environments/schemas/card-transactions.yml`. Users point it
+at their own schema to score their own data (docs/own-data.md).
 """
 
 from __future__ import annotations
@@ -92,5 +93,16 @@ def load_data_schema(path: Path) -> DataSchema:
     try:
         return DataSchema.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()]
+        lines = [f"{path}: {_where(e['loc'], raw)}: {e['msg']}" for e in exc.errors()]
         raise ConfigError(str(path), lines) from exc
+
+
+def _where(loc: tuple[int | str, ...], raw: object) -> str:
+    """A problem's key path, naming a feature by its name rather than its index in the list."""
+    parts = [str(part) for part in loc]
+    if len(loc) >= 2 and loc[0] == "features" and isinstance(loc[1], int) and isinstance(raw, dict):
+        features = raw.get("features")
+        entry = features[loc[1]] if isinstance(features, list) and loc[1] < len(features) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        parts[:2] = [f"feature {name}" if isinstance(name, str) else f"features[{loc[1]}]"]
+    return ".".join(parts) or "(root)"

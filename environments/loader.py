@@ -10,11 +10,16 @@ import yaml
 from pydantic import ValidationError
 
 from environments.errors import ConfigError
-from environments.model import Environment
+from environments.model import REPO_ROOT, Environment
 from environments.secret_values import secret_looking_values
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
+# Keys holding a file path: a relative one is relative to the folder of the environment file that set it.
+PATH_KEYS = (("data", "schema_file"), ("data", "training_file"), ("model", "training_component"))
+# Mappings that a later file replaces as a whole instead of merging key by key (a drift scenario of
+# another kind shares no keys with the one it replaces).
+REPLACED_WHOLE = (("loop", "drift_scenario"),)
 # A YAML file merged over every environment last: for tests and one-off runs (ports, state folder, sizes)
 # that must reach every process of the loop without editing the committed files.
 OVERRIDES_VARIABLE = "STREAMSCORE_OVERRIDES"
@@ -35,6 +40,7 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
     overrides = os.environ.get(OVERRIDES_VARIABLE)
     if overrides:
         data, origins = _apply_overrides(Path(overrides), data, origins)
+    data = resolve_paths(data, origins, path)
     if data.get("name") != name:
         raise ConfigError(
             str(path), [f"{path}: name: must equal the file name '{name}', got {data.get('name')!r}"]
@@ -50,6 +56,26 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
         return Environment.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(str(path), _problems(exc, origins, path)) from exc
+
+
+def resolve_paths(
+    data: dict[str, Any], origins: dict[tuple[str, ...], Path], path: Path, root: Path = REPO_ROOT
+) -> dict[str, Any]:
+    """`PATH_KEYS` resolved against the folder of the file that set each (`base.yml`, the environment
+    file or the overrides file): repository-relative when the file lies in the repository (so rendered
+    output stays the same on every machine), absolute otherwise. An absolute path is kept as it is."""
+    resolved = dict(data)
+    for section, key in PATH_KEYS:
+        values = resolved.get(section)
+        if not isinstance(values, dict) or not isinstance(values.get(key), str):
+            continue
+        given = Path(values[key]).expanduser()
+        if not given.is_absolute():
+            given = (_origin((section, key), origins) or path).resolve().parent / given
+        given = Path(os.path.normpath(given))
+        text = given.relative_to(root).as_posix() if given.is_relative_to(root) else given.as_posix()
+        resolved[section] = {**values, key: text}
+    return resolved
 
 
 def _read_merged(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, ...], Path]]:
@@ -83,12 +109,16 @@ def _apply_overrides(
     return _deep_merge(data, extra), {**origins, **extra_origins}
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; any other value (lists included) replaces the base value."""
+def _deep_merge(
+    base: dict[str, Any], override: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Mappings merge key by key (except `REPLACED_WHOLE`); any other value (lists included) replaces
+    the base value."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+        here = (*prefix, str(key))
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and here not in REPLACED_WHOLE:
+            merged[key] = _deep_merge(merged[key], value, here)
         else:
             merged[key] = value
     return merged

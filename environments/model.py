@@ -10,6 +10,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from environments.data_schema import DataSchema, load_data_schema
+from environments.drift_scenario import DriftScenario
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""The repository root: repository-relative paths of an environment (`data.*_file`) start here."""
 
 _SECRET_REF = re.compile(r"^(env:[A-Z_][A-Z0-9_]*|keyvault:[A-Za-z0-9-]{1,127})$")
 _ENV_OR_UUID = re.compile(
@@ -105,6 +109,17 @@ class Model(Strict):
     name: AzureName
     primary_metric: Literal["roc_auc", "average_precision", "log_loss"]
     promotion_margin: float = Field(ge=0, le=1, description="Challenger must beat champion by this much.")
+    training_component: str | None = Field(
+        default=None,
+        description=(
+            "Your own training step: an Azure ML command component YAML that replaces the platform's "
+            "(docs/own-data.md, Your own training code); paths as for data.schema_file."
+        ),
+    )
+
+    def training_component_path(self) -> Path | None:
+        """The team's training component's absolute path, None for the platform's own."""
+        return REPO_ROOT / self.training_component if self.training_component else None
 
 
 class RequestSettings(Strict):
@@ -245,17 +260,46 @@ class Monitoring(Strict):
 class Data(Strict):
     """The data contract and where training data comes from."""
 
-    schema_file: str = Field(description="Schema file, relative to environments/.")
+    schema_file: str = Field(
+        description=(
+            "Schema file (docs/own-data.md). In a YAML file: absolute, or relative to that file's folder; "
+            "the loader resolves it (repository-relative inside the repository, else absolute)."
+        )
+    )
     training_rows: int = Field(ge=1000, le=10_000_000, description="Rows generated when no file is given.")
     training_file: str | None = Field(
-        default=None, description="A user's CSV/Parquet file instead of generated data."
+        default=None,
+        description="A user's CSV/Parquet file instead of generated data; paths as for schema_file.",
+    )
+    replay_fraction: float = Field(
+        default=0.3,
+        ge=0.05,
+        le=0.9,
+        description=(
+            "With a training_file: the share of its rows held out of training (chosen by a hash of the "
+            "row id and seed, so the same rows every time) for the local loop to replay as traffic."
+        ),
     )
     seed: int
+
+    def schema_path(self) -> Path:
+        """The schema file's absolute path."""
+        return REPO_ROOT / self.schema_file
+
+    def training_path(self) -> Path | None:
+        """The user's training file's absolute path, None when the data is generated."""
+        return REPO_ROOT / self.training_file if self.training_file else None
 
 
 class GitHub(Strict):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     dispatch_token: SecretRef
+
+
+class Loop(Strict):
+    """What the local loop sends in its drift phase (docs/own-data.md, environments.drift_scenario)."""
+
+    drift_scenario: DriftScenario
 
 
 class Local(Strict):
@@ -279,6 +323,7 @@ class Environment(Strict):
     data: Data
     azure: AzureTarget | None = None
     local: Local | None = None
+    loop: Loop | None = None
     workspace: Workspace
     registry: Registry
     model: Model
@@ -315,4 +360,4 @@ class Environment(Strict):
 
     def data_schema(self) -> DataSchema:
         """The environment's data contract (feature names, types, ranges)."""
-        return load_data_schema(Path(__file__).resolve().parent / self.data.schema_file)
+        return load_data_schema(self.data.schema_path())

@@ -39,6 +39,7 @@ COMPONENT_SOURCES = (
     "ml/registry/champion.py",
     "ml/registry/errors.py",
     "environments/data_schema.py",
+    "environments/drift_scenario.py",
 )
 CHAMPION_ALIAS = "production"
 # The registry is shared: one environment creates it, the others only use it (ARM `condition`).

@@ -13,6 +13,7 @@ from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.deploy.plan_table import PLAN_COLUMNS, plan_markdown, plan_rows
 from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
+from environments.drift_scenario import parse_scenario
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
@@ -57,15 +58,25 @@ def deploy(
     root: Path = REPO_ROOT,
     release: Path | None = None,
     summary: Path | None = None,
+    drift_scenario: str | None = None,
 ) -> int:
     env = load_environment(env_name, root / "environments")
+    if drift_scenario is not None and env.target != "local":
+        raise EnvironmentsError("--drift-scenario is for the local loop only")
+    scenario = None
+    if env.target == "local":
+        from environments.deploy.local_plan import drift_scenario as checked_scenario
+
+        # Refused before anything is rendered or started: one line naming the feature and the problem.
+        given = parse_scenario(drift_scenario) if drift_scenario is not None else None
+        scenario = checked_scenario(env, given)
     console = Console(width=None if Console().is_terminal else 200)
     render_environment(env_name, root)
     validate_environment(env_name, root)
     if env.target == "local":
         from environments.deploy.local import run_local
 
-        return run_local(env, root, plan_only=plan_only, once=once, events=events)
+        return run_local(env, root, plan_only=plan_only, once=once, events=events, scenario=scenario)
     if offline and not plan_only:
         raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
     clients = None if offline else default_clients(env)

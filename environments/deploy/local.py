@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from environments.deploy.local_plan import LocalStep, endpoint_manifest, local_plan, runtime_metrics
+from environments.drift_scenario import DriftScenario
 from environments.errors import EnvironmentsError
 from environments.loader import OVERRIDES_VARIABLE
 from environments.local_secrets import (
@@ -37,8 +38,6 @@ from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 from environments.standins.supervisor import Supervisor
 from environments.standins.well_known import azurite_blob_endpoint
-
-DRIFT_SCENARIO = "amount_inflation"
 
 
 class LocalLoopError(EnvironmentsError):
@@ -218,14 +217,21 @@ def print_local_plan(steps: list[LocalStep], console: Console) -> None:
 
 
 def run_local(
-    env: Environment, root: Path, plan_only: bool = False, once: bool = False, events: int = 3000
+    env: Environment,
+    root: Path,
+    plan_only: bool = False,
+    once: bool = False,
+    events: int = 3000,
+    scenario: DriftScenario | None = None,
 ) -> int:
-    """Run the local loop. Services stay up afterwards until Ctrl-C (or stop at once with `once`)."""
+    """Run the local loop. Services stay up afterwards until Ctrl-C (or stop at once with `once`).
+    `scenario`: the drift phase's (default: the environment's `loop.drift_scenario`); the plan refuses
+    one the schema cannot carry before anything starts."""
     assert env.local is not None
     console = Console(width=None if Console().is_terminal else 160)
     state_dir = (root / env.local.state_dir).resolve()
     started_at = datetime.now(UTC).replace(microsecond=0)
-    steps = local_plan(env, state_dir, events, DRIFT_SCENARIO, started_at)
+    steps = local_plan(env, state_dir, events, scenario, started_at)
     print_local_plan(steps, console)
     if plan_only:
         return 0
@@ -360,6 +366,17 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         rules = _json_lines(logs / log, "rules")
         return [r["rule"] for r in rules[-1]["rules"] if r["fired"]] if rules else []
 
+    def breached(log: str) -> list[str]:
+        """The features over their thresholds in the rules that fired (the `feature` dimension)."""
+        rules = _json_lines(logs / log, "rules")
+        found = {
+            b.get("feature")
+            for r in (rules[-1]["rules"] if rules else [])
+            if r["fired"]
+            for b in r["breaches"]
+        }
+        return sorted(str(feature) for feature in found if feature)
+
     retrain = _json_lines(logs / "retrain.log", "retrain")
     metrics_file = runtime_metrics(state_dir)
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
@@ -384,6 +401,8 @@ def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 
         },
         "alerts_fired_before_drift": fired("alerts.log"),
         "alerts_fired_after_drift": fired("retrain.log"),
+        "features_breached_before_drift": breached("alerts.log"),
+        "features_breached_after_drift": breached("retrain.log"),
         "retrain": retrain[-1]["retrain"] if retrain else None,
         "drift_reports": sorted(str(p) for p in (state_dir / "monitoring").rglob("*.html")),
     }
@@ -411,7 +430,13 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
         f"{sum(dropped.values())} dropped{f' {dropped}' if dropped else ''}, {events['in_flight']} in flight",
     )
     table.add_row("alerts before drift", ", ".join(summary["alerts_fired_before_drift"]) or "none")
-    table.add_row("alerts after drift", ", ".join(summary["alerts_fired_after_drift"]) or "none")
+    table.add_row(
+        "alerts after drift",
+        ", ".join(summary["alerts_fired_after_drift"]) or "none",
+    )
+    table.add_row(
+        "features over threshold after drift", ", ".join(summary["features_breached_after_drift"]) or "none"
+    )
     table.add_row("retraining", f"{retrain.get('status', 'not started')}: {retrain.get('reason') or ''}")
     table.add_row("drift report", summary["drift_reports"][-1] if summary["drift_reports"] else "none")
     table.add_row("telemetry (collector)", f"http://127.0.0.1:{env.local.collector_port}/query/inferences")

@@ -8,12 +8,15 @@ gate. Every command is a domain's own command line (the contract between domains
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from environments.drift_scenario import DriftScenario, check_scenario
+from environments.errors import ConfigError
 from environments.local_secrets import (
     BLOB_VARIABLE,
     COLLECTOR_IKEY_VARIABLE,
@@ -75,23 +78,65 @@ def export_window(started_at: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=2)
 
 
+SCENARIO_FLAG = "--drift-scenario"
+
+
+def drift_scenario(env: Environment, given: DriftScenario | None) -> DriftScenario:
+    """The drift phase's scenario (`given` by the flag, else `loop.drift_scenario`), checked against the
+    environment's schema: refused with one line naming the feature and what is wrong."""
+    where = SCENARIO_FLAG if given is not None else f"{env.name}: loop.drift_scenario"
+    scenario = given if given is not None else (env.loop.drift_scenario if env.loop else None)
+    if scenario is None:
+        raise ConfigError(
+            env.name,
+            [
+                f"{env.name}: loop.drift_scenario: not set; the loop's drift phase needs one (or {SCENARIO_FLAG})"
+            ],
+        )
+    check_scenario(scenario, env.data_schema(), where)
+    return scenario
+
+
+def _sample_step(
+    env: Environment, state_dir: Path, name: str, description: str, out: Path, *args: str
+) -> LocalStep:
+    """An `ml data --out` step: generated rows, or rows of the user's file (it reads the held-out part
+    that training wrote to the state folder)."""
+    argv = _py("ml", "data", env.name, "--state-dir", str(state_dir), "--out", str(out), *args)
+    return LocalStep(name, "task", description, argv)
+
+
 def local_plan(
-    env: Environment, state_dir: Path, events: int, scenario: str, started_at: datetime
+    env: Environment,
+    state_dir: Path,
+    events: int,
+    scenario: DriftScenario | None,
+    started_at: datetime,
 ) -> list[LocalStep]:
-    """The steps of a loop run started at `started_at` (UTC, whole seconds). The export covers whole hours
-    (`export_window`); the drift runs and alert evaluations judge only what this run sent, from
-    `started_at` on: an earlier run on the same state folder within the hour left its drifted inference
-    rows in the export and its drift metrics in the collector."""
+    """The steps of a loop run started at `started_at` (UTC, whole seconds), with the drift phase's
+    `scenario` (None: the environment's `loop.drift_scenario`), refused here if the schema cannot carry it.
+    The normal phase replays the held-out part of `data.training_file` when one is set (`ml.data.replay`),
+    else generated rows; the drift phase applies the scenario to the same kind of rows.
+    The export covers whole hours (`export_window`); the drift runs and alert evaluations judge only what
+    this run sent, from `started_at` on: an earlier run on the same state folder within the hour left its
+    drifted inference rows in the export and its drift metrics in the collector."""
     if env.local is None:
         raise ValueError(f"{env.name} is not a local environment")
+    drift = drift_scenario(env, scenario)
+    drift_spec = json.dumps(drift.model_dump(), sort_keys=True)
     local = env.local
+    user_file = env.data.training_file
+    rows_kind = (
+        f"rows replayed from the held-out part of {Path(user_file).name}" if user_file else "generated rows"
+    )
     start, end = (_iso(moment) for moment in export_window(started_at))
     span = ("--from", start, "--to", end)
     since = _iso(started_at)
     this_run = ("--from", since, "--to", end)
     data = state_dir / "loop"
-    normal, drifted = data / "normal.jsonl", data / f"{scenario}.jsonl"
-    fresh = data / f"{scenario}-labelled.parquet"
+    normal, drifted = data / "normal.jsonl", data / "drifted.jsonl"
+    fresh = data / "drifted-labelled.parquet"
+    fresh_rows = ("--whole-file",) if user_file else ("--rows", str(env.data.training_rows))
     return [
         LocalStep("broker", "standin", "Kafka-protocol broker (Event Hubs)", ready_port=local.broker_port),
         LocalStep("azurite", "standin", "Azurite (Blob Storage)", ready_port=local.azurite_blob_port),
@@ -144,23 +189,13 @@ def local_plan(
             ),
             secrets=(BLOB_VARIABLE, KEY_VARIABLE),
         ),
-        LocalStep(
+        _sample_step(
+            env,
+            state_dir,
             "data",
-            "task",
-            f"{events} transactions like the training data",
-            _py(
-                "ml",
-                "data",
-                env.name,
-                "--out",
-                str(normal),
-                "--rows",
-                str(events),
-                "--seed",
-                "101",
-                "--start",
-                start,
-            ),
+            f"{events} {rows_kind}, like the training data",
+            normal,
+            *("--rows", str(events), "--seed", "101", "--start", start),
         ),
         LocalStep(
             "traffic",
@@ -190,25 +225,13 @@ def local_plan(
             _py("monitoring", "alerts", "evaluate", env.name, "--since", since, "--no-retrain"),
             secrets=(COLLECTOR_KEY_VARIABLE,),
         ),
-        LocalStep(
+        _sample_step(
+            env,
+            state_dir,
             "drifted-data",
-            "task",
-            f"{events} transactions with drift scenario '{scenario}'",
-            _py(
-                "ml",
-                "data",
-                env.name,
-                "--out",
-                str(drifted),
-                "--rows",
-                str(events),
-                "--seed",
-                "202",
-                "--scenario",
-                scenario,
-                "--start",
-                start,
-            ),
+            f"{events} {rows_kind}, drifted: {drift.describe()}",
+            drifted,
+            *("--rows", str(events), "--seed", "202", "--start", start, "--drift", drift_spec),
         ),
         LocalStep(
             "drifted-traffic",
@@ -233,23 +256,15 @@ def local_plan(
             _py("monitoring", "drift-pipeline", env.name, *this_run),
             secrets=(BLOB_VARIABLE, TELEMETRY_VARIABLE),
         ),
-        LocalStep(
+        _sample_step(
+            env,
+            state_dir,
             "fresh-labels",
-            "task",
-            "labelled transactions from the drifted period, for retraining",
-            _py(
-                "ml",
-                "data",
-                env.name,
-                "--out",
-                str(fresh),
-                "--rows",
-                str(env.data.training_rows),
-                "--seed",
-                "303",
-                "--scenario",
-                scenario,
-            ),
+            f"labelled rows of the drifted period ({'the whole file' if user_file else 'generated'}, "
+            f"{drift.describe()}), for retraining",
+            fresh,
+            *fresh_rows,
+            *("--seed", "303", "--drift", drift_spec),
         ),
         LocalStep(
             "retrain",

@@ -20,7 +20,7 @@ from environments.local_secrets import (
 
 def _steps() -> dict:
     moment = datetime(2026, 1, 1, tzinfo=UTC)
-    steps = local_plan(load_environment("local"), Path("/state"), 10, "amount_inflation", moment)
+    steps = local_plan(load_environment("local"), Path("/state"), 10, None, moment)
     return {step.name: step for step in steps}
 
 

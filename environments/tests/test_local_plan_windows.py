@@ -18,7 +18,7 @@ def _option(argv: tuple[str, ...], name: str) -> str:
 
 
 def _steps() -> dict:
-    steps = local_plan(load_environment("local"), Path("/state"), 10, "amount_inflation", STARTED)
+    steps = local_plan(load_environment("local"), Path("/state"), 10, None, STARTED)
     return {step.name: step.argv for step in steps}
 
 

@@ -4,6 +4,11 @@ python -m ml data local                          generate the environment's trai
 python -m ml data local --from my.csv            validate a user's file and use it as training data
 python -m ml data local --out x.parquet --rows 5000 --seed 7 --scenario amount_inflation
                                                  write a sample (CSV, Parquet or JSON lines), e.g. drifted
+python -m ml data local --out x.jsonl --rows 800 --drift '{kind: shift, feature: amount, sd: 3}'
+                                                 a sample with a schema-defined drift scenario; with
+                                                 data.training_file set, replayed from its held-out rows
+python -m ml data local --out f.parquet --whole-file --drift '...'
+                                                 data.training_file, every labelled row, drifted
 python -m ml data local --check my.parquet       validate a file against the schema only
 python -m ml data local --scenarios              list the drift scenarios and the features they affect
 """
@@ -19,10 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from environments.drift_scenario import DriftScenario, parse_scenario
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
-from ml.data import generator, loader, store
+from environments.model import Environment
+from ml.data import generator, loader, replay, store
 from ml.data.errors import DataError
+from ml.data.scenario import apply_scenario
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed (default: data.seed)")
     parser.add_argument("--scenario", choices=sorted(generator.SCENARIOS), help="drift scenario for --out")
     parser.add_argument("--start", type=datetime.fromisoformat, help="first event time (ISO 8601) for --out")
+    parser.add_argument(
+        "--drift", help="a drift scenario for --out, as YAML/JSON (environments.drift_scenario)"
+    )
+    parser.add_argument(
+        "--whole-file",
+        action="store_true",
+        help="--out: every row of data.training_file (labelled, e.g. for retraining) instead of replayed rows",
+    )
     parser.add_argument("--scenarios", action="store_true", help="list drift scenarios")
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     return parser
@@ -68,19 +84,53 @@ def main(argv: list[str]) -> int:
             print(f"{args.check}: {len(frame)} rows match schema {schema.name}")
             return 0
         if args.out:
-            rows = args.rows or env.data.training_rows
             seed = env.data.seed if args.seed is None else args.seed
-            frame = generator.generate(schema, rows, seed, args.scenario, args.start)
+            drift = parse_scenario(args.drift) if args.drift else None
+            frame, origin = _sample(env, args, seed, drift)
             write_frame(frame, args.out)
-            print(f"{args.out}: {rows} rows, seed {seed}, scenario {args.scenario or 'none'}")
+            print(
+                f"{args.out}: {len(frame)} rows {origin}, seed {seed}, scenario {_named(args.scenario, drift)}"
+            )
             return 0
         state = args.state_dir or store.state_dir(env)
         training = store.prepare(env, state, args.source, args.rows)
         print(json.dumps({**asdict(training), "path": str(training.path)}, indent=2))
         return 0
-    except (EnvironmentsError, DataError) as exc:
+    except (EnvironmentsError, DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _sample(
+    env: Environment, args: argparse.Namespace, seed: int, drift: DriftScenario | None
+) -> tuple[pd.DataFrame, str]:
+    """The rows `--out` writes, with `drift` applied: generated (drifted before labelling), or (with
+    data.training_file) replayed from its held-out part or, with `--whole-file`, the whole file (drifted
+    rows keep their recorded labels)."""
+    schema = env.data_schema()
+    configured = store.configured_file(env)
+    if configured is None:
+        if args.whole_file:
+            raise DataError("--whole-file needs data.training_file in the environment")
+        rows = args.rows or env.data.training_rows
+        return generator.generate(schema, rows, seed, args.scenario, args.start, drift), "generated"
+    if args.scenario:
+        raise DataError(
+            f"--scenario {args.scenario} is a card-generator scenario; with data.training_file use --drift"
+        )
+    if args.whole_file:
+        frame, origin = loader.load(configured, schema), f"from {configured}"
+    else:
+        state = args.state_dir or store.state_dir(env)
+        rows = args.rows or env.data.training_rows
+        held_out = store.held_out(env, state)
+        frame = replay.replay(held_out, schema, rows, seed, args.out.stem, args.start)
+        origin = f"replayed from the held-out part of {configured}"
+    return (frame if drift is None else apply_scenario(frame, drift, schema, seed)), origin
+
+
+def _named(name: str | None, drift: DriftScenario | None) -> str:
+    return drift.describe() if drift is not None else (name or "none")
 
 
 if __name__ == "__main__":

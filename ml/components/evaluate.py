@@ -20,6 +20,7 @@ from environments.data_schema import load_data_schema
 from ml.components.step_files import EVALUATION_FILE, HOLDOUT_FILE, read_frame, write_json
 from ml.registry.champion import ChampionLookupError, find_champion
 from ml.training import gate, metrics, model
+from ml.training.model_contract import model_problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     version = found.version
     print(f"evaluate: champion: {found.reason}")
     schema = load_data_schema(args.schema)
+    problems = model_problems(args.model, schema)
+    if problems:
+        # A team's own training step (model.training_component) wrote a model the platform cannot serve.
+        shown = "\n  ".join(problems)
+        print(
+            f"evaluate: the trained model breaks the model contract (docs/own-data.md):\n  {shown}",
+            file=sys.stderr,
+        )
+        return 2
     holdout = read_frame(args.holdout, HOLDOUT_FILE)
     truth = model.labels(holdout, schema)
     challenger = metrics.compute(truth, model.score(model.load(args.model), holdout, schema))

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from environments.data_schema import DataSchema, Feature
+from environments.drift_scenario import DriftScenario
+from ml.data.scenario import apply_scenario
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 MEAN_SECONDS_BETWEEN_EVENTS = 2.0
@@ -235,8 +237,11 @@ def generate(
     seed: int,
     scenario: str | None = None,
     start: datetime | None = None,
+    drift: DriftScenario | None = None,
 ) -> pd.DataFrame:
-    """`rows` labelled transactions (id, time, features, label), reproducible from `seed`."""
+    """`rows` labelled transactions (id, time, features, label), reproducible from `seed`. `drift` (a
+    schema-defined scenario, `ml.data.scenario`) changes the features before they are labelled, so the
+    labels follow the drifted values as the named scenarios' do."""
     if rows < 1:
         raise ValueError(f"rows must be positive, got {rows}")
     if scenario is not None and scenario not in SCENARIOS:
@@ -263,6 +268,8 @@ def generate(
     scenario_rng = draw.rng(f"__scenario__{scenario}")
     if chosen and not chosen.after_label:
         frame = chosen.apply(frame, schema, scenario_rng)
+    if drift is not None:
+        frame = apply_scenario(frame, drift, schema, seed)
     logit = fraud_logit(frame) + draw.rng("__noise__").normal(0.0, 0.6, rows)
     frame[schema.label] = draw.rng("__label__").random(rows) < 1.0 / (1.0 + np.exp(-logit))
     frame = _typed(frame, schema)

@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from environments.model import Environment
-from ml.data import generator, loader
+from ml.data import generator, loader, replay
 from ml.data.errors import DataFileError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRAINING_FILE = "training.parquet"
 TRAINING_INFO = "training.json"
 BASELINE_FILE = "baseline.parquet"
+HELD_OUT_FILE = "held-out.parquet"
 
 
 def state_dir(env: Environment, root: Path = REPO_ROOT) -> Path:
@@ -88,22 +89,45 @@ def read(folder: Path) -> TrainingData:
     return TrainingData(path, actual, record["rows"], record["source"], record["schema"])
 
 
-def configured_file(env: Environment, root: Path = REPO_ROOT) -> Path | None:
-    """The environment's own training file (`data.training_file`, relative to the repository root)."""
-    return root / env.data.training_file if env.data.training_file else None
+def configured_file(env: Environment) -> Path | None:
+    """The environment's own training file (`data.training_file`, resolved by the environment loader)."""
+    return env.data.training_path()
 
 
 def prepare(
     env: Environment, state: Path, source: Path | None = None, rows: int | None = None
 ) -> TrainingData:
-    """Generated rows (seeded by the environment) or a user's validated file, written as the training data."""
+    """The training data, written to the state folder: a given file as it is; else the configured
+    `data.training_file`, for a local environment without its held-out part (written beside it as
+    `HELD_OUT_FILE`, for the loop to replay: `ml.data.replay`), for Azure whole; else generated rows
+    (seeded by the environment)."""
     schema = env.data_schema()
-    source = source or configured_file(env)
-    if source is not None:
+    configured = configured_file(env)
+    if source is not None or (configured is not None and env.local is None):
+        # Azure targets train on the whole file: only the local loop replays a held-out part.
+        source = source or configured
+        assert source is not None
         frame = loader.load(source, schema)
         origin = f"file:{source.name}"
+    elif configured is not None:
+        frame, held_out = replay.split(
+            loader.load(configured, schema), schema, env.data.replay_fraction, env.data.seed
+        )
+        data_dir(state).mkdir(parents=True, exist_ok=True)
+        held_out.to_parquet(data_dir(state) / HELD_OUT_FILE, index=False)
+        origin = f"file:{configured.name},held_out={len(held_out)}"
     else:
         count = rows or env.data.training_rows
         frame = generator.generate(schema, count, env.data.seed)
         origin = f"generated:rows={count},seed={env.data.seed}"
     return write(frame, data_dir(state), origin, schema.name)
+
+
+def held_out(env: Environment, state: Path) -> pd.DataFrame:
+    """The rows of `data.training_file` that training did not use (written by `prepare`)."""
+    path = data_dir(state) / HELD_OUT_FILE
+    if env.data.training_file is None:
+        raise DataFileError(path, "no held-out rows: the environment sets no data.training_file")
+    if not path.is_file():
+        raise DataFileError(path, f"no held-out rows yet: run `python -m ml pipeline {env.name}` first")
+    return loader.load(path, env.data_schema())

@@ -25,10 +25,10 @@ REGISTRATION_OUTPUT = "registration"
 
 
 def training_data(env: Environment, state: Path, source: Path | None = None) -> store.TrainingData:
-    """The recorded training data, prepared first if there is none yet or a file is given or configured."""
-    source = source or store.configured_file(env)
+    """The recorded training data, prepared first if there is none yet or a file is given or configured
+    (a configured file is split again every time: `store.prepare`)."""
     folder = store.data_dir(state)
-    if source is None and (folder / store.TRAINING_INFO).is_file():
+    if source is None and store.configured_file(env) is None and (folder / store.TRAINING_INFO).is_file():
         return store.read(folder)
     return store.prepare(env, state, source)
 

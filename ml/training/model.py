@@ -75,18 +75,26 @@ def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+SIGNATURE_KINDS = {
+    "float": "double",
+    "integer": "double",
+    "count": "double",
+    "boolean": "double",
+    "category": "string",
+}
+"""MLflow signature type of each feature type (the model's input: `feature_frame`)."""
+
+
+def signature_types(schema: DataSchema) -> dict[str, str]:
+    """Feature name -> the MLflow signature type the model's input column has."""
+    return {f.name: SIGNATURE_KINDS[f.type] for f in schema.features}
+
+
 def _signature(schema: DataSchema) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
-    kinds = {
-        "float": "double",
-        "integer": "double",
-        "count": "double",
-        "boolean": "double",
-        "category": "string",
-    }
-    inputs = Schema([ColSpec(kinds[f.type], f.name, required=False) for f in schema.features])
+    inputs = Schema([ColSpec(kind, name, required=False) for name, kind in signature_types(schema).items()])
     outputs = Schema([ColSpec("double", "score")])
     return ModelSignature(inputs=inputs, outputs=outputs)
 

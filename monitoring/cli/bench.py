@@ -8,7 +8,7 @@ from pathlib import Path
 
 from environments.bench_records import write_records
 from environments.errors import ConfigError
-from environments.loader import ENVIRONMENTS_DIR, load_environment
+from environments.loader import load_environment
 from monitoring.bench.run import run_bench
 from monitoring.drift.errors import DriftError
 
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         env = load_environment(args.env)
         records = run_bench(
             env.data_schema(),
-            ENVIRONMENTS_DIR / env.data.schema_file,
+            env.data.schema_path(),
             args.rows,
             args.out.parent / "drift-data",
         )

@@ -177,4 +177,4 @@ def test_the_component_runs_on_logic_app_records(tmp_path: Path, schema, monkeyp
 
 
 def _schema_path(env) -> Path:
-    return Path(__file__).resolve().parents[2] / "environments" / env.data.schema_file
+    return env.data.schema_path()
