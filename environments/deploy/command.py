@@ -21,11 +21,19 @@ from environments.validate import validate_environment
 
 def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> None:
     table = Table(title=f"{title}: {plan.environment}")
-    for column in ("#", "kind", "name", "target", "from"):
+    for column in ("#", "kind", "name", "target", "from", "network"):
         table.add_column(column)
     for index, step in enumerate(plan.steps, start=1):
-        table.add_row(str(index), step.kind, step.name, step.target, step.source)
+        reach = "inside the network" if step.needs_network else ""
+        table.add_row(str(index), step.kind, step.name, step.target, step.source, reach)
     console.print(table)
+    inside = [str(index) for index, step in enumerate(plan.steps, start=1) if step.needs_network]
+    if inside:
+        console.print(
+            f"steps {', '.join(inside)} reach data planes closed to the internet (network: private): apply "
+            "them from inside the environment's virtual network (its self-hosted runner, an Azure ML compute "
+            "instance there, a VPN or Bastion: docs/runners.md); planning works anywhere"
+        )
 
 
 def _read_state(env: Environment, clients: AzureClients) -> AzureState:
