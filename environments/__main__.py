@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security|runner <env> ...`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         "triaged against tools/security/allow/",
     )
     security.add_argument("env", nargs="*", help="Azure environment names (default: every Azure one)")
+    runner = commands.add_parser(
+        "runner", help="the GitHub Actions runs-on labels of an environment's deploy jobs (its runner: key)"
+    )
+    runner.add_argument("env")
+    runner.add_argument(
+        "--github-output", action="store_true", help="also write labels=<json> to $GITHUB_OUTPUT"
+    )
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -118,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             lines, passed = summary(scan(REPO_ROOT, args.env or None))
             print("\n".join(lines))
             return 0 if passed else 1
+        elif args.command == "runner":
+            from environments.loader import load_environment
+            from environments.runner_labels import runner_labels, write_github_output
+
+            labels = runner_labels(load_environment(args.env))
+            print(labels)
+            if args.github_output:
+                write_github_output(labels)
         elif args.command == "bench-summary":
             from environments.bench_records import summarize
 

@@ -85,8 +85,10 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
     workflow = _load("deploy.yml")
     assert "workflow_call" in workflow[True]
     jobs = workflow["jobs"]
-    assert jobs["streaming"]["needs"] == "ml"
-    for job in jobs.values():
+    assert jobs["streaming"]["needs"] == ["runner", "ml"]
+    for name, job in jobs.items():
+        if name == "runner":
+            continue
         assert job["environment"] == "${{ inputs.environment }}"
         assert job["permissions"]["id-token"] == "write"
         login = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("azure/login@"))
@@ -143,3 +145,17 @@ def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_logi
     assert all(
         float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
     )
+
+
+def test_deploy_jobs_run_where_the_environment_file_says() -> None:
+    """runs-on comes from the environment's `runner:` (a self-hosted runner inside a private environment's
+    network), read by a job that needs no Azure access."""
+    jobs = _load("deploy.yml")["jobs"]
+    reader = jobs["runner"]
+    assert "id-token" not in reader["permissions"] and "environment" not in reader
+    step = next(s for s in reader["steps"] if s.get("id") == "labels")
+    assert step["run"] == 'nox -s runner -- "${INPUT_ENVIRONMENT}" --github-output'
+    assert reader["outputs"]["labels"] == "${{ steps.labels.outputs.labels }}"
+    for name in ("ml", "streaming"):
+        assert "runner" in jobs[name]["needs"]
+        assert jobs[name]["runs-on"] == "${{ fromJSON(needs.runner.outputs.labels) }}"
