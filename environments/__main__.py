@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     runner = commands.add_parser(
         "runner", help="the GitHub Actions runs-on labels of an environment's deploy jobs (its runner: key)"
     )
-    runner.add_argument("env")
+    runner.add_argument("env", nargs="+", help="one environment (a list of labels) or several (an object)")
     runner.add_argument(
         "--github-output", action="store_true", help="also write labels=<json> to $GITHUB_OUTPUT"
     )
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             from environments.loader import load_environment
             from environments.runner_labels import runner_labels, write_github_output
 
-            labels = runner_labels(load_environment(args.env))
+            labels = runner_labels([load_environment(name) for name in args.env])
             print(labels)
             if args.github_output:
                 write_github_output(labels)

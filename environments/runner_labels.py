@@ -1,6 +1,7 @@
 """The GitHub Actions `runs-on` labels of an environment's deploy jobs, as the workflow reads them.
 
-`python -m environments runner <env>` prints them as JSON; with `--github-output` it also writes
+`python -m environments runner <env> [<env> ...]` prints them as JSON (a list for one environment, an
+object by environment name for several); with `--github-output` it also writes
 `labels=<json>` to the file `$GITHUB_OUTPUT` names, for `runs-on: ${{ fromJSON(needs.runner.outputs.labels) }}`.
 """
 
@@ -16,9 +17,12 @@ from environments.model import Environment
 OUTPUT_NAME = "labels"
 
 
-def runner_labels(env: Environment) -> str:
-    """The environment's `runner:` labels as compact JSON."""
-    return json.dumps(env.runner, separators=(",", ":"))
+def runner_labels(envs: list[Environment]) -> str:
+    """Compact JSON: one environment's `runner:` labels, or `{env: labels}` for several (a matrix workflow
+    indexes it with `fromJSON(...)[matrix.environment]`)."""
+    if len(envs) == 1:
+        return json.dumps(envs[0].runner, separators=(",", ":"))
+    return json.dumps({env.name: env.runner for env in envs}, separators=(",", ":"))
 
 
 def write_github_output(labels: str) -> Path:

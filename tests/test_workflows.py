@@ -159,3 +159,11 @@ def test_deploy_jobs_run_where_the_environment_file_says() -> None:
     for name in ("ml", "streaming"):
         assert "runner" in jobs[name]["needs"]
         assert jobs[name]["runs-on"] == "${{ fromJSON(needs.runner.outputs.labels) }}"
+
+
+def test_drift_jobs_run_on_each_environment_files_runner() -> None:
+    jobs = _load("drift.yml")["jobs"]
+    environments = jobs["drift"]["strategy"]["matrix"]["environment"]
+    step = next(s for s in jobs["runner"]["steps"] if s.get("id") == "labels")
+    assert step["run"] == f"nox -s runner -- {' '.join(environments)} --github-output"
+    assert jobs["drift"]["runs-on"] == "${{ fromJSON(needs.runner.outputs.labels)[matrix.environment] }}"
