@@ -225,3 +225,12 @@ def test_plan_only_prints_which_steps_need_the_network(tmp_path: Path, capsys: p
     assert marked
     printed = " ".join(capsys.readouterr().out.split())
     assert f"steps {', '.join(map(str, marked))} reach data planes closed to the internet" in printed
+
+
+def test_the_infrastructure_stage_runs_from_anywhere(plan) -> None:
+    """The first deploy creates the network the runner lives in: `--stage infra` needs no network reach."""
+    from environments.deploy.plan import select_stage
+
+    infra = select_stage(plan, "infra")
+    assert any(step.source.endswith("shared-network.json") for step in infra.steps)
+    assert not [step.name for step in infra.steps if step.needs_network]
