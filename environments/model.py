@@ -351,10 +351,11 @@ class Environment(Strict):
                 f"workspace.data_scientists: compute instances are for {WORKSTATION_ENVIRONMENT!r} only "
                 f"({self.name!r} lists {len(self.workspace.data_scientists)}); staging and prod stay identical"
             )
-        if self.stream_analytics.streaming_units > self.stream_analytics.cluster_capacity:
+        stream = self.stream_analytics
+        if self.network == "private" and stream.streaming_units > stream.cluster_capacity:
             raise ValueError(
-                f"stream_analytics.streaming_units: {self.stream_analytics.streaming_units} do not fit the "
-                f"cluster's cluster_capacity {self.stream_analytics.cluster_capacity}"
+                f"stream_analytics.streaming_units: {stream.streaming_units} do not fit the cluster's "
+                f"cluster_capacity {stream.cluster_capacity}"
             )
         hosted = [label for label in self.runner if GITHUB_HOSTED_RUNNER.match(label)]
         if self.target == "azure" and self.network == "private" and hosted:

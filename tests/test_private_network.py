@@ -167,3 +167,35 @@ def test_a_private_environment_refuses_a_github_hosted_runner(
         load_environment("prod")
     (problem,) = caught.value.problems
     assert "runner: ubuntu-24.04 is a GitHub-hosted runner" in problem and "network: public" in problem
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"virtual_network": {"runner_subnet": "10.61.0.0/24"}},
+            "runner_subnet: 10.61.0.0/24 is not inside address_space 10.60.0.0/22",
+        ),
+        (
+            {"virtual_network": {"runner_subnet": "10.60.0.128/25"}},
+            "private_endpoint_subnet 10.60.0.0/24 overlaps runner_subnet 10.60.0.128/25",
+        ),
+        (
+            {"virtual_network": {"address_space": "10.60.0.1/22"}},
+            "address_space: '10.60.0.1/22' is not an IPv4",
+        ),
+        (
+            {"stream_analytics": {"streaming_units": 42}},
+            "stream_analytics.streaming_units: 42 do not fit the cluster's cluster_capacity 36",
+        ),
+    ],
+)
+def test_a_network_that_cannot_work_is_refused_with_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: dict, expected: str
+) -> None:
+    path = tmp_path / "overrides.yml"
+    path.write_text(yaml.safe_dump(overrides))
+    monkeypatch.setenv(OVERRIDES_VARIABLE, str(path))
+    with pytest.raises(ConfigError) as caught:
+        load_environment("dev")
+    assert any(expected in problem for problem in caught.value.problems), caught.value.problems
