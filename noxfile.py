@@ -6,6 +6,7 @@ nox -s unit            the tests that start no stand-in (-m "not services and no
 nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
 nox -s render          render templates for environments (posargs: env names, default all)
 nox -s validate        render + validate every environment's ARM templates
+nox -s runner -- <env> the runs-on labels of an environment's deploy jobs (its runner: key)
 nox -s security        render, then checkov, zizmor, actionlint and bandit against tools/security/allow/
 nox -s deploy-local    the whole loop on this machine, every Azure service on a loopback stand-in
 nox -s deploy-dev      render -> validate -> plan -> apply to Azure (posargs: --plan-only, --stage S)
@@ -126,6 +127,13 @@ def asa_tool(session: nox.Session) -> None:
 def validate(session: nox.Session) -> None:
     install(session, *DOMAIN_GROUPS)
     session.run("python", "-m", "environments", "validate", *session.posargs)
+
+
+@nox.session
+def runner(session: nox.Session) -> None:
+    """The runs-on labels of an environment's deploy jobs (posargs: env, --github-output in a workflow)."""
+    install(session)
+    session.run("python", "-m", "environments", "runner", *session.posargs)
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security|runner <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     drift.add_argument("base", type=Path, help="the other rendering's build/ folder (pr.yml: main's)")
     drift.add_argument("--summary", type=Path, help="also append the markdown to this file")
+    runner = commands.add_parser(
+        "runner", help="the GitHub Actions runs-on labels of an environment's deploy jobs (its runner: key)"
+    )
+    runner.add_argument("env", nargs="+", help="one environment (a list of labels) or several (an object)")
+    runner.add_argument(
+        "--github-output", action="store_true", help="also write labels=<json> to $GITHUB_OUTPUT"
+    )
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -167,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
             from environments.render_drift_command import render_drift
 
             print(render_drift(args.base, summary=args.summary), end="")
+        elif args.command == "runner":
+            from environments.loader import load_environment
+            from environments.runner_labels import runner_labels, write_github_output
+
+            labels = runner_labels([load_environment(name) for name in args.env])
+            print(labels)
+            if args.github_output:
+                write_github_output(labels)
         elif args.command == "bench-summary":
             from environments.bench_records import summarize
 

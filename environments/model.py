@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -175,6 +176,12 @@ class StreamAnalytics(Strict):
     streaming_units: Literal[
         1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90, 96, 102, 108, 114, 120
     ]
+    cluster_capacity: Literal[36, 72, 108, 144, 180, 216] = Field(
+        description=(
+            "Streaming units of the environment's dedicated Stream Analytics cluster (network: private), "
+            "multiples of 36 (ClusterSku.capacity); the job's streaming_units run inside it"
+        )
+    )
     compatibility_level: Literal["1.2"]
     function_batch_size: int = Field(ge=1, le=10000)
     function_parallel_requests: int = Field(ge=1, le=100)
@@ -302,6 +309,39 @@ class Loop(Strict):
     drift_scenario: DriftScenario
 
 
+GITHUB_HOSTED_RUNNER = re.compile(r"^(ubuntu|windows|macos)-")
+
+
+def _network(value: str, key: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{key}: {value!r} is not an IPv4 network in CIDR form ({exc})") from exc
+
+
+class VirtualNetwork(Strict):
+    """The environment's virtual network (network: private): private endpoints in one subnet, the
+    self-hosted runners (and anything else that deploys or tests from inside) in the other."""
+
+    address_space: str = Field(description="CIDR of the virtual network, e.g. 10.60.0.0/22.")
+    private_endpoint_subnet: str = Field(description="CIDR inside address_space for the private endpoints.")
+    runner_subnet: str = Field(description="CIDR inside address_space for the self-hosted runners.")
+
+    @model_validator(mode="after")
+    def _subnets_inside(self) -> VirtualNetwork:
+        space = _network(self.address_space, "address_space")
+        endpoints = _network(self.private_endpoint_subnet, "private_endpoint_subnet")
+        runners = _network(self.runner_subnet, "runner_subnet")
+        for key, subnet in (("private_endpoint_subnet", endpoints), ("runner_subnet", runners)):
+            if not subnet.subnet_of(space):
+                raise ValueError(f"{key}: {subnet} is not inside address_space {space}")
+            if subnet.prefixlen > 28:
+                raise ValueError(f"{key}: {subnet} is smaller than /28 (Azure reserves 5 addresses)")
+        if endpoints.overlaps(runners):
+            raise ValueError(f"private_endpoint_subnet {endpoints} overlaps runner_subnet {runners}")
+        return self
+
+
 class Local(Strict):
     """Loopback ports and state folder of the local stand-ins (target: local only)."""
 
@@ -334,6 +374,21 @@ class Environment(Strict):
     storage: Storage
     monitoring: Monitoring
     github: GitHub
+    network: Literal["private", "public"] = Field(
+        description=(
+            "private (dev, staging, prod): storage, Key Vault, Event Hubs, container registry and workspace "
+            "closed to the internet, reached through private endpoints in virtual_network; public: a trial "
+            "environment only, every resource reachable from the internet (authenticated)"
+        )
+    )
+    virtual_network: VirtualNetwork
+    runner: list[str] = Field(
+        min_length=1,
+        description=(
+            "GitHub Actions `runs-on` labels of the jobs that deploy this environment; a private environment "
+            "needs a self-hosted runner inside virtual_network (docs/runners.md)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _target_section(self) -> Environment:
@@ -347,6 +402,20 @@ class Environment(Strict):
             raise ValueError(
                 f"workspace.data_scientists: compute instances are for {WORKSTATION_ENVIRONMENT!r} only "
                 f"({self.name!r} lists {len(self.workspace.data_scientists)}); staging and prod stay identical"
+            )
+        stream = self.stream_analytics
+        if self.network == "private" and stream.streaming_units > stream.cluster_capacity:
+            raise ValueError(
+                f"stream_analytics.streaming_units: {stream.streaming_units} do not fit the cluster's "
+                f"cluster_capacity {stream.cluster_capacity}"
+            )
+        hosted = [label for label in self.runner if GITHUB_HOSTED_RUNNER.match(label)]
+        if self.target == "azure" and self.network == "private" and hosted:
+            raise ValueError(
+                f"runner: {', '.join(hosted)} is a GitHub-hosted runner, outside the virtual network of a "
+                "private environment: its data-plane steps (Azure ML jobs, registry writes, blob uploads, "
+                "smoke tests) cannot reach the resources; give the self-hosted runner's labels "
+                "(docs/runners.md) or set network: public (a trial environment)"
             )
         return self
 

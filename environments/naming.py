@@ -32,6 +32,8 @@ class ResourceNames:
     stream_job: str
     endpoint: str
     compute_cluster: str
+    virtual_network: str
+    stream_cluster: str
 
 
 def resource_names(env: Environment) -> ResourceNames:
@@ -58,6 +60,8 @@ def resource_names(env: Environment) -> ResourceNames:
         # Online endpoint names are unique per Azure region: keep the environment in them.
         endpoint=f"{base}-{env.endpoint.name}"[:32],
         compute_cluster=env.workspace.compute_cluster[:16],
+        virtual_network=f"{base}-vnet",
+        stream_cluster=f"{base}-{env.stream_analytics.job_name}-cluster",
     )
 
 

@@ -26,6 +26,7 @@ from environments.errors import RenderError
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
+from environments.private_network import template_context as network_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("environments", "ml", "streaming", "export", "monitoring")
@@ -140,7 +141,14 @@ def _context(env: Environment, root: Path, target: Path, extra: dict[str, Any]) 
         """A repository-relative path as seen from the rendered file; an absolute path stays as it is."""
         return path if Path(path).is_absolute() else f"{repo_root}/{path}"
 
-    return {"env": env, "names": resource_names(env), "repo_root": repo_root, "repo_path": repo_path, **extra}
+    return {
+        "env": env,
+        "names": resource_names(env),
+        "repo_root": repo_root,
+        "repo_path": repo_path,
+        **network_context(env),
+        **extra,
+    }
 
 
 def _render_one(jinja: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

@@ -71,6 +71,34 @@ def workstations(env: Environment) -> list[dict[str, str]]:
     ]
 
 
+# What the workspace's managed network lets its computes (training, drift, online deployments) reach
+# beyond the workspace's own storage, Key Vault and container registry (whose private endpoint rules Azure
+# ML adds itself): the package indexes its environment images build from (conda-forge and PyPI) and Azure
+# Monitor, where score.py and the drift job send telemetry. FQDN rules run through an Azure Firewall the
+# workspace creates (Basic tier).
+# https://learn.microsoft.com/azure/machine-learning/how-to-managed-network (outbound rules, scenarios)
+PACKAGE_HOSTS = ("pypi.org", "files.pythonhosted.org", "conda.anaconda.org")
+
+
+def managed_network(env: Environment) -> dict[str, Any]:
+    """The workspace's `managedNetwork`: only approved outbound traffic (network: private)."""
+    rules: dict[str, Any] = {
+        host.replace(".", "-"): {"type": "FQDN", "category": "UserDefined", "destination": host}
+        for host in PACKAGE_HOSTS
+    }
+    rules["azure-monitor"] = {
+        "type": "ServiceTag",
+        "category": "UserDefined",
+        "destination": {
+            "serviceTag": "AzureMonitor",
+            "protocol": "TCP",
+            "portRanges": "443",
+            "action": "Allow",
+        },
+    }
+    return {"isolationMode": "AllowOnlyApprovedOutbound", "firewallSku": "Basic", "outboundRules": rules}
+
+
 def context(env: Environment) -> dict[str, Any]:
     requirements = training_requirements()
     conda = {
@@ -90,7 +118,11 @@ def context(env: Environment) -> dict[str, Any]:
         "component_version": component_version(),
         "champion_alias": CHAMPION_ALIAS,
         "registry_owner": REGISTRY_OWNER,
-        "container_registry_sku": "Standard" if env.name == "prod" else "Basic",
+        # Private endpoints need the Premium tier (environments/private_network.py).
+        "container_registry_sku": "Premium"
+        if env.network == "private"
+        else ("Standard" if env.name == "prod" else "Basic"),
+        "managed_network": managed_network(env),
         "data_asset": {"name": f"{env.model.name}-training-data", "local_path": _training_file(env)},
         "component_names": {name: f"{env.model.name.replace('-', '_')}_{name}" for name in COMPONENTS},
     }

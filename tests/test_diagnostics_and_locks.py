@@ -30,6 +30,8 @@ DIAGNOSED = {
     "Microsoft.Logic/workflows",
     "Microsoft.ContainerRegistry/registries",
     "Microsoft.MachineLearningServices/workspaces",
+    "Microsoft.Network/virtualNetworks",
+    "Microsoft.Network/networkSecurityGroups",
 }
 # Every other rendered type, and why it has no diagnostic setting of its own.
 NOT_DIAGNOSED = {
@@ -45,6 +47,12 @@ NOT_DIAGNOSED = {
     "Microsoft.Insights/scheduledQueryRules": "no diagnostic settings; firings are in the Activity log",
     "Microsoft.MachineLearningServices/workspaces/computes": "logged by the workspace's setting",
     "Microsoft.MachineLearningServices/registries": "shared by every environment, created by one; out of an environment's workspace",
+    "Microsoft.Network/privateEndpoints": "no resource logs; its traffic is a platform metric of the endpoint",
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "a DNS registration of its endpoint; no logs",
+    "Microsoft.Network/privateDnsZones": "no resource logs; record changes are in the Activity log",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "a link of its zone; no logs",
+    "Microsoft.StreamAnalytics/clusters": "its job logs through the job's setting; capacity is a platform metric",
+    "Microsoft.StreamAnalytics/clusters/privateEndpoints": "a connection of the cluster; no logs",
     DIAGNOSTIC_SETTING: "itself",
     LOCK: "itself",
 }

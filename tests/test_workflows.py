@@ -150,7 +150,7 @@ def test_ml_comes_before_stream_analytics_in_every_environment() -> None:
     no other job runs a deploy stage."""
     environments = {job["with"]["environment"] for _, _, job in _deploy_callers()}
     assert environments == {"dev", "staging", "prod"}
-    assert _load("deploy.yml")["jobs"]["streaming"]["needs"] == "ml"
+    assert "ml" in _load("deploy.yml")["jobs"]["streaming"]["needs"]
     for source, step in _all_steps():
         if source != "deploy.yml":
             assert "nox -s deploy-" not in step.get("run", ""), f"{source} deploys outside deploy.yml"
@@ -160,8 +160,10 @@ def test_deploy_is_ml_first_then_streaming_with_oidc_and_environments() -> None:
     workflow = _load("deploy.yml")
     assert "workflow_call" in workflow[True]
     jobs = workflow["jobs"]
-    assert jobs["streaming"]["needs"] == "ml"
-    for job in jobs.values():
+    assert jobs["streaming"]["needs"] == ["runner", "ml"]
+    for name, job in jobs.items():
+        if name == "runner":
+            continue
         assert job["environment"] == "${{ inputs.environment }}"
         checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
         assert checkout["with"]["ref"] == "${{ inputs.ref }}", "release.yml deploys the tag's commit"
@@ -235,3 +237,25 @@ def test_drift_workflow_is_a_manual_trigger_with_its_own_identity() -> None:
     assert not {job["environment"]} & deploy_environments
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert job["steps"][-1]["run"] == 'nox -s drift -- "${MATRIX_ENVIRONMENT}" --trigger'
+
+
+def test_deploy_jobs_run_where_the_environment_file_says() -> None:
+    """runs-on comes from the environment's `runner:` (a self-hosted runner inside a private environment's
+    network), read by a job that needs no Azure access."""
+    jobs = _load("deploy.yml")["jobs"]
+    reader = jobs["runner"]
+    assert "id-token" not in reader["permissions"] and "environment" not in reader
+    step = next(s for s in reader["steps"] if s.get("id") == "labels")
+    assert step["run"] == 'nox -s runner -- "${INPUT_ENVIRONMENT}" --github-output'
+    assert reader["outputs"]["labels"] == "${{ steps.labels.outputs.labels }}"
+    for name in ("ml", "streaming"):
+        assert "runner" in jobs[name]["needs"]
+        assert jobs[name]["runs-on"] == "${{ fromJSON(needs.runner.outputs.labels) }}"
+
+
+def test_drift_jobs_run_on_each_environment_files_runner() -> None:
+    jobs = _load("drift.yml")["jobs"]
+    environments = jobs["drift"]["strategy"]["matrix"]["environment"]
+    step = next(s for s in jobs["runner"]["steps"] if s.get("id") == "labels")
+    assert step["run"] == f"nox -s runner -- {' '.join(environments)} --github-output"
+    assert jobs["drift"]["runs-on"] == "${{ fromJSON(needs.runner.outputs.labels)[matrix.environment] }}"

@@ -12,6 +12,11 @@ schemas below, written from the REST API reference
 (https://learn.microsoft.com/azure/templates/microsoft.insights/2021-05-01-preview/diagnosticsettings,
 https://learn.microsoft.com/azure/templates/microsoft.authorization/2020-05-01/locks), restricted to
 the properties these templates use; drop an entry once the official file is vendored.
+The same holds for the private network's Microsoft.Network types (no Microsoft.Network file at all in the
+upstream copy), written from https://learn.microsoft.com/azure/templates/microsoft.network/2024-05-01/virtualnetworks,
+.../2024-05-01/networksecuritygroups, .../2024-05-01/privateendpoints,
+.../2024-05-01/privateendpoints/privatednszonegroups, .../2024-06-01/privatednszones and
+.../2024-06-01/privatednszones/virtualnetworklinks.
 """
 
 from __future__ import annotations
@@ -122,5 +127,116 @@ UNVENDORED_TYPES: dict[tuple[str, str], dict[str, Any]] = {
             "owners": {"type": "array"},
         },
         ["level"],
+    ),
+}
+
+
+_ID = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}},
+    "required": ["id"],
+    "additionalProperties": False,
+}
+_TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _tracked(properties: dict[str, Any], required: list[str], location: bool = True) -> dict[str, Any]:
+    """A resource of its own (not an extension): ARM's keys, location and tags, closed `properties`."""
+    keys = {**_ARM_KEYS, "properties": _object(properties, required)}
+    if location:
+        keys |= {"location": {"type": "string"}, "tags": _TAGS}
+    return {
+        "type": "object",
+        "properties": keys,
+        "required": ["type", "apiVersion", "name", "properties", *(["location"] if location else [])],
+        "additionalProperties": False,
+    }
+
+
+_SUBNET = _object(
+    {
+        "name": {"type": "string"},
+        "properties": _object(
+            {
+                "addressPrefix": {"type": "string"},
+                "networkSecurityGroup": _ID,
+                "privateEndpointNetworkPolicies": {
+                    "enum": ["Disabled", "Enabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
+                },
+                "defaultOutboundAccess": {"type": "boolean"},
+            },
+            ["addressPrefix"],
+        ),
+    },
+    ["name", "properties"],
+)
+_PRIVATE_LINK_CONNECTION = _object(
+    {
+        "name": {"type": "string"},
+        "properties": _object(
+            {
+                "privateLinkServiceId": {"type": "string"},
+                "groupIds": {"type": "array", "items": {"type": "string"}},
+            },
+            ["privateLinkServiceId", "groupIds"],
+        ),
+    },
+    ["name", "properties"],
+)
+UNVENDORED_TYPES |= {
+    ("microsoft.network/virtualnetworks", "2024-05-01"): _tracked(
+        {
+            "addressSpace": _object(
+                {"addressPrefixes": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+                ["addressPrefixes"],
+            ),
+            "subnets": {"type": "array", "items": _SUBNET},
+        },
+        ["addressSpace"],
+    ),
+    ("microsoft.network/networksecuritygroups", "2024-05-01"): _tracked(
+        {"securityRules": {"type": "array", "maxItems": 0}}, []
+    ),
+    ("microsoft.network/privateendpoints", "2024-05-01"): _tracked(
+        {
+            "subnet": _ID,
+            "customNetworkInterfaceName": {"type": "string"},
+            "privateLinkServiceConnections": {
+                "type": "array",
+                "items": _PRIVATE_LINK_CONNECTION,
+                "minItems": 1,
+            },
+        },
+        ["subnet", "privateLinkServiceConnections"],
+    ),
+    ("microsoft.network/privateendpoints/privatednszonegroups", "2024-05-01"): _tracked(
+        {
+            "privateDnsZoneConfigs": {
+                "type": "array",
+                "minItems": 1,
+                "items": _object(
+                    {
+                        "name": {"type": "string"},
+                        "properties": _object({"privateDnsZoneId": {"type": "string"}}, ["privateDnsZoneId"]),
+                    },
+                    ["name", "properties"],
+                ),
+            }
+        },
+        ["privateDnsZoneConfigs"],
+        location=False,
+    ),
+    ("microsoft.network/privatednszones", "2024-06-01"): _tracked({}, []),
+    ("microsoft.network/privatednszones/virtualnetworklinks", "2024-06-01"): _tracked(
+        {
+            "virtualNetwork": _ID,
+            "registrationEnabled": {"type": "boolean"},
+            "resolutionPolicy": {"enum": ["Default", "NxDomainRedirect"]},
+        },
+        ["virtualNetwork", "registrationEnabled"],
     ),
 }

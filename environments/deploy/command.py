@@ -28,6 +28,13 @@ def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> 
     for row in plan_rows(plan):
         table.add_row(*row)
     console.print(table)
+    inside = [str(index) for index, step in enumerate(plan.steps, start=1) if step.needs_network]
+    if inside:
+        console.print(
+            f"steps {', '.join(inside)} reach data planes closed to the internet (network: private): apply "
+            "them from inside the environment's virtual network (its self-hosted runner, an Azure ML compute "
+            "instance there, a VPN or Bastion: docs/runners.md); planning works anywhere"
+        )
 
 
 def append_summary(path: Path, plan: Plan, offline: bool) -> None:

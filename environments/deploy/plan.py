@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,11 @@ class Step:
     request: dict[str, Any] = field(default_factory=dict)
     secure_parameters: tuple[str, ...] = ()
     source: str = ""
+    # True where the step talks to a resource's data plane (Azure ML jobs, registry writes, blob uploads,
+    # smoke tests against the endpoint) in a network: private environment: it runs only from inside the
+    # environment's virtual network (the self-hosted runner, docs/runners.md). Control-plane steps (ARM
+    # deployments, job start/stop) and local ones run anywhere.
+    needs_network: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,6 +290,8 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "model_manifest": f"build/{env.name}/state/ml/model-manifest.json",
         },
     )
+    if env.network == "private":
+        first, rollout, drift = (replace(step, needs_network=True) for step in (first, rollout, drift))
     return [first, rollout, drift, record]
 
 

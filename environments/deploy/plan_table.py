@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from environments.deploy.plan import Plan
 
-PLAN_COLUMNS = ("#", "kind", "name", "target", "from")
+PLAN_COLUMNS = ("#", "kind", "name", "target", "from", "network")
 
 
 def plan_rows(plan: Plan) -> list[tuple[str, ...]]:
     return [
-        (str(index), step.kind, step.name, step.target, step.source)
+        (
+            str(index),
+            step.kind,
+            step.name,
+            step.target,
+            step.source,
+            "inside the network" if step.needs_network else "",
+        )
         for index, step in enumerate(plan.steps, start=1)
     ]
 

@@ -14,6 +14,8 @@ from environments.loader import ENVIRONMENTS_DIR, environment_names, load_enviro
 def _copy_base(tmp_path: Path) -> Path:
     (tmp_path / "base.yml").write_text((ENVIRONMENTS_DIR / "base.yml").read_text())
     (tmp_path / "schemas").mkdir()
+    for schema in (ENVIRONMENTS_DIR / "schemas").glob("*.yml"):
+        (tmp_path / "schemas" / schema.name).write_text(schema.read_text())
     return tmp_path
 
 

@@ -186,3 +186,51 @@ def test_the_pull_request_check_plans_staging_offline_without_a_release(tmp_path
     steps = {step["name"]: step for step in json.loads(out.read_text())["steps"]}
     assert steps["promote"]["request"]["command"][-1] == "<the release's model version>"
     assert steps["promote"]["request"]["entities"] == {}
+
+
+def test_the_plan_marks_the_steps_that_need_network_reach(plan) -> None:
+    """network: private: the Azure ML steps (uploads, registry writes, smoke tests) run only from inside the
+    environment's network; ARM deployments, job start/stop, the gate and the release manifest run anywhere."""
+    inside = {step.name for step in plan.steps if step.needs_network}
+    assert inside == {
+        "train" if plan.environment == "dev" else "promote",
+        "endpoint-rollout",
+        "drift-schedule",
+    }
+    assert all(step.kind == "azureml" for step in plan.steps if step.needs_network)
+
+
+def test_a_public_trial_environment_needs_no_network_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from environments.loader import OVERRIDES_VARIABLE
+
+    overrides = tmp_path / "trial.yml"
+    overrides.write_text("network: public\nrunner: [ubuntu-24.04]\n")
+    monkeypatch.setenv(OVERRIDES_VARIABLE, str(overrides))
+    out = tmp_path / "build"
+    render_environment("dev", out=out)
+    plan = build_plan(load_environment("dev"), out, AzureState.empty())
+    assert not [step.name for step in plan.steps if step.needs_network]
+
+
+def test_plan_only_prints_which_steps_need_the_network(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`--plan-only --offline` works from anywhere and says where the marked steps must run."""
+    from environments.deploy.command import deploy
+
+    out = tmp_path / "plan.json"
+    assert deploy("dev", plan_only=True, plan_out=str(out), offline=True) == 0
+    steps = json.loads(out.read_text())["steps"]
+    marked = [index for index, step in enumerate(steps, start=1) if step["needs_network"]]
+    assert marked
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"steps {', '.join(map(str, marked))} reach data planes closed to the internet" in printed
+
+
+def test_the_infrastructure_stage_runs_from_anywhere(plan) -> None:
+    """The first deploy creates the network the runner lives in: `--stage infra` needs no network reach."""
+    from environments.deploy.plan import select_stage
+
+    infra = select_stage(plan, "infra")
+    assert any(step.source.endswith("shared-network.json") for step in infra.steps)
+    assert not [step.name for step in infra.steps if step.needs_network]

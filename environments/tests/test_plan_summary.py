@@ -24,10 +24,10 @@ def test_the_markdown_table_has_one_row_per_step_with_cells_escaped() -> None:
     lines = text.splitlines()
     assert lines[0] == "### Deployment plan: dev"
     assert "Planned offline." in lines
-    header = lines.index("| # | kind | name | target | from |")
-    assert lines[header + 1] == "|---|---|---|---|---|"
-    assert lines[header + 2] == "| 1 | `resource-group` | `resource-group` | `rg-streamscore-dev` |  |"
-    assert lines[header + 3].endswith("| `build/dev/a\\|b.json` |"), "a pipe in a cell does not split it"
+    header = lines.index("| # | kind | name | target | from | network |")
+    assert lines[header + 1] == "|---|---|---|---|---|---|"
+    assert lines[header + 2] == "| 1 | `resource-group` | `resource-group` | `rg-streamscore-dev` |  |  |"
+    assert lines[header + 3].endswith("| `build/dev/a\\|b.json` |  |"), "a pipe in a cell does not split it"
     assert lines[header + 4 :] == [""], "a blank line ends the table"
 
 

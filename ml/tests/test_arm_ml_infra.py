@@ -42,6 +42,8 @@ def _shape(template: dict, env: str) -> list[tuple[str, str]]:
         name = resource["name"]
         for value, placeholder in replacements:
             name = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", placeholder, name)
+        # Names made from the environment's prefix (the private endpoints: `<base>-acr-pe`).
+        name = re.sub(rf"^{re.escape(names.base)}-", "<base>-", name)
         shape.append((resource["type"], name))
     return shape
 
@@ -56,6 +58,11 @@ def test_every_environment_deploys_the_same_resources(rendered_ml: dict[str, Pat
             "Microsoft.MachineLearningServices/workspaces/computes",
             "[format('{0}/{1}', '<workspace>', '<compute_cluster>')]",
         ),
+        # network: private: the registry's and the workspace's private endpoints with their DNS records
+        ("Microsoft.Network/privateEndpoints", "<base>-acr-pe"),
+        ("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "<base>-acr-pe/default"),
+        ("Microsoft.Network/privateEndpoints", "<base>-mlw-pe"),
+        ("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "<base>-mlw-pe/default"),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         (  # data scientists' compute instances: a copy loop, of zero outside dev

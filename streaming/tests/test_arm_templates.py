@@ -34,7 +34,7 @@ def _job(folder: Path) -> dict[str, Any]:
 def test_templates_and_parameter_files_validate(rendered: tuple[str, Path]) -> None:
     _, folder = rendered
     validated = {p.name for p in validate_directory(folder / "arm")}
-    assert validated == {"event-hubs.json", "stream-job.json"}
+    assert validated == {"event-hubs.json", "stream-cluster.json", "stream-job.json"}
 
 
 def test_a_misspelled_binding_property_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,156 @@
+"""What a private environment's network holds: its subnets, the private endpoints (one per resource and
+sub-resource the deploy, the runners and the workspace reach), the private DNS zones they register in, and
+the managed private endpoints of the Stream Analytics cluster. One owner, so the network template, each
+domain's template and the tests agree.
+
+Group ids and zone names: https://learn.microsoft.com/azure/private-link/private-endpoint-dns (Azure
+public cloud). The workspace needs two zones (api.azureml.ms and notebooks.azure.net):
+https://learn.microsoft.com/azure/machine-learning/how-to-configure-private-link. A container registry
+accepts private endpoints only in the Premium tier:
+https://learn.microsoft.com/azure/container-registry/container-registry-private-link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from environments.model import Environment
+from environments.naming import ResourceNames, resource_names
+
+PRIVATE_ENDPOINT_SUBNET = "private-endpoints"
+RUNNER_SUBNET = "runners"
+DNS_ZONE_API_VERSION = "2024-06-01"
+NETWORK_API_VERSION = "2024-05-01"
+STORAGE = "Microsoft.Storage/storageAccounts"
+KEY_VAULT = "Microsoft.KeyVault/vaults"
+EVENT_HUBS = "Microsoft.EventHub/namespaces"
+CONTAINER_REGISTRY = "Microsoft.ContainerRegistry/registries"
+WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
+
+
+@dataclass(frozen=True)
+class PrivateLink:
+    """One private endpoint: the resource (type, name) and sub-resource (`group`) it reaches, the private
+    DNS zones its addresses go into, and the domain whose template declares it (beside its resource)."""
+
+    key: str
+    domain: str
+    resource_type: str
+    resource_name: str
+    group: str
+    zones: tuple[str, ...]
+
+    def endpoint_name(self, names: ResourceNames) -> str:
+        return f"{names.base}-{self.key}-pe"
+
+    def resource_id(self) -> str:
+        return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
+
+
+@dataclass(frozen=True)
+class ClusterLink:
+    """A managed private endpoint of the Stream Analytics cluster: what the job reaches privately."""
+
+    key: str
+    resource_type: str
+    resource_name: str
+    group: str
+    documented: bool
+
+    def resource_id(self) -> str:
+        return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
+
+
+def private_links(env: Environment) -> tuple[PrivateLink, ...]:
+    """Every private endpoint of a private environment's virtual network (none for network: public)."""
+    if env.network != "private":
+        return ()
+    names = resource_names(env)
+    return (
+        # blob: the deploy's uploads, the exporter, the drift job, the workspace's datastores; file: the
+        # workspace's code snapshots and notebooks (its default file share).
+        PrivateLink(
+            "st-blob",
+            "environments",
+            STORAGE,
+            names.storage_account,
+            "blob",
+            ("privatelink.blob.core.windows.net",),
+        ),
+        PrivateLink(
+            "st-file",
+            "environments",
+            STORAGE,
+            names.storage_account,
+            "file",
+            ("privatelink.file.core.windows.net",),
+        ),
+        PrivateLink(
+            "kv", "environments", KEY_VAULT, names.key_vault, "vault", ("privatelink.vaultcore.azure.net",)
+        ),
+        PrivateLink(
+            "evh",
+            "streaming",
+            EVENT_HUBS,
+            names.event_hubs_namespace,
+            "namespace",
+            ("privatelink.servicebus.windows.net",),
+        ),
+        PrivateLink(
+            "acr", "ml", CONTAINER_REGISTRY, names.container_registry, "registry", ("privatelink.azurecr.io",)
+        ),
+        PrivateLink(
+            "mlw",
+            "ml",
+            WORKSPACE,
+            names.workspace,
+            "amlworkspace",
+            ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
+        ),
+    )
+
+
+def dns_zones(env: Environment) -> tuple[str, ...]:
+    """The private DNS zones the environment's network template creates and links, in a stable order."""
+    return tuple(sorted({zone for link in private_links(env) for zone in link.zones}))
+
+
+def cluster_links(env: Environment) -> tuple[ClusterLink, ...]:
+    """The Stream Analytics cluster's managed private endpoints: the job's input and output hubs, its blob
+    outputs, and the workspace whose private endpoint carries the online endpoint's scoring traffic.
+
+    Event Hubs and blob storage are documented targets
+    (https://learn.microsoft.com/azure/stream-analytics/connect-job-to-vnet, "Private endpoints in Stream
+    Analytics clusters"); no Stream Analytics page names Azure Machine Learning as one, so the workspace
+    link is `documented=False` (README, "Private networking")."""
+    if env.network != "private":
+        return ()
+    names = resource_names(env)
+    return (
+        ClusterLink("evh", EVENT_HUBS, names.event_hubs_namespace, "namespace", documented=True),
+        ClusterLink("st-blob", STORAGE, names.storage_account, "blob", documented=True),
+        ClusterLink("mlw", WORKSPACE, names.workspace, "amlworkspace", documented=False),
+    )
+
+
+def zone_id(zone: str) -> str:
+    return f"[resourceId('Microsoft.Network/privateDnsZones', '{zone}')]"
+
+
+def subnet_id(names: ResourceNames, subnet: str) -> str:
+    return f"[resourceId('Microsoft.Network/virtualNetworks/subnets', '{names.virtual_network}', '{subnet}')]"
+
+
+def template_context(env: Environment) -> dict[str, object]:
+    """What every template may place about the network (render.py adds it to each template's context)."""
+    names = resource_names(env)
+    return {
+        "private_network": env.network == "private",
+        "private_links": private_links(env),
+        "cluster_links": cluster_links(env),
+        "dns_zones": dns_zones(env),
+        "dns_zone_ids": tuple(zone_id(zone) for zone in dns_zones(env)),
+        "zone_id": zone_id,
+        "endpoint_subnet_id": subnet_id(names, PRIVATE_ENDPOINT_SUBNET),
+        "subnets": {PRIVATE_ENDPOINT_SUBNET: PRIVATE_ENDPOINT_SUBNET, RUNNER_SUBNET: RUNNER_SUBNET},
+    }
