@@ -24,6 +24,7 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 HOST = "https://management.azure.com"
 STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
 APP_INSIGHTS = "microsoft.insights/components"
+USER_ASSIGNED_IDENTITIES = "microsoft.managedidentity/userassignedidentities"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 REGISTRIES = "microsoft.machinelearningservices/registries"
@@ -279,6 +280,10 @@ class SimulatedAzure:
                 f"IngestionEndpoint=https://{resource.get('location', 'westeurope')}.in.applicationinsights.azure.com/"
             )
             stored["properties"]["ConnectionString"] = key
+        if _type_of(rid) == USER_ASSIGNED_IDENTITIES:
+            # Read-only, computed by Azure: https://learn.microsoft.com/rest/api/managedidentity/user-assigned-identities/get
+            kept = current.get("properties", {}).get("clientId")
+            stored["properties"]["clientId"] = kept or str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "/client"))
         if _type_of(rid) == STREAM_JOBS:
             kept = current.get("properties", {})
             stored["properties"]["jobState"] = kept.get("jobState", "Created")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_clients import AzureClients
-from environments.deploy.deployed_settings import APP_INSIGHTS_API_VERSION
 from environments.deploy.deployed_settings import resolve as resolve_settings
 from environments.deploy.plan import Plan, Step
 from environments.deploy.release import (
@@ -129,9 +128,9 @@ def step_settings(step: Step, clients: AzureClients) -> dict[str, str]:
         return {}
     resources = clients.resources()
 
-    def read_properties(resource: str) -> dict[str, Any]:
+    def read_properties(resource: str, api_version: str) -> dict[str, Any]:
         found = resources.get_by_id(
-            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=APP_INSIGHTS_API_VERSION
+            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=api_version
         )
         return dict(found.properties or {})
 

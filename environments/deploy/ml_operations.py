@@ -87,6 +87,8 @@ def rollout_operations(env: Environment, build: Path) -> list[str]:
     endpoint = f"{workspace}: online endpoint {names.endpoint}"
     return [
         f"{endpoint}: create unless it exists",
+        f"ARM deployment {names.base}-ml-endpoint-telemetry-role: Monitoring Metrics Publisher on "
+        f"{names.app_insights} for the endpoint's identity",
         f"{registry}: create environment {score} unless that version exists",
         f"{endpoint}: create the idle deployment (blue/green) at 0% traffic",
         f"{endpoint}: smoke test the new deployment",
@@ -103,5 +105,6 @@ def drift_schedule_operations(env: Environment) -> list[str]:
         f"registry {names.registry}: create the drift environment unless that version exists",
         f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
         "(hourly, baseline: the serving model version, "
-        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights)",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights, signed in through "
+        f"Entra ID as {names.drift_identity})",
     ]

@@ -35,7 +35,7 @@ import yaml
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
-from environments.deploy.deployed_settings import telemetry_reference
+from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
     promote_operations,
@@ -272,7 +272,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
-            "settings": telemetry_reference(env),
+            "settings": {**telemetry_reference(env), **drift_sign_in_reference(env)},
         },
     )
     record = Step(

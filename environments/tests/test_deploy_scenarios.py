@@ -19,18 +19,27 @@ from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport,
 from environments.deploy.azure_apply import ApplyError, apply_plan
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
-from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
+from environments.deploy.deployed_settings import (
+    app_insights_id,
+    drift_sign_in_reference,
+    telemetry_reference,
+)
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import render_environment
+from environments.telemetry_variables import (
+    AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_VAR,
+    TELEMETRY_CLIENT_ID_VAR,
+)
 from ml.serving.azure_endpoint import build_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ModelRef
 from monitoring.cli.drift_pipeline import drift_schedule
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
+from monitoring.drift.errors import DriftPipelineError
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
@@ -300,9 +309,18 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     assert appi is not None, "shared-infra deploys Application Insights"
     connection = appi["properties"]["ConnectionString"]
     steps = {step.name: step for step in plan.steps}
-    for name in ("endpoint-rollout", "drift-schedule"):
-        assert steps[name].request["settings"] == telemetry_reference(ENV)
-        assert subscription.ml_settings[name] == {CONNECTION_STRING_VAR: connection}
+    identity = subscription.azure.get(drift_sign_in_reference(ENV)[TELEMETRY_CLIENT_ID_VAR]["resource"])
+    client_id = identity["properties"]["clientId"]
+    assert steps["endpoint-rollout"].request["settings"] == telemetry_reference(ENV)
+    assert subscription.ml_settings["endpoint-rollout"] == {CONNECTION_STRING_VAR: connection}
+    assert steps["drift-schedule"].request["settings"] == {
+        **telemetry_reference(ENV),
+        **drift_sign_in_reference(ENV),
+    }
+    assert subscription.ml_settings["drift-schedule"] == {
+        CONNECTION_STRING_VAR: connection,
+        TELEMETRY_CLIENT_ID_VAR: client_id,
+    }
     assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
     assert connection not in plan.to_json() and not [line for line in lines if connection in line]
     assert not [
@@ -314,8 +332,13 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
     assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
     pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    schedule = drift_schedule(ENV, pipeline, connection, uri)
-    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
+    schedule = drift_schedule(ENV, pipeline, connection, uri, client_id)
+    assert schedule.create_job.jobs["drift"].environment_variables == {
+        CONNECTION_STRING_VAR: connection,
+        AUTHENTICATION_STRING_VAR: f"Authorization=AAD;ClientId={client_id}",
+    }, "the drift job signs in as its identity: Application Insights refuses the key"
+    with pytest.raises(DriftPipelineError, match=TELEMETRY_CLIENT_ID_VAR):
+        drift_schedule(ENV, pipeline, connection, uri, None)
     assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
     assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
         "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
