@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from environments.azure_sim import rules
+from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
 from environments.azure_sim.rules import ArmError
 from environments.azure_sim.templates import template_resources
 
@@ -33,6 +34,7 @@ REGISTRY_ASSET_VERSIONS = {
 }
 # Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
 REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
@@ -65,6 +67,7 @@ class SimulatedAzure:
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
+    endpoint_keys: EndpointKeys = field(default_factory=EndpointKeys)  # key_calls.py
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -127,6 +130,9 @@ class SimulatedAzure:
             return self._staging_reference(path)
         if method == "PUT" and _type_of(path) in REGISTRY_ASSET_VERSIONS:
             return self._put_asset_version(path, body)
+        if method in ("PUT", "PATCH") and _type_of(path) == STREAM_JOB_FUNCTIONS:
+            job_id, name = path.rsplit("/functions/", 1)
+            return Reply(200, update_function(job_id, self.get(job_id), name, body))
         if method == "PUT":
             return self._put(path, body)
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
@@ -232,11 +238,9 @@ class SimulatedAzure:
         location = (self.get(group) or {}).get("location") or ""
         error: ArmError | None = None
         try:
+            parameters = resolve_key_vault_references(properties.get("parameters", {}), self.get, self._key)
             desired = template_resources(
-                self._full_id(group),
-                properties.get("template", {}),
-                properties.get("parameters", {}),
-                location,
+                self._full_id(group), properties.get("template", {}), parameters, location
             )
             for rid, resource in desired.items():
                 self._check_update(rid, resource)
@@ -301,7 +305,10 @@ class SimulatedAzure:
         if kind == STREAM_JOBS and action in ("start", "stop"):
             return self._stream_job_action(target, resource, action, body)
         if kind == ONLINE_ENDPOINTS and action == "listkeys":
-            return Reply(200, {"primaryKey": f"key-of-{resource['name']}", "secondaryKey": "second"})
+            return Reply(200, self.endpoint_keys.list(self._key(target), resource["name"]))
+        if kind == ONLINE_ENDPOINTS and action == "regeneratekeys":
+            self.endpoint_keys.regenerate(self._key(target), resource["name"], body)
+            return self._long_running(202, None, _Operation(None, via_location=True))
         raise ArmError(400, "InvalidAction", f"action {action} on {kind} is not simulated")
 
     def _stream_job_action(
