@@ -14,9 +14,10 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from environments.azure_sim import rules
+from environments.azure_sim.endpoint_metrics import EndpointMetrics
 from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
 from environments.azure_sim.rules import ArmError
 from environments.azure_sim.templates import template_resources
@@ -34,6 +35,7 @@ REGISTRY_ASSET_VERSIONS = {
 }
 # Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
 REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
 STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
@@ -68,6 +70,7 @@ class SimulatedAzure:
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
     endpoint_keys: EndpointKeys = field(default_factory=EndpointKeys)  # key_calls.py
+    endpoint_metrics: EndpointMetrics = field(default_factory=EndpointMetrics)  # endpoint_metrics.py
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -84,6 +87,14 @@ class SimulatedAzure:
         """Put a resource in place as another actor did (not journaled), e.g. the endpoint an Azure ML
         rollout creates."""
         self.resources[self._key(resource_id)] = {**resource, "id": self._full_id(resource_id.strip("/"))}
+
+    def serve_endpoint(self, endpoint_id: str, at: float, requests: int) -> None:
+        """Play one minute of `requests` scoring calls into a stored online endpoint, split by its current
+        traffic and mirror settings (`endpoint_metrics.py`); its metrics then show them."""
+        endpoint = self.get(endpoint_id)
+        if endpoint is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{endpoint_id}' was not found.")
+        self.endpoint_metrics.serve(self._key(endpoint_id), endpoint, at, requests)
 
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
@@ -103,6 +114,12 @@ class SimulatedAzure:
         try:
             if path.lower().startswith("providers/microsoft.resources/operations/"):
                 return self._poll(path.rsplit("/", 1)[-1])
+            if method.upper() == "GET" and path.lower().endswith(METRICS_SUFFIX):
+                endpoint = path[: -len(METRICS_SUFFIX)]
+                if _type_of(endpoint) != ONLINE_ENDPOINTS or self.get(endpoint) is None:
+                    raise ArmError(404, "ResourceNotFound", f"no online endpoint {endpoint} with metrics")
+                query = dict(parse_qsl(urlsplit(url).query))
+                return Reply(200, self.endpoint_metrics.answer(self._key(endpoint), query))
             return self._route(method.upper(), path, body or {})
         except ArmError as exc:
             return _error(exc)

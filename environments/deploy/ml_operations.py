@@ -91,9 +91,12 @@ def rollout_operations(env: Environment, build: Path) -> list[str]:
         f"{names.app_insights} for the endpoint's identity",
         f"{registry}: create environment {score} unless that version exists",
         f"{endpoint}: create the idle deployment (blue/green) at 0% traffic",
-        f"{endpoint}: smoke test the new deployment",
-        f"{endpoint}: all traffic to the new deployment (a failed smoke test deletes it instead)",
-        f"{endpoint}: delete the previous deployment",
+        f"{endpoint}: smoke test the new deployment (a failed smoke test deletes it)",
+        f"{endpoint}: mirror {env.rollout.mirror_percent}% of traffic to the new deployment, then "
+        f"{', '.join(f'{share}%' for share in env.rollout.shift_percents)} of live traffic, each step judged "
+        "against the previous deployment on the endpoint's Azure Monitor metrics (a regression moves all "
+        "traffic back and deletes the new deployment)",
+        f"{endpoint}: delete the previous deployment after {env.rollout.old_bake_s} s at 100%",
     ]
 
 

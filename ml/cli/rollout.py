@@ -7,8 +7,8 @@ rate or latency regresses against the old one's, puts all traffic back on the ol
 the new one and says why (exit code 1). The model is the one in `<state>/ml/model-manifest.json`.
 
     python -m ml rollout local            behind the running `python -m ml serve local` endpoint
-    python -m ml rollout dev              Azure ML managed online endpoint (azure-ai-ml); still one
-                                          shift after the smoke test (metrics not wired up yet)
+    python -m ml rollout dev              Azure ML managed online endpoint (azure-ai-ml): the endpoint's
+                                          traffic and mirror_traffic, judged on its Azure Monitor metrics
     python -m ml rollout rollback local   all traffic back to the previous deployment while it exists
 """
 
@@ -24,7 +24,7 @@ from environments.loader import load_environment
 from ml.data.store import state_dir
 from ml.serving.errors import ServingError
 from ml.serving.manifests import read_model_manifest
-from ml.serving.rollout import progressive_rollout, rollback, rollout
+from ml.serving.rollout import progressive_rollout, rollback
 from ml.serving.smoke import smoke_batch
 
 ROLLBACK = "rollback"
@@ -65,12 +65,8 @@ def main(argv: list[str]) -> int:
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
         target = _target(env, args.port, state)
-        if env.target == "local":
-            result = progressive_rollout(target, model, smoke, env.rollout)
-        else:
-            # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
-            # wired up yet: Azure keeps the single shift after the smoke test.
-            result = rollout(target, model, smoke)
+        # The same steps and policy everywhere: locally the router measures, on Azure Azure Monitor.
+        result = progressive_rollout(target, model, smoke, env.rollout)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

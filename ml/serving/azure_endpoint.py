@@ -32,11 +32,12 @@ from environments.telemetry_variables import (
 )
 from ml.registry.registry_writes import ensure_version
 from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
+from ml.serving.azure_metrics import AzureMetrics, arm_pipeline
 from ml.serving.code_folder import stage_code
 from ml.serving.endpoint_identity import grant_telemetry_publisher, telemetry_role_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
-from ml.serving.rollout_policy import plan_steps
+from ml.serving.rollout_policy import WindowStats, plan_steps
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 """Where streaming deploy expects the key when it does not read it from Azure ML itself."""
@@ -112,6 +113,7 @@ class AzureEndpoint:
     registry: Any  # azure.ai.ml.MLClient on the Azure ML registry (models and environments)
     rendered: Path
     deployments: Any  # azure-mgmt-resource's ARM deployments of the environment's subscription
+    metrics: AzureMetrics  # the endpoint's Azure Monitor metrics, per deployment
 
     @classmethod
     def connect(cls, env: Environment) -> AzureEndpoint:
@@ -132,7 +134,13 @@ class AzureEndpoint:
         client = MLClient(credential, subscription, env.azure.resource_group, names.workspace)
         registry = MLClient(credential, registry_name=names.registry)
         deployments = AzureClients(subscription, credential).deployments()
-        return cls(env, client, registry, build_dir(env.name) / "ml" / AZUREML_FOLDER, deployments)
+        endpoint_id = (
+            f"/subscriptions/{subscription}/resourceGroups/{env.azure.resource_group}/providers/"
+            f"Microsoft.MachineLearningServices/workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
+        )
+        metrics = AzureMetrics(arm_pipeline(credential), endpoint_id)
+        rendered = build_dir(env.name) / "ml" / AZUREML_FOLDER
+        return cls(env, client, registry, rendered, deployments, metrics)
 
     @property
     def name(self) -> str:
@@ -221,6 +229,10 @@ class AzureEndpoint:
     def traffic(self) -> dict[str, int]:
         endpoint = self._endpoint()
         return dict((endpoint.traffic if endpoint else None) or {})
+
+    def window(self, since: float) -> dict[str, WindowStats]:
+        """Each deployment's requests, 5xx and p99 since `since`, from Azure Monitor (`azure_metrics.py`)."""
+        return self.metrics.window(since)
 
     def delete(self, name: str) -> None:
         try:
