@@ -61,7 +61,7 @@ def metrics_queries(endpoint_id: str, since: float, until: float) -> list[tuple[
 
 def window_stats(responses: list[dict[str, Any]]) -> dict[str, WindowStats]:
     """The answers of `metrics_queries` as one `WindowStats` per deployment (pure)."""
-    requests: dict[str, float] = defaultdict(float)
+    answered: dict[str, float] = defaultdict(float)
     errors: dict[str, float] = defaultdict(float)
     p99: dict[str, float] = {}
     for response in responses:
@@ -81,18 +81,18 @@ def window_stats(responses: list[dict[str, Any]]) -> dict[str, WindowStats]:
                     point["average"] for point in series.get("data", []) if point.get("average") is not None
                 ]
                 if name == REQUESTS:
-                    requests[deployment] += sum(values)
+                    answered[deployment] += sum(values)
                     if labels.get(STATUS_CLASS.lower()) == SERVER_ERRORS:
                         errors[deployment] += sum(values)
                 elif name == LATENCY_P99 and values:
                     p99[deployment] = max(p99.get(deployment, 0.0), *values)
     return {
         deployment: WindowStats(
-            requests=round(requests.get(deployment, 0.0)),
+            requests=round(answered.get(deployment, 0.0)),
             errors=round(errors.get(deployment, 0.0)),
             p99_ms=p99.get(deployment),
         )
-        for deployment in {*requests, *p99}
+        for deployment in {*answered, *p99}
     }
 
 
