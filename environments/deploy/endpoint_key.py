@@ -19,11 +19,13 @@ blob bindings, by contrast, take `authenticationMode: Msi`, which the templates 
   (https://learn.microsoft.com/azure/azure-resource-manager/templates/key-vault-parameter; the vault sets
   `enabledForTemplateDeployment`), so the deploy never holds the key, and no template, parameter file,
   plan or log line contains it.
-- `python -m environments rotate-key <env>` (`rotate`) regenerates the key the job does not use, puts it
-  in Key Vault, gives it to the job's function (stopping the job for that and resuming it from its last
-  output, so nothing is lost; a running job refuses function changes), then regenerates the key the job
-  used before, so the old key stops working. Each run flips primary and secondary. Run it after an
-  endpoint was recreated too: a new endpoint has new keys.
+- `python -m environments rotate-key <env>` (`rotate`) regenerates the key the job does not use, gives it
+  to the job's function (stopping the job for that and resuming it from its last output, so nothing is
+  lost; a running job refuses function changes), puts it in Key Vault, then regenerates the key the job
+  used before, so the old key stops working. Each run flips primary and secondary. The secret's tag names
+  the key the job calls with and changes only once the job has the new one, so a run that failed before
+  that (the job is started again with its old key) can simply be run again. Run it after an endpoint was
+  recreated too: a new endpoint has new keys.
 """
 
 from __future__ import annotations
@@ -101,9 +103,9 @@ def rotation_steps(places: KeyPlaces, in_use: str) -> list[str]:
     endpoint = f"online endpoint {places.endpoint}"
     return [
         f"{endpoint}: regenerate the {new} key (unused)",
-        f"Key Vault secret {ENDPOINT_KEY_SECRET}: the new {new} key",
         f"stream job {places.stream_job}: stop (when running), function {FUNCTION_SCORE} gets the {new} key, "
         f"start again from its last output ({RESUME})",
+        f"Key Vault secret {ENDPOINT_KEY_SECRET}: the new {new} key",
         f"{endpoint}: regenerate the {in_use} key (the old one stops working)",
     ]
 
@@ -166,12 +168,14 @@ class KeyCalls:
         running = str(jobs.get(group, name).job_state or "").lower() == "running"
         if running:
             jobs.begin_stop(group, name).result()
-        binding = AzureMachineLearningServiceFunctionBinding(api_key=self.endpoint_key(which))
-        self.clients.stream_functions().update(
-            group, name, FUNCTION_SCORE, Function(properties=ScalarFunctionProperties(binding=binding))
-        )
-        if running:
-            jobs.begin_start(group, name, StartStreamingJobParameters(output_start_mode=RESUME)).result()
+        try:
+            binding = AzureMachineLearningServiceFunctionBinding(api_key=self.endpoint_key(which))
+            self.clients.stream_functions().update(
+                group, name, FUNCTION_SCORE, Function(properties=ScalarFunctionProperties(binding=binding))
+            )
+        finally:  # with the new key, or still the old one if the update failed: the job runs again
+            if running:
+                jobs.begin_start(group, name, StartStreamingJobParameters(output_start_mode=RESUME)).result()
 
 
 def store_endpoint_key(env: Environment, clients: Any) -> None:
@@ -192,8 +196,8 @@ def rotate(env: Environment, clients: Any, report: Callable[[str], Any] = print)
     steps = rotation_steps(calls.places, in_use)
     actions = [
         lambda: calls.regenerate(new),
-        lambda: calls.store(new),
         lambda: calls.give_job(new),
+        lambda: calls.store(new),
         lambda: calls.regenerate(in_use),
     ]
     for index, (step, action) in enumerate(zip(steps, actions, strict=True), start=1):

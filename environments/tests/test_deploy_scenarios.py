@@ -424,13 +424,34 @@ def test_rotate_key_moves_the_job_to_a_new_key_and_kills_the_old_one(subscriptio
     )
     changes = [change.lower().rsplit("/", 1)[-1] for change in subscription.azure.journal[journal:]]
     # The new key reaches the job before the old one is regenerated: the job never calls with a dead key.
-    assert changes == ["regeneratekeys", "scoring-endpoint-key", "stop", "score", "start", "regeneratekeys"]
+    assert changes == ["regeneratekeys", "stop", "score", "start", "scoring-endpoint-key", "regeneratekeys"]
     keys = [*before.values(), *after.values()]
     assert not [line for line in lines if any(key in line for key in keys)], "no key in the output"
     assert len(lines) == 4
 
     assert rotate(ENV, subscription.clients, report=lines.append) == "primary", "each run flips the keys"
     assert _job_key(subscription) == _endpoint_keys(subscription)["primaryKey"]
+
+
+def test_a_rotation_that_fails_at_the_job_leaves_it_running_on_its_key_and_can_be_run_again(
+    subscription: Subscription,
+) -> None:
+    subscription.deploy()
+    primary = _endpoint_keys(subscription)["primaryKey"]
+    function = f"PATCH {JOB}/functions/score"
+    subscription.azure.fail_next(function, ArmError(409, "Conflict", "function update failed"))
+
+    with pytest.raises(EndpointKeyError, match=r"step 2 .*function update failed"):
+        rotate(ENV, subscription.clients, report=lambda _: None)
+
+    job = subscription.job()
+    assert job["jobState"] == "Running" and _job_key(subscription) == primary, "still working on its key"
+    assert _stored_key(subscription) == (primary, "primary")
+    assert _endpoint_keys(subscription)["primaryKey"] == primary, "the key in use was not touched"
+
+    assert rotate(ENV, subscription.clients, report=lambda _: None) == "secondary"
+    assert _job_key(subscription) == _endpoint_keys(subscription)["secondaryKey"]
+    assert _stored_key(subscription)[1] == "secondary"
 
 
 def test_rotate_key_needs_a_deployed_environment(subscription: Subscription) -> None:
