@@ -1,4 +1,4 @@
-"""`python -m environments render|validate|deploy|destroy|security|runner <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|rotate-key|security|runner <env> ...`, `... release record|promote|notes`, `render-drift BASE`, `python -m environments schemas refresh`"""
 
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     destroy.add_argument("env")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.add_argument("--plan-only", action="store_true", help="print the destroy plan (offline) and stop")
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="rotate the online endpoint key the Stream Analytics job calls with (Key Vault, job function, endpoint)",
+    )
+    rotate.add_argument("env")
     schemas = commands.add_parser(
         "schemas", help="the ARM schema files vendored in environments/arm/schemas/"
     )
@@ -143,6 +148,17 @@ def main(argv: list[str] | None = None) -> int:
                 release=args.release,
                 summary=args.summary,
                 drift_scenario=args.drift_scenario,
+            )
+        elif args.command == "rotate-key":
+            from environments.deploy.azure_apply import default_clients
+            from environments.deploy.endpoint_key import KeyPlaces, rotate
+            from environments.loader import load_environment
+
+            env = load_environment(args.env)
+            KeyPlaces.of(env)  # an Azure environment, or an error naming it
+            now = rotate(env, default_clients(env))
+            print(
+                f"{args.env}: the stream job calls the endpoint with its {now} key; the other key is new and unused"
             )
         elif args.command == "schemas":
             from environments.arm.schema_store import VENDORED

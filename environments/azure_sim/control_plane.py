@@ -14,9 +14,11 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from environments.azure_sim import rules
+from environments.azure_sim.endpoint_metrics import EndpointMetrics
+from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
 from environments.azure_sim.rules import ArmError
 from environments.azure_sim.templates import template_resources
 
@@ -24,6 +26,7 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 HOST = "https://management.azure.com"
 STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
 APP_INSIGHTS = "microsoft.insights/components"
+USER_ASSIGNED_IDENTITIES = "microsoft.managedidentity/userassignedidentities"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 REGISTRIES = "microsoft.machinelearningservices/registries"
@@ -32,6 +35,8 @@ REGISTRY_ASSET_VERSIONS = {
 }
 # Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
 REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
+STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
@@ -64,6 +69,8 @@ class SimulatedAzure:
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
+    endpoint_keys: EndpointKeys = field(default_factory=EndpointKeys)  # key_calls.py
+    endpoint_metrics: EndpointMetrics = field(default_factory=EndpointMetrics)  # endpoint_metrics.py
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -80,6 +87,14 @@ class SimulatedAzure:
         """Put a resource in place as another actor did (not journaled), e.g. the endpoint an Azure ML
         rollout creates."""
         self.resources[self._key(resource_id)] = {**resource, "id": self._full_id(resource_id.strip("/"))}
+
+    def serve_endpoint(self, endpoint_id: str, at: float, requests: int) -> None:
+        """Play one minute of `requests` scoring calls into a stored online endpoint, split by its current
+        traffic and mirror settings (`endpoint_metrics.py`); its metrics then show them."""
+        endpoint = self.get(endpoint_id)
+        if endpoint is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{endpoint_id}' was not found.")
+        self.endpoint_metrics.serve(self._key(endpoint_id), endpoint, at, requests)
 
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
@@ -99,6 +114,12 @@ class SimulatedAzure:
         try:
             if path.lower().startswith("providers/microsoft.resources/operations/"):
                 return self._poll(path.rsplit("/", 1)[-1])
+            if method.upper() == "GET" and path.lower().endswith(METRICS_SUFFIX):
+                endpoint = path[: -len(METRICS_SUFFIX)]
+                if _type_of(endpoint) != ONLINE_ENDPOINTS or self.get(endpoint) is None:
+                    raise ArmError(404, "ResourceNotFound", f"no online endpoint {endpoint} with metrics")
+                query = dict(parse_qsl(urlsplit(url).query))
+                return Reply(200, self.endpoint_metrics.answer(self._key(endpoint), query))
             return self._route(method.upper(), path, body or {})
         except ArmError as exc:
             return _error(exc)
@@ -126,6 +147,9 @@ class SimulatedAzure:
             return self._staging_reference(path)
         if method == "PUT" and _type_of(path) in REGISTRY_ASSET_VERSIONS:
             return self._put_asset_version(path, body)
+        if method in ("PUT", "PATCH") and _type_of(path) == STREAM_JOB_FUNCTIONS:
+            job_id, name = path.rsplit("/functions/", 1)
+            return Reply(200, update_function(job_id, self.get(job_id), name, body))
         if method == "PUT":
             return self._put(path, body)
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
@@ -231,11 +255,9 @@ class SimulatedAzure:
         location = (self.get(group) or {}).get("location") or ""
         error: ArmError | None = None
         try:
+            parameters = resolve_key_vault_references(properties.get("parameters", {}), self.get, self._key)
             desired = template_resources(
-                self._full_id(group),
-                properties.get("template", {}),
-                properties.get("parameters", {}),
-                location,
+                self._full_id(group), properties.get("template", {}), parameters, location
             )
             for rid, resource in desired.items():
                 self._check_update(rid, resource)
@@ -279,6 +301,10 @@ class SimulatedAzure:
                 f"IngestionEndpoint=https://{resource.get('location', 'westeurope')}.in.applicationinsights.azure.com/"
             )
             stored["properties"]["ConnectionString"] = key
+        if _type_of(rid) == USER_ASSIGNED_IDENTITIES:
+            # Read-only, computed by Azure: https://learn.microsoft.com/rest/api/managedidentity/user-assigned-identities/get
+            kept = current.get("properties", {}).get("clientId")
+            stored["properties"]["clientId"] = kept or str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "/client"))
         if _type_of(rid) == STREAM_JOBS:
             kept = current.get("properties", {})
             stored["properties"]["jobState"] = kept.get("jobState", "Created")
@@ -296,7 +322,10 @@ class SimulatedAzure:
         if kind == STREAM_JOBS and action in ("start", "stop"):
             return self._stream_job_action(target, resource, action, body)
         if kind == ONLINE_ENDPOINTS and action == "listkeys":
-            return Reply(200, {"primaryKey": f"key-of-{resource['name']}", "secondaryKey": "second"})
+            return Reply(200, self.endpoint_keys.list(self._key(target), resource["name"]))
+        if kind == ONLINE_ENDPOINTS and action == "regeneratekeys":
+            self.endpoint_keys.regenerate(self._key(target), resource["name"], body)
+            return self._long_running(202, None, _Operation(None, via_location=True))
         raise ArmError(400, "InvalidAction", f"action {action} on {kind} is not simulated")
 
     def _stream_job_action(

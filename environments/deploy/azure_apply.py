@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_clients import AzureClients
-from environments.deploy.deployed_settings import APP_INSIGHTS_API_VERSION
 from environments.deploy.deployed_settings import resolve as resolve_settings
+from environments.deploy.endpoint_key import KEY_PARAMETER, KeyPlaces, key_vault_parameter, store_endpoint_key
 from environments.deploy.plan import Plan, Step
 from environments.deploy.release import (
     RELEASE_CREATOR,
@@ -58,14 +58,13 @@ def _ml_client(env: Environment, clients: AzureClients) -> Any:
     return clients.ml(env.azure.resource_group, resource_names(env).workspace)
 
 
-def secure_value(env: Environment, step: Step, parameter: str, clients: AzureClients) -> str:
+def secure_value(env: Environment, step: Step, parameter: str, clients: AzureClients) -> str | dict[str, Any]:
     """Secure template parameters are never in files: they are read at apply time.
 
-    The Stream Analytics function key comes from the endpoint; any other `<name>` from the variable
-    `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
-    if parameter == "scoringApiKey":
-        keys = _ml_client(env, clients).online_endpoints.get_keys(resource_names(env).endpoint)
-        return str(keys.primary_key)
+    The Stream Analytics function key is a Key Vault reference that ARM resolves (`endpoint_key.py`);
+    any other `<name>` comes from the variable `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
+    if parameter == KEY_PARAMETER:
+        return key_vault_parameter(KeyPlaces.of(env), clients.subscription_id)
     variable = "STREAMSCORE_SECURE_" + "".join(c if c.isalnum() else "_" for c in parameter).upper()
     value = os.environ.get(variable)
     if not value:
@@ -73,9 +72,9 @@ def secure_value(env: Environment, step: Step, parameter: str, clients: AzureCli
     return value
 
 
-def deployment_body(step: Step, secure_values: dict[str, str]) -> dict[str, Any]:
-    """The ARM deployment request of a step, with its secure parameters filled in (never printed) and
-    `env:NAME` parameter values read from the environment."""
+def deployment_body(step: Step, secure_values: dict[str, str | dict[str, Any]]) -> dict[str, Any]:
+    """The ARM deployment request of a step, with its secure parameters filled in (never printed): a value,
+    or a parameter object such as a Key Vault reference; `env:NAME` parameter values read from the environment."""
     missing = sorted(set(step.secure_parameters) - set(secure_values))
     if missing:
         raise ApplyError(f"step {step.name}: no value for secure parameters {', '.join(missing)}")
@@ -84,7 +83,8 @@ def deployment_body(step: Step, secure_values: dict[str, str]) -> dict[str, Any]
         if isinstance(spec.get("value"), str) and spec["value"].startswith("env:"):
             spec["value"] = resolve(spec["value"])  # e.g. GITHUB_REPOSITORY: known only where apply runs
     for parameter in step.secure_parameters:
-        body["properties"]["parameters"][parameter] = {"value": secure_values[parameter]}
+        given = secure_values[parameter]
+        body["properties"]["parameters"][parameter] = given if isinstance(given, dict) else {"value": given}
     return body
 
 
@@ -129,9 +129,9 @@ def step_settings(step: Step, clients: AzureClients) -> dict[str, str]:
         return {}
     resources = clients.resources()
 
-    def read_properties(resource: str) -> dict[str, Any]:
+    def read_properties(resource: str, api_version: str) -> dict[str, Any]:
         found = resources.get_by_id(
-            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=APP_INSIGHTS_API_VERSION
+            f"/subscriptions/{clients.subscription_id}/{resource}", api_version=api_version
         )
         return dict(found.properties or {})
 
@@ -245,6 +245,8 @@ def apply_plan(
                 _release(env, step, root)
             elif step.kind == "gate":
                 _gate(env, step, root, clients)
+            elif step.kind == "key-vault-secret":
+                store_endpoint_key(env, clients)
             elif step.kind in ("asa-stop", "asa-start"):
                 _stream_job(env, step, clients)
             else:

@@ -42,6 +42,12 @@ class AzureClients:
         client = StreamAnalyticsManagementClient(self.credential, self.subscription_id, **self._options())
         return client.streaming_jobs
 
+    def stream_functions(self) -> Any:
+        from azure.mgmt.streamanalytics import StreamAnalyticsManagementClient
+
+        client = StreamAnalyticsManagementClient(self.credential, self.subscription_id, **self._options())
+        return client.functions
+
     def ml(self, resource_group: str, workspace: str) -> Any:
         from azure.ai.ml import MLClient
 

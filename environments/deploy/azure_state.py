@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from environments.deploy.endpoint_key import KeyCalls
 from environments.model import Environment
 from environments.naming import resource_names
 
@@ -40,6 +41,8 @@ class StreamJobState:
 class AzureState:
     resource_group_exists: bool
     stream_job: StreamJobState | None
+    endpoint_key_stored: bool = False
+    """The Key Vault secret with the endpoint key exists (`endpoint_key.py`); rotated, never rewritten."""
 
     @classmethod
     def empty(cls) -> AzureState:
@@ -54,9 +57,10 @@ def read_azure_state(env: Environment, clients: Any) -> AzureState:
     group = env.azure.resource_group
     if not clients.resource_groups().check_existence(group):
         return AzureState.empty()
+    stored = KeyCalls(env, clients).key_in_use() is not None
     try:
         job = clients.streaming_jobs().get(group, resource_names(env).stream_job)
     except ResourceNotFoundError:
-        return AzureState(resource_group_exists=True, stream_job=None)
+        return AzureState(resource_group_exists=True, stream_job=None, endpoint_key_stored=stored)
     state = StreamJobState(state=str(job.job_state or ""), definition=(job.tags or {}).get(DEFINITION_TAG))
-    return AzureState(resource_group_exists=True, stream_job=state)
+    return AzureState(resource_group_exists=True, stream_job=state, endpoint_key_stored=stored)

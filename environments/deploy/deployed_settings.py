@@ -7,6 +7,10 @@ string of the environment's `appi` resource (`shared-infra.json`), which the end
 the drift job need to send their telemetry to Azure Monitor (Azure ML injects only its own legacy key
 otherwise). `ConnectionString` is a read-only property Azure computes for the component:
 https://learn.microsoft.com/rest/api/application-insights/components/get
+The drift job also gets the client id of its user-assigned identity (`clientId`, read-only:
+https://learn.microsoft.com/rest/api/managedidentity/user-assigned-identities/get), so that it signs in
+to Application Insights, whose local auth is disabled, as that identity. A reference may name the
+`api_version` its resource is read with (default: Application Insights').
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from typing import Any
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
-from environments.telemetry_variables import CONNECTION_STRING_VAR
+from environments.telemetry_variables import CONNECTION_STRING_VAR, TELEMETRY_CLIENT_ID_VAR
 
 APP_INSIGHTS_API_VERSION = "2020-02-02"
+IDENTITY_API_VERSION = "2023-01-31"
 CONNECTION_STRING_PROPERTY = "ConnectionString"
 
 
@@ -41,16 +46,34 @@ def telemetry_reference(env: Environment) -> dict[str, dict[str, str]]:
     return {CONNECTION_STRING_VAR: {"resource": app_insights_id(env), "property": CONNECTION_STRING_PROPERTY}}
 
 
+def drift_sign_in_reference(env: Environment) -> dict[str, dict[str, str]]:
+    """`{STREAMSCORE_TELEMETRY_CLIENT_ID: reference}` to the drift job's identity (shared-infra.json)."""
+    assert env.azure is not None
+    identity = (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.ManagedIdentity/"
+        f"userAssignedIdentities/{resource_names(env).drift_identity}"
+    )
+    return {
+        TELEMETRY_CLIENT_ID_VAR: {
+            "resource": identity,
+            "property": "clientId",
+            "api_version": IDENTITY_API_VERSION,
+        }
+    }
+
+
 def resolve(
-    references: dict[str, dict[str, str]], read_properties: Callable[[str], dict[str, Any]]
+    references: dict[str, dict[str, str]], read_properties: Callable[[str, str], dict[str, Any]]
 ) -> dict[str, str]:
-    """The values of `references`, reading each resource's properties once through `read_properties`."""
+    """The values of `references`, reading each resource's properties once through
+    `read_properties(resource, api_version)`."""
     read: dict[str, dict[str, Any]] = {}
     values = {}
     for variable, reference in references.items():
         resource = reference["resource"]
         if resource not in read:
-            read[resource] = read_properties(resource) or {}
+            api_version = reference.get("api_version", APP_INSIGHTS_API_VERSION)
+            read[resource] = read_properties(resource, api_version) or {}
         value = read[resource].get(reference["property"])
         if not value:
             raise SettingError(

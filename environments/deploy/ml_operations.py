@@ -87,11 +87,16 @@ def rollout_operations(env: Environment, build: Path) -> list[str]:
     endpoint = f"{workspace}: online endpoint {names.endpoint}"
     return [
         f"{endpoint}: create unless it exists",
+        f"ARM deployment {names.base}-ml-endpoint-telemetry-role: Monitoring Metrics Publisher on "
+        f"{names.app_insights} for the endpoint's identity",
         f"{registry}: create environment {score} unless that version exists",
         f"{endpoint}: create the idle deployment (blue/green) at 0% traffic",
-        f"{endpoint}: smoke test the new deployment",
-        f"{endpoint}: all traffic to the new deployment (a failed smoke test deletes it instead)",
-        f"{endpoint}: delete the previous deployment",
+        f"{endpoint}: smoke test the new deployment (a failed smoke test deletes it)",
+        f"{endpoint}: mirror {env.rollout.mirror_percent}% of traffic to the new deployment, then "
+        f"{', '.join(f'{share}%' for share in env.rollout.shift_percents)} of live traffic, each step judged "
+        "against the previous deployment on the endpoint's Azure Monitor metrics (a regression moves all "
+        "traffic back and deletes the new deployment)",
+        f"{endpoint}: delete the previous deployment after {env.rollout.old_bake_s} s at 100%",
     ]
 
 
@@ -103,5 +108,6 @@ def drift_schedule_operations(env: Environment) -> list[str]:
         f"registry {names.registry}: create the drift environment unless that version exists",
         f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
         "(hourly, baseline: the serving model version, "
-        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights)",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights, signed in through "
+        f"Entra ID as {names.drift_identity})",
     ]

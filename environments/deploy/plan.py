@@ -13,7 +13,9 @@ Order, so that ML comes first and Stream Analytics second:
   3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
      release they were given, each with its own smoke-tested deployment recorded.
   4. A health gate on the endpoint manifest the ML rollout writes.
-  5. ARM deployments of stage `after-ml` (the Stream Analytics job, which needs the endpoint's URI and key).
+  5. The endpoint key into Key Vault (`store-endpoint-key`, while the secret does not exist;
+     `endpoint_key.py`), then the ARM deployments of stage `after-ml` (the Stream Analytics job, which
+     needs the endpoint's URI, and its key as a Key Vault reference ARM resolves).
      A running job refuses changes to its inputs, outputs, functions and query, so when its definition
      changed it is stopped first and started again from its last output time (no output lost); an
      unchanged job is not redeployed, and a running unchanged job is left untouched.
@@ -35,7 +37,8 @@ import yaml
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
-from environments.deploy.deployed_settings import telemetry_reference
+from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
+from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
     promote_operations,
@@ -66,7 +69,7 @@ RESUME = "LastOutputEventTime"
 class Step:
     """One operation of a deployment, with the request it sends."""
 
-    kind: str  # resource-group | arm-deployment | azureml | release | gate | asa-stop | asa-start
+    kind: str  # resource-group | arm-deployment | azureml | release | gate | key-vault-secret | asa-stop | asa-start
     name: str
     target: str
     request: dict[str, Any] = field(default_factory=dict)
@@ -277,7 +280,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
-            "settings": telemetry_reference(env),
+            "settings": {**telemetry_reference(env), **drift_sign_in_reference(env)},
         },
     )
     record = Step(
@@ -293,6 +296,20 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
     if env.network == "private":
         first, rollout, drift = (replace(step, needs_network=True) for step in (first, rollout, drift))
     return [first, rollout, drift, record]
+
+
+def _endpoint_key_step(env: Environment) -> Step:
+    """Key Vault gets the endpoint's primary key (read and written at apply time, never in the plan)."""
+    return Step(
+        kind="key-vault-secret",
+        name="store-endpoint-key",
+        target=KeyPlaces.of(env).secret_id,
+        request={
+            "secret": ENDPOINT_KEY_SECRET,
+            "value_from": f"online endpoint {resource_names(env).endpoint}: {KEYS[0]} key",
+            "tags": {KEY_TAG: KEYS[0]},
+        },
+    )
 
 
 def build_plan(
@@ -328,6 +345,8 @@ def build_plan(
                     request={"manifest": f"build/{env.name}/ml/endpoint.json", "require": {"healthy": True}},
                 )
             )
+            if not state.endpoint_key_stored:
+                steps.append(_endpoint_key_step(env))
         for domain, path, template in templates:
             if _stage(template) != stage:
                 continue

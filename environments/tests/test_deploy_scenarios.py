@@ -16,21 +16,38 @@ from typing import Any
 import pytest
 
 from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport, StaticCredential
-from environments.deploy.azure_apply import ApplyError, apply_plan
+from environments.deploy.azure_apply import ApplyError, apply_plan, deployment_body, secure_value
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
-from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
+from environments.deploy.deployed_settings import (
+    app_insights_id,
+    drift_sign_in_reference,
+    telemetry_reference,
+)
+from environments.deploy.endpoint_key import (
+    ENDPOINT_KEY_SECRET,
+    KEY_PARAMETER,
+    KEY_TAG,
+    EndpointKeyError,
+    KeyPlaces,
+    rotate,
+)
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import render_environment
+from environments.telemetry_variables import (
+    AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_VAR,
+    TELEMETRY_CLIENT_ID_VAR,
+)
 from ml.serving.azure_endpoint import build_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ModelRef
 from monitoring.cli.drift_pipeline import drift_schedule
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
+from monitoring.drift.errors import DriftPipelineError
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
@@ -138,6 +155,8 @@ def changes_of(plan: Plan) -> list[str]:
             expected.append(f"ML {step.name} {version}".rstrip())
         elif step.kind in ("asa-stop", "asa-start"):
             expected.append(f"POST {step.target}/{step.kind.removeprefix('asa-')}")
+        elif step.kind == "key-vault-secret":
+            expected.append(f"PUT {step.target}")
     return [entry.lower() for entry in expected]
 
 
@@ -300,9 +319,18 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     assert appi is not None, "shared-infra deploys Application Insights"
     connection = appi["properties"]["ConnectionString"]
     steps = {step.name: step for step in plan.steps}
-    for name in ("endpoint-rollout", "drift-schedule"):
-        assert steps[name].request["settings"] == telemetry_reference(ENV)
-        assert subscription.ml_settings[name] == {CONNECTION_STRING_VAR: connection}
+    identity = subscription.azure.get(drift_sign_in_reference(ENV)[TELEMETRY_CLIENT_ID_VAR]["resource"])
+    client_id = identity["properties"]["clientId"]
+    assert steps["endpoint-rollout"].request["settings"] == telemetry_reference(ENV)
+    assert subscription.ml_settings["endpoint-rollout"] == {CONNECTION_STRING_VAR: connection}
+    assert steps["drift-schedule"].request["settings"] == {
+        **telemetry_reference(ENV),
+        **drift_sign_in_reference(ENV),
+    }
+    assert subscription.ml_settings["drift-schedule"] == {
+        CONNECTION_STRING_VAR: connection,
+        TELEMETRY_CLIENT_ID_VAR: client_id,
+    }
     assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
     assert connection not in plan.to_json() and not [line for line in lines if connection in line]
     assert not [
@@ -314,11 +342,131 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
     assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
     pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    schedule = drift_schedule(ENV, pipeline, connection, uri)
-    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
+    schedule = drift_schedule(ENV, pipeline, connection, uri, client_id)
+    assert schedule.create_job.jobs["drift"].environment_variables == {
+        CONNECTION_STRING_VAR: connection,
+        AUTHENTICATION_STRING_VAR: f"Authorization=AAD;ClientId={client_id}",
+    }, "the drift job signs in as its identity: Application Insights refuses the key"
+    with pytest.raises(DriftPipelineError, match=TELEMETRY_CLIENT_ID_VAR):
+        drift_schedule(ENV, pipeline, connection, uri, None)
     assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
     assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
         "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
     ), "the drift environment is shared through the registry"
     with pytest.raises(RolloutError, match="telemetry off"):
         build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)
+
+
+def _endpoint_keys(subscription: Subscription) -> dict[str, str]:
+    names = resource_names(ENV)
+    endpoint = (
+        f"resourceGroups/{GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{names.workspace}"
+        f"/onlineEndpoints/{names.endpoint}"
+    )
+    return subscription.azure.endpoint_keys.list(subscription.azure._key(endpoint), names.endpoint)
+
+
+def _stored_key(subscription: Subscription) -> tuple[str, str]:
+    secret = subscription.azure.get(KeyPlaces.of(ENV).secret_id)
+    assert secret is not None, "the deploy stores the endpoint key in Key Vault"
+    return secret["properties"]["value"], secret["tags"][KEY_TAG]
+
+
+def _job_key(subscription: Subscription) -> str:
+    (function,) = subscription.job()["functions"]
+    return function["properties"]["properties"]["binding"]["properties"]["apiKey"]
+
+
+def test_the_job_gets_the_endpoint_key_from_key_vault_and_nothing_else_holds_it(
+    subscription: Subscription, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan, _ = subscription.deploy()
+    primary = _endpoint_keys(subscription)["primaryKey"]
+    assert _stored_key(subscription) == (primary, "primary")
+    assert _job_key(subscription) == primary, "ARM resolved the Key Vault reference for the job"
+    job_step = next(
+        step for step in plan.steps if step.target == JOB or step.source.endswith("stream-job.json")
+    )
+    body = deployment_body(
+        job_step, {KEY_PARAMETER: secure_value(ENV, job_step, KEY_PARAMETER, subscription.clients)}
+    )
+    assert body["properties"]["parameters"][KEY_PARAMETER] == {
+        "reference": {
+            "keyVault": {
+                "id": f"/subscriptions/{subscription.azure.subscription_id}/{KeyPlaces.of(ENV).vault_id}"
+            },
+            "secretName": ENDPOINT_KEY_SECRET,
+        }
+    }, "the deploy sends a reference, never the key"
+    assert primary not in json.dumps(body) and primary not in plan.to_json()
+    assert primary not in capsys.readouterr().out
+    assert not [p for p in subscription.build.rglob("*") if p.is_file() and primary in p.read_text("utf-8")]
+    again, changes = subscription.deploy()
+    assert "store-endpoint-key" not in [step.name for step in again.steps], "stored once, then only rotated"
+    assert not [change for change in changes if "secrets" in change.lower()]
+
+
+def test_rotate_key_moves_the_job_to_a_new_key_and_kills_the_old_one(subscription: Subscription) -> None:
+    subscription.deploy()
+    before = _endpoint_keys(subscription)
+    lines: list[str] = []
+    journal = len(subscription.azure.journal)
+
+    assert rotate(ENV, subscription.clients, report=lines.append) == "secondary"
+
+    after = _endpoint_keys(subscription)
+    assert after["secondaryKey"] != before["secondaryKey"] and after["primaryKey"] != before["primaryKey"]
+    assert _stored_key(subscription) == (after["secondaryKey"], "secondary")
+    assert _job_key(subscription) == after["secondaryKey"]
+    job = subscription.job()
+    assert (job["jobState"], job["lastStartMode"]) == ("Running", "LastOutputEventTime"), (
+        "resumed, nothing lost"
+    )
+    changes = [change.lower().rsplit("/", 1)[-1] for change in subscription.azure.journal[journal:]]
+    # The new key reaches the job before the old one is regenerated: the job never calls with a dead key.
+    assert changes == ["regeneratekeys", "stop", "score", "start", "scoring-endpoint-key", "regeneratekeys"]
+    keys = [*before.values(), *after.values()]
+    assert not [line for line in lines if any(key in line for key in keys)], "no key in the output"
+    assert len(lines) == 4
+
+    assert rotate(ENV, subscription.clients, report=lines.append) == "primary", "each run flips the keys"
+    assert _job_key(subscription) == _endpoint_keys(subscription)["primaryKey"]
+
+
+def test_a_rotation_that_fails_at_the_job_leaves_it_running_on_its_key_and_can_be_run_again(
+    subscription: Subscription,
+) -> None:
+    subscription.deploy()
+    primary = _endpoint_keys(subscription)["primaryKey"]
+    function = f"PATCH {JOB}/functions/score"
+    subscription.azure.fail_next(function, ArmError(409, "Conflict", "function update failed"))
+
+    with pytest.raises(EndpointKeyError, match=r"step 2 .*function update failed"):
+        rotate(ENV, subscription.clients, report=lambda _: None)
+
+    job = subscription.job()
+    assert job["jobState"] == "Running" and _job_key(subscription) == primary, "still working on its key"
+    assert _stored_key(subscription) == (primary, "primary")
+    assert _endpoint_keys(subscription)["primaryKey"] == primary, "the key in use was not touched"
+
+    assert rotate(ENV, subscription.clients, report=lambda _: None) == "secondary"
+    assert _job_key(subscription) == _endpoint_keys(subscription)["secondaryKey"]
+    assert _stored_key(subscription)[1] == "secondary"
+
+
+def test_rotate_key_needs_a_deployed_environment(subscription: Subscription) -> None:
+    subscription.deploy(stage="infra")
+    with pytest.raises(EndpointKeyError, match="deploy dev first"):
+        rotate(ENV, subscription.clients, report=lambda _: None)
+
+
+def test_a_vault_closed_to_template_deployments_fails_the_job_deployment(subscription: Subscription) -> None:
+    subscription.deploy()
+    path = subscription.build / "environments" / "arm" / "shared-infra.json"
+    template = json.loads(path.read_text(encoding="utf-8"))
+    vault = next(r for r in template["resources"] if r["type"] == "Microsoft.KeyVault/vaults")
+    vault["properties"]["enabledForTemplateDeployment"] = False
+    path.write_text(json.dumps(template), encoding="utf-8")
+    subscription.change_query("SELECT * INTO [scored-blob] FROM [transactions]")
+    with pytest.raises(ApplyError, match="enabledForTemplateDeployment"):
+        subscription.deploy()

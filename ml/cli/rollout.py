@@ -7,14 +7,17 @@ rate or latency regresses against the old one's, puts all traffic back on the ol
 the new one and says why (exit code 1). The model is the one in `<state>/ml/model-manifest.json`.
 
     python -m ml rollout local            behind the running `python -m ml serve local` endpoint
-    python -m ml rollout dev              Azure ML managed online endpoint (azure-ai-ml); still one
-                                          shift after the smoke test (metrics not wired up yet)
+    python -m ml rollout dev              Azure ML managed online endpoint (azure-ai-ml): the endpoint's
+                                          traffic and mirror_traffic, judged on its Azure Monitor metrics
     python -m ml rollout rollback local   all traffic back to the previous deployment while it exists
+    python -m ml rollout dev --plan-only  print each step's endpoint `traffic` and `mirror_traffic` as
+                                          azure-ai-ml validates and sends them (offline, blue -> green)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -22,9 +25,9 @@ from pathlib import Path
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from ml.data.store import state_dir
-from ml.serving.errors import ServingError
+from ml.serving.errors import RolloutError, ServingError
 from ml.serving.manifests import read_model_manifest
-from ml.serving.rollout import progressive_rollout, rollback, rollout
+from ml.serving.rollout import progressive_rollout, rollback
 from ml.serving.smoke import smoke_batch
 
 ROLLBACK = "rollback"
@@ -35,7 +38,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("environment", help="local, dev, staging or prod (or: rollback <env>)")
     parser.add_argument("--port", type=int, help="local: the endpoint port (default: local.endpoint_port)")
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
+    parser.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="Azure: print each step's traffic and mirror settings (validated by azure-ai-ml) and stop",
+    )
     return parser
+
+
+def _print_plan(env) -> int:  # env: environments.model.Environment
+    """The Azure rollout's steps from the rendered endpoint, offline (the new deployment: green)."""
+    from environments.render import build_dir, render_environment
+    from ml.serving.azure_endpoint import AZUREML_FOLDER, rollout_plan
+
+    if env.target == "local":
+        raise RolloutError("--plan-only is for Azure environments: locally the router applies the same steps")
+    render_environment(env.name)
+    steps = rollout_plan(build_dir(env.name) / "ml" / AZUREML_FOLDER, env.rollout, "blue", "green")
+    print(
+        json.dumps({"environment": env.name, "old_bake_s": env.rollout.old_bake_s, "steps": steps}, indent=2)
+    )
+    return 0
 
 
 def _target(env, port: int | None, state: Path):  # -> ProgressiveTarget
@@ -57,6 +80,8 @@ def main(argv: list[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         env = load_environment(args.environment)
+        if args.plan_only:
+            return _print_plan(env)
         state = args.state_dir or state_dir(env)
         if rolling_back:
             previous = rollback(_target(env, args.port, state))
@@ -65,12 +90,8 @@ def main(argv: list[str]) -> int:
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
         target = _target(env, args.port, state)
-        if env.target == "local":
-            result = progressive_rollout(target, model, smoke, env.rollout)
-        else:
-            # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
-            # wired up yet: Azure keeps the single shift after the smoke test.
-            result = rollout(target, model, smoke)
+        # The same steps and policy everywhere: locally the router measures, on Azure Azure Monitor.
+        result = progressive_rollout(target, model, smoke, env.rollout)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -4,6 +4,8 @@ Entities come from the rendered YAML (`build/<env>/ml/azureml/endpoint.yml`, `de
 rollout only names the deployment (blue/green), pins the model to the manifest's registry version,
 stages the code folder next to the YAML and adds settings that are known at deploy time only (the
 Application Insights connection string, from `APPLICATIONINSIGHTS_CONNECTION_STRING`, never rendered).
+The deployments sign their telemetry in as the endpoint's system-assigned identity (Application Insights
+refuses its key: `ml/serving/endpoint_identity.py` grants the role before the first deployment).
 `build_endpoint` and `build_deployment` are pure, so tests validate them offline.
 """
 
@@ -23,13 +25,19 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from environments.model import Environment, Rollout
 from environments.naming import resource_names
 from environments.render import build_dir
-from environments.telemetry_variables import CONNECTION_STRING_VAR
+from environments.telemetry_variables import (
+    AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_VAR,
+    entra_authentication,
+)
 from ml.registry.registry_writes import ensure_version
 from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
+from ml.serving.azure_metrics import AzureMetrics, arm_pipeline
 from ml.serving.code_folder import stage_code
+from ml.serving.endpoint_identity import grant_telemetry_publisher, telemetry_role_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
-from ml.serving.rollout_policy import plan_steps
+from ml.serving.rollout_policy import WindowStats, plan_steps
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 """Where streaming deploy expects the key when it does not read it from Azure ML itself."""
@@ -46,9 +54,10 @@ def build_deployment(
     rendered: Path, name: str, model: ModelRef, connection_string: str | None
 ) -> ManagedOnlineDeployment:
     """Deployment `name` of the rendered `deployment.yml`, serving exactly `model`'s registry version and
-    sending its inference log to Application Insights. Without a connection string its telemetry would
-    be off (Azure ML injects only its own legacy key) and the cloud loop would get no data: that fails
-    the rollout before the deployment takes traffic, as a failed smoke test does."""
+    sending its inference log to Application Insights, signed in through Entra ID as the endpoint's
+    system-assigned identity (the component has local auth disabled). Without a connection string its
+    telemetry would be off (Azure ML injects only its own legacy key) and the cloud loop would get no
+    data: that fails the rollout before the deployment takes traffic, as a failed smoke test does."""
     if not connection_string:
         raise RolloutError(
             f"deployment {name}: telemetry off: {CONNECTION_STRING_VAR} is not set (the deploy reads it from "
@@ -59,6 +68,7 @@ def build_deployment(
     variables = dict(deployment.environment_variables or {})
     variables.update(ScoringSettings(model.name, model.version, name).environment_variables())
     variables[CONNECTION_STRING_VAR] = connection_string
+    variables[AUTHENTICATION_STRING_VAR] = entra_authentication()  # system-assigned: no client id
     deployment.environment_variables = variables
     return deployment
 
@@ -102,6 +112,8 @@ class AzureEndpoint:
     client: Any  # azure.ai.ml.MLClient on the workspace
     registry: Any  # azure.ai.ml.MLClient on the Azure ML registry (models and environments)
     rendered: Path
+    deployments: Any  # azure-mgmt-resource's ARM deployments of the environment's subscription
+    metrics: AzureMetrics  # the endpoint's Azure Monitor metrics, per deployment
 
     @classmethod
     def connect(cls, env: Environment) -> AzureEndpoint:
@@ -110,6 +122,7 @@ class AzureEndpoint:
         from azure.identity import DefaultAzureCredential
 
         from environments.deploy.azure_apply import resolve
+        from environments.deploy.azure_clients import AzureClients
         from environments.render import render_environment
 
         if env.azure is None:
@@ -117,11 +130,17 @@ class AzureEndpoint:
         render_environment(env.name)
         credential = DefaultAzureCredential()
         names = resource_names(env)
-        client = MLClient(
-            credential, resolve(env.azure.subscription_id), env.azure.resource_group, names.workspace
-        )
+        subscription = resolve(env.azure.subscription_id)
+        client = MLClient(credential, subscription, env.azure.resource_group, names.workspace)
         registry = MLClient(credential, registry_name=names.registry)
-        return cls(env, client, registry, build_dir(env.name) / "ml" / AZUREML_FOLDER)
+        deployments = AzureClients(subscription, credential).deployments()
+        endpoint_id = (
+            f"/subscriptions/{subscription}/resourceGroups/{env.azure.resource_group}/providers/"
+            f"Microsoft.MachineLearningServices/workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
+        )
+        metrics = AzureMetrics(arm_pipeline(credential), endpoint_id)
+        rendered = build_dir(env.name) / "ml" / AZUREML_FOLDER
+        return cls(env, client, registry, rendered, deployments, metrics)
 
     @property
     def name(self) -> str:
@@ -144,6 +163,8 @@ class AzureEndpoint:
         try:
             if self._endpoint() is None:
                 self.client.online_endpoints.begin_create_or_update(build_endpoint(self.rendered)).result()
+            # Every time (idempotent): an endpoint created before the grant existed gets it too.
+            grant_telemetry_publisher(self.deployments, telemetry_role_deployment(self.env))
             self._ensure_environment()
             stage_code(self.rendered / CODE_FOLDER)
             deployment = build_deployment(self.rendered, name, model, os.environ.get(CONNECTION_STRING_VAR))
@@ -208,6 +229,10 @@ class AzureEndpoint:
     def traffic(self) -> dict[str, int]:
         endpoint = self._endpoint()
         return dict((endpoint.traffic if endpoint else None) or {})
+
+    def window(self, since: float) -> dict[str, WindowStats]:
+        """Each deployment's requests, 5xx and p99 since `since`, from Azure Monitor (`azure_metrics.py`)."""
+        return self.metrics.window(since)
 
     def delete(self, name: str) -> None:
         try:

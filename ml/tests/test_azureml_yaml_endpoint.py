@@ -52,7 +52,7 @@ def test_deployment_carries_size_probes_and_request_settings(rendered):
     assert deployment.endpoint_name == resource_names(env).endpoint
     assert deployment.instance_type == env.endpoint.instance_type
     assert deployment.instance_count == env.endpoint.instance_count
-    assert deployment.app_insights_enabled is True
+    assert deployment.app_insights_enabled is False  # keyed ingestion is refused (DisableLocalAuth)
     assert deployment.code_configuration.scoring_script == ENTRY_SCRIPT
     assert deployment.request_settings.request_timeout_ms == env.endpoint.request.request_timeout_ms
     assert deployment.request_settings.max_concurrent_requests_per_instance == (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from azure.ai.ml import load_online_endpoint
 from marshmallow.exceptions import ValidationError
@@ -29,3 +31,18 @@ def test_azure_ai_ml_refuses_traffic_over_100(rendered_ml):
             rendered_ml["dev"] / "azureml" / "endpoint.yml",
             params_override=[{"traffic": {"blue": 60, "green": 50}}],
         )
+
+
+def test_the_rollout_command_prints_the_plan_offline(capsys) -> None:
+    from ml.cli.rollout import main
+
+    assert main(["staging", "--plan-only"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    settings = load_environment("staging").rollout
+    assert [step["step"] for step in printed["steps"]] == [
+        f"mirror {settings.mirror_percent}%",
+        *[f"shift {share}%" for share in settings.shift_percents],
+    ]
+    assert printed["steps"][0]["mirror_traffic"] == {"green": settings.mirror_percent}
+    assert printed["steps"][-1]["traffic"] == {"blue": 0, "green": 100}
+    assert printed["old_bake_s"] == settings.old_bake_s

@@ -7,8 +7,10 @@ rendered pipeline job, the in-cloud orchestrator (the primary path); `--trigger`
 schedule once now (the manual GitHub workflow, drift.yml: it needs only the workspace, not the deploy's
 rights); with neither, one run is submitted from this checkout. The schedule and that run pin the
 baseline to the serving model version (the model manifest's registry URI) and set
-APPLICATIONINSIGHTS_CONNECTION_STRING on the job from the process environment (the deploy reads it from
-the environment's Application Insights resource).
+APPLICATIONINSIGHTS_CONNECTION_STRING and APPLICATIONINSIGHTS_AUTHENTICATION_STRING on the job from the
+process environment (the deploy reads the connection string from the environment's Application Insights
+resource and the client id of the drift identity, `STREAMSCORE_TELEMETRY_CLIENT_ID`, from that identity):
+Application Insights has local auth disabled, so the job signs in as its identity.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ from environments.errors import ConfigError
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.standins.well_known import azurite_connection_string
+from environments.telemetry_variables import (
+    AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_VAR,
+    TELEMETRY_CLIENT_ID_VAR,
+    entra_authentication,
+)
 from monitoring.drift.errors import DriftError, DriftPipelineError
 from monitoring.drift.local_pipeline import read_metrics, run_local
 from monitoring.drift.window import default_window, parse_time
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 BLOB_CONNECTION_STRING_VAR = "STREAMSCORE_BLOB_CONNECTION_STRING"
 DRIFT_EVERY_HOURS = 1  # the in-cloud schedule; .github/workflows/drift.yml is only a manual trigger of it
@@ -78,11 +85,16 @@ def drift_schedule_name(env: Environment) -> str:
 
 
 def drift_schedule(
-    env: Environment, pipeline_path: Path, connection_string: str | None, baseline_model: str
+    env: Environment,
+    pipeline_path: Path,
+    connection_string: str | None,
+    baseline_model: str,
+    client_id: str | None,
 ) -> Any:
     """The Azure ML schedule of the rendered drift pipeline (pure: no connection): hourly, against the
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
-    Application Insights with `connection_string` (set here, at deploy time, never in a file)."""
+    Application Insights with `connection_string`, signed in as the drift identity `client_id` (both set
+    here, at deploy time, never in a file)."""
     from azure.ai.ml import Input, load_environment, load_job
     from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
 
@@ -93,6 +105,11 @@ def drift_schedule(
             f"{CONNECTION_STRING_VAR} is not set: the drift job sends its metrics there "
             "(the deploy reads it from the environment's Application Insights resource)"
         )
+    if not client_id:
+        raise DriftPipelineError(
+            f"{TELEMETRY_CLIENT_ID_VAR} is not set: the drift job signs in to Application Insights (local "
+            "auth disabled) as the drift identity (the deploy reads its client id from the identity)"
+        )
     if "/versions/" not in baseline_model:
         raise DriftPipelineError(f"baseline model {baseline_model!r} is not one registry version")
     if not pipeline_path.is_file():
@@ -102,7 +119,10 @@ def drift_schedule(
     job = load_job(pipeline_path)
     job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
     drift = job.jobs["drift"]
-    drift.environment_variables = {CONNECTION_STRING_VAR: connection_string}
+    drift.environment_variables = {
+        CONNECTION_STRING_VAR: connection_string,
+        AUTHENTICATION_STRING_VAR: entra_authentication(client_id),
+    }
     # The environment shared through the registry (as training's), so every workspace finds it.
     environment = load_environment(drift_environment_path(pipeline_path))
     drift.component.environment = (
@@ -184,7 +204,13 @@ def _submit(env: Environment, schedule: bool) -> int:
 
     path = build_dir(env.name) / "monitoring" / "azureml" / "pipelines" / "drift.yml"
     manifest = build_dir(env.name) / "state" / "ml" / "model-manifest.json"
-    plan = drift_schedule(env, path, os.environ.get(CONNECTION_STRING_VAR), _baseline_model(manifest))
+    plan = drift_schedule(
+        env,
+        path,
+        os.environ.get(CONNECTION_STRING_VAR),
+        _baseline_model(manifest),
+        os.environ.get(TELEMETRY_CLIENT_ID_VAR),
+    )
     client = _workspace_client(env)
     _share_environment(env, path)
     if schedule:

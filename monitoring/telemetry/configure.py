@@ -43,7 +43,8 @@ def configure_telemetry(
     `credential` signs the exporter in through Entra ID, for an Application Insights resource with
     local (instrumentation key) auth disabled; its identity needs Monitoring Metrics Publisher on it.
     Without one, the exporter itself reads APPLICATIONINSIGHTS_AUTHENTICATION_STRING
-    (`Authorization=AAD;ClientId=<managed identity client id>`) and otherwise sends with the key.
+    (`Authorization=AAD[;ClientId=<managed identity client id>]`, what Azure deployments set; checked
+    here) and otherwise sends with the key (the local collector's own auth).
     """
     global _configured
     settings = resolve_settings(role_name, connection_string, sampling_ratio)
@@ -99,7 +100,7 @@ def _start_azure_monitor(settings: TelemetrySettings, credential: TokenCredentia
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     sink = AzureMonitorSink(resource, settings.connection_string, settings.storage_directory, credential)
     endpoint = settings.ingestion_endpoint or "default"
-    auth = "Entra ID" if credential is not None else "connection string"
+    auth = sign_in(settings, credential)
     log.info(
         "telemetry on: role %s, endpoint %s, auth %s, inference rows sampled at %s, retry spool %s",
         settings.role_name,
@@ -109,3 +110,13 @@ def _start_azure_monitor(settings: TelemetrySettings, credential: TokenCredentia
         sink.spool_folder,
     )
     return sink
+
+
+def sign_in(settings: TelemetrySettings, credential: TokenCredential | None = None) -> str:
+    """How the exporters authenticate, as the log line says it: a credential given in code wins over
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING (the exporter's order), which wins over the key."""
+    if credential is not None:
+        return f"Entra ID ({type(credential).__name__})"
+    if settings.entra_sign_in is not None:
+        return f"Entra ID (managed identity, {settings.entra_sign_in})"
+    return "instrumentation key"

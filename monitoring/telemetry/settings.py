@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
+from environments.telemetry_variables import (
+    AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_VAR,
+    SAMPLING_RATIO_VAR,
+    SPOOL_DIR_VAR,
+)
 
 from .errors import TelemetryConfigError
 
@@ -26,6 +31,9 @@ class TelemetrySettings:
     sampling_ratio: float
     off_reason: str = ""
     spool_dir: Path | None = None
+    entra_sign_in: str | None = None
+    """`AUTHENTICATION_STRING_VAR`'s managed identity ("system-assigned" or "client id <id>"), or None:
+    the exporter then sends the connection string's key (local collector), unless given a credential."""
 
     @property
     def storage_directory(self) -> Path | None:
@@ -80,7 +88,32 @@ def resolve_settings(
     if not parts.get("instrumentationkey"):
         raise TelemetryConfigError("connection string has no InstrumentationKey")
     spool = env.get(SPOOL_DIR_VAR, "").strip()
-    return TelemetrySettings(role_name, conn, ratio, spool_dir=Path(spool) if spool else None)
+    return TelemetrySettings(
+        role_name,
+        conn,
+        ratio,
+        spool_dir=Path(spool) if spool else None,
+        entra_sign_in=parse_authentication_string(env.get(AUTHENTICATION_STRING_VAR)),
+    )
+
+
+def parse_authentication_string(value: str | None) -> str | None:
+    """Check `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` as the exporter reads it (`Authorization=AAD`,
+    optional `ClientId`) and say which managed identity it names; None when unset. The exporter itself
+    only logs a malformed value and falls back to the key, which a resource with local auth disabled
+    refuses: here it is an error that names the variable."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parts = parse_connection_string(value)
+    except TelemetryConfigError as exc:
+        raise TelemetryConfigError(f"{AUTHENTICATION_STRING_VAR}: {exc}") from exc
+    if parts.get("authorization") != "AAD" or set(parts) - {"authorization", "clientid"}:
+        raise TelemetryConfigError(
+            f"{AUTHENTICATION_STRING_VAR} must be 'Authorization=AAD' or 'Authorization=AAD;ClientId=<id>', "
+            f"got keys {sorted(parts)}"
+        )
+    return f"client id {parts['clientid']}" if parts.get("clientid") else "system-assigned"
 
 
 def _resolve_ratio(sampling_ratio: float | None, env: Mapping[str, str]) -> float:
