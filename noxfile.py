@@ -1,6 +1,6 @@
 """Thin sessions over the project's command lines: CI and a laptop run the same commands.
 
-nox -s lint            ruff check + format check
+nox -s lint            ruff check + format check + mypy (strict for streaming/engine and environments)
 nox -s tests           every test: unit, then those on real local stand-ins (pytest; posargs pass through)
 nox -s unit            the tests that start no stand-in (-m "not services and not slow"), under 2 minutes
 nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
@@ -58,9 +58,11 @@ def install_node_standins(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    install(session, "dev")
+    # mypy reads the domains' third-party packages (their own annotations), so lint installs their groups.
+    install(session, *DOMAIN_GROUPS, "deploy", "dev")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             from environments.render import REPO_ROOT
 
             source = Path(args.source) if args.source else default_source(REPO_ROOT)
-            written = refresh(source)
-            print(f"{len(written)} schema files from {source} vendored into {VENDORED}")
+            vendored = refresh(source)
+            print(f"{len(vendored)} schema files from {source} vendored into {VENDORED}")
         elif args.command == "security":
             from environments.render import REPO_ROOT
             from environments.security.scan import scan, summary

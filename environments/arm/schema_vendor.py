@@ -107,7 +107,7 @@ def rendered_templates() -> list[dict[str, Any]]:
     from environments.render import render_environment
 
     with tempfile.TemporaryDirectory(prefix="streamscore-schemas-") as folder:
-        found = []
+        found: list[dict[str, Any]] = []
         for name in environment_names():
             render_environment(name, out=Path(folder) / name)
             found.extend(document for _, document in find_templates(Path(folder) / name))

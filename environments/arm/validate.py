@@ -157,7 +157,7 @@ def _validate_resources(
 
 def validate_template(template: dict[str, Any]) -> list[str]:
     """Every problem found in one ARM template (empty when valid)."""
-    problems = []
+    problems: list[str] = []
     envelope = Draft202012Validator(envelope_schema(), registry=registry())
     problems.extend(f"(template) {message}" for message in _messages(envelope, template))
     resources = template.get("resources", [])

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -102,12 +103,13 @@ def _scored(env: Environment, state_dir: Path, since: datetime) -> int:
         return int(json.load(response)["count"])
 
 
-def _read_metrics(state_dir: Path) -> dict:
+def _read_metrics(state_dir: Path) -> dict[str, Any]:
     """The streaming runtime's accounting (docs/contracts.md, Streaming runtime metrics), {} before it exists."""
     try:
-        return json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
+        metrics: dict[str, Any] = json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return metrics
 
 
 def _wait_scored(
@@ -117,12 +119,12 @@ def _wait_scored(
     expected: int,
     check_services: Callable[[], None],
     timeout_s: float = 300,
-) -> tuple[dict, int]:
+) -> tuple[dict[str, Any], int]:
     """Wait until the runtime has accounted for `expected` events (scored, dead-lettered or dropped, none
     in flight), then until the collector holds a logged row for every scored one (or that count stops
     growing for 20 s); a service that exits meanwhile fails the step. Returns the accounting and rows logged."""
     deadline = time.monotonic() + timeout_s
-    metrics: dict = {}
+    metrics: dict[str, Any] = {}
     while time.monotonic() < deadline:
         check_services()
         metrics = _read_metrics(state_dir)
@@ -337,9 +339,9 @@ def _run_task(
         print(f"    {line}")
 
 
-def _json_lines(log: Path, key: str) -> list[dict]:
+def _json_lines(log: Path, key: str) -> list[dict[str, Any]]:
     """The JSON objects with `key` that a step printed (the alert and retrain commands print one per result)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for line in log.read_text(errors="replace").splitlines() if log.is_file() else []:
         if line.startswith("{") and f'"{key}"' in line:
             try:
@@ -349,7 +351,7 @@ def _json_lines(log: Path, key: str) -> list[dict]:
     return found
 
 
-def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 1) -> dict:
+def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 1) -> dict[str, Any]:
     """What the loop did, from the stand-ins and the steps' own outputs; also written to `loop-summary.json`."""
     assert env.local is not None
     manifest = endpoint_manifest(state_dir)

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from environments.local_secrets import (
     BLOB_VARIABLE,
@@ -46,7 +47,7 @@ class LocalStep:
     description: str
     argv: tuple[str, ...] = ()
     ready_port: int | None = None
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # per kind: wait's events, a task's ok_exit_codes
     secrets: tuple[str, ...] = ()
 
 
