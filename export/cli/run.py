@@ -16,6 +16,7 @@ from environments.loader import load_environment
 from export.blob_sink import BlobSink
 from export.errors import ExportError
 from export.exporter import export_window
+from export.sources import RecordSource
 from export.sources.collector import CollectorSource
 from export.sources.log_analytics import LogAnalyticsSource
 from export.targets import azure_target, local_target
@@ -41,6 +42,7 @@ def main(argv: list[str]) -> int:
     try:
         env = load_environment(args.environment)
         start, end = parse_instant(args.start, "--from"), parse_instant(args.end, "--to")
+        source: RecordSource
         if env.target == "local":
             target = local_target(env, args.collector_url, args.blob_connection_string)
             source = CollectorSource(target.collector_url)

@@ -110,7 +110,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AlertError(
             f"{env.name}: Azure Monitor evaluates these rules itself; pass --collector to evaluate here"
         )
-    url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+    if args.collector:
+        url = args.collector
+    elif env.local is not None:
+        url = f"http://127.0.0.1:{env.local.collector_port}"
+    else:
+        raise AlertError(f"{env.name}: no local collector; pass --collector")
     metrics = CollectorMetrics(url)
     at = _time(args.at, "--at")
     since = _time(args.since, "--since")

@@ -37,7 +37,7 @@ def _moment(text: str, flag: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"{flag} {text!r} is not an ISO-8601 time") from exc
+        raise DashboardError(f"{flag} {text!r} is not an ISO-8601 time") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -45,11 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         env = load_environment(args.environment)
-        if not args.collector and env.local is None:
-            raise ConfigError(f"{env.name}: no local collector; pass --collector or open the Azure workbook")
-        url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+        if args.collector:
+            url = args.collector
+        elif env.local is not None:
+            url = f"http://127.0.0.1:{env.local.collector_port}"
+        else:
+            raise DashboardError(
+                f"{env.name}: no local collector; pass --collector or open the Azure workbook"
+            )
         if (args.start is None) != (args.end is None):
-            raise ConfigError("--from and --to go together")
+            raise DashboardError("--from and --to go together")
         if args.start:
             start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
         else:

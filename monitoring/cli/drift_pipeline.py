@@ -69,7 +69,7 @@ def drift_schedule(
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
     Application Insights with `connection_string` (set here, at deploy time, never in a file)."""
     from azure.ai.ml import Input, load_environment, load_job
-    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
+    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, PipelineJob, RecurrenceTrigger
 
     from environments.naming import resource_names
 
@@ -85,6 +85,8 @@ def drift_schedule(
             f"{pipeline_path}: not rendered; run `python -m environments render {env.name}`"
         )
     job = load_job(pipeline_path)
+    if not isinstance(job, PipelineJob):
+        raise DriftPipelineError(f"{pipeline_path}: not a pipeline job ({type(job).__name__})")
     job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
     drift = job.jobs["drift"]
     drift.environment_variables = {CONNECTION_STRING_VAR: connection_string}
@@ -119,13 +121,16 @@ def _workspace_client(env: Environment) -> Any:
 
     from environments.naming import resource_names
 
-    subscription = env.azure.subscription_id
+    azure = env.azure
+    if azure is None:
+        raise DriftPipelineError(f"{env.name}: no azure section to find the workspace in")
+    subscription = azure.subscription_id
     if subscription.startswith("env:"):
         subscription = os.environ.get(subscription[4:], "")
         if not subscription:
-            raise DriftPipelineError(f"environment variable {env.azure.subscription_id[4:]} is not set")
+            raise DriftPipelineError(f"environment variable {azure.subscription_id[4:]} is not set")
     return MLClient(
-        DefaultAzureCredential(), subscription, env.azure.resource_group, resource_names(env).workspace
+        DefaultAzureCredential(), subscription, azure.resource_group, resource_names(env).workspace
     )
 
 
@@ -172,6 +177,9 @@ def main(argv: list[str]) -> int:
         env = load_environment(args.environment)
         if env.target == "azure":
             return _submit(env, args.schedule)
+        local = env.local
+        if local is None:
+            raise DriftPipelineError(f"{env.name}: neither an azure target nor a local section")
         start, end = default_window(datetime.now(UTC), env.monitoring.drift_window_hours)
         if args.start:
             start = parse_time(args.start, "--from")
@@ -180,9 +188,9 @@ def main(argv: list[str]) -> int:
         connection = (
             args.blob_connection_string
             or os.environ.get(BLOB_CONNECTION_STRING_VAR)
-            or azurite_connection_string(env.local.azurite_blob_port)
+            or azurite_connection_string(local.azurite_blob_port)
         )
-        collector = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+        collector = args.collector or f"http://127.0.0.1:{local.collector_port}"
         run = run_local(env, start, end, connection, collector, args.baseline, args.state_dir, args.container)
     except (ConfigError, DriftError) as exc:
         print(f"drift-pipeline: {exc}", file=sys.stderr)

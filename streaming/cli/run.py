@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
             metrics_path=args.metrics,
         )
         runner = Runner(project, kafka.client_config(), storage, endpoint, checkpoint, options)
-        outputs = [o.alias for o in (*project.eventhub_outputs, *project.blob_outputs)]
+        outputs = [o.alias for o in project.eventhub_outputs] + [o.alias for o in project.blob_outputs]
         log.info("running %s: topic %s -> %s", project.name, source.hub, outputs)
         stats = runner.run(stop, idle_exit_s=args.idle_exit, max_events=args.max_events)
     except (RunError, EngineError, EnvironmentsError) as exc:

@@ -136,7 +136,7 @@ def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> 
     job = project.job
     ordering = EventOrdering(
         job.late_arrival_max_delay_s, job.out_of_order_max_delay_s, job.out_of_order_policy
-    )  # type: ignore[arg-type]
+    )
     partitions = {i.alias: range(i.partitions) for i in project.inputs}
     return Engine(plan, ordering, HttpTransport(), partitions=partitions, max_backoff_s=max_backoff_s)
 
@@ -320,7 +320,7 @@ class Runner:
         """Stream Analytics drops late and out-of-order events under the Drop policy without a dead
         letter; the runtime counts them (accounting) and names the partitions and offsets read."""
         late, out_of_order = (now - then for now, then in zip(self._policy_drops(), before, strict=True))
-        ranges = {}
+        ranges: dict[int, tuple[int, int]] = {}
         for partition, offset in zip(batch.partitions, batch.offsets, strict=True):
             low, high = ranges.get(partition, (offset, offset))
             ranges[partition] = (min(low, offset), max(high, offset))
