@@ -1,4 +1,7 @@
-"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `python -m environments schemas refresh`"""
+"""`python -m environments render|validate|deploy|destroy|security <env> ...`, `python -m environments schemas refresh`
+
+`render <env> --update-golden` rewrites that environment's golden files (`environments/golden_render.py`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render every template for an environment into build/<env>/")
     render.add_argument("env", nargs="*", help="environment names (default: all)")
+    render.add_argument(
+        "--out", type=Path, help="one environment: render into this folder instead of build/<env>/"
+    )
+    render.add_argument(
+        "--update-golden",
+        action="store_true",
+        help="one environment: rewrite its golden files (environments/tests/golden/<env>/) from a fresh render",
+    )
     validate = commands.add_parser("validate", help="render, then validate the rendered ARM templates")
     validate.add_argument("env", nargs="*", help="environment names (default: all)")
     deploy = commands.add_parser("deploy", help="render -> validate -> plan -> apply (or start, for local)")
@@ -73,11 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "render":
+            from environments.golden_render import update_golden
             from environments.render import render_environment
 
+            if (args.out or args.update_golden) and len(args.env) != 1:
+                print("render: --out and --update-golden take exactly one environment", file=sys.stderr)
+                return 2
+            if args.update_golden:
+                print(f"{args.env[0]}: golden files rewritten in {update_golden(args.env[0])}/")
+                return 0
             for name in args.env or environment_names():
-                written = render_environment(name)
-                print(f"{name}: {len(written)} files rendered into build/{name}/")
+                written = render_environment(name, out=args.out)
+                print(f"{name}: {len(written)} files rendered into {args.out or f'build/{name}'}/")
         elif args.command == "validate":
             from environments.render import render_environment
             from environments.validate import validate_environment
