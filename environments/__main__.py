@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--from",
         dest="source",
-        help="a copy of upstream schemas/ (default: $STREAMSCORE_ARM_SCHEMAS, else ../shared/arm-schemas)",
+        help="a copy of upstream schemas/ (default: $STREAMSCORE_ARM_SCHEMAS)",
     )
     security = commands.add_parser(
         "security",
@@ -122,11 +122,17 @@ def main(argv: list[str] | None = None) -> int:
                 release=args.release,
             )
         elif args.command == "schemas":
-            from environments.arm.schema_store import VENDORED
+            from environments.arm.schema_store import ENV_VAR, VENDORED
             from environments.arm.schema_vendor import default_source, refresh
-            from environments.render import REPO_ROOT
 
-            source = Path(args.source) if args.source else default_source(REPO_ROOT)
+            source = Path(args.source) if args.source else default_source()
+            if source is None:
+                print(
+                    f"schemas refresh: give --from <a checkout's schemas/ folder of "
+                    f"Azure/azure-resource-manager-schemas> or set ${ENV_VAR}",
+                    file=sys.stderr,
+                )
+                return 2
             vendored = refresh(source)
             print(f"{len(vendored)} schema files from {source} vendored into {VENDORED}")
         elif args.command == "security":

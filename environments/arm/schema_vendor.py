@@ -114,10 +114,10 @@ def rendered_templates() -> list[dict[str, Any]]:
     return found
 
 
-def default_source(repo_root: Path) -> Path:
-    """`$STREAMSCORE_ARM_SCHEMAS`, else `../shared/arm-schemas` beside the repository."""
+def default_source() -> Path | None:
+    """`$STREAMSCORE_ARM_SCHEMAS` when set (nothing outside the repository is assumed otherwise)."""
     configured = os.environ.get(ENV_VAR)
-    return Path(configured) if configured else repo_root.parent / "shared" / "arm-schemas"
+    return Path(configured) if configured else None
 
 
 def refresh(source: Path, target: Path = VENDORED) -> list[str]:
