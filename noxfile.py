@@ -53,7 +53,12 @@ def install_node_standins(session: nox.Session) -> None:
     lock = ROOT / "tools" / "node" / "package-lock.json"
     if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
         return
-    session.run("npm", "ci", "--prefix", "tools/node", "--no-audit", "--no-fund", external=True)
+    # npm draws its progress bar only on a terminal: say what the next half minute is for, and let npm
+    # log each package it fetches (`http` level) so a log shows it moving.
+    session.log("installing Azurite into tools/node/node_modules (npm ci, about 40 s the first time)")
+    session.run(
+        "npm", "ci", "--prefix", "tools/node", "--no-audit", "--no-fund", "--loglevel=http", external=True
+    )
 
 
 @nox.session

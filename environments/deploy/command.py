@@ -51,8 +51,9 @@ def deploy(
 ) -> int:
     env = load_environment(env_name, root / "environments")
     console = Console(width=None if Console().is_terminal else 200)
-    render_environment(env_name, root)
-    validate_environment(env_name, root)
+    written = render_environment(env_name, root)
+    print(f"rendered {len(written)} files into {build_dir(env_name, root)}", flush=True)
+    validate_environment(env_name, root, progress=lambda line: print(line, flush=True))
     if env.target == "local":
         from environments.deploy.local import run_local
 

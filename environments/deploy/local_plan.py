@@ -169,7 +169,12 @@ def local_plan(
             "send them to the input hub",
             _py("streaming", "produce", env.name, "--file", str(normal)),
         ),
-        LocalStep("scored", "wait", "every event scored and logged", params={"events": events}),
+        LocalStep(
+            "scored",
+            "wait",
+            "wait until every event is accounted for (scored, dead-lettered or dropped) and scored rows are logged",
+            params={"events": events},
+        ),
         LocalStep(
             "export",
             "task",
@@ -218,7 +223,10 @@ def local_plan(
             _py("streaming", "produce", env.name, "--file", str(drifted)),
         ),
         LocalStep(
-            "drifted-scored", "wait", "drifted events scored and logged", params={"events": 2 * events}
+            "drifted-scored",
+            "wait",
+            "wait until every drifted event is accounted for (scored, dead-lettered or dropped), scored rows logged",
+            params={"events": 2 * events},
         ),
         LocalStep(
             "drifted-export",
