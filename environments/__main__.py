@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from environments.cli_arguments import add_environment
 from environments.errors import EnvironmentsError
 from environments.loader import environment_names
 
@@ -17,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m environments", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render every template for an environment into build/<env>/")
-    render.add_argument("env", nargs="*", help="environment names (default: all)")
+    render.add_argument("environment", nargs="*", help="environment names (default: all)")
     render.add_argument(
         "--out", type=Path, help="one environment: render into this folder instead of build/<env>/"
     )
@@ -27,9 +28,9 @@ def _parser() -> argparse.ArgumentParser:
         help="one environment: rewrite its golden files (environments/tests/golden/<env>/) from a fresh render",
     )
     validate = commands.add_parser("validate", help="render, then validate the rendered ARM templates")
-    validate.add_argument("env", nargs="*", help="environment names (default: all)")
+    validate.add_argument("environment", nargs="*", help="environment names (default: all)")
     deploy = commands.add_parser("deploy", help="render -> validate -> plan -> apply (or start, for local)")
-    deploy.add_argument("env")
+    add_environment(deploy)
     deploy.add_argument("--plan-only", action="store_true", help="print the plan and stop")
     deploy.add_argument("--out", help="write the plan as JSON to this file")
     deploy.add_argument(
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     destroy = commands.add_parser(
         "destroy", help="delete an Azure environment's resource group (after a confirmation)"
     )
-    destroy.add_argument("env")
+    add_environment(destroy)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.add_argument("--plan-only", action="store_true", help="print the destroy plan (offline) and stop")
     schemas = commands.add_parser(
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         help="checkov, zizmor and bandit over build/<env>/ (render first), .github/ and the code, "
         "triaged against tools/security/allow/",
     )
-    security.add_argument("env", nargs="*", help="Azure environment names (default: every Azure one)")
+    security.add_argument("environment", nargs="*", help="Azure environment names (default: every Azure one)")
     summary = commands.add_parser("bench-summary", help="combine build/bench/<domain>.json into summary.json")
     summary.add_argument("folder")
     return parser
@@ -87,32 +88,34 @@ def main(argv: list[str] | None = None) -> int:
             from environments.golden_render import update_golden
             from environments.render import render_environment
 
-            if (args.out or args.update_golden) and len(args.env) != 1:
+            if (args.out or args.update_golden) and len(args.environment) != 1:
                 print("render: --out and --update-golden take exactly one environment", file=sys.stderr)
                 return 2
             if args.update_golden:
-                print(f"{args.env[0]}: golden files rewritten in {update_golden(args.env[0])}/")
+                print(
+                    f"{args.environment[0]}: golden files rewritten in {update_golden(args.environment[0])}/"
+                )
                 return 0
-            for name in args.env or environment_names():
+            for name in args.environment or environment_names():
                 written = render_environment(name, out=args.out)
                 print(f"{name}: {len(written)} files rendered into {args.out or f'build/{name}'}/")
         elif args.command == "validate":
             from environments.render import render_environment
             from environments.validate import validate_environment
 
-            for name in args.env or environment_names():
+            for name in args.environment or environment_names():
                 render_environment(name)
                 checked = validate_environment(name)
                 print(f"{name}: {len(checked)} ARM templates valid")
         elif args.command == "destroy":
             from environments.deploy.destroy import destroy
 
-            return destroy(args.env, yes=args.yes, plan_only=args.plan_only)
+            return destroy(args.environment, yes=args.yes, plan_only=args.plan_only)
         elif args.command == "deploy":
             from environments.deploy.command import deploy
 
             return deploy(
-                args.env,
+                args.environment,
                 plan_only=args.plan_only,
                 plan_out=args.out,
                 stage=args.stage,
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             from environments.render import REPO_ROOT
             from environments.security.scan import scan, summary
 
-            lines, passed = summary(scan(REPO_ROOT, args.env or None))
+            lines, passed = summary(scan(REPO_ROOT, args.environment or None))
             print("\n".join(lines))
             return 0 if passed else 1
         elif args.command == "bench-summary":

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from environments import render
+from environments.cli_arguments import add_collector, add_environment
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from monitoring.dashboard.build import dashboard_html
@@ -22,10 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m monitoring dashboard", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("environment", help="environment file (local: its collector)")
-    parser.add_argument(
-        "--collector", help="collector URL (default: http://127.0.0.1:<local.collector_port>)"
-    )
+    add_environment(parser)
+    add_collector(parser)
     parser.add_argument("--hours", type=float, default=24.0, help="time range ending now (default 24)")
     parser.add_argument("--from", dest="start", help="start of the range (ISO-8601; with --to)")
     parser.add_argument("--to", dest="end", help="end of the range (ISO-8601, exclusive)")

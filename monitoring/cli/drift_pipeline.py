@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from environments.errors import ConfigError
+from environments.cli_arguments import add_blob_connection, add_collector, add_environment, variable_value
+from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.standins.well_known import azurite_connection_string
@@ -37,16 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m monitoring drift-pipeline", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("environment")
+    add_environment(parser)
     parser.add_argument(
         "--from", dest="start", help="window start, ISO-8601 (default: drift_window_hours ago)"
     )
     parser.add_argument("--to", dest="end", help="window end, exclusive (default: the current whole hour)")
-    parser.add_argument("--collector", help="local: collector URL (default: local.collector_port)")
-    parser.add_argument(
-        "--blob-connection-string",
-        help=f"local: storage connection string (default: ${BLOB_CONNECTION_STRING_VAR}, else Azurite's dev account)",
-    )
+    add_collector(parser)
+    add_blob_connection(parser, f"local: ${BLOB_CONNECTION_STRING_VAR}, else Azurite's development account")
     parser.add_argument(
         "--baseline", type=Path, help="training baseline (default: <state>/data/baseline.parquet)"
     )
@@ -186,13 +184,13 @@ def main(argv: list[str]) -> int:
         if args.end:
             end = parse_time(args.end, "--to")
         connection = (
-            args.blob_connection_string
+            variable_value("--blob-connection-string-env", args.blob_connection_string_env)
             or os.environ.get(BLOB_CONNECTION_STRING_VAR)
             or azurite_connection_string(local.azurite_blob_port)
         )
         collector = args.collector or f"http://127.0.0.1:{local.collector_port}"
         run = run_local(env, start, end, connection, collector, args.baseline, args.state_dir, args.container)
-    except (ConfigError, DriftError) as exc:
+    except (EnvironmentsError, DriftError) as exc:  # ConfigError, CommandLineError among them
         print(f"drift-pipeline: {exc}", file=sys.stderr)
         return 1
     if run.exit_code != 0:

@@ -30,6 +30,7 @@ from streaming.engine import (
     EventOrdering,
     FunctionBinding,
     HttpTransport,
+    Plan,
     compile_query,
 )
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore, write_atomically
@@ -111,13 +112,14 @@ def job_identity(project: Project) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
-    """Compile the project's query with its functions bound to `endpoint` (or the project's own)."""
+def compile_project(project: Project, endpoint: Endpoint | None = None) -> Plan:
+    """The plan of the project's query, its functions bound to `endpoint` (default: the project's own);
+    refused when the query writes to an output the project does not define."""
     functions = {
         f.alias: FunctionBinding(
             name=f.alias,
-            endpoint=endpoint.uri or f.endpoint,
-            api_key=endpoint.api_key,
+            endpoint=(endpoint.uri if endpoint else None) or f.endpoint,
+            api_key=endpoint.api_key if endpoint else None,
             input_request_name=f.input_request_name,
             input_name=f.input_name,
             output_response_name=f.output_response_name,
@@ -133,6 +135,12 @@ def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> 
         raise ProjectError(
             f"{project.folder}: the query writes INTO {unknown}, which the project does not define"
         )
+    return plan
+
+
+def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
+    """The engine of the project's query, its functions bound to `endpoint` (or the project's own)."""
+    plan = compile_project(project, endpoint)
     job = project.job
     ordering = EventOrdering(
         job.late_arrival_max_delay_s, job.out_of_order_max_delay_s, job.out_of_order_policy
