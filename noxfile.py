@@ -1,6 +1,6 @@
 """Thin sessions over the project's command lines: CI and a laptop run the same commands.
 
-nox -s lint            ruff check + format check
+nox -s lint            ruff check + format check + mypy (strict for streaming/engine and environments)
 nox -s tests           every test: unit, then those on real local stand-ins (pytest; posargs pass through)
 nox -s unit            the tests that start no stand-in (-m "not services and not slow"), under 2 minutes
 nox -s faults          the fault suite on real stand-ins (-m faults): crashes, outages, backlogs, bad input
@@ -56,14 +56,21 @@ def install_node_standins(session: nox.Session) -> None:
     lock = ROOT / "tools" / "node" / "package-lock.json"
     if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
         return
-    session.run("npm", "ci", "--prefix", "tools/node", "--no-audit", "--no-fund", external=True)
+    # npm draws its progress bar only on a terminal: say what the next half minute is for, and let npm
+    # log each package it fetches (`http` level) so a log shows it moving.
+    session.log("installing Azurite into tools/node/node_modules (npm ci, about 40 s the first time)")
+    session.run(
+        "npm", "ci", "--prefix", "tools/node", "--no-audit", "--no-fund", "--loglevel=http", external=True
+    )
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    install(session, "dev")
+    # mypy reads the domains' third-party packages (their own annotations), so lint installs their groups.
+    install(session, *DOMAIN_GROUPS, "deploy", "dev")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

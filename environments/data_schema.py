@@ -44,6 +44,13 @@ class Feature(BaseModel):
     def is_numeric(self) -> bool:
         return self.type in ("float", "integer", "count")
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(min, max) of a numeric feature (the validator makes both present for those)."""
+        if self.min is None or self.max is None:
+            raise ValueError(f"feature {self.name}: a {self.type} feature has no min/max")
+        return self.min, self.max
+
 
 class DataSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

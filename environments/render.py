@@ -43,7 +43,7 @@ def _to_json(value: Any, indent: int | None = None) -> str:
 
 
 def _to_yaml(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False).rstrip("\n")
+    return str(yaml.safe_dump(value, sort_keys=False, default_flow_style=False)).rstrip("\n")
 
 
 def _jinja(root: Path) -> jinja2.Environment:
@@ -62,7 +62,7 @@ def _jinja(root: Path) -> jinja2.Environment:
 
 def templates(root: Path = REPO_ROOT, domains: tuple[str, ...] = DOMAINS) -> list[tuple[str, Path]]:
     """Every (domain, template path) pair, sorted."""
-    found = []
+    found: list[tuple[str, Path]] = []
     for domain in domains:
         folder = root / domain / "templates"
         found.extend((domain, path) for path in sorted(folder.rglob("*.j2")))

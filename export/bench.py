@@ -20,6 +20,7 @@ from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VA
 from environments.standins import ManagedProcess, free_port, start_azurite
 from environments.standins.well_known import DEVELOPMENT_IKEY
 from export.blob_sink import BlobSink
+from export.errors import ExportError
 from export.exporter import export_window
 from export.parquet_bytes import parquet_bytes
 from export.rows import to_rows
@@ -151,9 +152,12 @@ def _measure(
     began = time.perf_counter()
     report = export_window(HOUR_START, end, CollectorSource(url, key=query_key), sink, schema)
     export_s = time.perf_counter() - began
-    first = sink.read(report.written[0].blob)
+    blob_name = report.written[0].blob
+    if blob_name is None:
+        raise ExportError(f"bench: the export of {rows} records wrote no blob for {HOUR_START:%Y-%m-%dT%H}h")
+    first = sink.read(blob_name)
     export_window(HOUR_START, end, CollectorSource(url, key=query_key), sink, schema)
-    second = sink.read(report.written[0].blob)
+    second = sink.read(blob_name)
 
     return [
         record_of(

@@ -8,6 +8,7 @@ from environments.command_dispatch import dispatch
 
 COMMANDS = {
     "run": "streaming.cli.run",
+    "explain": "streaming.cli.explain",
     "test": "streaming.cli.test",
     "produce": "streaming.cli.produce",
     "bench": "streaming.cli.bench",

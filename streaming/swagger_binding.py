@@ -1,7 +1,7 @@
 """What Stream Analytics derives from a scoring endpoint's swagger for its Azure ML function (pure).
 
 Stream Analytics reads the swagger that `inference_schema` publishes: the request key becomes
-`inputRequestName`, the input columns its `inputs`, the reply key `outputResponseName` (asa-semantics §6).
+`inputRequestName`, the input columns its `inputs`, the reply key `outputResponseName` (docs/stream-analytics-semantics.md §5).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from confluent_kafka import Consumer
@@ -57,7 +57,9 @@ def read_topic(broker: Broker, topic: str, expected: int) -> list[tuple[bytes | 
     def read() -> bool:
         for message in consumer.consume(1000, timeout=0.5):
             if message.error() is None:
-                rows.append((message.key(), json.loads(message.value())))
+                rows.append(
+                    (message.key(), json.loads(cast(bytes, message.value())))
+                )  # always set by our producers
         return len(rows) >= expected
 
     try:

@@ -75,6 +75,21 @@ def test_events_are_scored_and_logged(loop) -> None:
     assert events["scored"] + events["dead_lettered"] == 1600 and events["scored"] >= 1200
 
 
+def test_long_steps_show_their_progress_as_they_go(loop) -> None:
+    """Training and retraining print each pipeline step while it runs (not a log tail of cut JSON at the
+    end), and each wait step's line counts scored, dead-lettered and dropped events."""
+    completed, _ = loop
+    _summary(loop)
+    shown = completed.stdout.splitlines()
+    assert "    step train: card_fraud_train" in shown  # the training step, live
+    assert [line for line in shown if line.startswith("    retrain:   step train: ")]  # retraining's, live
+    assert not [line for line in shown if '"registration"' in line or line.strip() in ("{", "}")]
+    counted = [line for line in shown if "events read: " in line]
+    assert len(counted) == 2 and all(
+        "scored" in x and "dead-lettered" in x and "dropped" in x for x in counted
+    )
+
+
 def test_no_alert_before_drift_and_an_alert_after(loop) -> None:
     summary = _summary(loop)
     assert summary["alerts_fired_before_drift"] == []

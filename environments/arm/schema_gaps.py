@@ -61,9 +61,9 @@ def split_gaps(
     if not gaps:
         return resource, []
     rest = copy.deepcopy(resource)
-    removed = []
+    removed: list[tuple[str, Any, dict[str, Any]]] = []
     for path, schema in gaps.items():
-        parent = rest
+        parent: Any = rest
         for key in path[:-1]:
             parent = parent.get(key) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and path[-1] in parent:

@@ -114,7 +114,7 @@ def _fix_quirks(node: Any, part_of_all_of: bool = False) -> Any:
             fixed[key] = {name: _fix_quirks(d, part_of_all_of=name in composed) for name, d in value.items()}
         else:
             fixed[key] = _fix_quirks(value)
-    all_of = fixed.get("allOf")
+    all_of: Any = fixed.get("allOf")
     is_union = isinstance(all_of, list) and len(all_of) == 2 and "oneOf" in all_of[1]
     if is_union and all_of[0].get("additionalProperties") is False:
         all_of[0].pop("additionalProperties")
@@ -127,7 +127,7 @@ def _fix_quirks(node: Any, part_of_all_of: bool = False) -> Any:
 @cache
 def provider_schema(relative: str) -> dict[str, Any]:
     """A provider or common schema file, quirks fixed; `relative` is e.g. `2023-05-01/Microsoft.Storage.json`."""
-    schema = _fix_quirks(_read(relative))
+    schema: dict[str, Any] = _fix_quirks(_read(relative))
     # Whole-resource definitions are closed by the validator's wrapper instead, which also admits the
     # ARM-level keys (dependsOn, scope, ...); an inner closing could not see those.
     for definition in schema.get("resourceDefinitions", {}).values():

@@ -107,17 +107,17 @@ def rendered_templates() -> list[dict[str, Any]]:
     from environments.render import render_environment
 
     with tempfile.TemporaryDirectory(prefix="streamscore-schemas-") as folder:
-        found = []
+        found: list[dict[str, Any]] = []
         for name in environment_names():
             render_environment(name, out=Path(folder) / name)
             found.extend(document for _, document in find_templates(Path(folder) / name))
     return found
 
 
-def default_source(repo_root: Path) -> Path:
-    """`$STREAMSCORE_ARM_SCHEMAS`, else `../shared/arm-schemas` beside the repository."""
+def default_source() -> Path | None:
+    """`$STREAMSCORE_ARM_SCHEMAS` when set (nothing outside the repository is assumed otherwise)."""
     configured = os.environ.get(ENV_VAR)
-    return Path(configured) if configured else repo_root.parent / "shared" / "arm-schemas"
+    return Path(configured) if configured else None
 
 
 def refresh(source: Path, target: Path = VENDORED) -> list[str]:

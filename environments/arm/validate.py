@@ -5,6 +5,7 @@ JSON path."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ def _validate_resources(
 
 def validate_template(template: dict[str, Any]) -> list[str]:
     """Every problem found in one ARM template (empty when valid)."""
-    problems = []
+    problems: list[str] = []
     envelope = Draft202012Validator(envelope_schema(), registry=registry())
     problems.extend(f"(template) {message}" for message in _messages(envelope, template))
     resources = template.get("resources", [])
@@ -192,12 +193,16 @@ def find_templates(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def validate_directory(folder: Path) -> list[Path]:
+def validate_directory(folder: Path, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Validate every ARM template (and its `.parameters.json`) under `folder`; returns the templates
-    checked. Raises ArmValidationError listing every problem in every file."""
+    checked. Raises ArmValidationError listing every problem in every file. `progress` is told which
+    template is being validated (a schema check takes seconds)."""
     problems: list[str] = []
     checked: list[Path] = []
-    for path, document in find_templates(folder):
+    found = find_templates(folder)
+    for index, (path, document) in enumerate(found, start=1):
+        if progress is not None:
+            progress(f"validating [{index}/{len(found)}] {path.relative_to(folder)}")
         checked.append(path)
         problems.extend(f"{path}: {line}" for line in validate_template(document))
         parameters_path = path.with_name(path.name.removesuffix(".json") + ".parameters.json")

@@ -68,7 +68,7 @@ class SimulatedAzure:
     _operations: dict[str, _Operation] = field(default_factory=dict)
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
-    _ids: itertools.count = field(default_factory=itertools.count)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
     endpoint_keys: EndpointKeys = field(default_factory=EndpointKeys)  # key_calls.py
     endpoint_metrics: EndpointMetrics = field(default_factory=EndpointMetrics)  # endpoint_metrics.py
 
@@ -269,7 +269,7 @@ class SimulatedAzure:
             for rid, resource in desired.items():
                 self._store_from_template(rid, resource)
         state = "Failed" if error else "Succeeded"
-        deployment = {
+        deployment: dict[str, Any] = {
             "id": self._full_id(path),
             "name": path.rsplit("/", 1)[-1],
             "properties": {"provisioningState": state, "mode": properties.get("mode")},

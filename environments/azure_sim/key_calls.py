@@ -32,7 +32,7 @@ class EndpointKeys:
     """The two keys of every online endpoint, by endpoint id."""
 
     _keys: dict[str, dict[str, str]] = field(default_factory=dict)
-    _generation: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _generation: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def list(self, endpoint_id: str, name: str) -> dict[str, str]:
         keys = self._keys.setdefault(

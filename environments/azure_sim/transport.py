@@ -13,7 +13,7 @@ from azure.core.rest._requests_basic import RestRequestsTransportResponse
 from environments.azure_sim.control_plane import SimulatedAzure
 
 
-class SimulatedTransport(HttpTransport):
+class SimulatedTransport(HttpTransport[Any, RestRequestsTransportResponse]):
     """Pass as `transport=` to any azure-core client; nothing leaves the process."""
 
     def __init__(self, azure: SimulatedAzure) -> None:
@@ -47,7 +47,8 @@ class SimulatedTransport(HttpTransport):
         if reply.body is not None:
             raw.headers["Content-Type"] = "application/json"
         raw._content_consumed = True
-        return RestRequestsTransportResponse(request=request, internal_response=raw)
+        # azure-core leaves this constructor unannotated (**kwargs only)
+        return RestRequestsTransportResponse(request=request, internal_response=raw)  # type: ignore[no-untyped-call]
 
 
 class StaticCredential:

@@ -78,7 +78,7 @@ def deployment_body(step: Step, secure_values: dict[str, str | dict[str, Any]]) 
     missing = sorted(set(step.secure_parameters) - set(secure_values))
     if missing:
         raise ApplyError(f"step {step.name}: no value for secure parameters {', '.join(missing)}")
-    body = json.loads(json.dumps(step.request))
+    body: dict[str, Any] = json.loads(json.dumps(step.request))
     for spec in body["properties"]["parameters"].values():
         if isinstance(spec.get("value"), str) and spec["value"].startswith("env:"):
             spec["value"] = resolve(spec["value"])  # e.g. GITHUB_REPOSITORY: known only where apply runs

@@ -75,11 +75,12 @@ def deploy(
         from environments.deploy.local_plan import drift_scenario as checked_scenario
 
         # Refused before anything is rendered or started: one line naming the feature and the problem.
-        given = parse_scenario(drift_scenario) if drift_scenario is not None else None
-        scenario = checked_scenario(env, given)
+        asked = parse_scenario(drift_scenario) if drift_scenario is not None else None
+        scenario = checked_scenario(env, asked)
     console = Console(width=None if Console().is_terminal else 200)
-    render_environment(env_name, root)
-    validate_environment(env_name, root)
+    written = render_environment(env_name, root)
+    print(f"rendered {len(written)} files into {build_dir(env_name, root)}", flush=True)
+    validate_environment(env_name, root, progress=lambda line: print(line, flush=True))
     if env.target == "local":
         from environments.deploy.local import run_local
 

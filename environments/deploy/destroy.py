@@ -42,7 +42,7 @@ def apply_destroy(
 
 def confirmed(plan: Plan, ask: Callable[[str], str]) -> bool:
     """The person types the resource group's name to confirm (as the portal asks)."""
-    group = plan.steps[0].request["resourceGroup"]
+    group = str(plan.steps[0].request["resourceGroup"])
     answer = ask(f"Delete resource group {group} of {plan.environment} and everything in it? Type its name: ")
     return answer.strip() == group
 

@@ -194,7 +194,7 @@ def rotate(env: Environment, clients: Any, report: Callable[[str], Any] = print)
         )
     new = other_key(in_use)
     steps = rotation_steps(calls.places, in_use)
-    actions = [
+    actions: list[Callable[[], object]] = [
         lambda: calls.regenerate(new),
         lambda: calls.give_job(new),
         lambda: calls.store(new),

@@ -16,11 +16,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from environments.deploy.local_plan import LocalStep, endpoint_manifest, local_plan, runtime_metrics
+from environments.deploy.step_progress import LogFollower, progress_line
 from environments.drift_scenario import DriftScenario
 from environments.errors import EnvironmentsError
 from environments.loader import OVERRIDES_VARIABLE
@@ -38,6 +40,9 @@ from environments.standins.ports import check_ports_free
 from environments.standins.process import port_open
 from environments.standins.supervisor import Supervisor
 from environments.standins.well_known import azurite_blob_endpoint
+
+HEARTBEAT_S = 15.0
+"""A step that printed nothing for this long says it is still running (and for how long)."""
 
 
 class LocalLoopError(EnvironmentsError):
@@ -101,12 +106,13 @@ def _scored(env: Environment, state_dir: Path, since: datetime) -> int:
         return int(json.load(response)["count"])
 
 
-def _read_metrics(state_dir: Path) -> dict:
+def _read_metrics(state_dir: Path) -> dict[str, Any]:
     """The streaming runtime's accounting (docs/contracts.md, Streaming runtime metrics), {} before it exists."""
     try:
-        return json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
+        metrics: dict[str, Any] = json.loads(runtime_metrics(state_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return metrics
 
 
 def _wait_scored(
@@ -116,17 +122,26 @@ def _wait_scored(
     expected: int,
     check_services: Callable[[], None],
     timeout_s: float = 300,
-) -> tuple[dict, int]:
+    progress: Callable[[str], None] = print,
+) -> tuple[dict[str, Any], int]:
     """Wait until the runtime has accounted for `expected` events (scored, dead-lettered or dropped, none
     in flight), then until the collector holds a logged row for every scored one (or that count stops
-    growing for 20 s); a service that exits meanwhile fails the step. Returns the accounting and rows logged."""
-    deadline = time.monotonic() + timeout_s
-    metrics: dict = {}
+    growing for 20 s); a service that exits meanwhile fails the step. Says how far it got every
+    HEARTBEAT_S. Returns the accounting and rows logged."""
+    began = time.monotonic()
+    deadline, next_report = began + timeout_s, began + HEARTBEAT_S
+    metrics: dict[str, Any] = {}
     while time.monotonic() < deadline:
         check_services()
         metrics = _read_metrics(state_dir)
         if metrics.get("events_in", 0) >= expected and metrics.get("in_flight") == 0:
             break
+        if time.monotonic() >= next_report:
+            progress(
+                f"    {metrics.get('events_in', 0) - metrics.get('in_flight', 0)} of {expected} events accounted "
+                f"for ({metrics.get('scored', 0)} scored) after {time.monotonic() - began:.0f} s"
+            )
+            next_report += HEARTBEAT_S
         time.sleep(1)
     else:
         raise LocalLoopError(
@@ -143,6 +158,9 @@ def _wait_scored(
             last, last_change = logged, time.monotonic()
         elif time.monotonic() - last_change > 20:
             return metrics, logged
+        if time.monotonic() >= next_report:
+            progress(f"    {logged} of {metrics['scored']} scored rows in the inference log so far")
+            next_report += HEARTBEAT_S
         time.sleep(1)
     return metrics, _scored(env, state_dir, since)
 
@@ -335,17 +353,28 @@ def _run_task(
     log = logs / f"{step.name}.log"
     log.unlink(missing_ok=True)
     process = ManagedProcess(step.name, step.argv, log, env=_step_environment(step, child_env), cwd=root)
-    returncode = supervisor.start(process).wait()
-    tail = process.log_tail(15)
+    supervisor.start(process)
+    follower, began, last_shown = LogFollower(log), time.monotonic(), time.monotonic()
+    while True:  # the task's own progress lines as it writes them; a heartbeat when it is quiet
+        running = process.alive()
+        for text in filter(None, map(progress_line, follower.new_lines())):
+            print(f"    {text}", flush=True)
+            last_shown = time.monotonic()
+        if not running:
+            break
+        if time.monotonic() - last_shown >= HEARTBEAT_S:
+            print(f"    ... {step.name} still running ({time.monotonic() - began:.0f} s)", flush=True)
+            last_shown = time.monotonic()
+        time.sleep(0.5)
+    returncode = process.wait()
     if returncode not in step.params.get("ok_exit_codes", (0,)):
-        raise LocalLoopError(f"step {step.name} failed (exit {returncode}); {log}:\n{tail}")
-    for line in tail.splitlines()[-4:]:
-        print(f"    {line}")
+        raise LocalLoopError(f"step {step.name} failed (exit {returncode}); {log}:\n{process.log_tail(15)}")
+    print(f"    (full output: {log})")
 
 
-def _json_lines(log: Path, key: str) -> list[dict]:
+def _json_lines(log: Path, key: str) -> list[dict[str, Any]]:
     """The JSON objects with `key` that a step printed (the alert and retrain commands print one per result)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for line in log.read_text(errors="replace").splitlines() if log.is_file() else []:
         if line.startswith("{") and f'"{key}"' in line:
             try:
@@ -355,7 +384,7 @@ def _json_lines(log: Path, key: str) -> list[dict]:
     return found
 
 
-def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 1) -> dict:
+def loop_summary(env: Environment, state_dir: Path, since: datetime, run: int = 1) -> dict[str, Any]:
     """What the loop did, from the stand-ins and the steps' own outputs; also written to `loop-summary.json`."""
     assert env.local is not None
     manifest = endpoint_manifest(state_dir)
@@ -420,7 +449,7 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
     table.add_row("run on this state folder", str(summary["run"]))
     table.add_row("scoring endpoint", str(summary["scoring_uri"]))
     table.add_row("serving model", summary["serving_model"])
-    table.add_row("rows scored and logged", str(summary["rows_scored"]))
+    table.add_row("scored rows in the inference log", str(summary["rows_scored"]))
     events = summary["events"]
     dropped = {reason: count for reason, count in (events["dropped"] or {}).items() if count}
     table.add_row(

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from environments.drift_scenario import DriftScenario, check_scenario
 from environments.errors import ConfigError
@@ -49,7 +50,7 @@ class LocalStep:
     description: str
     argv: tuple[str, ...] = ()
     ready_port: int | None = None
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # per kind: wait's events, a task's ok_exit_codes
     secrets: tuple[str, ...] = ()
 
 
@@ -203,7 +204,12 @@ def local_plan(
             "send them to the input hub",
             _py("streaming", "produce", env.name, "--file", str(normal)),
         ),
-        LocalStep("scored", "wait", "every event scored and logged", params={"events": events}),
+        LocalStep(
+            "scored",
+            "wait",
+            "wait until every event is accounted for (scored, dead-lettered or dropped) and scored rows are logged",
+            params={"events": events},
+        ),
         LocalStep(
             "export",
             "task",
@@ -240,7 +246,10 @@ def local_plan(
             _py("streaming", "produce", env.name, "--file", str(drifted)),
         ),
         LocalStep(
-            "drifted-scored", "wait", "drifted events scored and logged", params={"events": 2 * events}
+            "drifted-scored",
+            "wait",
+            "wait until every drifted event is accounted for (scored, dead-lettered or dropped), scored rows logged",
+            params={"events": 2 * events},
         ),
         LocalStep(
             "drifted-export",

@@ -141,7 +141,7 @@ def preview_release(build: Path, model_name: str) -> dict[str, Any]:
 
 def read_release(path: Path) -> dict[str, Any]:
     try:
-        release = json.loads(path.read_text(encoding="utf-8"))
+        release: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ReleaseError(f"{path}: no release manifest ({exc})") from exc
     missing = [key for key in ("release", *VERSIONED_FIELDS, "deployed") if key not in release]

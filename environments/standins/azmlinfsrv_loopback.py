@@ -13,19 +13,23 @@ import hmac
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 KEY_VARIABLE = "AZMLINFSRV_KEY"
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class KeyCheck:
     """WSGI middleware: the bearer key on every request except the liveness probe."""
 
-    def __init__(self, app, key):
+    def __init__(self, app: WsgiApp, key: str) -> None:
         self.app = app
         self.expected = f"Bearer {key}".encode()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in ("", "/"):
             return self.app(environ, start_response)
         given = environ.get("HTTP_AUTHORIZATION", "").encode()
@@ -38,19 +42,19 @@ class KeyCheck:
         return [body]
 
 
-def _require_key(key):
+def _require_key(key: str) -> None:
     """Wrap the app gunicorn loads in each worker (workers fork from this process, patch included)."""
     import gunicorn.app.wsgiapp
 
     load = gunicorn.app.wsgiapp.WSGIApplication.load_wsgiapp
 
-    def load_keyed(self):
+    def load_keyed(self: Any) -> KeyCheck:
         return KeyCheck(load(self), key)
 
     gunicorn.app.wsgiapp.WSGIApplication.load_wsgiapp = load_keyed
 
 
-def main():
+def main() -> None:
     app_root = os.environ.get("AML_APP_ROOT")
     if not app_root:
         sys.exit("AML_APP_ROOT must name the deployment's code folder")

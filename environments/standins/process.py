@@ -46,7 +46,7 @@ def http_ok(url: str, timeout_s: float = 1.0) -> bool:
     """True when a GET of `url` answers 200 (a readiness check for HTTP stand-ins)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # loopback stand-ins only
-            return response.status == 200
+            return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 

@@ -72,5 +72,5 @@ class Supervisor:
             # Last started first: consumers stop while what they use (broker, endpoint) is still up.
             stop_processes(list(reversed(self.processes)), self.stop_timeout_s, in_order=True)
         finally:
-            for signum, handler in self._previous.items():
-                signal.signal(signum, handler)
+            for previous, handler in self._previous.items():
+                signal.signal(previous, handler)

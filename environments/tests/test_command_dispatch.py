@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from environments.command_dispatch import dispatch
@@ -17,3 +19,14 @@ def test_chosen_command_gets_the_rest_of_the_arguments() -> None:
     with pytest.raises(SystemExit) as caught:
         dispatch("environments", {"main": "environments.__main__"}, ["main", "bench-summary"])
     assert caught.value.code == 2
+
+
+@pytest.mark.parametrize("package", ["environments", "ml", "streaming", "monitoring", "export"])
+def test_every_package_runs_its_commands_through_the_dispatcher(
+    package: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = importlib.import_module(f"{package}.__main__")
+    assert main.main([]) == 2  # the dispatcher's usage, naming every command
+    assert f"usage: python -m {package} {{{','.join(main.COMMANDS)}}} ..." in capsys.readouterr().err
+    for command, module in main.COMMANDS.items():
+        assert callable(importlib.import_module(module).main), f"{package} {command}: {module} has no main"

@@ -11,11 +11,13 @@ import argparse
 import logging
 import sys
 
+from environments.cli_arguments import add_blob_connection, add_collector, add_environment, variable_value
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from export.blob_sink import BlobSink
 from export.errors import ExportError
 from export.exporter import export_window
+from export.sources import RecordSource
 from export.sources.collector import CollectorSource
 from export.sources.log_analytics import LogAnalyticsSource
 from export.targets import azure_target, local_target
@@ -24,16 +26,14 @@ from export.windows import parse_instant
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m export run", description=__doc__.splitlines()[0])
-    parser.add_argument("environment", help="local, dev, staging or prod")
+    add_environment(parser)
     parser.add_argument(
         "--from", dest="start", required=True, help="window start, ISO-8601 (UTC if no offset)"
     )
     parser.add_argument("--to", dest="end", required=True, help="window end (exclusive), ISO-8601")
-    parser.add_argument("--collector-url", help="local: collector base URL (default: local.collector_port)")
-    parser.add_argument(
-        "--blob-connection-string",
-        help="local: storage connection string (default: $STREAMSCORE_BLOB_CONNECTION_STRING, else Azurite's "
-        "development account on local.azurite_blob_port)",
+    add_collector(parser)
+    add_blob_connection(
+        parser, "local: $STREAMSCORE_BLOB_CONNECTION_STRING, else Azurite's development account"
     )
     parser.add_argument("--container", help="blob container (default: storage.inference_container)")
     args = parser.parse_args(argv)
@@ -41,8 +41,10 @@ def main(argv: list[str]) -> int:
     try:
         env = load_environment(args.environment)
         start, end = parse_instant(args.start, "--from"), parse_instant(args.end, "--to")
+        source: RecordSource
         if env.target == "local":
-            target = local_target(env, args.collector_url, args.blob_connection_string)
+            blob = variable_value("--blob-connection-string-env", args.blob_connection_string_env)
+            target = local_target(env, args.collector, blob)
             source = CollectorSource(target.collector_url)
             container = args.container or target.container
             sink = BlobSink.from_connection_string(target.blob_connection_string, container)

@@ -54,7 +54,7 @@ class LogAnalyticsSource:
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         from azure.core.exceptions import HttpResponseError
-        from azure.monitor.query import LogsQueryStatus
+        from azure.monitor.query import LogsQueryPartialResult, LogsQueryStatus
 
         request = build_request(self.resource_id, start, end)
         try:
@@ -65,12 +65,11 @@ class LogAnalyticsSource:
             raise SourceError(
                 f"query on {self.resource_id} for {start:%Y-%m-%dT%H}h failed: {exc.message}"
             ) from exc
-        if response.status != LogsQueryStatus.SUCCESS:
+        if isinstance(response, LogsQueryPartialResult) or response.status != LogsQueryStatus.SUCCESS:
             # A partial result would write an incomplete hour that looks complete: refuse it.
-            raise SourceError(
-                f"query on {self.resource_id} for {start:%Y-%m-%dT%H}h was partial: {response.partial_error}"
-            )
+            reason = getattr(response, "partial_error", response.status)
+            raise SourceError(f"query on {self.resource_id} for {start:%Y-%m-%dT%H}h was partial: {reason}")
         if not response.tables:
             return []
         table = response.tables[0]
-        return rows_of(list(table.columns), [list(row) for row in table.rows])
+        return list(rows_of(list(table.columns), [list(row) for row in table.rows]))

@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +176,9 @@ def run_bench(
             in_process(body)
         for n in sizes:
             report(f"batch {n}: azmlinfsrv and in-process in turn for {PAIR_BUDGET_S:g} s")
+            body = bodies[n]
             over_http, local = _timed_pair(
-                lambda b=bodies[n]: _post(server.port, b), lambda b=bodies[n]: in_process(b), PAIR_BUDGET_S
+                partial(_post, server.port, body), partial(in_process, body), PAIR_BUDGET_S
             )
             measured[n], baseline[n] = summarize(over_http, n), summarize(local, n)
         reference = pd.DataFrame(rows[:GOAL_BATCH])

@@ -254,12 +254,13 @@ def generate(
         schema.id_column: [f"{v:016x}" for v in ids],
         schema.time_column: (pd.Timestamp(start) + pd.to_timedelta(offsets, unit="s")).floor("ms"),
     }
-    channel = None
+    channel: np.ndarray | None = None
     ordered = sorted(schema.features, key=lambda f: f.name != "channel")  # card_present depends on channel
     for feature in ordered:
-        columns[feature.name] = _sample_feature(feature, draw, rows, channel)
+        sampled = _sample_feature(feature, draw, rows, channel)
+        columns[feature.name] = sampled
         if feature.name == "channel":
-            channel = columns[feature.name]
+            channel = sampled
     frame = pd.DataFrame(columns)[[schema.id_column, schema.time_column, *schema.feature_names]]
     chosen = SCENARIOS[scenario] if scenario else None
     missing = [name for name in (chosen.affects if chosen else ()) if name not in schema.feature_names]

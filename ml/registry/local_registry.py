@@ -9,6 +9,7 @@ from urllib.request import url2pathname
 
 from ml.registry import tracking
 from ml.registry.champion import find_champion
+from ml.registry.errors import RegistryError
 from ml.registry.manifest import metrics_from_tags
 
 
@@ -26,6 +27,8 @@ def production_record(state: Path, environment: str, model_name: str, alias: str
     if number is None:
         return None
     version = store.get_model_version(model_name, number)
+    if version.source is None or version.run_id is None:  # a version registered without a run
+        raise RegistryError(f"model {model_name} version {number} has no source run to load it from")
     model_path = _local_path(version.source) or Path(store.download_artifacts(version.run_id, "model"))
     return {
         "environment": environment,

@@ -15,6 +15,7 @@ from typing import Any
 
 from environments.model import Environment
 from environments.naming import resource_names
+from ml.registry.errors import RegistryError
 from ml.registry.registry_writes import ensure_version
 from ml.render_context import COMPONENTS
 
@@ -48,6 +49,7 @@ def registry_model_uri(registry: str, name: str, version: str) -> str:
 def registry_requests(env: Environment, rendered_ml: Path, version: str) -> RegistryRequests:
     """The registry writes for promoting model `version`, from the files rendered under `build/<env>/ml`."""
     from azure.ai.ml import load_component, load_environment
+    from azure.ai.ml.entities import CommandComponent
 
     registry = resource_names(env).registry
     environment = load_environment(rendered_ml / AZUREML_DIR / "environments" / "training.yml")
@@ -56,7 +58,10 @@ def registry_requests(env: Environment, rendered_ml: Path, version: str) -> Regi
     )
     components = []
     for name in COMPONENTS:
-        component = load_component(rendered_ml / AZUREML_DIR / "components" / f"{name}.yml")
+        path = rendered_ml / AZUREML_DIR / "components" / f"{name}.yml"
+        component = load_component(path)
+        if not isinstance(component, CommandComponent):  # only a command component runs in an environment
+            raise RegistryError(f"{path}: not a command component ({type(component).__name__})")
         component.environment = environment_ref
         components.append(component)
     share = ShareModel(env.model.name, version, registry, env.model.name, version)

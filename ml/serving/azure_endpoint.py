@@ -47,7 +47,12 @@ CODE_FOLDER = "score-code"
 
 def build_endpoint(rendered: Path) -> ManagedOnlineEndpoint:
     """The endpoint entity from the rendered `endpoint.yml` (traffic is left to the rollout)."""
-    return load_online_endpoint(rendered / "endpoint.yml")
+    endpoint = load_online_endpoint(rendered / "endpoint.yml")
+    if not isinstance(endpoint, ManagedOnlineEndpoint):
+        raise RolloutError(
+            f"{rendered / 'endpoint.yml'}: not a managed online endpoint ({type(endpoint).__name__})"
+        )
+    return endpoint
 
 
 def build_deployment(
@@ -64,6 +69,10 @@ def build_deployment(
             "the environment's Application Insights resource); refusing a deployment that logs nothing"
         )
     deployment = load_online_deployment(rendered / "deployment.yml", params_override=[{"name": name}])
+    if not isinstance(deployment, ManagedOnlineDeployment):
+        raise RolloutError(
+            f"{rendered / 'deployment.yml'}: not a managed deployment ({type(deployment).__name__})"
+        )
     deployment.model = model.uri
     variables = dict(deployment.environment_variables or {})
     variables.update(ScoringSettings(model.name, model.version, name).environment_variables())

@@ -62,10 +62,9 @@ def parse_drift_query(query: str, rule: str) -> ParsedQuery:
     missing = [key for key, match in found.items() if match is None]
     if missing:
         raise RuleError(f"rule {rule!r}: query is not a drift query (no {', '.join(missing)} filter)")
+    text = {key: match.group(1) for key, match in found.items() if match is not None}
     try:
-        features = json.loads(f"[{found['features'].group(1)}]")
-        return ParsedQuery(
-            json.loads(found["name"].group(1)), json.loads(found["environment"].group(1)), tuple(features)
-        )
+        features = json.loads(f"[{text['features']}]")
+        return ParsedQuery(json.loads(text["name"]), json.loads(text["environment"]), tuple(features))
     except json.JSONDecodeError as exc:
         raise RuleError(f"rule {rule!r}: cannot read the query's filters: {exc}") from exc

@@ -37,7 +37,7 @@ def scored_table(schema: DataSchema, rows: int, seed: int, scenario: str | None 
     for feature in schema.features:
         r = rng(feature.name)
         if feature.type == "category":
-            categories = list(feature.categories)
+            categories = list(feature.categories or ())
             weights = np.linspace(2.0, 1.0, len(categories))
             if scenario == "category_mix_shift" and feature.name == "merchant_category":
                 weights = weights[::-1] ** 3
@@ -52,13 +52,13 @@ def scored_table(schema: DataSchema, rows: int, seed: int, scenario: str | None 
         elif feature.type == "boolean":
             columns[feature.name] = pa.array(r.random(rows) < 0.3)
         elif feature.type == "float":
-            span = feature.max - feature.min
-            values = np.clip(r.lognormal(np.log(max(span, 1.0) * 0.002), 0.9, rows), feature.min, feature.max)
+            low, high = feature.bounds
+            values = np.clip(r.lognormal(np.log(max(high - low, 1.0) * 0.002), 0.9, rows), low, high)
             if scenario == "amount_inflation" and feature.name == "amount":
-                values = np.clip(values * 1.8, feature.min, feature.max)
+                values = np.clip(values * 1.8, low, high)
             columns[feature.name] = pa.array(np.round(values, 2))
         else:
-            lo, hi = int(feature.min), int(feature.max)
+            lo, hi = (int(bound) for bound in feature.bounds)
             center = lo + (hi - lo) * 0.3
             values = np.clip(np.round(r.normal(center, max((hi - lo) / 8, 1.0), rows)), lo, hi).astype(
                 np.int64

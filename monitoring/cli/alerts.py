@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from environments.cli_arguments import add_collector, add_environment
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from environments.model import Environment
@@ -48,10 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="apply the drift alert rules to the local collector's metrics"
     )
-    evaluate.add_argument("environment")
-    evaluate.add_argument(
-        "--collector", help="collector URL (default: http://127.0.0.1:<local.collector_port>)"
-    )
+    add_environment(evaluate)
+    add_collector(evaluate)
     evaluate.add_argument("--at", help="evaluate at this ISO-8601 time instead of now")
     evaluate.add_argument(
         "--since",
@@ -66,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pipeline-command", help="replaces `python -m ml pipeline {env}`")
     evaluate.add_argument("--rollout-command", help="replaces `python -m ml rollout {env}`")
     dispatch = commands.add_parser("dispatch", help="send the repository_dispatch 'retrain' event")
-    dispatch.add_argument("environment")
+    add_environment(dispatch)
     dispatch.add_argument("--metrics", type=Path, required=True, help="drift records (JSON list)")
     dispatch.add_argument("--dry-run", action="store_true")
     return parser
@@ -110,7 +109,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AlertError(
             f"{env.name}: Azure Monitor evaluates these rules itself; pass --collector to evaluate here"
         )
-    url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+    if args.collector:
+        url = args.collector
+    elif env.local is not None:
+        url = f"http://127.0.0.1:{env.local.collector_port}"
+    else:
+        raise AlertError(f"{env.name}: no local collector; pass --collector")
     metrics = CollectorMetrics(url)
     at = _time(args.at, "--at")
     since = _time(args.since, "--since")

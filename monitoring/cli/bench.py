@@ -1,4 +1,4 @@
-"""`python -m monitoring bench --out build/bench/drift.json [--rows N] [--env local]`."""
+"""`python -m monitoring bench [local] --out build/bench/drift.json [--rows N]`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from environments.bench_records import write_records
+from environments.cli_arguments import add_environment
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from monitoring.bench.run import run_bench
@@ -19,12 +20,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("build/bench/drift.json"))
     parser.add_argument("--rows", type=int, default=1_000_000, help="Rows of reference and of current data.")
-    parser.add_argument("--env", default="local", help="Environment whose data schema is used.")
+    add_environment(parser, default="local", purpose="its data schema is used")
     args = parser.parse_args(argv)
     if args.rows < 1000:
         parser.error("--rows must be at least 1000")
     try:
-        env = load_environment(args.env)
+        env = load_environment(args.environment)
         records = run_bench(
             env.data_schema(),
             env.data.schema_path(),

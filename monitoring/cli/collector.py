@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    host, port = server.server_address[:2]
+    host, port = server.socket.getsockname()[:2]
     print(f"collector listening on http://{host}:{port}/ store {args.db}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

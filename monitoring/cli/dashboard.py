@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from environments import render
+from environments.cli_arguments import add_collector, add_environment
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from monitoring.dashboard.build import dashboard_html
@@ -22,10 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m monitoring dashboard", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("environment", help="environment file (local: its collector)")
-    parser.add_argument(
-        "--collector", help="collector URL (default: http://127.0.0.1:<local.collector_port>)"
-    )
+    add_environment(parser)
+    add_collector(parser)
     parser.add_argument("--hours", type=float, default=24.0, help="time range ending now (default 24)")
     parser.add_argument("--from", dest="start", help="start of the range (ISO-8601; with --to)")
     parser.add_argument("--to", dest="end", help="end of the range (ISO-8601, exclusive)")
@@ -37,7 +36,7 @@ def _moment(text: str, flag: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"{flag} {text!r} is not an ISO-8601 time") from exc
+        raise DashboardError(f"{flag} {text!r} is not an ISO-8601 time") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -45,11 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         env = load_environment(args.environment)
-        if not args.collector and env.local is None:
-            raise ConfigError(f"{env.name}: no local collector; pass --collector or open the Azure workbook")
-        url = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+        if args.collector:
+            url = args.collector
+        elif env.local is not None:
+            url = f"http://127.0.0.1:{env.local.collector_port}"
+        else:
+            raise DashboardError(
+                f"{env.name}: no local collector; pass --collector or open the Azure workbook"
+            )
         if (args.start is None) != (args.end is None):
-            raise ConfigError("--from and --to go together")
+            raise DashboardError("--from and --to go together")
         if args.start:
             start, end = _moment(args.start, "--from"), _moment(args.end, "--to")
         else:

@@ -1,4 +1,4 @@
-"""`python -m monitoring drift --reference A --current B [--schema S.yml | --env E] --out M.json`."""
+"""`python -m monitoring drift [ENVIRONMENT] --reference A --current B [--schema S.yml] --out M.json`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from environments.cli_arguments import add_environment
 from environments.data_schema import load_data_schema
 from environments.errors import ConfigError
 from environments.loader import load_environment
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         "--current", type=Path, required=True, help="Current data (Parquet file/folder or CSV)."
     )
     parser.add_argument("--schema", type=Path, help="Data schema YAML (feature types, ranges, categories).")
-    parser.add_argument("--env", help="Take schema and thresholds from this environment (e.g. local).")
+    add_environment(parser, required=False, purpose="take the schema and thresholds from it")
     parser.add_argument("--out", type=Path, required=True, help="Where to write the JSON list of records.")
     return parser
 
@@ -33,8 +34,8 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         schema, thresholds = None, dict(DEFAULT_THRESHOLDS)
-        if args.env:
-            env = load_environment(args.env)
+        if args.environment:
+            env = load_environment(args.environment)
             schema, thresholds = env.data_schema(), env.monitoring.drift.model_dump()
         if args.schema:
             schema = load_data_schema(args.schema)

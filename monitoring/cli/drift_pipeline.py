@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from environments.errors import ConfigError
+from environments.cli_arguments import add_blob_connection, add_collector, add_environment, variable_value
+from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.standins.well_known import azurite_connection_string
@@ -46,16 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m monitoring drift-pipeline", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("environment")
+    add_environment(parser)
     parser.add_argument(
         "--from", dest="start", help="window start, ISO-8601 (default: drift_window_hours ago)"
     )
     parser.add_argument("--to", dest="end", help="window end, exclusive (default: the current whole hour)")
-    parser.add_argument("--collector", help="local: collector URL (default: local.collector_port)")
-    parser.add_argument(
-        "--blob-connection-string",
-        help=f"local: storage connection string (default: ${BLOB_CONNECTION_STRING_VAR}, else Azurite's dev account)",
-    )
+    add_collector(parser)
+    add_blob_connection(parser, f"local: ${BLOB_CONNECTION_STRING_VAR}, else Azurite's development account")
     parser.add_argument(
         "--baseline", type=Path, help="training baseline (default: <state>/data/baseline.parquet)"
     )
@@ -96,7 +94,7 @@ def drift_schedule(
     Application Insights with `connection_string`, signed in as the drift identity `client_id` (both set
     here, at deploy time, never in a file)."""
     from azure.ai.ml import Input, load_environment, load_job
-    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
+    from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, PipelineJob, RecurrenceTrigger
 
     from environments.naming import resource_names
 
@@ -117,6 +115,8 @@ def drift_schedule(
             f"{pipeline_path}: not rendered; run `python -m environments render {env.name}`"
         )
     job = load_job(pipeline_path)
+    if not isinstance(job, PipelineJob):
+        raise DriftPipelineError(f"{pipeline_path}: not a pipeline job ({type(job).__name__})")
     job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
     drift = job.jobs["drift"]
     drift.environment_variables = {
@@ -154,13 +154,16 @@ def _workspace_client(env: Environment) -> Any:
 
     from environments.naming import resource_names
 
-    subscription = env.azure.subscription_id
+    azure = env.azure
+    if azure is None:
+        raise DriftPipelineError(f"{env.name}: no azure section to find the workspace in")
+    subscription = azure.subscription_id
     if subscription.startswith("env:"):
         subscription = os.environ.get(subscription[4:], "")
         if not subscription:
-            raise DriftPipelineError(f"environment variable {env.azure.subscription_id[4:]} is not set")
+            raise DriftPipelineError(f"environment variable {azure.subscription_id[4:]} is not set")
     return MLClient(
-        DefaultAzureCredential(), subscription, env.azure.resource_group, resource_names(env).workspace
+        DefaultAzureCredential(), subscription, azure.resource_group, resource_names(env).workspace
     )
 
 
@@ -232,19 +235,22 @@ def main(argv: list[str]) -> int:
             return _trigger(env) if args.trigger else _submit(env, args.schedule)
         if args.trigger or args.schedule:
             raise DriftPipelineError(f"{env.name}: --schedule and --trigger are for Azure environments")
+        local = env.local
+        if local is None:
+            raise DriftPipelineError(f"{env.name}: neither an azure target nor a local section")
         start, end = default_window(datetime.now(UTC), env.monitoring.drift_window_hours)
         if args.start:
             start = parse_time(args.start, "--from")
         if args.end:
             end = parse_time(args.end, "--to")
         connection = (
-            args.blob_connection_string
+            variable_value("--blob-connection-string-env", args.blob_connection_string_env)
             or os.environ.get(BLOB_CONNECTION_STRING_VAR)
-            or azurite_connection_string(env.local.azurite_blob_port)
+            or azurite_connection_string(local.azurite_blob_port)
         )
-        collector = args.collector or f"http://127.0.0.1:{env.local.collector_port}"
+        collector = args.collector or f"http://127.0.0.1:{local.collector_port}"
         run = run_local(env, start, end, connection, collector, args.baseline, args.state_dir, args.container)
-    except (ConfigError, DriftError) as exc:
+    except (EnvironmentsError, DriftError) as exc:  # ConfigError, CommandLineError among them
         print(f"drift-pipeline: {exc}", file=sys.stderr)
         return 1
     if run.exit_code != 0:

@@ -130,10 +130,11 @@ def _rows(index: int, item: Any, ikey: str | None = None) -> list[StoredItem]:
         raise ValueError(f"envelope must be a JSON object, got {type(item).__name__}")
     _require_str(item, "name", "envelope")
     given = _require_str(item, "iKey", "envelope")
+    time = item.get("time")
     try:
-        time_us = parse_timestamp(item.get("time"))
+        time_us = parse_timestamp(time if isinstance(time, str) else "")
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"field 'time' is not an ISO-8601 timestamp: {item.get('time')!r}") from exc
+        raise ValueError(f"field 'time' is not an ISO-8601 timestamp: {time!r}") from exc
     data = item.get("data")
     if not isinstance(data, dict):
         raise ValueError("field 'data' is required and must be an object")
@@ -144,7 +145,8 @@ def _rows(index: int, item: Any, ikey: str | None = None) -> list[StoredItem]:
     # Checked once the envelope is well-formed, so a malformed one is told what is wrong with it.
     if ikey is not None and not hmac.compare_digest(given.encode(), ikey.encode()):
         raise ValueError("Invalid instrumentation key: field 'iKey' is not this collector's key")
-    tags = item.get("tags") if isinstance(item.get("tags"), dict) else {}
+    tags = item.get("tags")
+    tags = tags if isinstance(tags, dict) else {}
     role = str(tags.get("ai.cloud.role", ""))
     properties = _properties(base)
     kind = TYPES.get(base_type, base_type)

@@ -28,7 +28,8 @@ def _svg(panel: Panel, series: Series) -> str:
     for name, points in series.items():
         times = [t for t, _ in points]
         values = [v for _, v in points]
-        axis.plot(times, values, marker="o", markersize=3, linewidth=1.2, label=name)
+        # matplotlib's annotations leave out datetimes, which its date converter plots
+        axis.plot(times, values, marker="o", markersize=3, linewidth=1.2, label=name)  # type: ignore[arg-type]
     if panel.threshold is not None:
         axis.axhline(
             panel.threshold,

@@ -49,7 +49,7 @@ def _numeric_plot(name: str, reference: pa.ChunkedArray, current: pa.ChunkedArra
     figure, axis = plt.subplots(figsize=(5, 2.8))
     axis.hist(
         ref,
-        bins=edges,
+        bins=edges.tolist(),
         weights=np.full(ref.size, 1 / ref.size),
         alpha=0.6,
         label="reference",
@@ -57,7 +57,7 @@ def _numeric_plot(name: str, reference: pa.ChunkedArray, current: pa.ChunkedArra
     )
     axis.hist(
         cur,
-        bins=edges,
+        bins=edges.tolist(),
         weights=np.full(cur.size, 1 / cur.size),
         alpha=0.6,
         label="current",

@@ -24,6 +24,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,26 @@ Status = Literal["rolled_out", "gate_rejected", "pipeline_failed", "rollout_fail
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+    """Run a step, logging each line it prints before its JSON result as it comes (training takes
+    minutes: its `step train: ...` lines are the retraining's progress); stdout and stderr are kept."""
+    with subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        stdout, stderr = process.stdout, process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)  # never blocks the child
+        reader.start()
+        printed: list[str] = []
+        in_result = False
+        for line in stdout:
+            in_result = in_result or line.startswith("{")
+            if not in_result and line.strip():
+                LOG.info("retrain:   %s", line.rstrip())
+            printed.append(line)
+        returncode = process.wait()
+        reader.join()
+    return subprocess.CompletedProcess(argv, returncode, "".join(printed), "".join(errors))
 
 
 @dataclass(frozen=True)

@@ -81,11 +81,11 @@ def _start_azure_monitor(settings: TelemetrySettings, credential: TokenCredentia
     resource = Resource.create({"service.name": settings.role_name})
     # Only pass `credential` when given: without it the exporter looks at
     # APPLICATIONINSIGHTS_AUTHENTICATION_STRING (azure-monitor-opentelemetry-exporter, _base.py).
-    sign_in = {"credential": credential} if credential is not None else {}
+    credential_kwargs = {"credential": credential} if credential is not None else {}
     try:
         configure_azure_monitor(
             connection_string=settings.connection_string,
-            **sign_in,
+            **credential_kwargs,
             sampling_ratio=settings.sampling_ratio,
             resource=resource,
             **exporter_options(settings.storage_directory),

@@ -94,7 +94,8 @@ class InferenceExporter:
         # Rows are sent as ready JSON envelopes (wire_envelopes.py); other telemetry keeps the model path.
         client = self._exporter.client
         self._model_serializer = client._serialize
-        client._serialize = PassThroughSerializer(client._serialize)
+        # the SDK types the attribute as its own Serializer class; ours has the one method it calls
+        client._serialize = PassThroughSerializer(client._serialize)  # type: ignore[assignment]
         self._template: EnvelopeTemplate | None = None
         self._resource = resource
         self._scope = InstrumentationScope("streamscore.telemetry.inference")
@@ -170,7 +171,8 @@ class InferenceExporter:
 
     def _send(self, batch: list[InferenceEvent]) -> None:
         envelopes = [self._envelope(event) for event in batch]
-        result = self._exporter._transmit(envelopes)
+        # typed as the SDK's TelemetryItem list; WireEnvelope is the JSON those serialize to (see above)
+        result = self._exporter._transmit(envelopes)  # type: ignore[arg-type]
         if result == ExportResult.SUCCESS:
             with self._lock:
                 self.counts.sent += len(batch)

@@ -22,7 +22,7 @@ ROW_FIELDS = ("time", "sampleRate", "data")
 """Envelope keys that differ per row; the rest comes from the template."""
 
 
-class WireEnvelope(dict):  # type: ignore[type-arg]
+class WireEnvelope(dict[str, Any]):
     """One envelope in the service's JSON shape. `as_dict` is what the exporter writes to its retry
     spool (it reads camelCase keys back as well as its own attribute names)."""
 

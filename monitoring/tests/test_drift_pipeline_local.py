@@ -53,12 +53,18 @@ def _export_hour(azurite, container: str, env, scenario: str | None, seed: int) 
     client.upload_blob(HOUR.strftime("%Y/%m/%d/%H/part-0000.parquet"), buffer.getvalue(), overwrite=True)
 
 
-def _run(*argv: str, collector: RunningCollector | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *argv: str, collector: RunningCollector | None = None, blob: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m monitoring ...`, given the collector's connection string and query key."""
     return subprocess.run(
         [sys.executable, "-m", "monitoring", *argv],
         cwd=REPO,
-        env={**os.environ, **(collector.environment if collector else {})},
+        env={
+            **os.environ,
+            **(collector.environment if collector else {}),
+            **({"TEST_BLOB_CONNECTION_STRING": blob} if blob else {}),
+        },
         capture_output=True,
         text=True,
         check=False,
@@ -83,13 +89,14 @@ def _drift_run(env, azurite, collector, tmp_path: Path, scenario: str | None) ->
         (HOUR + timedelta(hours=1)).isoformat(),
         "--collector",
         collector.url,
-        "--blob-connection-string",
-        azurite.connection_string,
+        "--blob-connection-string-env",
+        "TEST_BLOB_CONNECTION_STRING",
         "--state-dir",
         str(state),
         "--container",
         container,
         collector=collector,
+        blob=azurite.connection_string,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return state

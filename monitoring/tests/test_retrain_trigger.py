@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import httpx
 import pytest
 
 from monitoring.retrain.dispatch import dispatch_request, send_dispatch, token_from_reference
 from monitoring.retrain.errors import DispatchError, StepError
-from monitoring.retrain.local import RetrainSteps, registration_from_output, retrain_locally
+from monitoring.retrain.local import RetrainSteps, _run, registration_from_output, retrain_locally
 
 STEPS = RetrainSteps(pipeline=["pipeline"], rollout=["rollout"])
 
@@ -119,3 +120,21 @@ def test_token_reference() -> None:
         token_from_reference("env:GH", {})
     with pytest.raises(DispatchError, match="Key Vault"):
         token_from_reference("keyvault:github-dispatch-token", {})
+
+
+def test_the_real_runner_logs_the_pipeline_progress_as_it_comes_and_keeps_its_output(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    script = (
+        "import json, sys\n"
+        "print('step train: card_fraud_train', flush=True)\n"
+        "print('train: roc_auc 0.86', flush=True)\n"
+        "print('a warning', file=sys.stderr)\n"
+        "print(json.dumps({'registration': {'registered': False, 'reason': 'worse'}}, indent=2))\n"
+    )
+    caplog.set_level("INFO", logger="streamscore.monitoring.retrain")
+    done = _run([sys.executable, "-c", script])
+    assert done.returncode == 0 and done.stderr == "a warning\n"
+    assert registration_from_output(done.stdout) == {"registered": False, "reason": "worse"}
+    logged = [record.getMessage() for record in caplog.records]
+    assert logged == ["retrain:   step train: card_fraud_train", "retrain:   train: roc_auc 0.86"]

@@ -1,7 +1,7 @@
 """`python -m streaming produce <env>`: generated or replayed events to the input hub (Kafka endpoint).
 
 python -m streaming produce local --count 10000 --rate 2000
-python -m streaming produce dev --file data.jsonl --connection-string-env EVENTHUB_CONNECTION_STRING
+python -m streaming produce dev --file data.jsonl --kafka-connection-string-env EVENTHUB_CONNECTION_STRING
 python -m streaming produce dev --duration 60 --rate 5000 --oauth
 """
 
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from environments.cli_arguments import add_environment, add_kafka_connection
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.naming import resource_names
@@ -29,7 +30,7 @@ log = logging.getLogger("streaming.produce")
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m streaming produce", description=__doc__.splitlines()[0])
-    p.add_argument("env", help="environment name (local, dev, staging, prod)")
+    add_environment(p)
     p.add_argument("--file", type=Path, help="replay this file (JSON lines, JSON array or Parquet)")
     p.add_argument("--count", type=int, help="send this many events (generated: required unless --duration)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -39,9 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bootstrap-servers", help="Kafka endpoint (default: local broker / Event Hubs namespace)"
     )
-    p.add_argument(
-        "--connection-string-env", help="variable holding an Event Hubs connection string (SASL PLAIN)"
-    )
+    add_kafka_connection(p)
     p.add_argument("--oauth", action="store_true", help="Microsoft Entra ID (OAUTHBEARER) for Event Hubs")
     p.add_argument("--seed", type=int, default=0, help="generator seed")
     p.add_argument(
@@ -74,10 +73,10 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        env = load_environment(args.env)
+        env = load_environment(args.environment)
         schema = env.data_schema()
         namespace = resource_names(env).event_hubs_namespace
-        settings = kafka_settings(env, namespace, args.bootstrap_servers, args.connection_string_env)
+        settings = kafka_settings(env, namespace, args.bootstrap_servers, args.kafka_connection_string_env)
         if args.oauth:
             settings = KafkaSettings(settings.bootstrap_servers, oauth=True)
         topic = args.topic or env.event_hubs.input_hub

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from environments.cli_arguments import add_blob_connection, add_environment, add_kafka_connection
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.render import REPO_ROOT, build_dir
@@ -33,17 +34,15 @@ log = logging.getLogger("streaming.run")
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m streaming run", description=__doc__.splitlines()[0])
-    p.add_argument("env", help="environment name (local, dev, staging, prod)")
+    add_environment(p)
     p.add_argument(
         "--project", type=Path, help="rendered ASA project folder (default build/<env>/streaming/asa)"
     )
     p.add_argument(
         "--bootstrap-servers", help="Kafka endpoint (default: local broker port / Event Hubs namespace)"
     )
-    p.add_argument(
-        "--kafka-connection-string-env", help="variable holding an Event Hubs connection string (SASL PLAIN)"
-    )
-    p.add_argument("--blob-connection-string-env", help="variable holding a storage connection string")
+    add_kafka_connection(p)
+    add_blob_connection(p, "Azurite locally, Microsoft Entra ID on Azure")
     p.add_argument("--endpoint", help="scoring URI (default: endpoint manifest, then the project's)")
     p.add_argument("--endpoint-key-env", help="variable holding the endpoint key")
     p.add_argument("--endpoint-manifest", type=Path, help="endpoint manifest written by the ML deploy")
@@ -74,7 +73,7 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        env = load_environment(args.env)
+        env = load_environment(args.environment)
         folder = args.project or build_dir(env.name) / "streaming" / "asa"
         project = load_project(folder)
         source = project.inputs[0]
@@ -96,7 +95,7 @@ def main(argv: list[str]) -> int:
             metrics_path=args.metrics,
         )
         runner = Runner(project, kafka.client_config(), storage, endpoint, checkpoint, options)
-        outputs = [o.alias for o in (*project.eventhub_outputs, *project.blob_outputs)]
+        outputs = [o.alias for o in project.eventhub_outputs] + [o.alias for o in project.blob_outputs]
         log.info("running %s: topic %s -> %s", project.name, source.hub, outputs)
         stats = runner.run(stop, idle_exit_s=args.idle_exit, max_events=args.max_events)
     except (RunError, EngineError, EnvironmentsError) as exc:

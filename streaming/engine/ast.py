@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +152,7 @@ class Query(Node):
     statements: tuple[Select, ...]
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Yield `node` and every node below it, depth first."""
     yield node
     children: list[Any] = []

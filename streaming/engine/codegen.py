@@ -324,4 +324,5 @@ def build(source: str, name: str, extra: dict[str, Any] | None = None) -> Callab
     if extra:
         namespace.update(extra)
     exec(compile(source, f"<query step {name}>", "exec"), namespace)
-    return namespace[name]
+    function: Callable[..., Any] = namespace[name]
+    return function

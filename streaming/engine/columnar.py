@@ -13,7 +13,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 _NONE = type(None)
 _NUMBER_TYPES = frozenset({int, float, _NONE})
 _INT_TYPES = frozenset({int, _NONE})
+_T = TypeVar("_T")
 _BOOL_TYPES = frozenset({bool, _NONE})
 _STR_TYPES = frozenset({str, _NONE})
 _COMPARE = {
@@ -98,7 +99,7 @@ class Times:
         return [stamp + "0Z" for stamp in stamps]
 
 
-Value = Vector | Const | Times | list
+Value = Vector | Const | Times | list[Any]
 Evaluator = Callable[[Batch], Value]
 
 
@@ -113,31 +114,37 @@ def to_list(value: Value, size: int) -> list[Any]:
     data = np.broadcast_to(value.values, (size,))
     valid = np.broadcast_to(value.valid, (size,))
     if valid.all():
-        return data.tolist()
+        items: list[Any] = data.tolist()
+        return items
     objects = data.astype(object)
     objects[~valid] = None
-    return objects.tolist()
+    items = objects.tolist()
+    return items
 
 
-def _memoised(memo: dict | None, items: list[Any], tag: str, derive: Callable[[list[Any]], Any]) -> Any:
+Memo = dict[tuple[int, str], tuple[list[Any], Any]]
+
+
+def _memoised(memo: Memo | None, items: list[Any], tag: str, derive: Callable[[list[Any]], _T]) -> _T:
     """`derive(items)`, computed once per list and batch when a memo is given."""
     if memo is None:
         return derive(items)
     key = (id(items), tag)
     hit = memo.get(key)
     if hit is not None and hit[0] is items:
-        return hit[1]
+        derived: _T = hit[1]
+        return derived
     result = derive(items)
     memo[key] = (items, result)
     return result
 
 
-def kinds_of(items: list[Any], memo: dict | None = None) -> set[type]:
+def kinds_of(items: list[Any], memo: Memo | None = None) -> set[type]:
     """The Python types of a column's values."""
     return _memoised(memo, items, "kinds", lambda values: set(map(type, values)))
 
 
-def to_vector(value: Value, size: int, memo: dict | None = None) -> Vector | None:
+def to_vector(value: Value, size: int, memo: Memo | None = None) -> Vector | None:
     """A numeric/bit view of the column, or None when some value is not a number (or not all bits)."""
     if isinstance(value, Vector):
         return value
@@ -158,20 +165,21 @@ def _list_vector(value: list[Any], kinds: set[type]) -> Vector | None:
         valid = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
         return Vector(np.array([v is True for v in value], dtype=bool), valid)
     if kinds <= _NUMBER_TYPES:
+        valid_rows: np.ndarray | bool
         if _NONE in kinds:
-            valid = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
+            valid_rows = np.array(list(map(operator.is_not, value, repeat(None))), dtype=bool)
             filled = [0 if v is None else v for v in value]
         else:
-            valid, filled = True, value
+            valid_rows, filled = True, value
         try:
             data = np.array(filled, dtype=np.int64 if float not in kinds else np.float64)
         except OverflowError:
             return None
-        return Vector(data, valid)
+        return Vector(data, valid_rows)
     return None
 
 
-def truth(value: Value, size: int, memo: dict | None = None) -> np.ndarray:
+def truth(value: Value, size: int, memo: Memo | None = None) -> np.ndarray:
     """Rows where a condition is TRUE (NULL and FALSE are not); values as in `values.truth_value`."""
     bits = _bits(value, size, memo)
     return np.broadcast_to(bits.values & bits.valid, (size,))
@@ -219,7 +227,7 @@ def _fill(result: np.ndarray, mask: np.ndarray, evaluate: Evaluator, batch: Batc
     result[mask] = value.value if isinstance(value, Const) else _objects(to_list(value, sub.size), sub.size)
 
 
-def _bits(value: Value, size: int, memo: dict | None = None) -> Vector:
+def _bits(value: Value, size: int, memo: Memo | None = None) -> Vector:
     vector = to_vector(value, size, memo)
     if vector is not None:
         return Vector(np.asarray(vector.values, dtype=bool), vector.valid)
@@ -253,8 +261,10 @@ class ColumnarCompiler:
         def memoised(batch: Batch) -> Value:
             cache = batch.cache
             if slot in cache:
-                return cache[slot]
-            result = cache[slot] = evaluate(batch)
+                cached: Value = cache[slot]
+                return cached
+            result: Value = evaluate(batch)
+            cache[slot] = result
             return result
 
         self._compiled[key] = memoised
@@ -371,10 +381,10 @@ class ColumnarCompiler:
                 and np.asarray(a.values).dtype.kind != "b"
                 and np.asarray(b.values).dtype.kind != "b"
             )
-            if numeric and op in ("+", "-", "*"):
+            if numeric and a is not None and b is not None and op in ("+", "-", "*"):
                 result = {"+": np.add, "-": np.subtract, "*": np.multiply}[op](a.values, b.values)
                 return Vector(result, a.valid & b.valid)
-            if numeric and op == "/":
+            if numeric and a is not None and b is not None and op == "/":
                 divisor = np.asarray(b.values, dtype=np.float64)
                 nonzero = divisor != 0
                 with np.errstate(divide="ignore", invalid="ignore"):

@@ -124,7 +124,7 @@ def datepart(part: str, date: Any) -> int | None:
         return (value.timetuple().tm_yday + first.isoweekday() % 7 - 1) // 7 + 1
     if unit == "millisecond":
         return value.microsecond // 1000
-    return getattr(value, unit)
+    return int(getattr(value, unit))
 
 
 def year(date: Any) -> int | None:

@@ -70,7 +70,7 @@ class OutputBatch(NamedTuple):
         return self.rows.json_lines()
 
 
-def records(batches: Iterable[OutputBatch]) -> list[OutputBatch]:
+def records(batches: Iterable[OutputBatch]) -> list[OutputRecord]:
     """Output batches as one record per row, in order (for row-wise readers: query tests, tests)."""
     return [
         OutputRecord(batch.output, payload, stamp)

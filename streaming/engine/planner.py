@@ -746,7 +746,7 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
 
     def ranked(rows: Table, times: list[int]) -> list[Any]:
         columns = [(key(rows, times), descending) for key, descending in keys]
-        result = []
+        result: list[tuple[list[Any], Any] | None] = []
         for position, row in enumerate(record(rows, times)):
             values = [(column[position], descending) for column, descending in columns]
             if any(value is None for value, _ in values):
@@ -816,7 +816,7 @@ def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) 
         return node
     if isinstance(node, ast.Call) and node.qualified in AGGREGATES:
         return node  # inside an aggregate a name is the input's column
-    changes = {}
+    changes: dict[str, Any] = {}  # a field's new value: a node or a tuple of nodes (or of node tuples)
     for item in fields(node):
         value = getattr(node, item.name)
         if isinstance(value, ast.Node):

@@ -113,7 +113,7 @@ class Table:
         self.layout = layout
         self.json = json
         """For row dicts as a source: whether they hold JSON values only (payloads, function replies)."""
-        self._lookups: dict[tuple[str, bool], Any] = {}
+        self._lookups: dict[tuple[str, bool], Value] = {}
         self._records: list[dict[str, Any]] | None = None
         self._payloads: list[dict[str, Any]] | None = None
         self._lines: list[bytes] | None = None
@@ -163,7 +163,8 @@ class Table:
         while layers:  # a later part's value wins where its row has the name
             later = layers.pop()
             result = [
-                b if b is not MISSING else a for a, b in zip(to_list(result, self.size), later, strict=True)
+                b if b is not MISSING else a
+                for a, b in zip(to_list(result, self.size), to_list(later, self.size), strict=True)
             ]
         self._lookups[key] = result
         return result

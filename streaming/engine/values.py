@@ -108,7 +108,10 @@ def to_timestamps(items: list[Any]) -> list[int | None]:
             if len(heads) == len(items) and all(text[10] == "T" for text in heads):
                 with warnings.catch_warnings():  # numpy warns before refusing a zone offset
                     warnings.simplefilter("ignore")
-                    return np.array(heads, dtype="datetime64[us]").astype(np.int64).tolist()
+                    stamps: list[int | None] = (
+                        np.array(heads, dtype="datetime64[us]").astype(np.int64).tolist()
+                    )
+                    return stamps
         except ValueError:
             pass  # numpy refused one of them: value by value names none, drops only the bad ones
     return [to_timestamp(value) for value in items]
@@ -228,16 +231,16 @@ def compare(op: str, left: Any, right: Any) -> bool | None:
     try:
         a, b = _comparable(left, right)
         if op == "=":
-            return a == b
+            return bool(a == b)
         if op == "<>":
-            return a != b
+            return bool(a != b)
         if op == "<":
-            return a < b
+            return bool(a < b)
         if op == ">":
-            return a > b
+            return bool(a > b)
         if op == "<=":
-            return a <= b
-        return a >= b
+            return bool(a <= b)
+        return bool(a >= b)
     except (TypeError, CastError):
         return None
 
@@ -276,7 +279,8 @@ def truth_value(value: Any) -> bool | None:
     'true'/'false'/'1'/'0'); NULL for anything else."""
     if value is None or value is True or value is False:
         return value
-    return try_cast(value, "bit")
+    bit: bool | None = try_cast(value, "bit")
+    return bit
 
 
 def logical_and(left: Any, right: Any) -> bool | None:

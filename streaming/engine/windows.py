@@ -72,7 +72,8 @@ class WindowSpec:
         if self.kind == "snapshot":
             return list(timestamps)
         times = np.asarray(timestamps, dtype=np.int64)
-        return (-((self.offset - times) // self.hop) * self.hop + self.offset).tolist()
+        ends: list[int] = (-((self.offset - times) // self.hop) * self.hop + self.offset).tolist()
+        return ends
 
     def ends(self, timestamp: int) -> list[int]:
         """Ends of every window that contains `timestamp` (microseconds), earliest first."""
@@ -156,8 +157,9 @@ def _dynamic_window(call: ast.Call) -> WindowSpec:
     args = list(call.args)
     sliding = call.qualified in SLIDING
     names = ("duration",) if sliding else ("timeout", "maxduration")
-    if args and all(isinstance(a, ast.Call) for a in args):
-        parts = {a.qualified: interval_length(a.args, a) for a in args}  # type: ignore[union-attr]
+    calls = [a for a in args if isinstance(a, ast.Call)]
+    if args and len(calls) == len(args):
+        parts = {a.qualified: interval_length(a.args, a) for a in calls}
         if sorted(parts) != sorted(names) or len(args) != len(names):
             wanted = "Duration(unit, size)" if sliding else "Timeout(unit, n), MaxDuration(unit, n)"
             raise PlanError(f"{'.'.join(call.name)} takes {wanted}", call.line, call.column)

@@ -58,12 +58,12 @@ def read_summary(path: Path) -> TestSummary:
         raise QueryTestError(f"{path}: cannot read the test summary: {exc}") from exc
     if not isinstance(data, dict):
         raise QueryTestError(f"{path}: the test summary is not a JSON object")
-    counts = [_integer(data, key, path) for key in ("Total", "Passed", "Failed")]
+    total, passed, failed = (_integer(data, key, path) for key in ("Total", "Passed", "Failed"))
     results = data.get("Results")
     if not isinstance(results, list):
         raise QueryTestError(f"{path}: missing list 'Results'")
     cases = tuple(_case(entry, f"{path}: Results[{index}]") for index, entry in enumerate(results))
-    return TestSummary(*counts, cases)
+    return TestSummary(total, passed, failed, cases)
 
 
 def summary_problems(summary: TestSummary) -> list[str]:

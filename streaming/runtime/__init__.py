@@ -12,7 +12,7 @@ from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
 from streaming.runtime.connections import KafkaSettings, blob_service, kafka_settings
 from streaming.runtime.endpoint import Endpoint, default_manifest, resolve_endpoint
 from streaming.runtime.errors import CheckpointError, ProjectError, RunError, SettingsError, SinkError
-from streaming.runtime.loop import Runner, RunOptions, RunStats, build_engine, ensure_topics
+from streaming.runtime.loop import Runner, RunOptions, RunStats, build_engine, compile_project, ensure_topics
 from streaming.runtime.project import Project, load_project
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "SinkError",
     "blob_service",
     "build_engine",
+    "compile_project",
     "default_manifest",
     "ensure_topics",
     "kafka_settings",

@@ -30,6 +30,7 @@ from streaming.engine import (
     EventOrdering,
     FunctionBinding,
     HttpTransport,
+    Plan,
     compile_query,
 )
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore, write_atomically
@@ -111,13 +112,14 @@ def job_identity(project: Project) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
-    """Compile the project's query with its functions bound to `endpoint` (or the project's own)."""
+def compile_project(project: Project, endpoint: Endpoint | None = None) -> Plan:
+    """The plan of the project's query, its functions bound to `endpoint` (default: the project's own);
+    refused when the query writes to an output the project does not define."""
     functions = {
         f.alias: FunctionBinding(
             name=f.alias,
-            endpoint=endpoint.uri or f.endpoint,
-            api_key=endpoint.api_key,
+            endpoint=(endpoint.uri if endpoint else None) or f.endpoint,
+            api_key=endpoint.api_key if endpoint else None,
             input_request_name=f.input_request_name,
             input_name=f.input_name,
             output_response_name=f.output_response_name,
@@ -133,10 +135,16 @@ def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> 
         raise ProjectError(
             f"{project.folder}: the query writes INTO {unknown}, which the project does not define"
         )
+    return plan
+
+
+def build_engine(project: Project, endpoint: Endpoint, max_backoff_s: float) -> Engine:
+    """The engine of the project's query, its functions bound to `endpoint` (or the project's own)."""
+    plan = compile_project(project, endpoint)
     job = project.job
     ordering = EventOrdering(
         job.late_arrival_max_delay_s, job.out_of_order_max_delay_s, job.out_of_order_policy
-    )  # type: ignore[arg-type]
+    )
     partitions = {i.alias: range(i.partitions) for i in project.inputs}
     return Engine(plan, ordering, HttpTransport(), partitions=partitions, max_backoff_s=max_backoff_s)
 
@@ -320,7 +328,7 @@ class Runner:
         """Stream Analytics drops late and out-of-order events under the Drop policy without a dead
         letter; the runtime counts them (accounting) and names the partitions and offsets read."""
         late, out_of_order = (now - then for now, then in zip(self._policy_drops(), before, strict=True))
-        ranges = {}
+        ranges: dict[int, tuple[int, int]] = {}
         for partition, offset in zip(batch.partitions, batch.offsets, strict=True):
             low, high = ranges.get(partition, (offset, offset))
             ranges[partition] = (min(low, offset), max(high, offset))

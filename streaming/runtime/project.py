@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from streaming.runtime.errors import ProjectError
 
@@ -52,7 +52,7 @@ class MLFunction:
 class JobConfig:
     late_arrival_max_delay_s: int
     out_of_order_max_delay_s: int
-    out_of_order_policy: str
+    out_of_order_policy: Literal["Adjust", "Drop"]
     output_error_policy: str
 
 
@@ -170,10 +170,13 @@ def load_project(folder: Path) -> Project:
         path = folder / str(entry.get("filePath"))
         if sub_type == "JobConfig":
             document = _read(path)
+            policy = _key(document, path, "EventsOutOfOrderPolicy")
+            if policy not in ("Adjust", "Drop"):
+                raise ProjectError(f"{path}: EventsOutOfOrderPolicy must be Adjust or Drop, not {policy!r}")
             job = JobConfig(
                 late_arrival_max_delay_s=int(_key(document, path, "EventsLateArrivalMaxDelayInSeconds")),
                 out_of_order_max_delay_s=int(_key(document, path, "EventsOutOfOrderMaxDelayInSeconds")),
-                out_of_order_policy=_key(document, path, "EventsOutOfOrderPolicy"),
+                out_of_order_policy=policy,
                 output_error_policy=_key(document, path, "OutputErrorPolicy"),
             )
         elif sub_type == "Input":

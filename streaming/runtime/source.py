@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import (
     TIMESTAMP_NOT_AVAILABLE,
@@ -126,8 +126,9 @@ class KafkaSource:
         now_us = time.time_ns() // 1000
         if any(message.error() is not None for message in messages):
             messages = self._readable(messages)
-        partitions = [message.partition() for message in messages]
-        offsets = [message.offset() for message in messages]
+        # confluent-kafka types both as optional: a message read from a partition always has them
+        partitions = cast(list[int], [message.partition() for message in messages])
+        offsets = cast(list[int], [message.offset() for message in messages])
         next_offsets = {partition: offset + 1 for partition, offset in zip(partitions, offsets, strict=True)}
         arrivals = self._arrivals(messages)
         latest: dict[int, int] = {}
@@ -144,7 +145,9 @@ class KafkaSource:
         if rejections:
             batch = self._without_rejected(messages, payloads, rejections, next_offsets, arrivals)
         else:
-            batch = Batch(payloads, arrivals, partitions, next_offsets, [], offsets, values)  # type: ignore[arg-type]
+            batch = Batch(
+                cast(list[dict[str, Any]], payloads), arrivals, partitions, next_offsets, [], offsets, values
+            )
         batch.idle_arrivals_us = self.progress.idle_arrivals(self._high_watermarks(), now_us)
         return batch
 
@@ -175,7 +178,7 @@ class KafkaSource:
             if error is None:
                 readable.append(message)
             elif error.code() == KafkaError._PARTITION_EOF:
-                self.progress.reached_end(message.partition(), message.offset())
+                self.progress.reached_end(cast(int, message.partition()), cast(int, message.offset()))
             else:
                 raise RunError(f"topic {self.topic}: read failed: {error}")
         return readable
@@ -202,16 +205,22 @@ class KafkaSource:
         for index, reason in rejections:
             message = messages[index]
             rejected.append(
-                RejectedEvent(message.partition(), message.offset(), message.value(), arrivals[index], reason)
+                RejectedEvent(
+                    cast(int, message.partition()),
+                    cast(int, message.offset()),
+                    message.value(),
+                    arrivals[index],
+                    reason,
+                )
             )
         kept = [i for i, payload in enumerate(payloads) if payload is not None]
         return Batch(
-            [payloads[i] for i in kept],  # type: ignore[misc]
+            [payload for payload in payloads if payload is not None],
             [arrivals[i] for i in kept],
-            [messages[i].partition() for i in kept],
+            cast(list[int], [messages[i].partition() for i in kept]),
             next_offsets,
             rejected,
-            [messages[i].offset() for i in kept],
+            cast(list[int], [messages[i].offset() for i in kept]),
             [messages[i].value() for i in kept],
         )
 

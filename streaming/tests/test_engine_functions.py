@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,12 +35,41 @@ def events(count: int) -> list[InputEvent]:
     ]
 
 
+def _sent_ids(transport: InMemoryTransport) -> list[list[int]]:
+    return [[row["id"] for row in body["Inputs"]["data"]] for body in transport.requests]
+
+
 def test_rows_are_sent_in_batches_of_the_configured_size_in_order() -> None:
-    transport = InMemoryTransport(score=lambda rows: [{"score": row["id"] * 10} for row in rows])
+    # Two requests at once, and every run the same interleaving: the first batch's answer waits until the
+    # second batch has been sent, so the answers come back out of order and the rows must be put back.
+    second_sent = threading.Event()
+
+    def score(rows: list[dict]) -> list[dict]:
+        if rows[0]["id"] == 1000:
+            second_sent.set()
+        if rows[0]["id"] == 0 and not second_sent.wait(timeout=60):
+            raise AssertionError(
+                "parallel=2, yet the second batch was not sent while the first was in flight"
+            )
+        return [{"score": row["id"] * 10} for row in rows]
+
+    transport = InMemoryTransport(score=score)
     out = records(engine(transport, batch_size=1000, parallel=2).process("events", events(2500)))
-    assert [len(body["Inputs"]["data"]) for body in transport.requests] == [1000, 1000, 500]
+    # Which of two parallel requests reaches the transport first is up to the threads: compare as a set.
+    assert sorted(_sent_ids(transport)) == [
+        list(range(1000)),
+        list(range(1000, 2000)),
+        list(range(2000, 2500)),
+    ]
     assert [r.payload for r in out] == [{"id": i, "score": i * 10} for i in range(2500)]
-    assert transport.headers[0]["Authorization"] == "Bearer k3y"
+    assert all(headers["Authorization"] == "Bearer k3y" for headers in transport.headers)
+
+
+def test_one_request_at_a_time_sends_the_batches_in_row_order() -> None:
+    transport = InMemoryTransport(score=lambda rows: [{"score": row["id"] * 10} for row in rows])
+    out = records(engine(transport, batch_size=1000, parallel=1).process("events", events(2500)))
+    assert _sent_ids(transport) == [list(range(1000)), list(range(1000, 2000)), list(range(2000, 2500))]
+    assert [r.payload for r in out] == [{"id": i, "score": i * 10} for i in range(2500)]
 
 
 def test_503_and_refused_connections_are_retried_with_exponential_backoff() -> None:

@@ -27,7 +27,7 @@ def event(t: str, arrival: str, partition: int = 0, key: str = "a", ident: str =
     return InputEvent(payload, at(arrival), partition)
 
 
-DOCUMENTED_TABLE = [  # (event time, arrival time) of asa-semantics §3, seconds read as minutes
+DOCUMENTED_TABLE = [  # (event time, arrival time): docs/stream-analytics-semantics.md §2, seconds read as minutes
     ("10:00", "10:40"),
     ("10:30", "10:41"),
     ("10:42", "10:42"),
@@ -45,7 +45,7 @@ def clock_fed_the_documented_table(policy: str) -> InputClock:
 
 
 def test_documented_late_and_out_of_order_table() -> None:
-    """asa-semantics §3 (event ordering docs): L=15 s... as minutes here, O=5, Adjust."""
+    """docs/stream-analytics-semantics.md §2 (the event-ordering article's table): L=15, O=5, Adjust, in minutes."""
     clock = clock_fed_the_documented_table("Adjust")
     released = clock.release(flush=True)
     adjusted = {item: micros_to_datetime(ts).strftime("%H:%M") for ts, item in released}
