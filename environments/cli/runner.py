@@ -25,10 +25,10 @@ def main(argv: list[str]) -> int:
 
     try:
         labels = runner_labels([load_environment(name) for name in args.environment])
+        print(labels)
+        if args.github_output:
+            write_github_output(labels)
     except EnvironmentsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(labels)
-    if args.github_output:
-        write_github_output(labels)
     return 0
