@@ -12,6 +12,7 @@ Registered for the whole repository by the root `conftest.py`.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def run_sender(spec: dict, connection_string: str | None) -> subprocess.Complete
 # Scored transactions for the drift, alert and retraining tests: `monitoring.bench.data` (the same data
 # the drift benchmark uses). It mirrors the named drift scenarios of the ML data generator
 # (scenario -> affected features, as documented in `ml/data/generator.py`) without importing the ml domain.
-from monitoring.bench.data import DRIFT_SCENARIOS, scored_table  # noqa: E402, F401
+from monitoring.bench.data import DRIFT_SCENARIOS, scored_table  # noqa: E402
 
 drift_test_table = scored_table
 """`drift_test_table(schema, rows, seed, scenario=None)`: a pyarrow table of scored records (features + score)."""
