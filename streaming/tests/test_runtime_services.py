@@ -36,6 +36,7 @@ from environments.standins import Azurite, Broker, start_broker, wait_until
 from streaming import aliases, dead_letter
 from streaming.producer import EventGenerator
 from streaming.producer.events import format_event_time
+from streaming.querytest.standin import stand_in_score
 from streaming.runtime import (
     Checkpoint,
     Endpoint,
@@ -121,7 +122,8 @@ class Traffic:
             window = WINDOW.total_seconds()
             end = datetime.fromtimestamp(math.ceil(when.timestamp() / window) * window, UTC)
             key = (event["merchant_category"], format_event_time(end))
-            groups.setdefault(key, []).append(min(1.0, event["amount"] / 10000.0))
+            request = {name: event[name] for name in (SCHEMA.id_column, *SCHEMA.feature_names)}
+            groups.setdefault(key, []).append(stand_in_score(request)["score"])
         return {key: (len(scores), sum(scores) / len(scores)) for key, scores in groups.items()}
 
     @property
