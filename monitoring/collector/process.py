@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE, TELEMETRY_VARIABLE
-from environments.standins import ManagedProcess, free_port, http_ok
+from environments.standins import ManagedProcess, StandInError, free_port, http_ok
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,7 +91,12 @@ def start_collector(
     port = port or free_port()
     keys_file = folder / "keys.json"
     if keys_file.exists():  # a restart on the same store keeps its keys
-        ikey, query_key = json.loads(keys_file.read_text())
+        kept_ikey, query_key = json.loads(keys_file.read_text())
+        if ikey is not None and ikey != kept_ikey:
+            raise StandInError(
+                f"{keys_file}: the collector's store keeps another instrumentation key than the one asked for"
+            )
+        ikey = kept_ikey
     else:
         ikey, query_key = ikey or str(uuid.uuid4()), secrets.token_urlsafe(24)
         folder.mkdir(parents=True, exist_ok=True)
