@@ -1,4 +1,5 @@
-"""Test support for the ml domain (and other domains' tests): a tiny trained model, request batches.
+"""Test support for the ml domain (and other domains' tests): a tiny trained model, request batches, a
+local endpoint with a model rolled out.
 
 Registered as a pytest plugin in the root `conftest.py`, so `scoring_model_dir` is available everywhere.
 """
@@ -6,13 +7,20 @@ Registered as a pytest plugin in the root `conftest.py`, so `scoring_model_dir` 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from environments.data_schema import DataSchema
 from environments.loader import load_environment
+from environments.model import Environment
+from environments.standins import free_port
+
+if TYPE_CHECKING:
+    from ml.serving.local_endpoint import LocalEndpoint
 
 TINY_TRAINING_ROWS = 3000
 TINY_SEED = 7
@@ -58,6 +66,27 @@ def local_environment():
 def scoring_model_dir(tmp_path_factory: pytest.TempPathFactory, local_environment) -> Path:
     """An MLflow model folder with `data_schema.json`, trained once per test session."""
     return tiny_model_dir(tmp_path_factory.mktemp("ml-model"), local_environment.data_schema())
+
+
+@contextmanager
+def rolled_out_endpoint(environment: Environment, state: Path, model_dir: Path) -> Iterator[LocalEndpoint]:
+    """A local endpoint (its router on a free port, its state in `state`) with `model_dir` rolled out as
+    version 1 after the environment's smoke batch; the router and every deployment are stopped on exit."""
+    # Imported here: this plugin is loaded for every test, most of which never serve a model.
+    from ml.serving.local_endpoint import LocalEndpoint
+    from ml.serving.manifests import ModelRef
+    from ml.serving.rollout import rollout
+    from ml.serving.smoke import smoke_batch
+
+    endpoint = LocalEndpoint(environment, state, free_port())
+    router = endpoint.start_router()
+    try:
+        smoke = smoke_batch(environment.data_schema(), environment.endpoint.smoke_batch_size)
+        rollout(endpoint, ModelRef("card-fraud", "1", "models:/card-fraud/1", str(model_dir)), smoke)
+        yield endpoint
+    finally:
+        endpoint.stop_all()
+        router.stop()
 
 
 @pytest.fixture(scope="session")

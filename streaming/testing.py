@@ -1,7 +1,8 @@
 """Test support of the streaming domain, registered as a pytest plugin in the root `conftest.py`.
 
 `scoring_server`: the real azmlinfsrv on 127.0.0.1 serving `streaming/tests/fixtures/score.py`, a small
-scoring script with the contract's request and reply shape (docs/contracts.md, "Scoring endpoint").
+scoring script with the contract's request and reply shape (docs/contracts.md, "Scoring endpoint") for
+the local environment's data schema, scoring with the query tests' formula (`streaming.querytest.standin`).
 `start_scoring_server` starts more (for tests that stop and restart the endpoint).
 `read_topic`: the keys and JSON rows on a topic of the local broker, once at least `expected` are there.
 `write_query_project`: a VS Code project (asaproj.json, query, JobConfig, testConfig.json and data

@@ -2,23 +2,26 @@
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
-before). The Azure ML steps (`python -m ml pipeline|rollout`) are the one thing replaced: `MLSteps`
-below journals them (with the model version a promotion asks for) and leaves what they leave (the model
-manifest, the endpoint and its manifest).
+before). The Azure ML steps are the one thing replaced (`environments/azure_sim/testing.py`).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport, StaticCredential
+from environments.azure_sim import ArmError, SimulatedAzure
+from environments.azure_sim.testing import (
+    REPOSITORY,
+    TRAINED_VERSION,
+    MLSteps,
+    Subscription,
+    changes_of,
+    stream_job_path,
+)
 from environments.deploy.azure_apply import ApplyError, apply_plan, deployment_body, secure_value
-from environments.deploy.azure_clients import AzureClients
-from environments.deploy.azure_state import read_azure_state
 from environments.deploy.deployed_settings import (
     app_insights_id,
     drift_sign_in_reference,
@@ -32,12 +35,9 @@ from environments.deploy.endpoint_key import (
     KeyPlaces,
     rotate,
 )
-from environments.deploy.plan import Plan, Step, build_plan, select_stage
-from environments.deploy.release import ReleaseError, read_release, release_path
+from environments.deploy.release import ReleaseError
 from environments.loader import load_environment
-from environments.model import Environment
 from environments.naming import resource_names
-from environments.render import render_environment
 from environments.telemetry_variables import (
     AUTHENTICATION_STRING_VAR,
     CONNECTION_STRING_VAR,
@@ -51,116 +51,7 @@ from monitoring.drift.errors import DriftPipelineError
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
-JOB = f"resourceGroups/{GROUP}/providers/Microsoft.StreamAnalytics/streamingjobs/{resource_names(ENV).stream_job}"
-TRAINED_VERSION = "7"
-
-
-class MLSteps:
-    """What `python -m ml pipeline|rollout <env>` leaves behind: the model manifest (dev trains version
-    TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
-    manifest."""
-
-    def __init__(
-        self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
-    ) -> None:
-        self.azure, self.root, self.env, self.settings = azure, root, env, settings
-
-    def __call__(self, step: Step, settings: dict[str, str]) -> None:
-        self.settings[step.name] = settings
-        command = step.request["command"]
-        version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
-        self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
-        build = self.root / "build" / self.env.name
-        if step.name in ("train", "promote"):
-            manifest = {
-                "model_name": self.env.model.name,
-                "version": version,
-                "model_uri": f"azureml://registries/sscore-registry/models/card-fraud/versions/{version}",
-            }
-            (build / "state" / "ml").mkdir(parents=True, exist_ok=True)
-            (build / "state" / "ml" / "model-manifest.json").write_text(
-                json.dumps(manifest), encoding="utf-8"
-            )
-        if step.name == "endpoint-rollout":
-            names = resource_names(self.env)
-            assert self.env.azure is not None
-            endpoint = (
-                f"resourceGroups/{self.env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
-                f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
-            )
-            self.azure.arrange(
-                endpoint,
-                {"name": names.endpoint, "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
-            )
-            manifest_path = build / "ml" / "endpoint.json"
-            manifest_path.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
-
-
-class Subscription:
-    """One simulated subscription and the repository's rendered files of an environment, deployed as
-    `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
-
-    def __init__(self, root: Path, env_name: str = "dev", azure: SimulatedAzure | None = None) -> None:
-        self.env = load_environment(env_name)
-        self.azure = azure or SimulatedAzure()
-        self.clients = AzureClients(
-            self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
-        )
-        self.root, self.build = root, root / "build" / env_name
-        self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
-        render_environment(env_name, out=self.build)
-
-    def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
-        state = read_azure_state(self.env, self.clients)
-        return select_stage(build_plan(self.env, self.build, state, release), stage)
-
-    def deploy(
-        self, stage: str | None = None, release: dict[str, Any] | None = None
-    ) -> tuple[Plan, list[str]]:
-        """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
-        plan, before = self.plan(stage, release), len(self.azure.journal)
-        run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
-        apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
-        return plan, self.azure.journal[before:]
-
-    def release(self) -> dict[str, Any]:
-        """The release manifest this environment's deploy wrote (the workflow's artifact)."""
-        return read_release(release_path(self.build))
-
-    def job(self) -> dict[str, Any]:
-        job = self.azure.get(JOB)
-        assert job is not None, "the stream job was never created"
-        return job["properties"]
-
-    def resources(self) -> dict[str, Any]:
-        """Everything deployed except the deployment records themselves."""
-        return {k: v for k, v in self.azure.resources.items() if "microsoft.resources/deployments" not in k}
-
-    def change_query(self, new_query: str) -> None:
-        path = next(self.build.rglob("stream-job.json"))
-        template = json.loads(path.read_text(encoding="utf-8"))
-        job = next(r for r in template["resources"] if r["type"] == "Microsoft.StreamAnalytics/streamingjobs")
-        job["properties"]["transformation"]["properties"]["query"] = new_query
-        path.write_text(json.dumps(template), encoding="utf-8")
-
-
-def changes_of(plan: Plan) -> list[str]:
-    """The change requests each plan step stands for (reads, like a check or a gate, change nothing)."""
-    expected = []
-    for step in plan.steps:
-        if step.kind == "arm-deployment" or (step.kind == "resource-group" and step.request):
-            expected.append(f"PUT {step.target}")
-        elif step.kind == "azureml":
-            version = step.request["command"][-1] if step.name == "promote" else ""
-            expected.append(f"ML {step.name} {version}".rstrip())
-        elif step.kind in ("asa-stop", "asa-start"):
-            expected.append(f"POST {step.target}/{step.kind.removeprefix('asa-')}")
-        elif step.kind == "key-vault-secret":
-            expected.append(f"PUT {step.target}")
-    return [entry.lower() for entry in expected]
-
-
-REPOSITORY = "octo-org/streamscore-fork"
+JOB = stream_job_path(ENV)
 
 
 @pytest.fixture(autouse=True)

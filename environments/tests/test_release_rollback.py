@@ -6,32 +6,21 @@ at the earlier tag's commit)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from test_deploy_scenarios import REPOSITORY, TRAINED_VERSION, Subscription, changes_of
 
 from environments.azure_sim import SimulatedAzure
+from environments.azure_sim.testing import (
+    REPOSITORY,
+    TRAINED_VERSION,
+    Subscription,
+    changes_of,
+    stream_job_path,
+)
 from environments.deploy.release import new_release, rendered_assets, with_deployment
-from environments.naming import resource_names
 from environments.render import render_environment
 
 LATER_QUERY = "SELECT * INTO [scored-eventhub] FROM [transactions]"
-
-
-def _job_path(subscription: Subscription) -> str:
-    env = subscription.env
-    assert env.azure is not None
-    return (
-        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.StreamAnalytics/streamingjobs/"
-        f"{resource_names(env).stream_job}"
-    )
-
-
-def _job(subscription: Subscription) -> dict[str, Any]:
-    job = subscription.azure.get(_job_path(subscription))
-    assert job is not None, f"no stream job {_job_path(subscription)}"
-    return job["properties"]
 
 
 def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
@@ -44,7 +33,7 @@ def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
     staging.deploy(release=dev.release())
     earlier = staging.release()  # v1.0.0: what staging recorded for its commit
     prod.deploy(release=earlier)
-    original_query = _job(prod)["transformation"]["properties"]["query"]
+    original_query = prod.job()["transformation"]["properties"]["query"]
 
     # v1.1.0: a later commit with another query and model version 8, through dev and staging.
     later_model = {**earlier["model"], "version": "8", "uri": earlier["model"]["uri"].replace("/7", "/8")}
@@ -53,7 +42,7 @@ def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
     prod.change_query(LATER_QUERY)
     prod.deploy(release=later)
     assert prod.release()["model"]["version"] == "8"
-    assert _job(prod)["transformation"]["properties"]["query"] == LATER_QUERY
+    assert prod.job()["transformation"]["properties"]["query"] == LATER_QUERY
 
     # Rollback to v1.0.0: its commit's rendering and its manifest.
     render_environment("prod", out=prod.build)
@@ -63,9 +52,9 @@ def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
     steps = [step.name for step in plan.steps]
     assert steps.index("promote") < steps.index("endpoint-rollout") < steps.index("write-release-manifest")
     job_changes = [c.lower() for c in changes if "streamingjobs" in c.lower() and c.startswith("POST")]
-    job = _job_path(prod).lower()
+    job = stream_job_path(prod.env).lower()
     assert job_changes == [f"post {job}/stop", f"post {job}/start"]
-    deployed = _job(prod)
+    deployed = prod.job()
     assert deployed["transformation"]["properties"]["query"] == original_query
     assert (deployed["jobState"], deployed["lastStartMode"]) == ("Running", "LastOutputEventTime")
     rolled_back = prod.release()

@@ -9,7 +9,7 @@ from pathlib import Path
 from environments.bench_records import write_records
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
-from export.bench import run_bench
+from export.bench.hour_export import run_bench
 from export.errors import ExportError
 
 

@@ -15,14 +15,10 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from environments.standins import free_port
 from ml.scoring.request_body import MAX_BATCH_ROWS, MAX_BODY_BYTES
 from ml.serving.batches import request_body, stream_batch
 from ml.serving.local_endpoint import LocalEndpoint
-from ml.serving.manifests import ModelRef
-from ml.serving.rollout import rollout
-from ml.serving.smoke import smoke_batch
-from ml.testing import bad_rows
+from ml.testing import bad_rows, rolled_out_endpoint
 
 pytestmark = pytest.mark.services  # the local endpoint: router and azmlinfsrv deployments
 
@@ -40,15 +36,8 @@ KINDS: dict[str, tuple[int, int, tuple[str, ...]]] = {
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory, local_environment, scoring_model_dir) -> Iterator[LocalEndpoint]:
     state = tmp_path_factory.mktemp("malformed")
-    endpoint = LocalEndpoint(local_environment, state / "ml", free_port())
-    router = endpoint.start_router()
-    try:
-        smoke = smoke_batch(local_environment.data_schema(), local_environment.endpoint.smoke_batch_size)
-        rollout(endpoint, ModelRef("card-fraud", "1", "models:/card-fraud/1", str(scoring_model_dir)), smoke)
+    with rolled_out_endpoint(local_environment, state / "ml", scoring_model_dir) as endpoint:
         yield endpoint
-    finally:
-        endpoint.stop_all()
-        router.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from environments.standins import free_port, wait_until
+from environments.standins import wait_until
 from environments.testing import status_before_body
 from ml.serving.batches import request_body, stream_batch
 from ml.serving.errors import SmokeTestError
@@ -19,7 +19,7 @@ from ml.serving.local_endpoint import LocalEndpoint
 from ml.serving.manifests import ModelRef, read_endpoint_manifest
 from ml.serving.rollout import rollout
 from ml.serving.smoke import smoke_batch
-from ml.testing import bad_rows
+from ml.testing import bad_rows, rolled_out_endpoint
 
 pytestmark = pytest.mark.services  # the endpoint: azmlinfsrv behind the router
 
@@ -28,15 +28,8 @@ pytestmark = pytest.mark.services  # the endpoint: azmlinfsrv behind the router
 def endpoint(tmp_path_factory, local_environment, scoring_model_dir) -> Iterator[LocalEndpoint]:
     """A local endpoint on a free port with model version 1 rolled out to `blue`."""
     state = tmp_path_factory.mktemp("endpoint")
-    endpoint = LocalEndpoint(local_environment, state / "ml", free_port())
-    router = endpoint.start_router()
-    try:
-        smoke = smoke_batch(local_environment.data_schema(), local_environment.endpoint.smoke_batch_size)
-        rollout(endpoint, ModelRef("card-fraud", "1", "models:/card-fraud/1", str(scoring_model_dir)), smoke)
+    with rolled_out_endpoint(local_environment, state / "ml", scoring_model_dir) as endpoint:
         yield endpoint
-    finally:
-        endpoint.stop_all()
-        router.stop()
 
 
 def _score(endpoint: LocalEndpoint, rows: list[dict]) -> httpx.Response:

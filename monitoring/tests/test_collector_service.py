@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from environments.standins import StandInError
 from environments.standins.well_known import DEVELOPMENT_IKEY
 from environments.testing import status_before_body
 from monitoring.collector.envelopes import MAX_DECODED_BYTES
@@ -93,6 +94,19 @@ def test_accepted_items_survive_a_restart(tmp_path: Path) -> None:
     second = start_collector(tmp_path)
     try:
         assert [row["name"] for row in second.query("items", name="evt-durable")] == ["evt-durable"]
+    finally:
+        second.stop()
+
+
+@pytest.mark.services
+def test_a_restart_keeps_the_keys_and_refuses_another_instrumentation_key(tmp_path: Path) -> None:
+    first = start_collector(tmp_path, ikey=DEVELOPMENT_IKEY)
+    first.stop()
+    with pytest.raises(StandInError, match=r"keys\.json"):
+        start_collector(tmp_path, ikey=str(uuid.uuid4()))
+    second = start_collector(tmp_path)
+    try:
+        assert (second.ikey, second.query_key) == (DEVELOPMENT_IKEY, first.query_key)
     finally:
         second.stop()
 

@@ -25,7 +25,7 @@ from environments.loader import load_environment
 from environments.render import render_environment
 from environments.standins import start_azurite, start_broker
 from streaming.bench.cpu import group_cpu_seconds, own_cpu_seconds
-from streaming.bench.inference_log import promised_rows, start_collector
+from streaming.bench.inference_log import promised_rows, scoring_env, start_collector, wait_logged
 from streaming.bench.measure import (
     endpoint_rows_per_s,
     fill_topic,
@@ -155,7 +155,7 @@ def logged_throughput(
     folder = state / tag
     collector = start_collector(folder / "collector")
     server = start_scoring_server(
-        STAND_IN_SCORE_SCRIPT, folder, extra_env=collector.scoring_env(sampling_ratio, folder / "spool")
+        STAND_IN_SCORE_SCRIPT, folder, extra_env=scoring_env(collector, sampling_ratio, folder / "spool")
     )
     try:
         project = project_copy(rendered, folder / "project", tag)
@@ -167,7 +167,7 @@ def logged_throughput(
             project, bootstrap, service, server.scoring_uri, folder / "checkpoint.json", events
         )
         outputs_done = time.monotonic()
-        logged, logged_at = collector.wait_logged(promised, timeout_s=600)
+        logged, logged_at = wait_logged(collector, promised, timeout_s=600)
         used = spent(before, cpu_seconds(groups))
     finally:
         server.stop()

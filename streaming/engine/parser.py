@@ -208,26 +208,24 @@ class _Parser:
             self.advance(), self.advance()
             return ast.SelectItem(start.line, start.column, self.expression(), start.text)
         expr = self.expression()
-        alias = None
+        alias = self.optional_alias()
+        return ast.SelectItem(start.line, start.column, expr, alias)
+
+    def optional_alias(self) -> str | None:
+        """`AS alias`, or an alias without AS (a name that is not the next clause's keyword), or None."""
         if self.accept_keyword("AS"):
-            alias = self.name("an alias").text
-        elif self.current.type is TokenType.QUOTED_IDENTIFIER or (
+            return self.name("an alias").text
+        if self.current.type is TokenType.QUOTED_IDENTIFIER or (
             self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
         ):
-            alias = self.advance().text
-        return ast.SelectItem(start.line, start.column, expr, alias)
+            return self.advance().text
+        return None
 
     def source(self) -> ast.Source:
         if self.at_operator("("):
             self.refuse("a subquery in FROM")
         name = self.name("an input or step name")
-        alias = None
-        if self.accept_keyword("AS"):
-            alias = self.name("an alias").text
-        elif self.current.type is TokenType.QUOTED_IDENTIFIER or (
-            self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
-        ):
-            alias = self.advance().text
+        alias = self.optional_alias()
         if self.at_keyword("PARTITION"):
             self.refuse("PARTITION BY")
         timestamp_by = None
@@ -264,13 +262,7 @@ class _Parser:
         if self.at_operator("("):
             self.refuse("a subquery in JOIN")
         name = self.name("an input name")
-        alias = None
-        if self.accept_keyword("AS"):
-            alias = self.name("an alias").text
-        elif self.current.type is TokenType.QUOTED_IDENTIFIER or (
-            self.current.type is TokenType.IDENTIFIER and self.current.upper not in _CLAUSE_KEYWORDS
-        ):
-            alias = self.advance().text
+        alias = self.optional_alias()
         if self.at_keyword("PARTITION"):
             self.refuse("PARTITION BY")
         timestamp_by = None

@@ -2,12 +2,14 @@
 
 Stream Analytics builds its requests from that swagger: the body key (`inputRequestName`), the input
 column names, the reply key (`outputResponseName`). The swagger comes from the real azmlinfsrv serving
-`streaming/tests/fixtures/score.py`, a script with the contract's shape (docs/contracts.md).
+`streaming/tests/fixtures/score.py`, a script with the contract's shape (docs/contracts.md) for the local
+environment's data schema.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,6 +20,8 @@ import pytest
 from environments.loader import load_environment
 from environments.render import render_environment
 from streaming import aliases
+from streaming.producer.events import EventGenerator
+from streaming.querytest.standin import stand_in_score
 from streaming.swagger_binding import binding_from_swagger
 from streaming.testing import ScoringServer
 
@@ -74,12 +78,15 @@ def test_the_swagger_row_is_the_data_contract(swagger: dict[str, Any]) -> None:
 
 
 def test_the_server_answers_in_the_binding_shape(scoring_server: ScoringServer) -> None:
+    schema = load_environment("local").data_schema()
+    event = EventGenerator(schema, seed=3).event(datetime.now(UTC))
+    row = {name: event[name] for name in (schema.id_column, *schema.feature_names)}
+    first = schema.features[0].name
     reply = httpx.post(
-        scoring_server.scoring_uri,
-        json={"Inputs": {"data": [{"amount": 120.0}, {"amount": None}]}},
-        timeout=10,
+        scoring_server.scoring_uri, json={"Inputs": {"data": [row, {**row, first: None}]}}, timeout=10
     )
     assert reply.status_code == 200
     results = reply.json()["Results"]
-    assert [r["score"] is None for r in results] == [False, True]
-    assert "amount" in results[1]["error"]
+    assert results[0] == stand_in_score(row), "the query tests' stand-in formula, over HTTP"
+    assert results[1]["score"] is None
+    assert results[1]["error"].startswith(first)

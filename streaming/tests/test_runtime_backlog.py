@@ -21,20 +21,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_runtime_services import SCHEMA, Job, blob_rows, isolated, rendered, runner, running, start
 
 from environments.standins import Azurite, Broker, wait_until
 from streaming import aliases
 from streaming.producer import EventGenerator, send_events
 from streaming.producer.events import format_event_time
 from streaming.runtime import RunError, Runner, ensure_topics
+from streaming.runtime.testing import (
+    PARTITIONS,
+    SCHEMA,
+    Job,
+    blob_rows,
+    isolated,
+    rendered,
+    runner,
+    running,
+    start,
+)
 from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, start_scoring_server
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 __all__ = ["rendered", "running"]  # fixtures, imported with the helpers they work with
 WINDOW_US = 10 * 1_000_000
-PARTITIONS = 2
 
 
 def behind_job(rendered: Path, tmp_path: Path) -> Job:

@@ -13,14 +13,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import threading
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,79 +27,31 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from confluent_kafka import Producer
 
-from environments.loader import load_environment
-from environments.render import render_environment
 from environments.standins import Azurite, Broker, start_broker, wait_until
 from streaming import aliases, dead_letter
 from streaming.producer import EventGenerator
 from streaming.producer.events import format_event_time
-from streaming.runtime import (
-    Checkpoint,
-    Endpoint,
-    FileCheckpointStore,
-    Runner,
-    RunOptions,
-    ensure_topics,
-    load_project,
+from streaming.querytest.standin import stand_in_score
+from streaming.runtime import Checkpoint, FileCheckpointStore, ensure_topics
+from streaming.runtime.testing import (
+    PARTITIONS,
+    SCHEMA,
+    Job,
+    blob_rows,
+    isolated,
+    rendered,
+    runner,
+    running,
+    start,
 )
 from streaming.testing import STAND_IN_SCORE_SCRIPT, ScoringServer, read_topic, start_scoring_server
 
 pytestmark = pytest.mark.services
 
-SCHEMA = load_environment("local").data_schema()
-PARTITIONS = 2
+__all__ = ["rendered", "running"]  # fixtures, imported with the helpers they work with
+
 WINDOW = timedelta(minutes=1)
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runtime-render")
-    render_environment("local", out=out)
-    return out / "streaming" / "asa"
-
-
-@dataclass
-class Job:
-    """An isolated copy of the project and the names it uses."""
-
-    folder: Path
-    tag: str
-    input_topic: str
-    output_topic: str
-    containers: dict[str, str]
-    checkpoint: Path
-
-
-def isolated(rendered: Path, tmp_path: Path) -> Job:
-    tag = uuid.uuid4().hex[:8]
-    folder = tmp_path / "asa"
-    shutil.copytree(rendered, folder)
-    containers = {}
-
-    def edit(path: Path, change: Any) -> None:
-        document = json.loads(path.read_text())
-        change(document)
-        path.write_text(json.dumps(document))
-
-    def input_change(d: dict[str, Any]) -> None:
-        d["EventHubProperties"].update(
-            EventHubName=f"in-{tag}", ConsumerGroupName=f"g-{tag}", PartitionCount=PARTITIONS
-        )
-
-    edit(folder / "Inputs" / f"{aliases.INPUT_TRANSACTIONS}.json", input_change)
-    edit(
-        folder / "Outputs" / f"{aliases.OUTPUT_SCORED_EVENTHUB}.json",
-        lambda d: d["EventHubProperties"].update(EventHubName=f"out-{tag}"),
-    )
-    for alias in (aliases.OUTPUT_SCORED_BLOB, aliases.OUTPUT_DEADLETTER, aliases.OUTPUT_CATEGORY_AGGREGATES):
-        containers[alias] = f"{alias}-{tag}"
-        edit(
-            folder / "Outputs" / f"{alias}.json",
-            lambda d, c=containers[alias]: d["BlobStorageProperties"].update(Container=c),
-        )
-    edit(folder / "JobConfig.json", lambda d: d.update(EventsLateArrivalMaxDelayInSeconds=-1))
-    return Job(folder, tag, f"in-{tag}", f"out-{tag}", containers, tmp_path / "job.checkpoint.json")
 
 
 @dataclass
@@ -121,7 +70,8 @@ class Traffic:
             window = WINDOW.total_seconds()
             end = datetime.fromtimestamp(math.ceil(when.timestamp() / window) * window, UTC)
             key = (event["merchant_category"], format_event_time(end))
-            groups.setdefault(key, []).append(min(1.0, event["amount"] / 10000.0))
+            request = {name: event[name] for name in (SCHEMA.id_column, *SCHEMA.feature_names)}
+            groups.setdefault(key, []).append(stand_in_score(request)["score"])
         return {key: (len(scores), sum(scores) / len(scores)) for key, scores in groups.items()}
 
     @property
@@ -159,18 +109,6 @@ def produce_closing(broker: Broker, topic: str, sent: Traffic) -> None:
         produce(broker, topic, [event], partition)
 
 
-def blob_rows(azurite: Azurite, container: str) -> list[dict[str, Any]]:
-    service = BlobServiceClient.from_connection_string(azurite.connection_string)
-    client = service.get_container_client(container)
-    if not client.exists():
-        return []
-    rows = []
-    for blob in client.list_blobs():
-        text = client.download_blob(blob.name).readall().decode()
-        rows.extend(json.loads(line) for line in text.splitlines() if line)
-    return rows
-
-
 def outputs_complete(azurite: Azurite, job: Job, sent: Traffic) -> bool:
     scored = blob_rows(azurite, job.containers[aliases.OUTPUT_SCORED_BLOB])
     aggregates = blob_rows(azurite, job.containers[aliases.OUTPUT_CATEGORY_AGGREGATES])
@@ -197,34 +135,6 @@ def assert_outputs(azurite: Azurite, job: Job, sent: Traffic) -> None:
         count, average = expected[(row["merchant_category"], row["window_end"])]
         assert (row["events"], row["scored_events"]) == (count, count)
         assert row["avg_score"] == pytest.approx(average, abs=1e-6)
-
-
-def runner(job: Job, broker: Broker, azurite: Azurite, endpoint: str, max_batch: int = 500) -> Runner:
-    config = {"bootstrap.servers": broker.bootstrap_servers}
-    service = BlobServiceClient.from_connection_string(azurite.connection_string)
-    options = RunOptions(
-        max_batch=max_batch, max_backoff_s=0.5, create_topics=True, topic_partitions=PARTITIONS
-    )
-    return Runner(load_project(job.folder), config, service, Endpoint(endpoint), job.checkpoint, options)
-
-
-@pytest.fixture
-def running() -> Iterator[list[tuple[Runner, threading.Event, threading.Thread]]]:
-    started: list[tuple[Runner, threading.Event, threading.Thread]] = []
-    yield started
-    for _, stop, thread in started:
-        stop.set()
-        thread.join(30)
-
-
-def start(
-    job_runner: Runner, running: list[tuple[Runner, threading.Event, threading.Thread]]
-) -> threading.Event:
-    stop = threading.Event()
-    thread = threading.Thread(target=job_runner.run, args=(stop,), daemon=True)
-    thread.start()
-    running.append((job_runner, stop, thread))
-    return stop
 
 
 def test_scored_dead_letter_and_aggregates_arrive(

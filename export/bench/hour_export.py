@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,8 +14,7 @@ from typing import Any
 import httpx
 
 from environments.data_schema import DataSchema
-from environments.local_secrets import COLLECTOR_IKEY_VARIABLE, COLLECTOR_KEY_VARIABLE
-from environments.standins import ManagedProcess, free_port, start_azurite
+from environments.standins import start_azurite
 from environments.standins.well_known import DEVELOPMENT_IKEY
 from export.blob_sink import BlobSink
 from export.errors import ExportError
@@ -26,6 +23,7 @@ from export.parquet_bytes import parquet_bytes
 from export.rows import to_rows
 from export.schema import export_schema
 from export.sources.collector import CollectorSource
+from monitoring.collector.process import start_collector
 
 HOUR_START = datetime(2030, 1, 1, 12, tzinfo=UTC)
 BATCH = 500
@@ -100,29 +98,15 @@ def run_bench(schema: DataSchema, rows: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="export-bench-") as folder:
         state = Path(folder)
         azurite = start_azurite(state)
-        port = free_port()
-        query_key = secrets.token_urlsafe(24)
-        collector = ManagedProcess(
-            "collector",
-            [
-                sys.executable,
-                "-m",
-                "monitoring",
-                "collector",
-                "--port",
-                str(port),
-                "--db",
-                str(state / "c.sqlite"),
-            ],
-            state / "collector.log",
-            env={COLLECTOR_IKEY_VARIABLE: DEVELOPMENT_IKEY, COLLECTOR_KEY_VARIABLE: query_key},
-        ).start()
         try:
-            url = f"http://127.0.0.1:{port}"
-            collector.wait_ready(lambda: _healthy(url), 30)
-            return _measure(schema, records, url, azurite.connection_string, query_key)
+            collector = start_collector(state / "collector", ikey=DEVELOPMENT_IKEY)
+            try:
+                return _measure(
+                    schema, records, collector.url, azurite.connection_string, collector.query_key
+                )
+            finally:
+                collector.stop()
         finally:
-            collector.stop()
             azurite.stop()
 
 
@@ -189,10 +173,3 @@ def _measure(
             rows=rows,
         ),
     ]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -1,0 +1,147 @@
+"""Deploying an environment into a simulated subscription, as `nox -s deploy-<env>` does: shared by the
+deploy scenario and release rollback tests.
+
+The real SDK clients run unchanged on the simulator's transport; the Azure ML steps
+(`python -m ml pipeline|rollout`) are the one thing replaced: `MLSteps` journals them (with the model
+version a promotion asks for) and leaves what they leave (the model manifest, the endpoint and its
+manifest).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from environments.azure_sim.control_plane import SimulatedAzure
+from environments.azure_sim.transport import SimulatedTransport, StaticCredential
+from environments.deploy.azure_apply import apply_plan
+from environments.deploy.azure_clients import AzureClients
+from environments.deploy.azure_state import read_azure_state
+from environments.deploy.plan import Plan, Step, build_plan, select_stage
+from environments.deploy.release import read_release, release_path
+from environments.loader import load_environment
+from environments.model import Environment
+from environments.naming import resource_names
+from environments.render import render_environment
+
+TRAINED_VERSION = "7"
+"""The model version the simulated training registers."""
+REPOSITORY = "octo-org/streamscore-fork"
+"""The repository apply runs in (GITHUB_REPOSITORY, as GitHub Actions sets it)."""
+
+
+def stream_job_path(env: Environment) -> str:
+    """The stream job's resource path (below the subscription) in the simulator."""
+    assert env.azure is not None, f"{env.name} is not an Azure environment"
+    return (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.StreamAnalytics/streamingjobs/"
+        f"{resource_names(env).stream_job}"
+    )
+
+
+class MLSteps:
+    """What `python -m ml pipeline|rollout <env>` leaves behind: the model manifest (dev trains version
+    TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
+    manifest."""
+
+    def __init__(
+        self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
+    ) -> None:
+        self.azure, self.root, self.env, self.settings = azure, root, env, settings
+
+    def __call__(self, step: Step, settings: dict[str, str]) -> None:
+        self.settings[step.name] = settings
+        command = step.request["command"]
+        version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
+        self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
+        build = self.root / "build" / self.env.name
+        if step.name in ("train", "promote"):
+            manifest = {
+                "model_name": self.env.model.name,
+                "version": version,
+                "model_uri": f"azureml://registries/sscore-registry/models/card-fraud/versions/{version}",
+            }
+            (build / "state" / "ml").mkdir(parents=True, exist_ok=True)
+            (build / "state" / "ml" / "model-manifest.json").write_text(
+                json.dumps(manifest), encoding="utf-8"
+            )
+        if step.name == "endpoint-rollout":
+            names = resource_names(self.env)
+            assert self.env.azure is not None
+            endpoint = (
+                f"resourceGroups/{self.env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
+                f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
+            )
+            self.azure.arrange(
+                endpoint,
+                {"name": names.endpoint, "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
+            )
+            manifest_path = build / "ml" / "endpoint.json"
+            manifest_path.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
+
+
+class Subscription:
+    """One simulated subscription and the repository's rendered files of an environment, deployed as
+    `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
+
+    def __init__(self, root: Path, env_name: str = "dev", azure: SimulatedAzure | None = None) -> None:
+        self.env = load_environment(env_name)
+        self.azure = azure or SimulatedAzure()
+        self.clients = AzureClients(
+            self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
+        )
+        self.root, self.build = root, root / "build" / env_name
+        self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
+        render_environment(env_name, out=self.build)
+
+    def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
+        state = read_azure_state(self.env, self.clients)
+        return select_stage(build_plan(self.env, self.build, state, release), stage)
+
+    def deploy(
+        self, stage: str | None = None, release: dict[str, Any] | None = None
+    ) -> tuple[Plan, list[str]]:
+        """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
+        plan, before = self.plan(stage, release), len(self.azure.journal)
+        run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
+        apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
+        return plan, self.azure.journal[before:]
+
+    def release(self) -> dict[str, Any]:
+        """The release manifest this environment's deploy wrote (the workflow's artifact)."""
+        return read_release(release_path(self.build))
+
+    def job(self) -> dict[str, Any]:
+        """The stream job's properties as deployed (an assertion error when it never was)."""
+        job = self.azure.get(stream_job_path(self.env))
+        assert job is not None, f"the stream job {stream_job_path(self.env)} was never created"
+        properties: dict[str, Any] = job["properties"]
+        return properties
+
+    def resources(self) -> dict[str, Any]:
+        """Everything deployed except the deployment records themselves."""
+        return {k: v for k, v in self.azure.resources.items() if "microsoft.resources/deployments" not in k}
+
+    def change_query(self, new_query: str) -> None:
+        path = next(self.build.rglob("stream-job.json"))
+        template = json.loads(path.read_text(encoding="utf-8"))
+        job = next(r for r in template["resources"] if r["type"] == "Microsoft.StreamAnalytics/streamingjobs")
+        job["properties"]["transformation"]["properties"]["query"] = new_query
+        path.write_text(json.dumps(template), encoding="utf-8")
+
+
+def changes_of(plan: Plan) -> list[str]:
+    """The change requests each plan step stands for (reads, like a check or a gate, change nothing)."""
+    expected = []
+    for step in plan.steps:
+        if step.kind == "arm-deployment" or (step.kind == "resource-group" and step.request):
+            expected.append(f"PUT {step.target}")
+        elif step.kind == "azureml":
+            version = step.request["command"][-1] if step.name == "promote" else ""
+            expected.append(f"ML {step.name} {version}".rstrip())
+        elif step.kind in ("asa-stop", "asa-start"):
+            expected.append(f"POST {step.target}/{step.kind.removeprefix('asa-')}")
+        elif step.kind == "key-vault-secret":
+            expected.append(f"PUT {step.target}")
+    return [entry.lower() for entry in expected]
