@@ -29,6 +29,28 @@ def check_record(record: Any, source: Path, index: int) -> list[str]:
     return problems
 
 
+def significant(number: float, digits: int) -> float:
+    """`number` rounded to `digits` significant digits (a fixed number of decimals loses small values)."""
+    return float(f"{number:.{digits}g}")
+
+
+def bench_record(
+    name: str, value: float, unit: str, baseline: float | None, goal: str, met: bool, params: dict[str, Any]
+) -> dict[str, Any]:
+    """One record of the DESIGN.md shape. Value and baseline keep 6 significant digits and the ratio 4, so
+    `check_record` (a thousandth, relative) accepts it at any scale, 0.017 s as well as 17 s."""
+    return {
+        "name": name,
+        "value": significant(value, 6),
+        "unit": unit,
+        "baseline": significant(baseline, 6) if baseline else None,
+        "ratio": significant(value / baseline, 4) if baseline else None,
+        "goal": goal,
+        "met": met,
+        "params": params,
+    }
+
+
 def write_records(out: Path, records: list[dict[str, Any]]) -> None:
     """Check and write one domain's records, and print a line per record."""
     problems = [line for index, record in enumerate(records) for line in check_record(record, out, index)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from environments.bench_records import summarize
+from environments.bench_records import bench_record, check_record, summarize
 from environments.errors import EnvironmentsError
 
 RECORD = {
@@ -37,3 +37,14 @@ def test_wrong_ratio_and_missing_keys_are_named(tmp_path: Path) -> None:
         summarize(tmp_path)
     assert "ml.json[0]: missing key goal" in str(caught.value)
     assert "ratio 2.0 is not value / baseline" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "value, baseline", [(0.017, 0.289), (17.3, 0.0412), (123456.7, 98765.4), (1e-5, 3e-4)]
+)
+def test_a_record_is_accepted_at_any_scale(value: float, baseline: float, tmp_path: Path) -> None:
+    """A bench record of small values (seconds of a 200-row export) passes the record check: rounding to a
+    fixed number of decimals once made the ratio disagree with value / baseline."""
+    record = bench_record("x", value, "s", baseline, "<= 1", True, {})
+    assert check_record(record, tmp_path / "x.json", 0) == []
+    assert record["ratio"] == pytest.approx(value / baseline, rel=1e-3)

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from environments.bench_records import bench_record
 from environments.data_schema import DataSchema
 from environments.standins import start_azurite
 from environments.standins.well_known import DEVELOPMENT_IKEY
@@ -79,18 +80,10 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def record_of(name: str, value: float, unit: str, baseline: float | None, goal: str, met: bool, **params):
-    ratio = round(value / baseline, 3) if baseline else None
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": round(baseline, 3) if baseline else None,
-        "ratio": ratio,
-        "goal": goal,
-        "met": met,
-        "params": params,
-    }
+def record_of(
+    name: str, value: float, unit: str, baseline: float | None, goal: str, met: bool, **params: Any
+) -> dict[str, Any]:
+    return bench_record(name, value, unit, baseline, goal, met, params)
 
 
 def run_bench(schema: DataSchema, rows: int) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from environments.bench_records import bench_record
 from environments.data_schema import DataSchema
 from monitoring.bench.data import scored_table
 from monitoring.drift.errors import DriftError
@@ -135,16 +136,7 @@ def run_bench(schema: DataSchema, schema_path: Path, rows: int, folder: Path) ->
     }
 
     def record(name: str, value: float, unit: str, baseline: float, goal: str, met: bool) -> dict:
-        return {
-            "name": name,
-            "value": round(value, 4),
-            "unit": unit,
-            "baseline": round(baseline, 4),
-            "ratio": round(value / baseline, 5),
-            "goal": goal,
-            "met": met,
-            "params": params,
-        }
+        return bench_record(name, value, unit, baseline, goal, met, params)
 
     speed_ratio = ours.compute_s / evidently.compute_s
     memory_ratio = ours.peak_rss_mb / evidently.peak_rss_mb
