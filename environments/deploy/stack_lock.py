@@ -8,13 +8,13 @@ however the process ends, and no child inherits it.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from environments.errors import EnvironmentsError
+from environments.file_lock import LockBusyError, exclusive_lock
 
 LOCK_FILE = "stack.lock"
 
@@ -26,24 +26,11 @@ class StackInUseError(EnvironmentsError):
 @contextmanager
 def hold_rendered_folder(build: Path, state_dir: Path) -> Iterator[None]:
     """Hold `build/<env>/stack.lock` while the block runs; raise StackInUseError if another stack holds it."""
-    build.mkdir(parents=True, exist_ok=True)
-    path = build / LOCK_FILE
-    with path.open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StackInUseError(
-                f"{build} is in use by the local stack of {holder}: one stack per checkout (a second "
-                "would read the first's rendered endpoint URL); stop that stack first"
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()} (state folder {state_dir})\n")
-        handle.flush()
-        try:
+    try:
+        with exclusive_lock(build / LOCK_FILE, f"process {os.getpid()} (state folder {state_dir})"):
             yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
+    except LockBusyError as exc:
+        raise StackInUseError(
+            f"{build} is in use by the local stack of {exc.holder}: one stack per checkout (a second "
+            "would read the first's rendered endpoint URL); stop that stack first"
+        ) from exc

@@ -15,6 +15,7 @@ the new one and says why (exit code 1). The model is the one in `<state>/ml/mode
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from ml.serving.rollout import progressive_rollout, rollback, rollout
 from ml.serving.smoke import smoke_batch
 
 ROLLBACK = "rollback"
+COMMAND = "python -m ml rollout"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,19 +60,23 @@ def main(argv: list[str]) -> int:
     try:
         env = load_environment(args.environment)
         state = args.state_dir or state_dir(env)
+        target = _target(env, args.port, state)
+        # Locally, a restart of a dead deployment by `ml serve` and this command take turns.
+        changing = target.changing(COMMAND) if env.target == "local" else contextlib.nullcontext()
         if rolling_back:
-            previous = rollback(_target(env, args.port, state))
+            with changing:
+                previous = rollback(target)
             print(f"deployment {previous} takes all traffic again")
             return 0
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
-        target = _target(env, args.port, state)
-        if env.target == "local":
-            result = progressive_rollout(target, model, smoke, env.rollout)
-        else:
-            # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
-            # wired up yet: Azure keeps the single shift after the smoke test.
-            result = rollout(target, model, smoke)
+        with changing:
+            if env.target == "local":
+                result = progressive_rollout(target, model, smoke, env.rollout)
+            else:
+                # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
+                # wired up yet: Azure keeps the single shift after the smoke test.
+                result = rollout(target, model, smoke)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,11 @@ are stopped by the PID recorded in the routing table, after checking that the PI
 died: the endpoint manifest says `healthy: false` from the moment the death is seen until the restarted
 server has passed the smoke test, and stays unhealthy while restarts fail (retried every
 `RESTART_BACKOFF_S`), so streaming deploy and the loop refuse the endpoint meanwhile.
+
+A rollout (`python -m ml rollout local`, or the first one of `ml serve`) and the restart of a dead
+deployment both change the routing table and the manifest: each holds `<state>/ml/endpoint.lock`
+(`changing`) while it does, so they never interleave. A rollout waits for a restart (saying so); a restart
+waits, retried every second, until a rollout is done (saying so once).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import secrets
 import signal
 import sys
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from environments.file_lock import LockBusyError, exclusive_lock
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
 from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
@@ -50,6 +57,8 @@ logger = logging.getLogger("ml.serving.local_endpoint")
 KEY_ENV = "ML_ENDPOINT_KEY"
 STOP_TIMEOUT_S = 30.0
 RESTART_BACKOFF_S = 10.0
+CHANGE_LOCK = "endpoint.lock"
+CHANGE_WAIT_S = 300.0  # a restart (start, smoke test) takes seconds; a rollout waits this long for one
 
 
 def endpoint_key(state: Path) -> str:
@@ -121,6 +130,7 @@ class LocalEndpoint:
     deployments outlive it)."""
     servers: dict[str, InferenceServer] = field(default_factory=dict)
     _restart_after: dict[str, float] = field(default_factory=dict)
+    _restart_waiting: bool = False
 
     @classmethod
     def for_environment(
@@ -139,6 +149,19 @@ class LocalEndpoint:
     @property
     def manifest_path(self) -> Path:
         return self.state / ENDPOINT_MANIFEST
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state / CHANGE_LOCK
+
+    def changing(self, what: str, wait_s: float = CHANGE_WAIT_S) -> AbstractContextManager[None]:
+        """Hold the endpoint's change lock while `what` (a rollout, a restart) changes routes and manifest;
+        another holder is waited for up to `wait_s`, with one log line naming it, then LockBusyError."""
+
+        def waiting(holder: str) -> None:
+            logger.warning("%s waits: %s is changing the endpoint (%s)", what, holder, self.lock_path)
+
+        return exclusive_lock(self.lock_path, f"process {os.getpid()} ({what})", wait_s, waiting)
 
     @property
     def url(self) -> str:
@@ -339,6 +362,23 @@ class LocalEndpoint:
             if routes.traffic.get(name, 0) > 0 and not self._running(name, deployment.pid)
         ]
         self.reap()
+        if not dead:
+            return []
+        try:
+            with self.changing(f"restart of deployment {', '.join(dead)}", wait_s=0.0):
+                self._restart_waiting = False
+                return self._restart_dead(dead)
+        except LockBusyError as busy:
+            if not self._restart_waiting:
+                logger.warning(
+                    "deployment %s is not running; its restart waits: %s is changing the endpoint",
+                    ", ".join(dead),
+                    busy.holder,
+                )
+                self._restart_waiting = True
+            return []
+
+    def _restart_dead(self, dead: list[str]) -> list[str]:
         restarted = []
         for name in dead:
             # Read the table again: a rollout removes a deployment from it before stopping its server.
