@@ -41,7 +41,7 @@ from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
 from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
 from environments.standins.process import port_open, stop_processes
-from environments.telemetry_variables import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
+from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import stage_code
@@ -75,6 +75,12 @@ def endpoint_key(state: Path) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def telemetry_connection() -> dict[str, str]:
+    """The inference log's connection string given to this process, for a deployment (none: log off)."""
+    value = os.environ.get(CONNECTION_STRING_VAR)
+    return {CONNECTION_STRING_VAR: value} if value else {}
 
 
 def local_model_dir(model: ModelRef, dest: Path) -> Path:
@@ -195,8 +201,9 @@ class LocalEndpoint:
             "endpoint router",
             argv,
             self.state / "router.log",
-            env={KEY_ENV: self.key()},
+            env={KEY_ENV: self.key()},  # the one secret it uses
             die_with_parent=self.die_with_parent,
+            inherit_environment=False,
         )
         router.start()
         try:
@@ -261,6 +268,8 @@ class LocalEndpoint:
                 # As the Azure deployment sets them (deployment.yml.j2); retry files stay in this stack's state.
                 SAMPLING_RATIO_VAR: str(self.env.monitoring.log_sampling_ratio),
                 SPOOL_DIR_VAR: str(self.state / "telemetry-spool"),
+                # Its inference log; not the endpoint key's variable, nor anything else of ours.
+                **telemetry_connection(),
             },
             die_with_parent=self.die_with_parent,
         )
