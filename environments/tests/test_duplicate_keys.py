@@ -9,10 +9,11 @@ import pytest
 
 from environments.arm.validate import validate_directory
 from environments.data_schema import load_data_schema
-from environments.errors import ArmValidationError, ConfigError
+from environments.errors import ArmValidationError, ConfigError, RenderedFileError
 from environments.loader import ENVIRONMENTS_DIR, load_environment
-from environments.render import render_environment
+from environments.render import build_dir, render_environment
 from environments.unique_keys import DuplicateJsonKeyError, DuplicateYamlKeyError, load_yaml, loads_json
+from environments.validate import validate_environment
 
 
 def test_json_duplicate_names_key_path_and_line() -> None:
@@ -70,3 +71,26 @@ def test_rendered_template_with_duplicated_key_fails_validation(tmp_path: Path) 
     message = str(caught.value)
     assert str(template) in message and "duplicate key 'identity'" in message
     assert f"line {line} " in message
+
+
+def test_validation_names_every_rendered_file_with_a_duplicated_key(tmp_path: Path) -> None:
+    """Not only ARM: a rendered Azure ML YAML or Stream Analytics JSON file with a key twice fails
+    `validate` (the step every deploy runs), one line per file naming file, key and line."""
+    root = tmp_path / "checkout"
+    render_environment("local", out=build_dir("local", root))
+    build = build_dir("local", root)
+    assert validate_environment("local", root) == []  # local has no ARM templates, and no duplicate
+    yml = next(p for p in sorted(build.rglob("*.yml")) if p.read_text().startswith("$schema:"))
+    yml.write_text(yml.read_text().replace("$schema:", "name: again\n$schema:", 1) + "name: twice\n")
+    [job_config] = sorted(build.rglob("JobConfig.json"))
+    job_config.write_text(job_config.read_text().replace("{", '{"DataLocale": "x", ', 1))
+    (build / "state").mkdir(exist_ok=True)
+    (build / "state" / "written-by-a-deploy.json").write_text('{"a": 1, "a": 2}')  # not rendered: not checked
+    with pytest.raises(RenderedFileError) as caught:
+        validate_environment("local", root)
+    lines = caught.value.problems
+    assert len(lines) == 2
+    assert any(
+        line.startswith(f"{job_config}: duplicate key 'DataLocale' in (root): line ") for line in lines
+    )
+    assert any(line.startswith(f"{yml}: line ") and "duplicate key 'name'" in line for line in lines)
