@@ -81,11 +81,11 @@ def _locate_duplicate(document: str) -> None:
             starts.append(index)
             return scan_once(string, index)
 
-        pairs, end = json.decoder.JSONObject(s_and_end, strict, recording_scan_once, *rest)
+        pairs, end = json.decoder.JSONObject(s_and_end, strict, recording_scan_once, *rest)  # type: ignore[attr-defined]
         pairs.positions = starts
         return pairs, end
 
-    decoder.parse_object = parse_object  # type: ignore[assignment]
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     _check(decoder.decode(document), "(root)", document)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from environments.errors import EnvironmentsError
@@ -26,11 +26,15 @@ class StackInUseError(EnvironmentsError):
 @contextmanager
 def hold_rendered_folder(build: Path, state_dir: Path) -> Iterator[None]:
     """Hold `build/<env>/stack.lock` while the block runs; raise StackInUseError if another stack holds it."""
+    lock = ExitStack()
     try:
-        with exclusive_lock(build / LOCK_FILE, f"process {os.getpid()} (state folder {state_dir})"):
-            yield
+        lock.enter_context(
+            exclusive_lock(build / LOCK_FILE, f"process {os.getpid()} (state folder {state_dir})")
+        )
     except LockBusyError as exc:
         raise StackInUseError(
             f"{build} is in use by the local stack of {exc.holder}: one stack per checkout (a second "
             "would read the first's rendered endpoint URL); stop that stack first"
         ) from exc
+    with lock:
+        yield
