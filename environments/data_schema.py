@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from environments.errors import ConfigError
+from environments.unique_keys import load_yaml
 
 FeatureType = Literal["float", "integer", "count", "boolean", "category"]
 
@@ -94,7 +95,7 @@ class DataSchema(BaseModel):
 def load_data_schema(path: Path) -> DataSchema:
     """Read and validate a schema file; problems name the file and the key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(path), [f"{path}: cannot read: {exc}"]) from exc
     try:

@@ -3,7 +3,8 @@
 EnvironmentsError
 ├── ConfigError          an environment file is missing, unreadable or invalid
 ├── RenderError          a template failed to render (names template and line)
-└── ArmValidationError   a rendered ARM template breaks the official schema or a project rule
+├── ArmValidationError   a rendered ARM template breaks the official schema or a project rule
+└── RenderedFileError    a rendered JSON or YAML file has a key twice (read as the last value otherwise)
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class RenderError(EnvironmentsError):
 
 class ArmValidationError(EnvironmentsError):
     """Rendered ARM templates failed validation; `problems` holds one line per finding."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class RenderedFileError(EnvironmentsError):
+    """Rendered files that cannot be read as one value per key; `problems` holds one line per finding."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from environments.errors import ConfigError
 from environments.model import REPO_ROOT, Environment
 from environments.secret_values import secret_looking_values
+from environments.unique_keys import load_yaml
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 _EXTENDS = "extends"
@@ -82,7 +83,7 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], di
     if path in seen:
         raise ConfigError(str(path), [f"{path}: extends: cycle through {', '.join(map(str, seen))}"])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(path), [f"{path}: cannot read: {exc}"]) from exc
     if raw is None:

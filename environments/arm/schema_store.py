@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from environments.errors import ArmValidationError
+from environments.unique_keys import loads_json
 
 SCHEMA_BASE = "https://schema.management.azure.com/schemas/"
 ENV_VAR = "STREAMSCORE_ARM_SCHEMAS"
@@ -49,8 +50,7 @@ def read_schema_file(root: Path, relative: str) -> dict[str, Any]:
             [f"ARM schema {relative} is not in {root}; vendor it with `{REFRESH_COMMAND}`"]
         )
     try:
-        with path.open(encoding="utf-8") as handle:
-            document: dict[str, Any] = json.load(handle)
+        document: dict[str, Any] = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ArmValidationError([f"ARM schema {path}: not readable JSON: {exc}"]) from exc
     return document

@@ -24,6 +24,7 @@ from environments.arm.schema_store import (
     resource_definition,
 )
 from environments.errors import ArmValidationError
+from environments.unique_keys import loads_json
 
 TEMPLATE_SCHEMA_MARK = "deploymentTemplate.json"
 PARAMETERS_SCHEMA_MARK = "deploymentParameters.json"
@@ -172,7 +173,7 @@ def validate_template(template: dict[str, Any]) -> list[str]:
 
 def _load(path: Path, text: str | None = None) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8") if text is None else text)
+        return loads_json(path.read_text(encoding="utf-8") if text is None else text)
     except (OSError, json.JSONDecodeError) as exc:
         raise ArmValidationError([f"{path}: not valid JSON: {exc}"]) from exc
 

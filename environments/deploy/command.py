@@ -13,7 +13,8 @@ from environments.deploy.azure_state import AzureState, read_azure_state
 from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.deploy.plan_table import PLAN_COLUMNS, plan_markdown, plan_rows
 from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
-from environments.drift_scenario import parse_scenario
+from environments.deploy.stack_lock import StackInUseError, hold_rendered_folder
+from environments.drift_scenario import DriftScenario, parse_scenario
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
@@ -78,13 +79,11 @@ def deploy(
         asked = parse_scenario(drift_scenario) if drift_scenario is not None else None
         scenario = checked_scenario(env, asked)
     console = Console(width=None if Console().is_terminal else 200)
+    if env.target == "local":
+        return _deploy_local(env, root, plan_only, once, events, console, scenario)
     written = render_environment(env_name, root)
     print(f"rendered {len(written)} files into {build_dir(env_name, root)}", flush=True)
     validate_environment(env_name, root, progress=lambda line: print(line, flush=True))
-    if env.target == "local":
-        from environments.deploy.local import run_local
-
-        return run_local(env, root, plan_only=plan_only, once=once, events=events, scenario=scenario)
     if offline and not plan_only:
         raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
     clients = None if offline else default_clients(env)
@@ -105,3 +104,26 @@ def deploy(
     apply_plan(env, plan, root, clients=clients, report=console.print)
     console.print(f"{env_name}: deployed")
     return 0
+
+
+def _deploy_local(
+    env: Environment,
+    root: Path,
+    plan_only: bool,
+    once: bool,
+    events: int,
+    console: Console,
+    scenario: DriftScenario | None,
+) -> int:
+    """Render, validate and run the local stack, holding `build/<env>/` against a second stack."""
+    from environments.deploy.local import run_local, stack_state_dir
+
+    try:
+        with hold_rendered_folder(build_dir(env.name, root), stack_state_dir(env, root)):
+            written = render_environment(env.name, root)
+            print(f"rendered {len(written)} files into {build_dir(env.name, root)}", flush=True)
+            validate_environment(env.name, root, progress=lambda line: print(line, flush=True))
+            return run_local(env, root, plan_only=plan_only, once=once, events=events, scenario=scenario)
+    except StackInUseError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 1

@@ -234,6 +234,12 @@ def print_local_plan(steps: list[LocalStep], console: Console) -> None:
     console.print(table)
 
 
+def stack_state_dir(env: Environment, root: Path) -> Path:
+    """The local stack's state folder (`local.state_dir`, relative to the repository root)."""
+    assert env.local is not None
+    return (root / env.local.state_dir).resolve()
+
+
 def run_local(
     env: Environment,
     root: Path,
@@ -245,9 +251,8 @@ def run_local(
     """Run the local loop. Services stay up afterwards until Ctrl-C (or stop at once with `once`).
     `scenario`: the drift phase's (default: the environment's `loop.drift_scenario`); the plan refuses
     one the schema cannot carry before anything starts."""
-    assert env.local is not None
     console = Console(width=None if Console().is_terminal else 160)
-    state_dir = (root / env.local.state_dir).resolve()
+    state_dir = stack_state_dir(env, root)
     started_at = datetime.now(UTC).replace(microsecond=0)
     steps = local_plan(env, state_dir, events, scenario, started_at)
     print_local_plan(steps, console)

@@ -33,8 +33,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
 from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
@@ -55,6 +53,7 @@ from environments.deploy.release import (
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
+from environments.unique_keys import load_yaml, loads_json
 
 DOMAIN_ORDER = ("environments", "ml", "streaming", "export", "monitoring")
 STAGES = ("infra", "after-ml")
@@ -108,7 +107,7 @@ def azureml_entities(build: Path) -> dict[str, dict[str, Any]]:
     """Rendered Azure ML YAML of the ml domain by plan step: {step: {path: entity}} (request bodies)."""
     by_step: dict[str, dict[str, Any]] = {step: {} for step in set(ENTITY_STEP.values())}
     for path in sorted((build / "ml").rglob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or "$schema" not in document:
             continue
         kind = str(document["$schema"]).rsplit("/", 1)[-1].removesuffix(".schema.json")
@@ -137,7 +136,7 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
     parameters_path = path.with_name(path.name.removesuffix(".json") + ".parameters.json")
     parameters = {}
     if parameters_path.is_file():
-        parameters = json.loads(parameters_path.read_text(encoding="utf-8")).get("parameters", {})
+        parameters = loads_json(parameters_path.read_text(encoding="utf-8")).get("parameters", {})
     secure = tuple(
         sorted(
             name

@@ -23,10 +23,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from environments.atomic_files import write_json_atomically
 from environments.errors import EnvironmentsError
+from environments.unique_keys import load_yaml, loads_json
 
 RELEASE_FILE = "release.json"
 # The stage each environment takes its release from; dev creates releases.
@@ -55,7 +54,7 @@ def rendered_assets(build: Path) -> dict[str, Any]:
     environments: dict[str, dict[str, str]] = {}
     components: dict[str, str] = {}
     for path in sorted(build.rglob("azureml/**/*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict):
             continue
         if _kind(document) == "environment":
@@ -141,7 +140,7 @@ def preview_release(build: Path, model_name: str) -> dict[str, Any]:
 
 def read_release(path: Path) -> dict[str, Any]:
     try:
-        release: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        release: dict[str, Any] = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ReleaseError(f"{path}: no release manifest ({exc})") from exc
     missing = [key for key in ("release", *VERSIONED_FIELDS, "deployed") if key not in release]

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from environments.errors import EnvironmentsError
+from environments.unique_keys import load_yaml
 
 
 class SecurityScanError(EnvironmentsError):
@@ -64,7 +65,7 @@ def load_allowlist(path: Path, tool: str) -> list[AllowEntry]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = load_yaml(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
         raise SecurityScanError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, list):

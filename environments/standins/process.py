@@ -63,6 +63,25 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str, interval_
 
 _PR_SET_PDEATHSIG = 1
 
+PLAIN_VARIABLES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+)
+"""What a child started with `inherit_environment=False` still gets from ours: none of them a secret."""
+
 
 def die_with_parent(signum: int = signal.SIGTERM) -> None:
     """Ask the kernel to send `signum` to this process when its parent dies (Linux; elsewhere a no-op).
@@ -112,6 +131,8 @@ class ManagedProcess:
     env: dict[str, str] | None = None
     cwd: Path | None = None
     die_with_parent: bool = False
+    inherit_environment: bool = True
+    """False: the child gets `env` and `PLAIN_VARIABLES` only, none of our secrets (keys, connection strings)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self) -> ManagedProcess:
@@ -123,7 +144,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **(self.env or {})},
+                env={**self._inherited(), **(self.env or {})},
                 cwd=self.cwd,
                 start_new_session=True,
                 preexec_fn=die_with_parent if self.die_with_parent else None,
@@ -133,6 +154,11 @@ class ManagedProcess:
         finally:
             log.close()
         return self
+
+    def _inherited(self) -> dict[str, str]:
+        if self.inherit_environment:
+            return dict(os.environ)
+        return {name: os.environ[name] for name in PLAIN_VARIABLES if name in os.environ}
 
     @property
     def pid(self) -> int:

@@ -17,6 +17,7 @@ the new one and says why (exit code 1). The model is the one in `<state>/ml/mode
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -31,6 +32,7 @@ from ml.serving.rollout import progressive_rollout, rollback
 from ml.serving.smoke import smoke_batch
 
 ROLLBACK = "rollback"
+COMMAND = "python -m ml rollout"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,15 +85,19 @@ def main(argv: list[str]) -> int:
         if args.plan_only:
             return _print_plan(env)
         state = args.state_dir or state_dir(env)
+        target = _target(env, args.port, state)
+        # Locally, a restart of a dead deployment by `ml serve` and this command take turns.
+        changing = target.changing(COMMAND) if env.target == "local" else contextlib.nullcontext()
         if rolling_back:
-            previous = rollback(_target(env, args.port, state))
+            with changing:
+                previous = rollback(target)
             print(f"deployment {previous} takes all traffic again")
             return 0
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
-        target = _target(env, args.port, state)
         # The same steps and policy everywhere: locally the router measures, on Azure Azure Monitor.
-        result = progressive_rollout(target, model, smoke, env.rollout)
+        with changing:
+            result = progressive_rollout(target, model, smoke, env.rollout)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
             supervisor.on_exit(endpoint.stop_all)
             supervisor.adopt(endpoint.start_router())
             smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
-            result = rollout(endpoint, model, smoke)
+            with endpoint.changing("python -m ml serve: first rollout"):
+                result = rollout(endpoint, model, smoke)
             print(
                 f"serving {model.name} version {model.version} ({result.deployment}) on {endpoint.url}/score"
             )

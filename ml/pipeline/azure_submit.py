@@ -24,6 +24,7 @@ from environments.asset_versions import content_version
 from environments.deploy.release import rendered_assets
 from environments.model import Environment
 from environments.naming import resource_names
+from environments.unique_keys import load_yaml
 from ml.components.step_files import REGISTRATION_FILE, read_json
 from ml.data.store import TrainingData, asset_version, data_dir
 from ml.pipeline.errors import PipelineError, PromotionError
@@ -79,10 +80,9 @@ def data_asset(rendered_ml: Path, training: TrainingData) -> Any:
 
 def pipeline_job(pipeline_path: Path, data_reference: str, overrides: dict[str, Any]) -> Any:
     """The rendered pipeline job with its data input pinned to one data asset version."""
-    import yaml
     from azure.ai.ml import load_job
 
-    declared = yaml.safe_load(pipeline_path.read_text(encoding="utf-8")).get("inputs") or {}
+    declared = load_yaml(pipeline_path.read_text(encoding="utf-8")).get("inputs") or {}
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         raise PipelineError(f"{pipeline_path}: no pipeline input(s) {', '.join(unknown)}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from environments.unique_keys import load_yaml
 from ml.pipeline.errors import PipelineDefinitionError
 
 _PARENT_INPUT = re.compile(r"^\$\{\{\s*parent\.inputs\.([A-Za-z_][\w]*)\s*\}\}$")
@@ -73,7 +74,7 @@ class Pipeline:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise PipelineDefinitionError(path, "(file)", f"cannot read: {exc}") from exc
     if not isinstance(document, dict):

@@ -44,7 +44,8 @@ def start_inference_server(
     timeout_s: float = STARTUP_TIMEOUT_S,
     die_with_parent: bool = False,
 ) -> InferenceServer:
-    """Start azmlinfsrv for one deployment and wait until its health route answers."""
+    """Start azmlinfsrv for one deployment and wait until its health route answers. It gets `extra_env`
+    and the settings only, nothing else of the caller's environment (whose secrets it does not use)."""
     env = {
         "AML_APP_ROOT": str(code_dir),
         "WORKER_COUNT": "1",
@@ -61,6 +62,7 @@ def start_inference_server(
         env=env,
         cwd=code_dir,
         die_with_parent=die_with_parent,
+        inherit_environment=False,
     )
     process.start()
     server = InferenceServer(name=name, port=port, process=process)

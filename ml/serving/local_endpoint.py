@@ -12,6 +12,11 @@ are stopped by the PID recorded in the routing table, after checking that the PI
 died: the endpoint manifest says `healthy: false` from the moment the death is seen until the restarted
 server has passed the smoke test, and stays unhealthy while restarts fail (retried every
 `RESTART_BACKOFF_S`), so streaming deploy and the loop refuse the endpoint meanwhile.
+
+A rollout (`python -m ml rollout local`, or the first one of `ml serve`) and the restart of a dead
+deployment both change the routing table and the manifest: each holds `<state>/ml/endpoint.lock`
+(`changing`) while it does, so they never interleave. A rollout waits for a restart (saying so); a restart
+waits, retried every second, until a rollout is done (saying so once).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import secrets
 import signal
 import sys
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +36,12 @@ from urllib.parse import urlparse
 
 import httpx
 
+from environments.file_lock import LockBusyError, exclusive_lock
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
 from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
 from environments.standins.process import port_open, stop_processes
-from environments.telemetry_variables import SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
+from environments.telemetry_variables import CONNECTION_STRING_VAR, SAMPLING_RATIO_VAR, SPOOL_DIR_VAR
 from ml.data.store import state_dir
 from ml.scoring.settings import ScoringSettings
 from ml.serving.code_folder import stage_code
@@ -50,6 +57,8 @@ logger = logging.getLogger("ml.serving.local_endpoint")
 KEY_ENV = "ML_ENDPOINT_KEY"
 STOP_TIMEOUT_S = 30.0
 RESTART_BACKOFF_S = 10.0
+CHANGE_LOCK = "endpoint.lock"
+CHANGE_WAIT_S = 300.0  # a restart (start, smoke test) takes seconds; a rollout waits this long for one
 
 
 def endpoint_key(state: Path) -> str:
@@ -66,6 +75,12 @@ def endpoint_key(state: Path) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def telemetry_connection() -> dict[str, str]:
+    """The inference log's connection string given to this process, for a deployment (none: log off)."""
+    value = os.environ.get(CONNECTION_STRING_VAR)
+    return {CONNECTION_STRING_VAR: value} if value else {}
 
 
 def local_model_dir(model: ModelRef, dest: Path) -> Path:
@@ -121,6 +136,7 @@ class LocalEndpoint:
     deployments outlive it)."""
     servers: dict[str, InferenceServer] = field(default_factory=dict)
     _restart_after: dict[str, float] = field(default_factory=dict)
+    _restart_waiting: bool = False
 
     @classmethod
     def for_environment(
@@ -139,6 +155,19 @@ class LocalEndpoint:
     @property
     def manifest_path(self) -> Path:
         return self.state / ENDPOINT_MANIFEST
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state / CHANGE_LOCK
+
+    def changing(self, what: str, wait_s: float = CHANGE_WAIT_S) -> AbstractContextManager[None]:
+        """Hold the endpoint's change lock while `what` (a rollout, a restart) changes routes and manifest;
+        another holder is waited for up to `wait_s`, with one log line naming it, then LockBusyError."""
+
+        def waiting(holder: str) -> None:
+            logger.warning("%s waits: %s is changing the endpoint (%s)", what, holder, self.lock_path)
+
+        return exclusive_lock(self.lock_path, f"process {os.getpid()} ({what})", wait_s, waiting)
 
     @property
     def url(self) -> str:
@@ -172,8 +201,9 @@ class LocalEndpoint:
             "endpoint router",
             argv,
             self.state / "router.log",
-            env={KEY_ENV: self.key()},
+            env={KEY_ENV: self.key()},  # the one secret it uses
             die_with_parent=self.die_with_parent,
+            inherit_environment=False,
         )
         router.start()
         try:
@@ -238,6 +268,8 @@ class LocalEndpoint:
                 # As the Azure deployment sets them (deployment.yml.j2); retry files stay in this stack's state.
                 SAMPLING_RATIO_VAR: str(self.env.monitoring.log_sampling_ratio),
                 SPOOL_DIR_VAR: str(self.state / "telemetry-spool"),
+                # Its inference log; not the endpoint key's variable, nor anything else of ours.
+                **telemetry_connection(),
             },
             die_with_parent=self.die_with_parent,
         )
@@ -339,6 +371,23 @@ class LocalEndpoint:
             if routes.traffic.get(name, 0) > 0 and not self._running(name, deployment.pid)
         ]
         self.reap()
+        if not dead:
+            return []
+        try:
+            with self.changing(f"restart of deployment {', '.join(dead)}", wait_s=0.0):
+                self._restart_waiting = False
+                return self._restart_dead(dead)
+        except LockBusyError as busy:
+            if not self._restart_waiting:
+                logger.warning(
+                    "deployment %s is not running; its restart waits: %s is changing the endpoint",
+                    ", ".join(dead),
+                    busy.holder,
+                )
+                self._restart_waiting = True
+            return []
+
+    def _restart_dead(self, dead: list[str]) -> list[str]:
         restarted = []
         for name in dead:
             # Read the table again: a rollout removes a deployment from it before stopping its server.

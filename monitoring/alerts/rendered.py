@@ -14,6 +14,7 @@ from pathlib import Path
 from environments import render
 from environments.model import Environment
 from environments.render import render_template
+from environments.unique_keys import loads_json
 from monitoring.alerts.errors import RuleError
 from monitoring.alerts.rules import AlertRule, rules_from_template
 
@@ -35,7 +36,7 @@ def load_rules(env: Environment, root: Path = render.REPO_ROOT) -> tuple[Path, l
     """The rendered template's path and its rules."""
     path = rendered_template_path(env, root)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = loads_json(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise RuleError(f"{path}: cannot read the rendered alert template: {exc}") from exc
     return path, rules_from_template(document, str(path))

@@ -24,13 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from environments import render
 from environments.local_secrets import TELEMETRY_VARIABLE
 from environments.model import Environment
 from environments.render import render_template
 from environments.standins.well_known import DEVELOPMENT_IKEY
+from environments.unique_keys import load_yaml
 from monitoring.drift.errors import DriftPipelineError
 from monitoring.drift.window import hour_prefix, window_hours
 
@@ -143,8 +142,8 @@ def run_local(
     rendered = render.build_dir(env.name, root) / "monitoring" / "azureml"
     component_path = render_template(env, COMPONENT_TEMPLATE, rendered / "components" / "drift.yml", root)
     pipeline_path = render_template(env, PIPELINE_TEMPLATE, rendered / "pipelines" / "drift.yml", root)
-    component = yaml.safe_load(component_path.read_text(encoding="utf-8"))
-    pipeline = yaml.safe_load(pipeline_path.read_text(encoding="utf-8"))
+    component = load_yaml(component_path.read_text(encoding="utf-8"))
+    pipeline = load_yaml(pipeline_path.read_text(encoding="utf-8"))
 
     inputs = resolve_inputs(pipeline, component, pipeline_path.parent)
     for name in ("inference_data", "baseline"):

@@ -3,11 +3,11 @@ JavaScript functions (`Functions/<name>.js.json` with subType JSFunction, its co
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from environments.unique_keys import loads_json
 from streaming.engine import EngineError, EventOrdering, FunctionBinding, JavaScriptFunction
 from streaming.querytest.errors import QueryTestError
 
@@ -28,7 +28,7 @@ class Project:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        return loads_json(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise QueryTestError(f"{path}: cannot read: {exc}") from exc
     except ValueError as exc:

@@ -15,12 +15,12 @@ with each output as `{"OutputAlias", "ExpectedOutput", "Output"}`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from environments.unique_keys import loads_json
 from streaming.querytest.errors import QueryTestError
 
 OUTPUT_KINDS = ("OutputMatched", "OutputNotEqual", "OutputMissing", "OutputUnexpected", "OutputUnrequired")
@@ -53,7 +53,7 @@ class TestSummary:
 def read_summary(path: Path) -> TestSummary:
     """Read a `testResultSummary.json`; a file that does not have the documented layout is refused."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = loads_json(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise QueryTestError(f"{path}: cannot read the test summary: {exc}") from exc
     if not isinstance(data, dict):
@@ -97,7 +97,7 @@ def build_problems(folder: Path) -> list[str]:
     )
     problems = [] if parameters.is_file() else [f"{parameters}: missing"]
     try:
-        resources = json.loads(template.read_text(encoding="utf-8-sig")).get("resources", [])
+        resources = loads_json(template.read_text(encoding="utf-8-sig")).get("resources", [])
     except (OSError, ValueError, AttributeError) as exc:
         return [*problems, f"{template}: not a JSON template: {exc}"]
     if not any(isinstance(r, dict) and str(r.get("type", "")).lower() == JOB_TYPE.lower() for r in resources):

@@ -72,20 +72,20 @@ class RunStats:
     first_event: float | None = None
     """`time.monotonic()` when a poll first returned events (before they were processed)."""
     late: dict[str, int] = field(default_factory=dict)
-    """Events the watermark left behind in this run, by kind (`late_counts`); each increase is logged."""
+    """Rows the watermark left out of an emitted window in this run (`late_counts`); each increase is
+    logged. Events the Drop policy dropped are not in here: the accounting's `dropped` has them, logged
+    once with partition and offsets, so each input event is counted in one place."""
 
 
 def late_counts(counters: dict[str, Any]) -> dict[str, int]:
-    """Engine counters of events that came after the watermark: dropped, or left out of a window.
+    """Engine counters of rows that came after the watermark and were left out of a window.
 
-    `late_dropped` / `out_of_order_dropped`: events dropped by the Drop policy (per input);
     `window_late_rows`: rows that reached an aggregate window already emitted (per aggregate step),
-    left out of its counts. Adjusted events are not in here: they are kept, with an adjusted time.
+    left out of its counts (the row itself is still scored). Events the Drop policy dropped are counted
+    by the accounting (`Runner.accounting`, `dropped`), not here; adjusted events are kept, with an
+    adjusted time.
     """
-    counts = {"late_dropped": 0, "out_of_order_dropped": 0, "window_late_rows": 0}
-    for state in counters["inputs"].values():
-        counts["late_dropped"] += state["late_dropped"]
-        counts["out_of_order_dropped"] += state["out_of_order_dropped"]
+    counts = {"window_late_rows": 0}
     for state in counters["windows"].values():
         counts["window_late_rows"] += state["late_rows"]
     return counts

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from environments.unique_keys import loads_json
 from streaming.runtime.errors import ProjectError
 
 
@@ -72,7 +73,7 @@ class Project:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = loads_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ProjectError(
             f"{path}: listed by asaproj.json but missing (render the environment first)"

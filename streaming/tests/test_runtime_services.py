@@ -520,3 +520,15 @@ def test_events_the_drop_policy_drops_are_counted_and_logged(
     logged = [r.getMessage() for r in caplog.records if "Drop policy" in r.getMessage()]
     assert logged and sum(int(m.split(" late, ")[1].split(" out of")[0]) for m in logged) == len(behind)
     assert all("partition 0 offsets" in m for m in logged)
+    # Each dropped event is logged and counted once: not again by the late-rows counter ...
+    assert not [
+        r.getMessage() for r in caplog.records if "dropped" in r.getMessage() and r.getMessage() not in logged
+    ]
+    assert job_runner.stats.late == {"window_late_rows": 0}
+    # ... and every event read is in exactly one place of the accounting.
+    assert accounting["events_in"] == (
+        accounting["scored"]
+        + accounting["dead_lettered"]
+        + sum(accounting["dropped"].values())
+        + accounting["in_flight"]
+    )
