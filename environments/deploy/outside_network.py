@@ -42,8 +42,8 @@ class OutsideWorkload:
     def line(self) -> str:
         return (
             f"{self.name} ({self.resource_type}, {self.source}) runs outside the virtual network and reaches "
-            f"{', '.join(self.reaches)}, which refuse the internet (network: private): it would deploy and "
-            f"then fail at run time ({DECISION})"
+            f"{', '.join(self.reaches)} (closed to the internet, network: private): it would deploy and then "
+            f"fail at run time ({DECISION})"
         )
 
 
