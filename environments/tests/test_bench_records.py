@@ -40,7 +40,7 @@ def test_wrong_ratio_and_missing_keys_are_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "value, baseline", [(0.017, 0.289), (17.3, 0.0412), (123456.7, 98765.4), (1e-5, 3e-4)]
+    ("value", "baseline"), [(0.017, 0.289), (17.3, 0.0412), (123456.7, 98765.4), (1e-5, 3e-4)]
 )
 def test_a_record_is_accepted_at_any_scale(value: float, baseline: float, tmp_path: Path) -> None:
     """A bench record of small values (seconds of a 200-row export) passes the record check: rounding to a
