@@ -46,6 +46,12 @@ def main(argv: list[str]) -> int:
         type=Path,
         help="append the plan as a markdown table to this file (a workflow's $GITHUB_STEP_SUMMARY)",
     )
+    parser.add_argument(
+        "--accept-outside-network",
+        action="store_true",
+        help="network: private: deploy the Logic Apps that run outside the network anyway (they fail at "
+        "run time; docs/decisions/0013-logic-apps-in-a-private-network.md)",
+    )
     args = parser.parse_args(argv)
     from environments.deploy.command import deploy
 
@@ -61,6 +67,7 @@ def main(argv: list[str]) -> int:
             release=args.release,
             summary=args.summary,
             drift_scenario=args.drift_scenario,
+            accept_outside_network=args.accept_outside_network,
         )
     except EnvironmentsError as exc:
         print(f"error: {exc}", file=sys.stderr)

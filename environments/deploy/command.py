@@ -29,12 +29,27 @@ def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> 
     for row in plan_rows(plan):
         table.add_row(*row)
     console.print(table)
+    for workload in plan.outside:
+        console.print(f"[bold red]outside the network:[/] {workload.line()}")
     inside = [str(index) for index, step in enumerate(plan.steps, start=1) if step.needs_network]
     if inside:
         console.print(
             f"steps {', '.join(inside)} reach data planes closed to the internet (network: private): apply "
             "them from inside the environment's virtual network (its self-hosted runner, an Azure ML compute "
             "instance there, a VPN or Bastion: docs/runners.md); planning works anywhere"
+        )
+
+
+def refuse_outside_network(plan: Plan, accepted: bool) -> None:
+    """Apply refuses to deploy a workload that cannot reach what it uses (the plan names each and why),
+    unless the person deploying accepts it (`--accept-outside-network`); `--plan-only` always works."""
+    if plan.outside and not accepted:
+        raise EnvironmentsError(
+            f"{plan.environment}: refusing to deploy workloads that cannot work in a private network: "
+            + "; ".join(workload.line() for workload in plan.outside)
+            + ". Deploy them anyway with --accept-outside-network (everything else works; run the export "
+            "with `python -m export run <env>` on the runner meanwhile), or use network: public (a trial "
+            "environment)"
         )
 
 
@@ -67,6 +82,7 @@ def deploy(
     release: Path | None = None,
     summary: Path | None = None,
     drift_scenario: str | None = None,
+    accept_outside_network: bool = False,
 ) -> int:
     env = load_environment(env_name, root / "environments")
     if drift_scenario is not None and env.target != "local":
@@ -101,6 +117,7 @@ def deploy(
         console.print(f"plan with request bodies written to {plan_out}")
     if plan_only:
         return 0
+    refuse_outside_network(plan, accepted=accept_outside_network)
     apply_plan(env, plan, root, clients=clients, report=console.print)
     console.print(f"{env_name}: deployed")
     return 0

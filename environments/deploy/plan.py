@@ -43,6 +43,7 @@ from environments.deploy.ml_operations import (
     rollout_operations,
     train_operations,
 )
+from environments.deploy.outside_network import OutsideWorkload, outside_workloads
 from environments.deploy.release import (
     RELEASE_CREATOR,
     RELEASE_FILE,
@@ -85,10 +86,17 @@ class Step:
 class Plan:
     environment: str
     steps: tuple[Step, ...]
+    # Workloads that deploy but cannot reach the private resources they use (outside_network.py).
+    outside: tuple[OutsideWorkload, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
-            {"environment": self.environment, "steps": [asdict(s) for s in self.steps]}, indent=2
+            {
+                "environment": self.environment,
+                "steps": [asdict(s) for s in self.steps],
+                "outside_network": [asdict(w) for w in self.outside],
+            },
+            indent=2,
         )
 
 
@@ -156,6 +164,12 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
     )
 
 
+def _part(plan: Plan, steps: tuple[Step, ...]) -> Plan:
+    """The plan cut to `steps`, with the outside-network workloads those steps deploy."""
+    sources = {step.source for step in steps}
+    return Plan(plan.environment, steps, tuple(w for w in plan.outside if w.source in sources))
+
+
 def select_stage(plan: Plan, stage: str | None) -> Plan:
     """`ml`: everything up to the health gate; `streaming`: the gate and what follows; `infra`: the
     resource group and the ARM deployments before the first Azure ML step (what a training run submitted
@@ -165,11 +179,11 @@ def select_stage(plan: Plan, stage: str | None) -> Plan:
     kinds = [step.kind for step in plan.steps]
     gate = kinds.index("gate")
     if stage == "infra":
-        return Plan(plan.environment, plan.steps[: kinds.index("azureml")])
+        return _part(plan, plan.steps[: kinds.index("azureml")])
     if stage == "ml":
-        return Plan(plan.environment, plan.steps[:gate])
+        return _part(plan, plan.steps[:gate])
     if stage == "streaming":
-        return Plan(plan.environment, plan.steps[gate:])
+        return _part(plan, plan.steps[gate:])
     raise ValueError(f"unknown stage {stage!r}: expected 'infra', 'ml' or 'streaming'")
 
 
@@ -354,4 +368,5 @@ def build_plan(
                 steps.append(step)
             else:
                 steps.extend(_stream_job_steps(env, step, state))
-    return Plan(environment=env.name, steps=tuple(steps))
+    sources = ((path.relative_to(build).as_posix(), template) for _, path, template in templates)
+    return Plan(environment=env.name, steps=tuple(steps), outside=outside_workloads(env, sources))

@@ -29,10 +29,13 @@ def _cell(text: str) -> str:
 
 
 def plan_markdown(plan: Plan, title: str = "Deployment plan", note: str = "") -> str:
-    """`### <title>: <env>`, an optional note, then one row per step."""
+    """`### <title>: <env>`, an optional note, one row per step, then the workloads outside the network."""
     lines = [f"### {title}: {plan.environment}", ""]
     if note:
         lines += [note, ""]
     lines += ["| " + " | ".join(PLAN_COLUMNS) + " |", "|" + "---|" * len(PLAN_COLUMNS)]
     lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in plan_rows(plan)]
+    if plan.outside:
+        lines += ["", "**Outside the network** (apply refuses them unless `--accept-outside-network`):", ""]
+        lines += [f"- {workload.line()}" for workload in plan.outside]
     return "\n".join(lines) + "\n\n"
