@@ -36,6 +36,7 @@ from ml.serving.smoke import smoke_batch
 from ml.serving.traffic_history import ROLE_NAME, TelemetryTrafficLog
 from monitoring.telemetry import Telemetry
 from monitoring.telemetry.azure_sink import AzureMonitorSink
+from monitoring.telemetry.configure import STATSBEAT_DISABLED_VAR
 from monitoring.testing import RunningCollector, start_collector
 
 pytestmark = pytest.mark.services  # collector, Azurite, router and azmlinfsrv deployments
@@ -57,6 +58,7 @@ def test_a_mirror_step_leaves_the_exported_window_as_without_it(
     tmp_path, own_collector, azurite, local_environment, scoring_model_dir, monkeypatch
 ) -> None:
     monkeypatch.setenv(TELEMETRY_VARIABLE, own_collector.connection_string)  # the deployments log here
+    monkeypatch.setenv(STATSBEAT_DISABLED_VAR, "true")  # the exporter's self-telemetry would go to Azure
     schema = local_environment.data_schema()
     smoke = smoke_batch(schema, local_environment.endpoint.smoke_batch_size)
     settings = local_environment.rollout.model_copy(
