@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from environments.inference_log import INFERENCE_COLUMNS
+from environments.inference_log import INFERENCE_COLUMNS, LIVE_FIELD, TRAFFIC_EVENT_NAME
 from export.query_text import COLUMNS, inference_query
 
 
@@ -30,3 +30,13 @@ def test_export_query_projects_the_record_columns_in_order() -> None:
 def test_the_projection_reader_sees_a_missing_column() -> None:
     query = inference_query().replace('    error = tostring(customDimensions["error"]),\n', "")
     assert "error" not in _projected(query)
+
+
+def test_the_query_judges_rows_by_the_traffic_events_the_rollout_writes() -> None:
+    """The names the KQL reads are the contract's (decision 0013); the KQL cannot run here, the rule's
+    Python twin (`scored_live`) is tested in test_mirrored_rows.py."""
+    query = inference_query()
+    assert f'where name == "{TRAFFIC_EVENT_NAME}"' in query
+    assert f'customDimensions["{LIVE_FIELD}"]' in query
+    judged = query.index("set_has_element(todynamic(live), deployment)")
+    assert query.index("summarize arg_max(changed, *) by row") < judged < query.rindex("\n| project ")
