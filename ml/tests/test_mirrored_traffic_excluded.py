@@ -20,7 +20,6 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 from azure.storage.blob import BlobServiceClient
-from opentelemetry.sdk.resources import Resource
 
 from environments.local_secrets import TELEMETRY_VARIABLE
 from environments.standins import free_port, wait_until
@@ -33,10 +32,7 @@ from ml.serving.manifests import ModelRef
 from ml.serving.rollout import progressive_rollout, rollout
 from ml.serving.routes import DEPLOYMENT_HEADER
 from ml.serving.smoke import smoke_batch
-from ml.serving.traffic_history import ROLE_NAME, TelemetryTrafficLog
-from monitoring.telemetry import Telemetry
-from monitoring.telemetry.azure_sink import AzureMonitorSink
-from monitoring.telemetry.configure import STATSBEAT_DISABLED_VAR
+from ml.testing import collector_traffic_log
 from monitoring.testing import RunningCollector, start_collector
 
 pytestmark = pytest.mark.services  # collector, Azurite, router and azmlinfsrv deployments
@@ -58,17 +54,13 @@ def test_a_mirror_step_leaves_the_exported_window_as_without_it(
     tmp_path, own_collector, azurite, local_environment, scoring_model_dir, monkeypatch
 ) -> None:
     monkeypatch.setenv(TELEMETRY_VARIABLE, own_collector.connection_string)  # the deployments log here
-    monkeypatch.setenv(STATSBEAT_DISABLED_VAR, "true")  # the exporter's self-telemetry would go to Azure
     schema = local_environment.data_schema()
     smoke = smoke_batch(schema, local_environment.endpoint.smoke_batch_size)
     settings = local_environment.rollout.model_copy(
         update={"mirror_percent": 50, "shift_percents": [100], "old_bake_s": 0, "min_requests": 20}
     )
     # The rollout's traffic changes go to the same collector, through the same exporter as score.py's rows.
-    sink = AzureMonitorSink(
-        Resource.create({"service.name": ROLE_NAME}), own_collector.connection_string, None
-    )
-    history = TelemetryTrafficLog(telemetry=Telemetry(ROLE_NAME, sink))
+    history = collector_traffic_log(own_collector.connection_string)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     endpoint = LocalEndpoint(local_environment, tmp_path / "ml", free_port(), traffic_log=history)
     router = endpoint.start_router()
@@ -102,7 +94,8 @@ def test_a_mirror_step_leaves_the_exported_window_as_without_it(
     finally:
         endpoint.stop_all()
         router.stop()
-    sink.flush()
+    assert history.telemetry is not None
+    history.telemetry.flush()
 
     assert not failures and answered
     # Each answered request once, plus the copies the candidate scored during the mirror step (the step
