@@ -11,7 +11,9 @@ Standard library only: the scoring code folder ships this module beside `monitor
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 INFERENCE_COLUMNS = (
@@ -51,3 +53,51 @@ def parse_features(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError(f"features must be a JSON object, got {type(value).__name__}")
     return dict(value)
+
+
+TRAFFIC_EVENT_NAME = "traffic"
+"""Custom event the rollout writes into the inference log at every change of the deployments taking live
+traffic (`ml/serving/traffic_history.py`), with `LIVE_FIELD`. A mirrored copy of a request is scored and
+logged by a deployment that takes no live traffic (Azure ML: a deployment receives live or mirrored
+traffic, never both), and Azure marks the copy in no way score.py can see: so an inference row counts
+only when the deployment that scored it was live at that moment (`scored_live`; the export's KQL does
+the same). docs/decisions/0014-mirrored-rows-by-traffic-history.md."""
+
+LIVE_FIELD = "live"
+"""The traffic event's field: the names of the deployments taking live traffic, as a JSON list."""
+
+
+@dataclass(frozen=True)
+class TrafficChange:
+    """From `time` on, exactly the deployments in `live` take live traffic."""
+
+    time: datetime
+    live: frozenset[str]
+
+
+def live_json(live: Iterable[str]) -> str:
+    """The `live` field's text: sorted names as a JSON list."""
+    return json.dumps(sorted(set(live)), separators=(",", ":"))
+
+
+def parse_live(value: Any) -> frozenset[str]:
+    """The `live` field (JSON list text, or a list) -> names; ValueError naming what is wrong."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{LIVE_FIELD} is not JSON: {exc.msg} in {value[:80]!r}") from exc
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError(f"{LIVE_FIELD} must be a JSON list of deployment names, got {str(value)[:80]!r}")
+    return frozenset(value)
+
+
+def scored_live(deployment: str | None, time: datetime, history: Sequence[TrafficChange]) -> bool:
+    """Whether a row scored by `deployment` at `time` is live traffic: the deployment was in the live set
+    of the last change at or before `time`. No change before `time` (no rollout recorded yet): live.
+    `history` may be in any order."""
+    last: TrafficChange | None = None
+    for change in history:
+        if change.time <= time and (last is None or change.time > last.time):
+            last = change
+    return last is None or (deployment is not None and deployment in last.live)

@@ -28,6 +28,7 @@ class HourResult:
     skipped: list[str] = field(default_factory=list)
     duplicates: int = 0
     probes: int = 0
+    mirrored: int = 0
 
 
 @dataclass
@@ -68,7 +69,9 @@ def export_window(
         len(hours), f"export {hours[0].start:%Y-%m-%dT%H}h..{hours[-1].start:%Y-%m-%dT%H}h"
     ) as advance:
         for hour in hours:
-            conversion = to_rows(source.fetch(hour.start, hour.end), data_schema, hour.start, hour.end)
+            records = source.fetch(hour.start, hour.end)
+            history = source.traffic_history(hour.end)
+            conversion = to_rows(records, data_schema, hour.start, hour.end, history)
             result = HourResult(
                 hour,
                 len(conversion.rows),
@@ -76,6 +79,7 @@ def export_window(
                 conversion.skipped,
                 conversion.duplicates,
                 conversion.probes,
+                conversion.mirrored,
             )
             if conversion.rows:
                 if not container_ready:
@@ -87,6 +91,12 @@ def export_window(
                 log.warning("%s: %s", hour.blob_name, problem)
             if conversion.probes:
                 log.info("%s: left out %d probe rows (smoke tests)", hour.blob_name, conversion.probes)
+            if conversion.mirrored:
+                log.info(
+                    "%s: left out %d mirrored copies (rows of a deployment taking no live traffic then)",
+                    hour.blob_name,
+                    conversion.mirrored,
+                )
             report.hours.append(result)
             if on_hour is not None:
                 on_hour(result)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from environments.data_schema import DataSchema, Feature
-from environments.inference_log import parse_features
+from environments.inference_log import TrafficChange, parse_features, scored_live
 
 
 @dataclass
@@ -21,13 +21,20 @@ class Conversion:
     skipped: list[str] = field(default_factory=list)
     duplicates: int = 0
     probes: int = 0
+    mirrored: int = 0
+    """Rows scored by a deployment that took no live traffic then: mirrored copies (decision 0014)."""
 
 
 def to_rows(
-    records: Iterable[Mapping[str, Any]], data_schema: DataSchema, start: datetime, end: datetime
+    records: Iterable[Mapping[str, Any]],
+    data_schema: DataSchema,
+    start: datetime,
+    end: datetime,
+    history: Sequence[TrafficChange] = (),
 ) -> Conversion:
-    """Convert, keep only [start, end), leave out probe traffic (a record with a `probe` kind, as
-    `export/queries/inference_records.kql` does), drop exact re-sends (same request id and time), sort
+    """Convert, keep only [start, end), leave out probe traffic (a record with a `probe` kind) and
+    mirrored copies (a row whose deployment was not live then, by the traffic `history`), as
+    `export/queries/inference_records.kql` does, drop exact re-sends (same request id and time), sort
     stably."""
     result = Conversion()
     seen: set[tuple[datetime, str]] = set()
@@ -42,6 +49,9 @@ def to_rows(
             result.skipped.append(f"record {index}: {exc}")
             continue
         if not start <= row["time"] < end:
+            continue
+        if not scored_live(row["deployment"], row["time"], history):
+            result.mirrored += 1
             continue
         key = (row["time"], row["request_id"])
         if key in seen:
@@ -95,6 +105,11 @@ def typed_feature(feature: Feature, value: Any) -> Any:
     if isinstance(value, bool):
         return None
     return value if isinstance(value, str) else str(value) if isinstance(value, int) else None
+
+
+def parse_time(value: Any) -> datetime:
+    """A record's time (datetime, or ISO-8601 text with up to 7 fraction digits) -> aware UTC."""
+    return _time(value)
 
 
 def _time(value: Any) -> datetime:

@@ -21,6 +21,7 @@ from environments.standins import free_port
 
 if TYPE_CHECKING:
     from ml.serving.local_endpoint import LocalEndpoint
+from ml.serving.traffic_history import ROLE_NAME, TelemetryTrafficLog
 
 TINY_TRAINING_ROWS = 3000
 TINY_SEED = 7
@@ -193,3 +194,19 @@ def faulty_model_dir(model_dir: Path, folder: Path, fail_every: int = 0, delay_s
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     return copy
+
+
+def collector_traffic_log(connection_string: str) -> TelemetryTrafficLog:
+    """A traffic history (`ml.serving.traffic_history`) sent to one local collector through the inference
+    log's own exporter, without configuring this process's global telemetry: a test process starts many
+    collectors, and the first `configure_telemetry` would keep sending to one long stopped. The exporter's
+    self-telemetry (statsbeat) stays off, as `configure_telemetry` does for a loopback collector."""
+    from opentelemetry.sdk.resources import Resource
+
+    from monitoring.telemetry import Telemetry
+    from monitoring.telemetry.azure_sink import AzureMonitorSink
+    from monitoring.telemetry.configure import STATSBEAT_DISABLED_VAR
+
+    os.environ.setdefault(STATSBEAT_DISABLED_VAR, "true")
+    sink = AzureMonitorSink(Resource.create({"service.name": ROLE_NAME}), connection_string, None)
+    return TelemetryTrafficLog(telemetry=Telemetry(ROLE_NAME, sink))

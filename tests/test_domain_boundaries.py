@@ -1,6 +1,8 @@
 """Domains meet at contracts, not imports (docs/architecture.md): a domain's product code imports only
-`environments` and itself. The one documented exception: the scoring code (`ml/scoring`) ships and
-imports `monitoring.telemetry` (docs/contracts.md, Inference log). `environments` imports no domain.
+`environments` and itself. The documented exceptions: the scoring code (`ml/scoring`) ships and
+imports `monitoring.telemetry`, and the endpoint's traffic history (`ml/serving/traffic_history.py`)
+writes its `traffic` events into the same inference log through it (docs/contracts.md, Inference log;
+decision 0014). `environments` imports no domain.
 
 Not checked, by design: tests and `testing.py` helpers (cross-domain tests use other domains' stand-ins),
 and benchmarks (`<domain>/bench/`), which measure the whole system.
@@ -15,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAINS = ("ml", "streaming", "monitoring", "export")
-ALLOWED = {("ml/scoring", "monitoring.telemetry")}
+ALLOWED = {("ml/scoring", "monitoring.telemetry"), ("ml/serving/traffic_history.py", "monitoring.telemetry")}
 
 
 def _product_modules(package: str) -> list[Path]:

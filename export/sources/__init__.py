@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from environments.inference_log import TrafficChange
+
 
 class RecordSource(Protocol):
     """Records of [start, end) as mappings with the KQL's columns (time, request_id, ..., latency_ms)."""
@@ -13,3 +15,8 @@ class RecordSource(Protocol):
     description: str
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]: ...
+
+    def traffic_history(self, end: datetime) -> list[TrafficChange]:
+        """The changes of the live deployments that judge rows before `end` (`environments.inference_log`):
+        the last one before the window and those in it; [] where the query already applied them (the KQL)."""
+        ...

@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 
+from environments.inference_log import LIVE_FIELD, TRAFFIC_EVENT_NAME, TrafficChange, parse_live
 from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 from export.errors import SourceError
 from export.query_text import kql_time
+from export.rows import parse_time as _time
 
 
 class CollectorSource:
@@ -26,8 +28,25 @@ class CollectorSource:
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
-        params = {"from": kql_time(start), "to": kql_time(end)}
-        url = f"{self.base_url}/query/inferences"
+        return self._items("inferences", {"from": kql_time(start), "to": kql_time(end)})
+
+    def traffic_history(self, end: datetime) -> list[TrafficChange]:
+        """Every `traffic` event before `end` (a local store holds few), as the KQL reads them."""
+        events = self._items("items", {"type": "event", "name": TRAFFIC_EVENT_NAME, "to": kql_time(end)})
+        try:
+            return [
+                TrafficChange(
+                    _time(event["time"]), parse_live((event.get("properties") or {}).get(LIVE_FIELD))
+                )
+                for event in events
+            ]
+        except (KeyError, ValueError) as exc:
+            raise SourceError(
+                f"collector {self.base_url}: a {TRAFFIC_EVENT_NAME} event is unreadable: {exc}"
+            ) from exc
+
+    def _items(self, route: str, params: dict[str, str]) -> list[Mapping[str, Any]]:
+        url = f"{self.base_url}/query/{route}"
         try:
             response = self._client.get(url, params=params, headers=self._headers)
         except httpx.HTTPError as exc:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from environments.inference_log import TrafficChange
 from export.errors import SourceError
 from export.query_text import windowed_query
 
@@ -19,12 +20,14 @@ class LogsRequest:
 
     resource_id: str
     query: str
-    timespan: tuple[datetime, datetime]
+    timespan: tuple[datetime, datetime] | None
 
 
 def build_request(resource_id: str, start: datetime, end: datetime, query: str | None = None) -> LogsRequest:
-    """The resource-centric query for [start, end); the timespan only narrows, the KQL decides."""
-    return LogsRequest(resource_id, windowed_query(start, end, query), (start, end))
+    """The resource-centric query for [start, end). No API-side timespan: it would hide the traffic
+    changes before the window, which judge its first rows (the KQL bounds every table itself); azure-monitor-query
+    documents `timespan=None` as "not constrain the query to a timespan"."""
+    return LogsRequest(resource_id, windowed_query(start, end, query), None)
 
 
 def app_insights_resource_id(subscription_id: str, resource_group: str, app_insights: str) -> str:
@@ -51,6 +54,10 @@ class LogAnalyticsSource:
 
             client = LogsQueryClient(DefaultAzureCredential())
         self._client = client
+
+    def traffic_history(self, end: datetime) -> list[TrafficChange]:
+        """None here: the export KQL itself keeps only rows of deployments live then."""
+        return []
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         from azure.core.exceptions import HttpResponseError

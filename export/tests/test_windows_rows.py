@@ -112,7 +112,8 @@ def test_probe_records_are_left_out_as_the_kql_leaves_them_out() -> None:
 def test_the_kql_leaves_out_probe_records_before_projecting() -> None:
     query = inference_query()
     assert 'isempty(tostring(customDimensions["probe"]))' in query
-    assert query.index('customDimensions["probe"]') < query.index("| project")
+    inferences = query.index('| where name == "inference"')
+    assert inferences < query.index('customDimensions["probe"]') < query.index("| project", inferences)
 
 
 def test_parquet_bytes_are_deterministic_and_typed() -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from ml.serving.endpoint_identity import grant_telemetry_publisher, telemetry_ro
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.rollout_policy import WindowStats, plan_steps
+from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, traffic_steps
 
 KEY_ENV = "ML_ENDPOINT_KEY"
 """Where streaming deploy expects the key when it does not read it from Azure ML itself."""
@@ -123,6 +126,9 @@ class AzureEndpoint:
     rendered: Path
     deployments: Any  # azure-mgmt-resource's ARM deployments of the environment's subscription
     metrics: AzureMetrics  # the endpoint's Azure Monitor metrics, per deployment
+    traffic_log: TrafficLog = field(default_factory=TelemetryTrafficLog)
+    """Where each change of the deployments taking live traffic is recorded (the inference log)."""
+    sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def connect(cls, env: Environment) -> AzureEndpoint:
@@ -149,7 +155,9 @@ class AzureEndpoint:
         )
         metrics = AzureMetrics(arm_pipeline(credential), endpoint_id)
         rendered = build_dir(env.name) / "ml" / AZUREML_FOLDER
-        return cls(env, client, registry, rendered, deployments, metrics)
+        # Traffic events sign in as the deploy (Application Insights refuses its key): decision 0014.
+        traffic_log = TelemetryTrafficLog(credential=credential)
+        return cls(env, client, registry, rendered, deployments, metrics, traffic_log)
 
     @property
     def name(self) -> str:
@@ -206,7 +214,22 @@ class AzureEndpoint:
         self.set_traffic({name: 100}, {})
 
     def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
-        """The endpoint's `traffic` and `mirror_traffic` for one step (every other deployment at 0%)."""
+        """The endpoint's `traffic` and `mirror_traffic` for one step (every other deployment at 0%), each
+        change of the live set recorded (`traffic_history`). Azure says nothing of mirrored copies in
+        flight: after mirroring stops, the endpoint's request timeout bounds how long one can still be
+        scored, so that long is waited before the change is recorded."""
+        endpoint = self._endpoint()
+        now = (endpoint.traffic if endpoint else None) or {}
+        mirror_now = (endpoint.mirror_traffic if endpoint else None) or {}
+        for step in traffic_steps(now, mirror_now, traffic, mirror):
+            if isinstance(step, Record):
+                self.traffic_log.record(step.live)
+                continue
+            self._apply(step.traffic, step.mirror)
+            if step.drain:
+                self.sleep(self.env.endpoint.request.request_timeout_ms / 1000.0)
+
+    def _apply(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
         endpoint = self._endpoint()
         if endpoint is None:
             raise RolloutError(f"endpoint {self.name} does not exist")

@@ -51,6 +51,7 @@ from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, 
 from ml.serving.rollout_policy import WindowStats, window_stats
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
 from ml.serving.smoke import check_smoke, smoke_batch
+from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, traffic_steps
 
 logger = logging.getLogger("ml.serving.local_endpoint")
 
@@ -134,6 +135,8 @@ class LocalEndpoint:
     die_with_parent: bool = False
     """Processes started here get SIGTERM if this process dies (`ml serve`; not `ml rollout`, whose
     deployments outlive it)."""
+    traffic_log: TrafficLog = field(default_factory=TelemetryTrafficLog)
+    """Where each change of the deployments taking live traffic is recorded (the inference log)."""
     servers: dict[str, InferenceServer] = field(default_factory=dict)
     _restart_after: dict[str, float] = field(default_factory=dict)
     _restart_waiting: bool = False
@@ -292,8 +295,21 @@ class LocalEndpoint:
         self.set_traffic({name: 100}, {})
 
     def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
-        routes = self.routes().with_traffic(traffic, mirror)
-        self._publish(routes)
+        """New live and mirrored shares, each change of the live set recorded (`traffic_history`)."""
+        now = self.routes()
+        for step in traffic_steps(now.traffic, now.mirror, traffic, mirror):
+            if isinstance(step, Record):
+                self.traffic_log.record(step.live)
+                continue
+            routes = self.routes().with_traffic(step.traffic, step.mirror)
+            self._publish(routes)
+            if step.drain:
+                wait_until(
+                    lambda: self.router_state().get("mirror_pending", 0) == 0,
+                    timeout_s=self.request_timeout_s + 5.0,
+                    what="mirrored requests in flight to finish",
+                )
+        routes = self.routes()
         serving = routes.serving()
         if serving is not None:
             deployment = routes.deployments[serving]

@@ -8,7 +8,8 @@ it connected (a rollout just removed it) is retried once on the current table, s
 
 Routes: `/score`, `/swagger.json` and everything else go to a deployment (key needed);
 `GET /-/health` (no key) says whether any deployment takes traffic; `GET /-/routes` (key) gives the
-loaded generation and in-flight requests per deployment, which the rollout waits on before stopping one;
+loaded generation, in-flight requests per deployment, which the rollout waits on before stopping one, and
+`mirror_pending`, mirrored copies queued or in flight, which a traffic change waits on (`traffic_history`);
 `GET /-/metrics?since=<unix time>` (key) what each deployment answered since then (`request_log`).
 
 Mirrored traffic: when the table mirrors a share of requests to a deployment, a copy of that share of
@@ -64,17 +65,22 @@ class RoutingTable:
         self.log = RequestLog()
         self._mirror_pool = ThreadPoolExecutor(MIRROR_THREADS, thread_name_prefix="mirror")
         self._mirror_waiting = threading.BoundedSemaphore(MIRROR_IN_FLIGHT)
+        self.mirror_pending = 0
+        """Mirrored copies queued or in flight (a traffic change waits for none before it is recorded)."""
 
     def current(self) -> Routes:
+        with self._lock:
+            return self._current_locked()
+
+    def _current_locked(self) -> Routes:
         try:
             stamp = self.path.stat().st_mtime_ns
         except FileNotFoundError:
             stamp = None
-        with self._lock:
-            if stamp != self._stamp:
-                self._routes = load_routes(self.path)
-                self._stamp = stamp
-            return self._routes
+        if stamp != self._stamp:
+            self._routes = load_routes(self.path)
+            self._stamp = stamp
+        return self._routes
 
     def enter(self, name: str) -> None:
         with self._lock:
@@ -84,16 +90,28 @@ class RoutingTable:
         with self._lock:
             self.in_flight[name] -= 1
 
-    def mirror(self, send: Callable[[], None]) -> None:
-        """Run `send` (a mirrored copy) on the pool, or count it dropped when too many are waiting."""
-        if not self._mirror_waiting.acquire(blocking=False):
-            self.log.dropped()
-            return
+    def mirror(self, live: str, send: Callable[[str, int], None]) -> None:
+        """Send a copy of a request `live` answered to the deployment the current table mirrors to, if any:
+        `send(target, port)` on the pool, or counted dropped when too many are waiting. The decision and
+        `mirror_pending` change under the table's lock, so once the router has loaded a table without
+        mirroring, `mirror_pending` counts every copy still to be scored."""
+        with self._lock:
+            routes = self._current_locked()
+            target = routes.mirror_to(live)
+            if target is None:
+                return
+            if not self._mirror_waiting.acquire(blocking=False):
+                self.log.dropped()
+                return
+            self.mirror_pending += 1
+            port = routes.deployments[target].port
 
         def run() -> None:
             try:
-                send()
+                send(target, port)
             finally:
+                with self._lock:
+                    self.mirror_pending -= 1
                 self._mirror_waiting.release()
 
         self._mirror_pool.submit(run)
@@ -185,7 +203,8 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                 return
             if self.path == "/-/routes":
                 routes = table.current()
-                self._reply(200, {**routes.to_json(), "in_flight": dict(table.in_flight)})
+                state = {"in_flight": dict(table.in_flight), "mirror_pending": table.mirror_pending}
+                self._reply(200, {**routes.to_json(), **state})
                 return
             if urlsplit(self.path).path == "/-/metrics":
                 since = parse_qs(urlsplit(self.path).query).get("since", ["0"])[0]
@@ -221,20 +240,18 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                 table.log.record(name, response.status, latency_ms, mirrored)
             return response.status, response.getheaders(), data
 
-        def _mirror(self, routes: Routes, live: str, body: bytes, headers: dict[str, str]) -> None:
-            target = routes.mirror_to(live)
-            if target is None or self.command != "POST" or urlsplit(self.path).path != SCORE_PATH:
+        def _mirror(self, live: str, body: bytes, headers: dict[str, str]) -> None:
+            if self.command != "POST" or urlsplit(self.path).path != SCORE_PATH:
                 return
-            port = routes.deployments[target].port
             request = (self.command, self.path, body, headers)  # the handler moves on to its next request
 
-            def send() -> None:
+            def send(target: str, port: int) -> None:
                 try:
                     self._call(target, port, request, mirrored=True)
                 except (ConnectionError, http.client.HTTPException, OSError) as exc:
                     logger.info("mirrored request to %s got no answer: %s", target, exc)
 
-            table.mirror(send)
+            table.mirror(live, send)
 
         def _forward(self, body: bytes) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -269,7 +286,7 @@ def make_handler(table: RoutingTable, key: str, timeout_s: float) -> type[BaseHT
                 self.end_headers()
                 self.wfile.write(data)
                 if not requested:
-                    self._mirror(routes, name, body, headers)
+                    self._mirror(name, body, headers)
                 return
 
     return Handler

@@ -30,6 +30,7 @@ from ml.serving.local_endpoint import LocalEndpoint
 from ml.serving.manifests import ModelRef
 from ml.serving.rollout import rollout
 from ml.serving.smoke import smoke_batch
+from ml.testing import collector_traffic_log
 from monitoring.testing import RunningCollector, start_collector
 
 pytestmark = pytest.mark.services  # collector, Azurite, router and azmlinfsrv deployments
@@ -77,7 +78,8 @@ def test_a_rollout_leaves_the_next_drift_window_unchanged(
     schema = local_environment.data_schema()
     smoke_size = local_environment.endpoint.smoke_batch_size
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    endpoint = LocalEndpoint(local_environment, tmp_path / "ml", free_port())
+    traffic_log = collector_traffic_log(own_collector.connection_string)  # the rollouts' traffic changes
+    endpoint = LocalEndpoint(local_environment, tmp_path / "ml", free_port(), traffic_log=traffic_log)
     router = endpoint.start_router()
     try:
         first = ModelRef("card-fraud", "1", "models:/card-fraud/1", str(scoring_model_dir))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .errors import InferenceRecordError
-from .records import InferenceEvent, is_sampled, to_event
+from .records import InferenceEvent, is_sampled, to_event, to_traffic_event
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,15 @@ class Telemetry:
             kept.append(event)
         self._sink.emit_events(kept)
         return len(kept)
+
+    def log_traffic(self, live: Iterable[str]) -> bool:
+        """Send the `traffic` event (the deployments taking live traffic from now on, timestamped now) with
+        the inference rows, so the inference log can tell live rows from mirrored copies (never sampled);
+        False when telemetry is off."""
+        if self._sink is None:
+            return False
+        self._sink.emit_events([to_traffic_event(live)])
+        return True
 
     def emit_metric(self, name: str, value: float, dimensions: Mapping[str, str] | None = None) -> None:
         """Record one value of a custom metric (customMetrics) with string dimensions."""

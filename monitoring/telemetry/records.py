@@ -6,12 +6,18 @@ import hashlib
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from environments.inference_log import INFERENCE_COLUMNS, PROBE_COLUMN
+from environments.inference_log import (
+    INFERENCE_COLUMNS,
+    LIVE_FIELD,
+    PROBE_COLUMN,
+    TRAFFIC_EVENT_NAME,
+    live_json,
+)
 
 from .errors import InferenceRecordError
 
@@ -65,6 +71,22 @@ def to_event(record: Mapping[str, Any], sampling_ratio: float = 1.0) -> Inferenc
         value = record.get(key)
         if value is not None:
             attributes[key] = _number(key, value)
+    return InferenceEvent(timestamp_ns=_epoch_ns(when), attributes=attributes)
+
+
+def to_traffic_event(live: Iterable[str], when: datetime | None = None) -> InferenceEvent:
+    """The `traffic` custom event: from `when` (default now) on, exactly `live` take live traffic.
+    Never sampled: the export needs every change to tell live rows from mirrored copies."""
+    when = parse_time(when or datetime.now(UTC))
+    names = sorted(set(live))
+    if not all(isinstance(name, str) and name for name in names):
+        raise InferenceRecordError(f"live deployments must be non-empty names, got {names!r}")
+    attributes = {
+        CUSTOM_EVENT_NAME_ATTRIBUTE: TRAFFIC_EVENT_NAME,
+        "time": format_time(when),
+        LIVE_FIELD: live_json(names),
+        "sampling_ratio": repr(1.0),
+    }
     return InferenceEvent(timestamp_ns=_epoch_ns(when), attributes=attributes)
 
 
