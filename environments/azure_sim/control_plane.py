@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from environments.azure_sim import rules
+from environments.azure_sim.request_bodies import unknown_fields
 from environments.azure_sim.rules import ArmError
 from environments.azure_sim.templates import template_resources
 
@@ -26,6 +28,7 @@ STREAM_JOBS = "microsoft.streamanalytics/streamingjobs"
 APP_INSIGHTS = "microsoft.insights/components"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
+ONLINE_DEPLOYMENTS = f"{ONLINE_ENDPOINTS}/deployments"
 REGISTRIES = "microsoft.machinelearningservices/registries"
 REGISTRY_ASSET_VERSIONS = {
     f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
@@ -35,6 +38,19 @@ REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
+SCORING_DOMAIN = "inference.ml.azure.com"  # https://<endpoint>.<region>.inference.ml.azure.com/score
+
+
+# A data-plane handler for an online endpoint's scoring URI: (deployment resource, request body) -> reply.
+Scorer = Callable[[dict[str, Any], Any], tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    principal: str
+    role: str
+    scope: str  # a resource id relative to the subscription, lower case
+    granted_at: int  # the count of requests answered when it was made
 
 
 @dataclass
@@ -60,10 +76,14 @@ class SimulatedAzure:
     subscription_id: str = SUBSCRIPTION
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)  # every change request received, in order
+    role_delay_requests: int = rules.ROLE_PROPAGATION_REQUESTS
     _operations: dict[str, _Operation] = field(default_factory=dict)
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
+    _roles: list[RoleAssignment] = field(default_factory=list)
+    _requests: int = 0  # requests answered: the simulated clock role assignments wait on
+    _scorers: dict[str, Scorer] = field(default_factory=dict)
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -81,14 +101,31 @@ class SimulatedAzure:
         rollout creates."""
         self.resources[self._key(resource_id)] = {**resource, "id": self._full_id(resource_id.strip("/"))}
 
+    def assign_role(self, principal: str, role: str, scope: str) -> None:
+        """A role assignment made by another actor (the registry owner's `az role assignment create`): it
+        takes effect only after `rules.ROLE_PROPAGATION_REQUESTS` further requests. A principal with no
+        assignment at all is not checked (the simulator models the delay, not RBAC)."""
+        self._roles.append(RoleAssignment(principal, role, self._key(scope), self._requests))
+
+    def serve(self, endpoint_name: str, scorer: Scorer) -> None:
+        """Answer the data plane of online endpoint `endpoint_name` (its scoring URI) with `scorer`."""
+        self._scorers[endpoint_name.lower()] = scorer
+
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
         self.journal.append(entry)
 
     # -- the HTTP surface ------------------------------------------------------------------------
 
-    def handle(self, method: str, url: str, body: dict[str, Any] | None) -> Reply:
-        path = urlsplit(url).path.strip("/")
+    def handle(
+        self, method: str, url: str, body: Any, headers: dict[str, str] | None = None, principal: str = ""
+    ) -> Reply:
+        """Answer one request; `principal` is who sent it (from its bearer token)."""
+        self._requests += 1
+        parts = urlsplit(url)
+        if parts.hostname and parts.hostname.endswith(SCORING_DOMAIN):
+            return self._score(parts.hostname.split(".")[0], dict(headers or {}), body)
+        path = parts.path.strip("/")
         if path.startswith("registrymanagement/") and path.endswith("/discovery"):
             return self._discover_registry(path.split("/")[-2])
         path = path.removeprefix(REGISTRY_FRONT_END)
@@ -99,6 +136,7 @@ class SimulatedAzure:
         try:
             if path.lower().startswith("providers/microsoft.resources/operations/"):
                 return self._poll(path.rsplit("/", 1)[-1])
+            self._authorize(principal, path)
             return self._route(method.upper(), path, body or {})
         except ArmError as exc:
             return _error(exc)
@@ -115,11 +153,18 @@ class SimulatedAzure:
             return self._action(target, action.lower(), body)
         if method in ("PUT", "PATCH", "DELETE") and _type_of(path) != REGISTRY_STAGING:
             self._change(method, path)
+        if method == "PUT":
+            checked = unknown_fields(_type_of(path), body)
+            rules.request_body_is_accepted(path, checked or [])
         if len(parts) == 2:
             return self._resource_group(method, path, body)
         rules.resource_group_must_exist(parts[1], self._key(group) in self.resources)
+        if method == "GET" and _type_of(path) == ONLINE_DEPLOYMENTS and len(parts) % 2:
+            return self._list_deployments(path.rsplit("/", 1)[0])
         if method == "GET":
             return self._read(path)
+        if _type_of(path) in (ONLINE_ENDPOINTS, ONLINE_DEPLOYMENTS):
+            return self._online(method, path, body)
         if method == "PUT" and _type_of(path) == DEPLOYMENTS:
             return self._deploy(group, path, body)
         if method == "PUT" and _type_of(path) == REGISTRY_STAGING:
@@ -191,6 +236,83 @@ class SimulatedAzure:
             return Reply(201, self.get(path))
         rules.registry_versions_are_immutable(path, current, body)
         return Reply(200, current)  # the same content again: nothing changes
+
+    def _authorize(self, principal: str, path: str) -> None:
+        """Registry asset calls by a principal with a role assignment there wait for it to take effect."""
+        if not principal or _type_of(path) not in REGISTRY_ASSET_VERSIONS:
+            return
+        assignments = [
+            r for r in self._roles if r.principal == principal and self._key(path).startswith(r.scope)
+        ]
+        if assignments:
+            newest = max(assignments, key=lambda r: r.granted_at)
+            oldest_age = self._requests - min(r.granted_at for r in assignments)
+            rules.role_assignment_in_effect(
+                principal, newest.role, newest.scope, oldest_age, self.role_delay_requests
+            )
+
+    # -- Azure ML online endpoints -----------------------------------------------------------------
+
+    def _online(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+        """PUT/DELETE of an online endpoint or one of its deployments (the traffic rules apply)."""
+        if method == "PUT" and _type_of(path) == ONLINE_ENDPOINTS:
+            properties = body.get("properties", {})
+            traffic, mirror = properties.get("traffic") or {}, properties.get("mirrorTraffic") or {}
+            rules.endpoint_traffic_is_valid(path, traffic, mirror, set(self._deployments_of(path)))
+            reply = self._put(path, body)
+            name, location = path.rsplit("/", 1)[-1], body.get("location", "westeurope")
+            stored = self.resources[self._key(path)]["properties"]
+            stored["scoringUri"] = f"https://{name}.{location}.{SCORING_DOMAIN}/score"
+            stored["swaggerUri"] = f"https://{name}.{location}.{SCORING_DOMAIN}/swagger.json"
+            return Reply(reply.status, self.get(path))
+        endpoint = path.rsplit("/", 2)[0]
+        if self.get(endpoint) is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{endpoint}' was not found.")
+        if method == "PUT":  # with the defaults Azure fills in (read back by azure-ai-ml)
+            properties = {"scaleSettings": {"scaleType": "Default"}, **body.get("properties", {})}
+            return self._put(path, {**body, "properties": properties})
+        if method == "DELETE":
+            if self.get(path) is None:
+                return Reply(204)
+            share = self.get(endpoint)["properties"].get("traffic", {}).get(path.rsplit("/", 1)[-1], 0)
+            rules.deployment_without_live_traffic_to_delete(path, share)
+            del self.resources[self._key(path)]
+            return self._long_running(202, None, _Operation(error=None, via_location=True))
+        raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
+
+    def _deployments_of(self, endpoint: str) -> dict[str, dict[str, Any]]:
+        prefix = f"{self._key(endpoint)}/deployments/"
+        return {
+            resource["name"]: resource
+            for key, resource in self.resources.items()
+            if key.startswith(prefix) and "/" not in key[len(prefix) :]
+        }
+
+    def _list_deployments(self, endpoint: str) -> Reply:
+        return Reply(200, {"value": list(self._deployments_of(endpoint).values())})
+
+    def _score(self, endpoint_name: str, headers: dict[str, str], body: Any) -> Reply:
+        """The endpoint's data plane: the deployment named in `azureml-model-deployment`, else the one
+        with the most live traffic, answered by the scorer the test serves."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        endpoint = next(
+            (
+                (key, resource)
+                for key, resource in self.resources.items()
+                if _type_of(key) == ONLINE_ENDPOINTS and resource["name"].lower() == endpoint_name
+            ),
+            None,
+        )
+        scorer = self._scorers.get(endpoint_name)
+        if endpoint is None or scorer is None:
+            return Reply(404, {"error": {"code": "NotFound", "message": f"no endpoint {endpoint_name}"}})
+        traffic = endpoint[1]["properties"].get("traffic") or {}
+        name = lowered.get("azureml-model-deployment") or max(traffic, key=traffic.get, default="")
+        deployment = self._deployments_of(endpoint[0]).get(name)
+        if deployment is None:
+            return Reply(404, {"error": {"code": "NotFound", "message": f"no deployment {name!r}"}})
+        status, answer = scorer(deployment, body)
+        return Reply(status, answer)
 
     # -- Azure ML registries -----------------------------------------------------------------------
 
