@@ -29,6 +29,7 @@ APP_INSIGHTS = "microsoft.insights/components"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 ONLINE_DEPLOYMENTS = f"{ONLINE_ENDPOINTS}/deployments"
+WORKSPACE_CODE_VERSIONS = "microsoft.machinelearningservices/workspaces/codes/versions"
 REGISTRIES = "microsoft.machinelearningservices/registries"
 REGISTRY_ASSET_VERSIONS = {
     f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
@@ -161,6 +162,8 @@ class SimulatedAzure:
         rules.resource_group_must_exist(parts[1], self._key(group) in self.resources)
         if method == "GET" and _type_of(path) == ONLINE_DEPLOYMENTS and len(parts) % 2:
             return self._list_deployments(path.rsplit("/", 1)[0])
+        if method == "GET" and _type_of(path) == WORKSPACE_CODE_VERSIONS and len(parts) % 2:
+            return self._code_snapshot(path)
         if method == "GET":
             return self._read(path)
         if _type_of(path) in (ONLINE_ENDPOINTS, ONLINE_DEPLOYMENTS):
@@ -279,6 +282,23 @@ class SimulatedAzure:
             del self.resources[self._key(path)]
             return self._long_running(202, None, _Operation(error=None, via_location=True))
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
+
+    def _code_snapshot(self, versions: str) -> Reply:
+        """azure-ai-ml looks a code folder up by content hash before uploading it. Uploads to blob storage
+        are not simulated, so the snapshot is answered as stored already (version 1 of that code asset),
+        and the SDK uploads nothing."""
+        path = f"{versions}/1"
+        self.resources.setdefault(
+            self._key(path),
+            {
+                "id": self._full_id(path),
+                "name": "1",
+                "properties": {
+                    "codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"
+                },
+            },
+        )
+        return Reply(200, {"value": [self.get(path)]})
 
     def _deployments_of(self, endpoint: str) -> dict[str, dict[str, Any]]:
         prefix = f"{self._key(endpoint)}/deployments/"

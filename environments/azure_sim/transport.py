@@ -50,7 +50,9 @@ class SimulatedTransport(HttpTransport):
         if reply.body is not None:
             raw.headers["Content-Type"] = "application/json"
         raw._content_consumed = True
-        return RestRequestsTransportResponse(request=request, internal_response=raw)
+        response = RestRequestsTransportResponse(request=request, internal_response=raw)
+        response.read()  # the body is in memory already; some callers (endpoint invoke) read no stream
+        return response
 
 
 TOKEN_PREFIX = "simulated:"

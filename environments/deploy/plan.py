@@ -39,7 +39,8 @@ from environments.deploy.deployed_settings import telemetry_reference
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
     promote_operations,
-    rollout_operations,
+    registry_owner,
+    rollout_request,
     train_operations,
 )
 from environments.deploy.release import (
@@ -49,7 +50,6 @@ from environments.deploy.release import (
     check_release,
     rendered_assets,
 )
-from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 
@@ -224,11 +224,11 @@ def _stream_job_steps(env: Environment, deploy: Step, state: AzureState) -> list
     return steps
 
 
-def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> list[Step]:
+def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, state: AzureState) -> list[Step]:
     """Train (dev) or promote the release's model version, roll the endpoint out, write the release."""
     names = resource_names(env)
     entities = azureml_entities(build)
-    owner = env if env.name == RELEASE_CREATOR else load_environment(RELEASE_CREATOR)
+    owner = registry_owner(env)
     workspace = f"workspaces/{names.workspace}"
     if release is None:
         first = Step(
@@ -260,7 +260,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
         request={
             "command": ["python", "-m", "ml", "rollout", env.name],
             "entities": entities["endpoint-rollout"],
-            "operations": rollout_operations(env, build),
+            **rollout_request(env, owner, build, state, None if release is None else version),
             "settings": telemetry_reference(env),
         },
     )
@@ -312,7 +312,7 @@ def build_plan(
     steps: list[Step] = [_resource_group_step(env, state)]
     for stage in STAGES:
         if stage == "after-ml":
-            steps.extend(_ml_steps(env, build, release))
+            steps.extend(_ml_steps(env, build, release, state))
             steps.append(
                 Step(
                     kind="gate",

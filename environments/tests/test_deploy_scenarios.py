@@ -13,13 +13,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import azure.ai.ml._utils._endpoint_utils as endpoint_utils
 import pytest
 
 from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport, StaticCredential
-from environments.deploy.azure_apply import ApplyError, apply_plan
+from environments.azure_sim.control_plane import Scorer
+from environments.deploy.azure_apply import ApplyError, apply_plan, run_ml_command
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
 from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
+from environments.deploy.ml_operations import registry_owner, rollout_registry_assets
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
@@ -29,6 +32,7 @@ from environments.render import render_environment
 from ml.serving.azure_endpoint import build_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ModelRef
+from ml.testing import deployment_scorer, tiny_model_dir
 from monitoring.cli.drift_pipeline import drift_schedule
 from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
@@ -36,12 +40,13 @@ ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
 JOB = f"resourceGroups/{GROUP}/providers/Microsoft.StreamAnalytics/streamingjobs/{resource_names(ENV).stream_job}"
 TRAINED_VERSION = "7"
+REAL_ML_STEPS = ("endpoint-rollout",)  # run for real (azure-ai-ml's MLClient on the simulator's transport)
 
 
 class MLSteps:
-    """What `python -m ml pipeline|rollout <env>` leaves behind: the model manifest (dev trains version
-    TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
-    manifest."""
+    """The Azure ML steps: `REAL_ML_STEPS` run for real, in process, through the simulator's transport;
+    the others are stood in: what `python -m ml pipeline <env>` leaves behind is the model manifest (dev
+    trains version TRAINED_VERSION, a promotion takes the version on its command line)."""
 
     def __init__(
         self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
@@ -50,6 +55,9 @@ class MLSteps:
 
     def __call__(self, step: Step, settings: dict[str, str]) -> None:
         self.settings[step.name] = settings
+        if step.name in REAL_ML_STEPS:
+            run_ml_command(step, settings)
+            return
         command = step.request["command"]
         version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
         self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
@@ -64,28 +72,20 @@ class MLSteps:
             (build / "state" / "ml" / "model-manifest.json").write_text(
                 json.dumps(manifest), encoding="utf-8"
             )
-        if step.name == "endpoint-rollout":
-            names = resource_names(self.env)
-            assert self.env.azure is not None
-            endpoint = (
-                f"resourceGroups/{self.env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
-                f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
-            )
-            self.azure.arrange(
-                endpoint,
-                {"name": names.endpoint, "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
-            )
-            manifest_path = build / "ml" / "endpoint.json"
-            manifest_path.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
 
 
 class Subscription:
     """One simulated subscription and the repository's rendered files of an environment, deployed as
     `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
 
-    def __init__(self, root: Path, env_name: str = "dev", azure: SimulatedAzure | None = None) -> None:
+    def __init__(
+        self, root: Path, scorer: Scorer, env_name: str = "dev", azure: SimulatedAzure | None = None
+    ) -> None:
         self.env = load_environment(env_name)
         self.azure = azure or SimulatedAzure()
+        self.azure.serve(
+            resource_names(self.env).endpoint, scorer
+        )  # the endpoint's data plane: score.py's scoring
         self.clients = AzureClients(
             self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
         )
@@ -94,7 +94,8 @@ class Subscription:
         render_environment(env_name, out=self.build)
 
     def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
-        state = read_azure_state(self.env, self.clients)
+        assets = rollout_registry_assets(registry_owner(self.env), self.build)
+        state = read_azure_state(self.env, self.clients, assets)
         return select_stage(build_plan(self.env, self.build, state, release), stage)
 
     def deploy(
@@ -133,6 +134,8 @@ def changes_of(plan: Plan) -> list[str]:
     for step in plan.steps:
         if step.kind == "arm-deployment" or (step.kind == "resource-group" and step.request):
             expected.append(f"PUT {step.target}")
+        elif step.name in REAL_ML_STEPS:
+            expected.extend(step.request["changes"])
         elif step.kind == "azureml":
             version = step.request["command"][-1] if step.name == "promote" else ""
             expected.append(f"ML {step.name} {version}".rstrip())
@@ -150,9 +153,22 @@ def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
 
 
+@pytest.fixture(autouse=True)
+def registry_template_check_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """azure-ai-ml's check of a registry model's default deployment template only logs, and builds its
+    own registry client without the caller's transport (it would try the real network): skipped."""
+    monkeypatch.setattr(endpoint_utils, "check_default_deployment_template", lambda *args, **kwargs: None)
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory: pytest.TempPathFactory) -> Scorer:
+    """score.py's scoring of a tiny trained model, as the simulated endpoint's deployments answer."""
+    return deployment_scorer(tiny_model_dir(tmp_path_factory.mktemp("model"), ENV.data_schema()))
+
+
 @pytest.fixture
-def subscription(tmp_path: Path) -> Subscription:
-    return Subscription(tmp_path)
+def subscription(tmp_path: Path, scorer: Scorer) -> Subscription:
+    return Subscription(tmp_path, scorer)
 
 
 def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(
@@ -233,11 +249,13 @@ def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscrip
     assert subscription.job()["jobState"] == "Running"
 
 
-def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp_path: Path) -> None:
+def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(
+    tmp_path: Path, scorer: Scorer
+) -> None:
     """(d) dev trains and writes the release; staging deploys exactly it, prod exactly what staging
     deployed; nothing is trained outside dev and no stage asks for a `latest` version."""
     azure = SimulatedAzure()
-    dev, staging, prod = (Subscription(tmp_path, name, azure) for name in ("dev", "staging", "prod"))
+    dev, staging, prod = (Subscription(tmp_path, scorer, name, azure) for name in ("dev", "staging", "prod"))
     _, dev_changes = dev.deploy()
     from_dev = dev.release()
     assert from_dev["model"]["version"] == TRAINED_VERSION
@@ -265,9 +283,9 @@ def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp
         assert not [c for c in changes if GROUP.lower() in c.lower()]
 
 
-def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None:
+def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path, scorer: Scorer) -> None:
     azure = SimulatedAzure()
-    dev, prod = Subscription(tmp_path, "dev", azure), Subscription(tmp_path, "prod", azure)
+    dev, prod = Subscription(tmp_path, scorer, "dev", azure), Subscription(tmp_path, scorer, "prod", azure)
     dev.deploy()
     with pytest.raises(ReleaseError, match=r"prod: refusing release sha256:\w+: staging has not deployed"):
         prod.deploy(release=dev.release())
@@ -276,7 +294,7 @@ def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None
     with pytest.raises(ReleaseError, match=r"prod: refusing release .*edited after dev wrote it"):
         prod.deploy(release=edited)
     with pytest.raises(ReleaseError, match=r"staging: deploys a release manifest only"):
-        Subscription(tmp_path, "staging", azure).plan()
+        Subscription(tmp_path, scorer, "staging", azure).plan()
     assert not [c for c in azure.journal if "rg-streamscore-prod" in c], "a refused release deploys nothing"
 
 

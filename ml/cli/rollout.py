@@ -19,6 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
+from environments.deploy.azure_clients import session_root
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from ml.data.store import state_dir
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         env = load_environment(args.environment)
-        state = args.state_dir or state_dir(env)
+        state = args.state_dir or state_dir(env, session_root())
         if rolling_back:
             previous = rollback(_target(env, args.port, state))
             print(f"deployment {previous} takes all traffic again")
@@ -67,6 +68,11 @@ def main(argv: list[str]) -> int:
         target = _target(env, args.port, state)
         if env.target == "local":
             result = progressive_rollout(target, model, smoke, env.rollout)
+        elif serving := target.serves(model):
+            print(
+                f"{model.name} version {model.version} already serves from deployment {serving} (same definition)"
+            )
+            return 0
         else:
             # The Azure steps need each deployment's error rate and latency from Azure Monitor, not
             # wired up yet: Azure keeps the single shift after the smoke test.
