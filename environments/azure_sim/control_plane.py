@@ -46,12 +46,12 @@ SCORING_DOMAIN = "inference.ml.azure.com"  # https://<endpoint>.<region>.inferen
 Scorer = Callable[[dict[str, Any], Any], tuple[int, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class RoleAssignment:
     principal: str
     role: str
     scope: str  # a resource id relative to the subscription, lower case
-    granted_at: int  # the count of requests answered when it was made
+    calls: int = 0  # the principal's calls under the scope since it was made: the simulated clock
 
 
 @dataclass
@@ -77,13 +77,13 @@ class SimulatedAzure:
     subscription_id: str = SUBSCRIPTION
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)  # every change request received, in order
-    role_delay_requests: int = rules.ROLE_PROPAGATION_REQUESTS
+    role_delay_calls: int = rules.ROLE_PROPAGATION_CALLS
+    refused_calls: int = 0  # calls answered 403 while a role assignment had not taken effect
     _operations: dict[str, _Operation] = field(default_factory=dict)
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=itertools.count)
     _roles: list[RoleAssignment] = field(default_factory=list)
-    _requests: int = 0  # requests answered: the simulated clock role assignments wait on
     _scorers: dict[str, Scorer] = field(default_factory=dict)
 
     # -- what tests read and arrange -------------------------------------------------------------
@@ -104,9 +104,9 @@ class SimulatedAzure:
 
     def assign_role(self, principal: str, role: str, scope: str) -> None:
         """A role assignment made by another actor (the registry owner's `az role assignment create`): it
-        takes effect only after `rules.ROLE_PROPAGATION_REQUESTS` further requests. A principal with no
-        assignment at all is not checked (the simulator models the delay, not RBAC)."""
-        self._roles.append(RoleAssignment(principal, role, self._key(scope), self._requests))
+        takes effect only after the principal's first `role_delay_calls` calls under the scope. A
+        principal with no assignment at all is not checked (the simulator models the delay, not RBAC)."""
+        self._roles.append(RoleAssignment(principal, role, self._key(scope)))
 
     def serve(self, endpoint_name: str, scorer: Scorer) -> None:
         """Answer the data plane of online endpoint `endpoint_name` (its scoring URI) with `scorer`."""
@@ -122,7 +122,6 @@ class SimulatedAzure:
         self, method: str, url: str, body: Any, headers: dict[str, str] | None = None, principal: str = ""
     ) -> Reply:
         """Answer one request; `principal` is who sent it (from its bearer token)."""
-        self._requests += 1
         parts = urlsplit(url)
         if parts.hostname and parts.hostname.endswith(SCORING_DOMAIN):
             return self._score(parts.hostname.split(".")[0], dict(headers or {}), body)
@@ -247,12 +246,17 @@ class SimulatedAzure:
         assignments = [
             r for r in self._roles if r.principal == principal and self._key(path).startswith(r.scope)
         ]
-        if assignments:
-            newest = max(assignments, key=lambda r: r.granted_at)
-            oldest_age = self._requests - min(r.granted_at for r in assignments)
-            rules.role_assignment_in_effect(
-                principal, newest.role, newest.scope, oldest_age, self.role_delay_requests
-            )
+        for assignment in assignments:
+            assignment.calls += 1
+        if assignments:  # the longest-standing assignment decides
+            oldest = max(assignments, key=lambda r: r.calls)
+            try:
+                rules.role_assignment_in_effect(
+                    principal, oldest.role, oldest.scope, oldest.calls - 1, self.role_delay_calls
+                )
+            except ArmError:
+                self.refused_calls += 1
+                raise
 
     # -- Azure ML online endpoints -----------------------------------------------------------------
 

@@ -151,12 +151,12 @@ def deployment_without_live_traffic_to_delete(deployment_id: str, share: int) ->
         )
 
 
-# Role assignments take effect after a delay the simulator counts in requests it answers (no clock).
-ROLE_PROPAGATION_REQUESTS = 3
+# Role assignments take effect after a delay the simulator counts in the principal's calls (no clock).
+ROLE_PROPAGATION_CALLS = 3
 
 
 def role_assignment_in_effect(
-    principal: str, role: str, scope: str, requests_since_granted: int, delay: int = ROLE_PROPAGATION_REQUESTS
+    principal: str, role: str, scope: str, calls_since_granted: int, delay: int = ROLE_PROPAGATION_CALLS
 ) -> None:
     """A new role assignment takes effect only after a delay: until then the principal's calls that need
     the role fail with 403 AuthorizationFailed.
@@ -164,7 +164,7 @@ def role_assignment_in_effect(
     https://learn.microsoft.com/azure/role-based-access-control/troubleshooting ("Symptom - Role
     assignment changes are not being detected": Azure Resource Manager caches configurations, changes can
     take up to 10 minutes, 30 for management group scopes, to take effect). ARM's error wording."""
-    if requests_since_granted < delay:
+    if calls_since_granted < delay:
         raise ArmError(
             403,
             "AuthorizationFailed",

@@ -131,14 +131,14 @@ class _Tee(io.StringIO):
 def run_ml_command(step: Step, settings: dict[str, str]) -> None:
     """Run an Azure ML step's command line (`python -m <domain> <command> <env> ...`) in this process:
     the domain's `main(argv)`, inside the `azure_session` apply opened for the step (its clients and
-    `settings`). A non-zero exit fails the step with the command's last error line."""
+    `settings`). A non-zero exit fails the step with the command's last `error:` line."""
     command = step.request["command"]
     domain, argv = command[2], command[3:]
     errors = _Tee(sys.stderr)
     with redirect_stderr(errors):
         code = int(importlib.import_module(f"{domain}.__main__").main(argv) or 0)
     if code != 0:
-        said = [line for line in errors.getvalue().splitlines() if line.strip()]
+        said = [line for line in errors.getvalue().splitlines() if line.startswith("error:")]
         raise ApplyError(
             f"step {step.name}: {' '.join(command)} exited {code}" + (f": {said[-1]}" if said else "")
         )

@@ -55,7 +55,7 @@ def while_role_propagates(
                 raise RoleNotInEffectError(
                     f"{principal} still lacks role '{role}' on {scope} after {attempts} attempts over "
                     f"{wait_s:.0f} s (a new role assignment can take up to 10 minutes to take effect): "
-                    f"check the assignment (docs/identities.md), then rerun. Azure said: {exc.message}"
+                    f"check the assignment (docs/identities.md), then rerun. Azure said: {str(exc.message).splitlines()[0]}"
                 ) from exc
             sleep(every_s)
     raise AssertionError("unreachable")

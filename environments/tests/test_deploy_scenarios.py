@@ -10,6 +10,7 @@ manifest, the endpoint and its manifest).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,12 @@ class Subscription:
     `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
 
     def __init__(
-        self, root: Path, scorer: Scorer, env_name: str = "dev", azure: SimulatedAzure | None = None
+        self,
+        root: Path,
+        scorer: Scorer,
+        env_name: str = "dev",
+        azure: SimulatedAzure | None = None,
+        principal: str = "deployer",
     ) -> None:
         self.env = load_environment(env_name)
         self.azure = azure or SimulatedAzure()
@@ -87,7 +93,7 @@ class Subscription:
             resource_names(self.env).endpoint, scorer
         )  # the endpoint's data plane: score.py's scoring
         self.clients = AzureClients(
-            self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
+            self.azure.subscription_id, StaticCredential(principal), SimulatedTransport(self.azure)
         )
         self.root, self.build = root, root / "build" / env_name
         self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
@@ -99,10 +105,14 @@ class Subscription:
         return select_stage(build_plan(self.env, self.build, state, release), stage)
 
     def deploy(
-        self, stage: str | None = None, release: dict[str, Any] | None = None
+        self,
+        stage: str | None = None,
+        release: dict[str, Any] | None = None,
+        before_apply: Callable[[], None] = lambda: None,
     ) -> tuple[Plan, list[str]]:
         """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
         plan, before = self.plan(stage, release), len(self.azure.journal)
+        before_apply()
         run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
         apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
         return plan, self.azure.journal[before:]
@@ -340,3 +350,36 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     ), "the drift environment is shared through the registry"
     with pytest.raises(RolloutError, match="telemetry off"):
         build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)
+
+
+REGISTRY = (
+    "resourceGroups/rg-streamscore-dev/providers/Microsoft.MachineLearningServices/registries/sscore-registry"
+)
+
+
+@pytest.mark.parametrize("delay", [5, 10_000], ids=["takes-effect", "never"])
+def test_a_fresh_registry_role_is_waited_for_and_named_when_it_never_takes_effect(
+    tmp_path: Path, scorer: Scorer, monkeypatch: pytest.MonkeyPatch, delay: int
+) -> None:
+    """The registry owner grants staging's deploy identity AzureML Registry User just before its deploy
+    (docs/identities.md): its registry calls answer 403 until the assignment takes effect; the rollout
+    retries within the documented propagation time, and past it names the principal and the role."""
+    azure = SimulatedAzure()
+    Subscription(tmp_path, scorer, "dev", azure).deploy()
+    monkeypatch.setenv("AZURE_CLIENT_ID", "staging-deployer")  # as azure/login sets it in the workflow
+    staging = Subscription(tmp_path, scorer, "staging", azure, principal="staging-deployer")
+    release = read_release(release_path(tmp_path / "build" / "dev"))
+    azure.role_delay_calls = delay
+    grant = lambda: azure.assign_role("staging-deployer", "AzureML Registry User", REGISTRY)  # noqa: E731
+    if delay < 100:
+        plan, changes = staging.deploy(release=release, before_apply=grant)
+        assert [c.lower() for c in changes] == changes_of(plan)
+        assert staging.job()["jobState"] == "Running"
+        assert azure.refused_calls == delay, "every call before the assignment took effect was refused"
+        return
+    with pytest.raises(
+        ApplyError,
+        match=r"endpoint-rollout: .*staging-deployer still lacks role 'AzureML Registry User' on registry "
+        r"sscore-registry after \d+ attempts.*AuthorizationFailed",
+    ):
+        staging.deploy(release=release, before_apply=grant)

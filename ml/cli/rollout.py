@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv[1:] if rolling_back else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDKs log every request at INFO
     try:
         env = load_environment(args.environment)
         state = args.state_dir or state_dir(env, session_root())
