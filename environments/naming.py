@@ -32,6 +32,7 @@ class ResourceNames:
     stream_job: str
     endpoint: str
     compute_cluster: str
+    telemetry_secret: str  # in key_vault: the Application Insights connection string, written by ARM
 
 
 def resource_names(env: Environment) -> ResourceNames:
@@ -58,6 +59,7 @@ def resource_names(env: Environment) -> ResourceNames:
         # Online endpoint names are unique per Azure region: keep the environment in them.
         endpoint=f"{base}-{env.endpoint.name}"[:32],
         compute_cluster=env.workspace.compute_cluster[:16],
+        telemetry_secret="appinsights-connection-string",
     )
 
 

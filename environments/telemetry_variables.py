@@ -15,3 +15,7 @@ SAMPLING_RATIO_VAR = "STREAMSCORE_LOG_SAMPLING_RATIO"
 
 SPOOL_DIR_VAR = "STREAMSCORE_TELEMETRY_SPOOL_DIR"
 """Folder of the exporter's retry files, one subfolder per instrumentation key."""
+
+CONNECTION_STRING_SECRET_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING_SECRET_URI"
+"""The Key Vault secret holding the connection string (`https://<vault>.vault.azure.net/secrets/<name>`):
+set on the Azure drift job instead of the value, which the job reads at run time with its identity."""

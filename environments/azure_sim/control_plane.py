@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from environments.azure_sim import rules
 from environments.azure_sim.request_bodies import unknown_fields
 from environments.azure_sim.rules import ArmError
-from environments.azure_sim.templates import template_resources
+from environments.azure_sim.templates import resolve_references, template_resources
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 HOST = "https://management.azure.com"
@@ -40,6 +40,8 @@ READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
 SCORING_DOMAIN = "inference.ml.azure.com"  # https://<endpoint>.<region>.inference.ml.azure.com/score
+KEY_VAULT_DOMAIN = "vault.azure.net"  # https://<vault>.vault.azure.net/secrets/<name>
+KEY_VAULT_SECRETS = "microsoft.keyvault/vaults/secrets"
 
 
 # A data-plane handler for an online endpoint's scoring URI: (deployment resource, request body) -> reply.
@@ -125,6 +127,8 @@ class SimulatedAzure:
         parts = urlsplit(url)
         if parts.hostname and parts.hostname.endswith(SCORING_DOMAIN):
             return self._score(parts.hostname.split(".")[0], dict(headers or {}), body)
+        if parts.hostname and parts.hostname.endswith(KEY_VAULT_DOMAIN) and method.upper() == "GET":
+            return self._secret(parts.hostname.split(".")[0], parts.path.strip("/"))
         path = parts.path.strip("/")
         if path.startswith("registrymanagement/") and path.endswith("/discovery"):
             return self._discover_registry(path.split("/")[-2])
@@ -338,6 +342,24 @@ class SimulatedAzure:
         status, answer = scorer(deployment, body)
         return Reply(status, answer)
 
+    def _secret(self, vault: str, path: str) -> Reply:
+        """Key Vault's data plane: GET /secrets/<name>, the value a template deployment wrote
+        (https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret)."""
+        name = path.split("/")[1] if path.startswith("secrets/") else ""
+        for key, resource in self.resources.items():
+            if _type_of(key) == KEY_VAULT_SECRETS and key.endswith(f"/vaults/{vault}/secrets/{name}".lower()):
+                value = resource["properties"].get("value")
+                return Reply(200, {"value": value, "id": f"https://{vault}.{KEY_VAULT_DOMAIN}/{path}"})
+        return Reply(
+            404,
+            {
+                "error": {
+                    "code": "SecretNotFound",
+                    "message": f"A secret with (name/id) {name} was not found in this key vault.",
+                }
+            },
+        )
+
     # -- Azure ML registries -----------------------------------------------------------------------
 
     def _discover_registry(self, name: str) -> Reply:
@@ -415,7 +437,13 @@ class SimulatedAzure:
 
     def _store_from_template(self, rid: str, resource: dict[str, Any]) -> None:
         current = self.get(rid) or {}
-        stored = copy.deepcopy(resource)
+        scope = rid.split("/providers/", 1)[0]
+
+        def property_of(kind: str, name: str, prop: str) -> Any:
+            found = self.get(f"{scope}/providers/{kind}/{name}")
+            return None if found is None else found.get("properties", {}).get(prop)
+
+        stored = resolve_references(copy.deepcopy(resource), property_of)
         stored["properties"]["provisioningState"] = "Succeeded"
         if _type_of(rid) == APP_INSIGHTS:
             # Read-only, computed by Azure for every component:

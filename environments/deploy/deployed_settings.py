@@ -41,6 +41,13 @@ def telemetry_reference(env: Environment) -> dict[str, dict[str, str]]:
     return {CONNECTION_STRING_VAR: {"resource": app_insights_id(env), "property": CONNECTION_STRING_PROPERTY}}
 
 
+def telemetry_secret_uri(env: Environment) -> str:
+    """The Key Vault secret ARM writes the connection string into (`shared-infra.json`): what the drift
+    job's definition names instead of the value."""
+    names = resource_names(env)
+    return f"https://{names.key_vault}.vault.azure.net/secrets/{names.telemetry_secret}"
+
+
 def resolve(
     references: dict[str, dict[str, str]], read_properties: Callable[[str], dict[str, Any]]
 ) -> dict[str, str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_state import AzureState, endpoint_id
+from environments.deploy.deployed_settings import telemetry_secret_uri
 from environments.deploy.release import RELEASE_CREATOR, rendered_assets
 from environments.endpoint_deployments import (
     DEFINITION_TAG,
@@ -194,6 +195,6 @@ def drift_schedule_operations(env: Environment) -> list[str]:
     return [
         f"registry {names.registry}: create the drift environment unless that version exists",
         f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
-        "(hourly, baseline: the serving model version, "
-        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights)",
+        "(hourly, baseline: the serving model version; the job reads its Application Insights connection "
+        f"string from Key Vault secret {telemetry_secret_uri(env)} when it starts)",
     ]

@@ -8,8 +8,9 @@ Order, so that ML comes first and Stream Analytics second:
      (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
      creates as its request bodies and, in `operations`, every Azure operation it performs in order
      (data upload, registry writes, model sharing, registry access: `ml_operations`); the endpoint
-     rollout and the drift job's schedule carry, in `settings`, a reference to the deployed
-     Application Insights resource whose connection string apply hands them (`deployed_settings`).
+     rollout carries, in `settings`, a reference to the deployed Application Insights resource whose
+     connection string apply hands it (`deployed_settings`); the drift job's schedule names the Key
+     Vault secret ARM writes that string into, which the job reads when it starts.
   3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
      release they were given, each with its own smoke-tested deployment recorded.
   4. A health gate on the endpoint manifest the ML rollout writes.
@@ -272,7 +273,6 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
-            "settings": telemetry_reference(env),
         },
     )
     record = Step(

@@ -21,8 +21,8 @@ from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport,
 from environments.azure_sim.control_plane import Scorer
 from environments.deploy.azure_apply import ApplyError, apply_plan, run_ml_command
 from environments.deploy.azure_clients import AzureClients
-from environments.deploy.azure_state import read_azure_state
-from environments.deploy.deployed_settings import app_insights_id, telemetry_reference
+from environments.deploy.azure_state import endpoint_id, read_azure_state
+from environments.deploy.deployed_settings import app_insights_id, telemetry_reference, telemetry_secret_uri
 from environments.deploy.ml_operations import registry_owner, rollout_registry_assets
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import ReleaseError, read_release, release_path
@@ -30,12 +30,13 @@ from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.render import render_environment
+from environments.telemetry_variables import CONNECTION_STRING_SECRET_VAR, CONNECTION_STRING_VAR
 from ml.serving.azure_endpoint import build_deployment
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ModelRef
 from ml.testing import deployment_scorer, tiny_model_dir
 from monitoring.cli.drift_pipeline import drift_schedule
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
+from monitoring.drift.secret_settings import read_secret, resolve_secret_settings
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
@@ -308,12 +309,13 @@ def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path, scorer:
     assert not [c for c in azure.journal if "rg-streamscore-prod" in c], "a refused release deploys nothing"
 
 
-def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_connection_string(
+def test_the_endpoint_deployment_carries_the_connection_string_and_the_drift_job_its_key_vault_secret(
     subscription: Subscription,
 ) -> None:
-    """(f) the plan carries a reference to the deployed Application Insights resource; apply reads its
-    connection string and hands it to the endpoint rollout and the drift schedule, and to nothing else;
-    the value is in no plan, rendered file or report line."""
+    """(f) the rollout's plan step carries a reference to the deployed Application Insights resource;
+    apply reads the connection string and hands it to the rollout alone, which sets it on the deployment.
+    The drift schedule names the Key Vault secret ARM wrote the string into, and the job reads it when it
+    starts. The value is in no plan, rendered file, report line or schedule definition."""
     lines: list[str] = []
     plan = subscription.plan()
     apply_plan(
@@ -328,28 +330,38 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     assert appi is not None, "shared-infra deploys Application Insights"
     connection = appi["properties"]["ConnectionString"]
     steps = {step.name: step for step in plan.steps}
-    for name in ("endpoint-rollout", "drift-schedule"):
-        assert steps[name].request["settings"] == telemetry_reference(ENV)
-        assert subscription.ml_settings[name] == {CONNECTION_STRING_VAR: connection}
-    assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
+    assert steps["endpoint-rollout"].request["settings"] == telemetry_reference(ENV)
+    assert subscription.ml_settings["endpoint-rollout"] == {CONNECTION_STRING_VAR: connection}
+    assert subscription.ml_settings["train"] == subscription.ml_settings["drift-schedule"] == {}, (
+        "only the rollout gets the value"
+    )
+    served = subscription.azure.get(f"{endpoint_id(ENV)}/deployments/blue")
+    assert served is not None, "the rollout created deployment blue"
+    assert served["properties"]["environmentVariables"][CONNECTION_STRING_VAR] == connection
     assert connection not in plan.to_json() and not [line for line in lines if connection in line]
     assert not [
         p for p in subscription.build.rglob("*") if p.is_file() and connection in p.read_text("utf-8")
     ]
 
     uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
-    rendered = subscription.build / "ml" / "azureml"
-    deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
-    assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
     pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    schedule = drift_schedule(ENV, pipeline, connection, uri)
-    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_VAR: connection}
+    schedule = drift_schedule(ENV, pipeline, uri)
+    secret = telemetry_secret_uri(ENV)
+    assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_SECRET_VAR: secret}
     assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
     assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
         "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
     ), "the drift environment is shared through the registry"
+    # When the job starts: its identity reads the secret ARM wrote from the deployed component.
+    job_environment = {CONNECTION_STRING_SECRET_VAR: secret}
+    transport = SimulatedTransport(subscription.azure)
+    read = lambda uri: read_secret(uri, StaticCredential("drift-identity"), transport)  # noqa: E731
+    assert resolve_secret_settings(job_environment, read) == [CONNECTION_STRING_VAR]
+    assert job_environment[CONNECTION_STRING_VAR] == connection
     with pytest.raises(RolloutError, match="telemetry off"):
-        build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)
+        build_deployment(
+            subscription.build / "ml" / "azureml", "blue", ModelRef("card-fraud", "7", uri), None
+        )
 
 
 REGISTRY = (

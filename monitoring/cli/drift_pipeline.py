@@ -4,9 +4,10 @@ local: the rendered component's command as a subprocess against Azurite (the exp
 the collector (metrics through the real exporter); see `monitoring/drift/local_pipeline.py`.
 Azure: `--schedule` (what the deploy runs) creates or updates the hourly Azure ML schedule of the
 rendered pipeline job, the in-cloud orchestrator; without it one run is submitted now. Both pin the
-baseline to the serving model version (the model manifest's registry URI) and set
-APPLICATIONINSIGHTS_CONNECTION_STRING on the job from the process environment (the deploy reads it from
-the environment's Application Insights resource).
+baseline to the serving model version (the model manifest's registry URI) and name, in
+APPLICATIONINSIGHTS_CONNECTION_STRING_SECRET_URI, the Key Vault secret the job reads its connection
+string from when it starts (`monitoring/drift/secret_settings.py`): the value is in no definition.
+The Azure calls go through apply's clients when the deploy runs this (`azure_session`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from environments.deploy.deployed_settings import telemetry_secret_uri
 from environments.errors import ConfigError
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.standins.well_known import azurite_connection_string
+from environments.telemetry_variables import CONNECTION_STRING_SECRET_VAR
 from monitoring.drift.errors import DriftError, DriftPipelineError
 from monitoring.drift.local_pipeline import read_metrics, run_local
 from monitoring.drift.window import default_window, parse_time
-from monitoring.telemetry.settings import CONNECTION_STRING_VAR
 
 BLOB_CONNECTION_STRING_VAR = "STREAMSCORE_BLOB_CONNECTION_STRING"
 DRIFT_EVERY_HOURS = 1  # as the GitHub cron in .github/workflows/drift.yml
@@ -62,22 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def drift_schedule(
-    env: Environment, pipeline_path: Path, connection_string: str | None, baseline_model: str
-) -> Any:
+def drift_schedule(env: Environment, pipeline_path: Path, baseline_model: str) -> Any:
     """The Azure ML schedule of the rendered drift pipeline (pure: no connection): hourly, against the
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
-    Application Insights with `connection_string` (set here, at deploy time, never in a file)."""
+    Application Insights with the connection string it reads from Key Vault when it starts (the schedule
+    names the secret, `telemetry_secret_uri`, never the value)."""
     from azure.ai.ml import Input, load_environment, load_job
     from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
 
     from environments.naming import resource_names
 
-    if not connection_string:
-        raise DriftPipelineError(
-            f"{CONNECTION_STRING_VAR} is not set: the drift job sends its metrics there "
-            "(the deploy reads it from the environment's Application Insights resource)"
-        )
     if "/versions/" not in baseline_model:
         raise DriftPipelineError(f"baseline model {baseline_model!r} is not one registry version")
     if not pipeline_path.is_file():
@@ -87,7 +83,7 @@ def drift_schedule(
     job = load_job(pipeline_path)
     job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
     drift = job.jobs["drift"]
-    drift.environment_variables = {CONNECTION_STRING_VAR: connection_string}
+    drift.environment_variables = {CONNECTION_STRING_SECRET_VAR: telemetry_secret_uri(env)}
     # The environment shared through the registry (as training's), so every workspace finds it.
     environment = load_environment(drift_environment_path(pipeline_path))
     drift.component.environment = (
@@ -113,32 +109,25 @@ def _baseline_model(manifest: Path) -> str:
         raise DriftPipelineError(f"{manifest}: no model_uri in the model manifest ({exc})") from exc
 
 
-def _workspace_client(env: Environment) -> Any:
-    from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
+def _clients(env: Environment) -> Any:
+    """apply's clients (`azure_session`), else DefaultAzureCredential on the environment's subscription."""
+    from environments.deploy.azure_clients import session_clients
 
-    from environments.naming import resource_names
+    def subscription() -> str:
+        value = env.azure.subscription_id
+        if value.startswith("env:") and not os.environ.get(value[4:]):
+            raise DriftPipelineError(f"environment variable {value[4:]} is not set")
+        return os.environ[value[4:]] if value.startswith("env:") else value
 
-    subscription = env.azure.subscription_id
-    if subscription.startswith("env:"):
-        subscription = os.environ.get(subscription[4:], "")
-        if not subscription:
-            raise DriftPipelineError(f"environment variable {env.azure.subscription_id[4:]} is not set")
-    return MLClient(
-        DefaultAzureCredential(), subscription, env.azure.resource_group, resource_names(env).workspace
-    )
+    return session_clients(subscription)
 
 
-def _share_environment(env: Environment, pipeline_path: Path) -> None:
+def _share_environment(registry: Any, pipeline_path: Path) -> None:
     """Write the drift environment's version into the registry unless it is there (dev's deploy writes
     it first; staging and prod, deploying the same release, find it)."""
-    from azure.ai.ml import MLClient, load_environment
+    from azure.ai.ml import load_environment
     from azure.core.exceptions import ResourceNotFoundError
-    from azure.identity import DefaultAzureCredential
 
-    from environments.naming import resource_names
-
-    registry = MLClient(DefaultAzureCredential(), registry_name=resource_names(env).registry)
     environment = load_environment(drift_environment_path(pipeline_path))
     try:
         registry.environments.get(environment.name, version=environment.version)
@@ -148,13 +137,16 @@ def _share_environment(env: Environment, pipeline_path: Path) -> None:
 
 def _submit(env: Environment, schedule: bool) -> int:
     """Azure: create the drift schedule (`--schedule`, what the deploy runs), or submit one run now."""
+    from environments.deploy.azure_clients import session_root
+    from environments.naming import resource_names
     from environments.render import build_dir
 
-    path = build_dir(env.name) / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    manifest = build_dir(env.name) / "state" / "ml" / "model-manifest.json"
-    plan = drift_schedule(env, path, os.environ.get(CONNECTION_STRING_VAR), _baseline_model(manifest))
-    client = _workspace_client(env)
-    _share_environment(env, path)
+    build = build_dir(env.name, session_root())
+    path = build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
+    plan = drift_schedule(env, path, _baseline_model(build / "state" / "ml" / "model-manifest.json"))
+    clients, names = _clients(env), resource_names(env)
+    client = clients.ml(env.azure.resource_group, names.workspace)
+    _share_environment(clients.ml_registry(names.registry), path)
     if schedule:
         created = client.schedules.begin_create_or_update(plan).result()
         print(f"drift schedule {created.name}: every {DRIFT_EVERY_HOURS} hour(s)")
