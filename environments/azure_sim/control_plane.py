@@ -30,6 +30,7 @@ DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 ONLINE_DEPLOYMENTS = f"{ONLINE_ENDPOINTS}/deployments"
 WORKSPACE_CODE_VERSIONS = "microsoft.machinelearningservices/workspaces/codes/versions"
+LISTED = {"microsoft.machinelearningservices/workspaces/data/versions"}  # collections a GET lists
 REGISTRIES = "microsoft.machinelearningservices/registries"
 REGISTRY_ASSET_VERSIONS = {
     f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
@@ -219,6 +220,12 @@ class SimulatedAzure:
 
     def _read(self, path: str) -> Reply:
         resource = self.get(path)
+        if resource is None and _type_of(path) in LISTED and len(path.split("/")) % 2:
+            prefix = f"{self._key(path)}/"
+            children = [
+                r for k, r in self.resources.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]
+            ]
+            return Reply(200, {"value": children})
         if resource is None:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
         return Reply(200, resource)

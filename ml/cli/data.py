@@ -6,6 +6,8 @@ python -m ml data local --out x.parquet --rows 5000 --seed 7 --scenario amount_i
                                                  write a sample (CSV, Parquet or JSON lines), e.g. drifted
 python -m ml data local --check my.parquet       validate a file against the schema only
 python -m ml data local --scenarios              list the drift scenarios and the features they affect
+python -m ml data local --feedback labelled.csv  register the next training data version: the newest
+                                                 one plus these labelled rows (what a retrain reads)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
-from ml.data import generator, loader, store
+from ml.data import generator, loader, store, versions
 from ml.data.errors import DataError
 
 
@@ -36,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenario", choices=sorted(generator.SCENARIOS), help="drift scenario for --out")
     parser.add_argument("--start", type=datetime.fromisoformat, help="first event time (ISO 8601) for --out")
     parser.add_argument("--scenarios", action="store_true", help="list drift scenarios")
+    parser.add_argument(
+        "--feedback", type=Path, help="labelled rows (CSV/Parquet/JSON lines): register the next data version"
+    )
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     return parser
 
@@ -75,8 +80,15 @@ def main(argv: list[str]) -> int:
             print(f"{args.out}: {rows} rows, seed {seed}, scenario {args.scenario or 'none'}")
             return 0
         state = args.state_dir or store.state_dir(env)
+        if args.feedback:
+            version = versions.register_feedback(state, schema, args.feedback)
+            print(json.dumps(asdict(version), indent=2))
+            return 0
         training = store.prepare(env, state, args.source, args.rows)
-        print(json.dumps({**asdict(training), "path": str(training.path)}, indent=2))
+        version = versions.register(state, training)
+        print(
+            json.dumps({**asdict(training), "path": str(training.path), "version": version.version}, indent=2)
+        )
         return 0
     except (EnvironmentsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
