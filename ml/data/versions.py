@@ -86,8 +86,11 @@ def register(state: Path, training: store.TrainingData) -> DataVersion:
 
 
 def latest(state: Path) -> tuple[DataVersion, store.TrainingData]:
-    """The newest version and its training file (what training reads)."""
+    """The newest version and its training file (what training reads); data written before versions
+    were kept becomes version 1."""
     existing = registered(state)
+    if not existing and (store.data_dir(state) / store.TRAINING_INFO).is_file():
+        existing = [register(state, store.read(store.data_dir(state)))]
     if not existing:
         raise DataError(f"{_index(state)}: no training data version yet; run `python -m ml data <env>`")
     newest = existing[-1]
