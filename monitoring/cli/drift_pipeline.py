@@ -69,7 +69,7 @@ def drift_schedule(env: Environment, pipeline_path: Path, baseline_model: str) -
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
     Application Insights with the connection string it reads from Key Vault when it starts (the schedule
     names the secret, `telemetry_secret_uri`, never the value)."""
-    from azure.ai.ml import Input, load_environment, load_job
+    from azure.ai.ml import load_environment, load_job
     from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, RecurrenceTrigger
 
     from environments.naming import resource_names
@@ -80,8 +80,9 @@ def drift_schedule(env: Environment, pipeline_path: Path, baseline_model: str) -
         raise DriftPipelineError(
             f"{pipeline_path}: not rendered; run `python -m environments render {env.name}`"
         )
-    job = load_job(pipeline_path)
-    job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
+    # Through params_override, as the YAML would say it: an `Input` assigned into `job.inputs` replaces
+    # the pipeline's input binding, and the schedule's serializer then fails (azure-ai-ml 1.35).
+    job = load_job(pipeline_path, params_override=[{"inputs.baseline.path": baseline_model}])
     drift = job.jobs["drift"]
     drift.environment_variables = {CONNECTION_STRING_SECRET_VAR: telemetry_secret_uri(env)}
     # The environment shared through the registry (as training's), so every workspace finds it.
