@@ -349,7 +349,9 @@ def test_the_endpoint_deployment_carries_the_connection_string_and_the_drift_job
     secret = telemetry_secret_uri(ENV)
     assert schedule.create_job.jobs["drift"].environment_variables == {CONNECTION_STRING_SECRET_VAR: secret}
     assert schedule.create_job.inputs["baseline"]._data.path == uri, "the serving version, never @latest"
-    assert schedule._validate().passed, "azure-ai-ml serializes it (what schedules.begin_create_or_update does)"
+    assert schedule._validate().passed, (
+        "azure-ai-ml serializes it (what schedules.begin_create_or_update does)"
+    )
     assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
         "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
     ), "the drift environment is shared through the registry"
