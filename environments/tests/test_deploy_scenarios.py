@@ -2,9 +2,12 @@
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
-before). The Azure ML steps (`python -m ml pipeline|rollout`) are the one thing replaced: `MLSteps`
-below journals them (with the model version a promotion asks for) and leaves what they leave (the model
-manifest, the endpoint and its manifest).
+before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept). The endpoint
+rollout (`python -m ml rollout <env>`) runs for real in apply's process, azure-ai-ml's MLClient on the
+simulator, its smoke test answered by score.py's scoring of a tiny model. Training, promotion and the
+drift schedule are stood in by `MLSteps` (they need Azure ML jobs and blob uploads, which the simulator
+does not have): it journals them (with the model version a promotion asks for) and leaves what they
+leave (the model manifest).
 """
 
 from __future__ import annotations
