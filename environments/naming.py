@@ -34,6 +34,7 @@ class ResourceNames:
     compute_cluster: str
     virtual_network: str
     stream_cluster: str
+    telemetry_secret: str  # in key_vault: the Application Insights connection string, written by ARM
 
 
 def resource_names(env: Environment) -> ResourceNames:
@@ -62,6 +63,7 @@ def resource_names(env: Environment) -> ResourceNames:
         compute_cluster=env.workspace.compute_cluster[:16],
         virtual_network=f"{base}-vnet",
         stream_cluster=f"{base}-{env.stream_analytics.job_name}-cluster",
+        telemetry_secret="appinsights-connection-string",
     )
 
 

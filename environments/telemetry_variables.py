@@ -34,3 +34,7 @@ def entra_authentication(client_id: str | None = None) -> str:
 TELEMETRY_CLIENT_ID_VAR = "STREAMSCORE_TELEMETRY_CLIENT_ID"
 """Client id of the user-assigned identity a job signs its telemetry in with (the drift job's), handed
 by the deploy from the deployed identity; the job gets `AUTHENTICATION_STRING_VAR` built from it."""
+
+CONNECTION_STRING_SECRET_VAR = "APPLICATIONINSIGHTS_CONNECTION_STRING_SECRET_URI"
+"""The Key Vault secret holding the connection string (`https://<vault>.vault.azure.net/secrets/<name>`):
+set on the Azure drift job instead of the value, which the job reads at run time with its identity."""

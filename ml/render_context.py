@@ -12,6 +12,7 @@ from typing import Any
 from environments.asset_versions import code_version, content_version, pinned
 from environments.model import Environment
 from environments.naming import compute_instance_name
+from ml.serving.code_folder import SCORE_CODE_SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAINING_PACKAGES = (
@@ -116,6 +117,7 @@ def context(env: Environment) -> dict[str, Any]:
             "conda": conda,
         },
         "component_version": component_version(),
+        "score_code_version": code_version(SCORE_CODE_SOURCES, REPO_ROOT),
         "champion_alias": CHAMPION_ALIAS,
         "registry_owner": REGISTRY_OWNER,
         # Private endpoints need the Premium tier (environments/private_network.py).

@@ -210,3 +210,31 @@ def collector_traffic_log(connection_string: str) -> TelemetryTrafficLog:
     os.environ.setdefault(STATSBEAT_DISABLED_VAR, "true")
     sink = AzureMonitorSink(Resource.create({"service.name": ROLE_NAME}), connection_string, None)
     return TelemetryTrafficLog(telemetry=Telemetry(ROLE_NAME, sink))
+
+
+def deployment_scorer(model_dir: Path) -> Any:
+    """The scoring of score.py as a function of (deployment resource, request body) -> (status, answer),
+    for a simulated endpoint's data plane (`environments.azure_sim.SimulatedAzure.serve`): the model in
+    `model_dir`, the model version and deployment from the deployment's environment variables, as a
+    managed online deployment runs score.py."""
+    import json as _json
+
+    from ml.scoring.errors import BadRequestError
+    from ml.scoring.feature_schema import load_scoring_schema
+    from ml.scoring.model_folder import load_model
+    from ml.scoring.request_body import parse_batch
+    from ml.scoring.scorer import Scorer
+    from ml.scoring.settings import ScoringSettings
+
+    model, schema = load_model(model_dir), load_scoring_schema(model_dir)
+
+    def score(deployment: dict[str, Any], body: Any) -> tuple[int, Any]:
+        variables = deployment["properties"].get("environmentVariables") or {}
+        scorer = Scorer(model, schema, ScoringSettings.from_environ(variables).model_version)
+        try:
+            batch = parse_batch(_json.dumps(body).encode())
+        except BadRequestError as exc:
+            return exc.status, {"message": str(exc)}
+        return 200, scorer.results(scorer.score(batch.rows))
+
+    return score

@@ -41,6 +41,7 @@ NOT_DIAGNOSED = {
     "Microsoft.Authorization/roleAssignments": "no diagnostic settings; changes are in the Activity log",
     "Microsoft.Storage/storageAccounts/blobServices/containers": "logged by the blob service's setting",
     "Microsoft.EventHub/namespaces/eventhubs": "logged by the namespace's setting",
+    "Microsoft.KeyVault/vaults/secrets": "logged by the vault's setting",
     "Microsoft.EventHub/namespaces/eventhubs/consumergroups": "logged by the namespace's setting",
     "Microsoft.Web/connections": "API connections support no diagnostic settings",
     "Microsoft.Insights/actionGroups": "no diagnostic settings; notifications are in the Activity log",

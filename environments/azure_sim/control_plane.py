@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -19,8 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 from environments.azure_sim import rules
 from environments.azure_sim.endpoint_metrics import EndpointMetrics
 from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
+from environments.azure_sim.request_bodies import unknown_fields
 from environments.azure_sim.rules import ArmError
-from environments.azure_sim.templates import template_resources
+from environments.azure_sim.templates import resolve_references, template_resources
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 HOST = "https://management.azure.com"
@@ -29,6 +31,9 @@ APP_INSIGHTS = "microsoft.insights/components"
 USER_ASSIGNED_IDENTITIES = "microsoft.managedidentity/userassignedidentities"
 DEPLOYMENTS = "microsoft.resources/deployments"
 ONLINE_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
+ONLINE_DEPLOYMENTS = f"{ONLINE_ENDPOINTS}/deployments"
+WORKSPACE_CODE_VERSIONS = "microsoft.machinelearningservices/workspaces/codes/versions"
+LISTED = {"microsoft.machinelearningservices/workspaces/data/versions"}  # collections a GET lists
 REGISTRIES = "microsoft.machinelearningservices/registries"
 REGISTRY_ASSET_VERSIONS = {
     f"{REGISTRIES}/{kind}/versions" for kind in ("environments", "components", "models", "data")
@@ -40,6 +45,21 @@ STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
 READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
+SCORING_DOMAIN = "inference.ml.azure.com"  # https://<endpoint>.<region>.inference.ml.azure.com/score
+KEY_VAULT_DOMAIN = "vault.azure.net"  # https://<vault>.vault.azure.net/secrets/<name>
+KEY_VAULT_SECRETS = "microsoft.keyvault/vaults/secrets"
+
+
+# A data-plane handler for an online endpoint's scoring URI: (deployment resource, request body) -> reply.
+Scorer = Callable[[dict[str, Any], Any], tuple[int, Any]]
+
+
+@dataclass
+class RoleAssignment:
+    principal: str
+    role: str
+    scope: str  # a resource id relative to the subscription, lower case
+    calls: int = 0  # the principal's calls under the scope since it was made: the simulated clock
 
 
 @dataclass
@@ -65,12 +85,16 @@ class SimulatedAzure:
     subscription_id: str = SUBSCRIPTION
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)  # every change request received, in order
+    role_delay_calls: int = rules.ROLE_PROPAGATION_CALLS
+    refused_calls: int = 0  # calls answered 403 while a role assignment had not taken effect
     _operations: dict[str, _Operation] = field(default_factory=dict)
     _faults: list[tuple[str, ArmError]] = field(default_factory=list)
     _started_jobs: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     endpoint_keys: EndpointKeys = field(default_factory=EndpointKeys)  # key_calls.py
     endpoint_metrics: EndpointMetrics = field(default_factory=EndpointMetrics)  # endpoint_metrics.py
+    _roles: list[RoleAssignment] = field(default_factory=list)
+    _scorers: dict[str, Scorer] = field(default_factory=dict)
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -96,14 +120,32 @@ class SimulatedAzure:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{endpoint_id}' was not found.")
         self.endpoint_metrics.serve(self._key(endpoint_id), endpoint, at, requests)
 
+    def assign_role(self, principal: str, role: str, scope: str) -> None:
+        """A role assignment made by another actor (the registry owner's `az role assignment create`): it
+        takes effect only after the principal's first `role_delay_calls` calls under the scope. A
+        principal with no assignment at all is not checked (the simulator models the delay, not RBAC)."""
+        self._roles.append(RoleAssignment(principal, role, self._key(scope)))
+
+    def serve(self, endpoint_name: str, scorer: Scorer) -> None:
+        """Answer the data plane of online endpoint `endpoint_name` (its scoring URI) with `scorer`."""
+        self._scorers[endpoint_name.lower()] = scorer
+
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
         self.journal.append(entry)
 
     # -- the HTTP surface ------------------------------------------------------------------------
 
-    def handle(self, method: str, url: str, body: dict[str, Any] | None) -> Reply:
-        path = urlsplit(url).path.strip("/")
+    def handle(
+        self, method: str, url: str, body: Any, headers: dict[str, str] | None = None, principal: str = ""
+    ) -> Reply:
+        """Answer one request; `principal` is who sent it (from its bearer token)."""
+        parts = urlsplit(url)
+        if parts.hostname and parts.hostname.endswith(SCORING_DOMAIN):
+            return self._score(parts.hostname.split(".")[0], dict(headers or {}), body)
+        if parts.hostname and parts.hostname.endswith(KEY_VAULT_DOMAIN) and method.upper() == "GET":
+            return self._secret(parts.hostname.split(".")[0], parts.path.strip("/"))
+        path = parts.path.strip("/")
         if path.startswith("registrymanagement/") and path.endswith("/discovery"):
             return self._discover_registry(path.split("/")[-2])
         path = path.removeprefix(REGISTRY_FRONT_END)
@@ -114,6 +156,7 @@ class SimulatedAzure:
         try:
             if path.lower().startswith("providers/microsoft.resources/operations/"):
                 return self._poll(path.rsplit("/", 1)[-1])
+            self._authorize(principal, path)
             if method.upper() == "GET" and path.lower().endswith(METRICS_SUFFIX):
                 endpoint = path[: -len(METRICS_SUFFIX)]
                 if _type_of(endpoint) != ONLINE_ENDPOINTS or self.get(endpoint) is None:
@@ -136,11 +179,20 @@ class SimulatedAzure:
             return self._action(target, action.lower(), body)
         if method in ("PUT", "PATCH", "DELETE") and _type_of(path) != REGISTRY_STAGING:
             self._change(method, path)
+        if method == "PUT":
+            checked = unknown_fields(_type_of(path), body)
+            rules.request_body_is_accepted(path, checked or [])
         if len(parts) == 2:
             return self._resource_group(method, path, body)
         rules.resource_group_must_exist(parts[1], self._key(group) in self.resources)
+        if method == "GET" and _type_of(path) == ONLINE_DEPLOYMENTS and len(parts) % 2:
+            return self._list_deployments(path.rsplit("/", 1)[0])
+        if method == "GET" and _type_of(path) == WORKSPACE_CODE_VERSIONS and len(parts) % 2:
+            return self._code_snapshot(path)
         if method == "GET":
             return self._read(path)
+        if _type_of(path) in (ONLINE_ENDPOINTS, ONLINE_DEPLOYMENTS):
+            return self._online(method, path, body)
         if method == "PUT" and _type_of(path) == DEPLOYMENTS:
             return self._deploy(group, path, body)
         if method == "PUT" and _type_of(path) == REGISTRY_STAGING:
@@ -192,6 +244,12 @@ class SimulatedAzure:
 
     def _read(self, path: str) -> Reply:
         resource = self.get(path)
+        if resource is None and _type_of(path) in LISTED and len(path.split("/")) % 2:
+            prefix = f"{self._key(path)}/"
+            children = [
+                r for k, r in self.resources.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]
+            ]
+            return Reply(200, {"value": children})
         if resource is None:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
         return Reply(200, resource)
@@ -215,6 +273,124 @@ class SimulatedAzure:
             return Reply(201, self.get(path))
         rules.registry_versions_are_immutable(path, current, body)
         return Reply(200, current)  # the same content again: nothing changes
+
+    def _authorize(self, principal: str, path: str) -> None:
+        """Registry asset calls by a principal with a role assignment there wait for it to take effect."""
+        if not principal or _type_of(path) not in REGISTRY_ASSET_VERSIONS:
+            return
+        assignments = [
+            r for r in self._roles if r.principal == principal and self._key(path).startswith(r.scope)
+        ]
+        for assignment in assignments:
+            assignment.calls += 1
+        if assignments:  # the longest-standing assignment decides
+            oldest = max(assignments, key=lambda r: r.calls)
+            try:
+                rules.role_assignment_in_effect(
+                    principal, oldest.role, oldest.scope, oldest.calls - 1, self.role_delay_calls
+                )
+            except ArmError:
+                self.refused_calls += 1
+                raise
+
+    # -- Azure ML online endpoints -----------------------------------------------------------------
+
+    def _online(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+        """PUT/DELETE of an online endpoint or one of its deployments (the traffic rules apply)."""
+        if method == "PUT" and _type_of(path) == ONLINE_ENDPOINTS:
+            properties = body.get("properties", {})
+            traffic, mirror = properties.get("traffic") or {}, properties.get("mirrorTraffic") or {}
+            rules.endpoint_traffic_is_valid(path, traffic, mirror, set(self._deployments_of(path)))
+            reply = self._put(path, body)
+            name, location = path.rsplit("/", 1)[-1], body.get("location", "westeurope")
+            stored = self.resources[self._key(path)]["properties"]
+            stored["scoringUri"] = f"https://{name}.{location}.{SCORING_DOMAIN}/score"
+            stored["swaggerUri"] = f"https://{name}.{location}.{SCORING_DOMAIN}/swagger.json"
+            return Reply(reply.status, self.get(path))
+        endpoint = path.rsplit("/", 2)[0]
+        if self.get(endpoint) is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{endpoint}' was not found.")
+        if method == "PUT":  # with the defaults Azure fills in (read back by azure-ai-ml)
+            properties = {"scaleSettings": {"scaleType": "Default"}, **body.get("properties", {})}
+            return self._put(path, {**body, "properties": properties})
+        if method == "DELETE":
+            if self.get(path) is None:
+                return Reply(204)
+            stored = self.get(endpoint) or {"properties": {}}
+            share = stored["properties"].get("traffic", {}).get(path.rsplit("/", 1)[-1], 0)
+            rules.deployment_without_live_traffic_to_delete(path, share)
+            del self.resources[self._key(path)]
+            return self._long_running(202, None, _Operation(error=None, via_location=True))
+        raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
+
+    def _code_snapshot(self, versions: str) -> Reply:
+        """azure-ai-ml looks a code folder up by content hash before uploading it. Uploads to blob storage
+        are not simulated, so the snapshot is answered as stored already (version 1 of that code asset),
+        and the SDK uploads nothing."""
+        path = f"{versions}/1"
+        self.resources.setdefault(
+            self._key(path),
+            {
+                "id": self._full_id(path),
+                "name": "1",
+                "properties": {
+                    "codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"
+                },
+            },
+        )
+        return Reply(200, {"value": [self.get(path)]})
+
+    def _deployments_of(self, endpoint: str) -> dict[str, dict[str, Any]]:
+        prefix = f"{self._key(endpoint)}/deployments/"
+        return {
+            resource["name"]: resource
+            for key, resource in self.resources.items()
+            if key.startswith(prefix) and "/" not in key[len(prefix) :]
+        }
+
+    def _list_deployments(self, endpoint: str) -> Reply:
+        return Reply(200, {"value": list(self._deployments_of(endpoint).values())})
+
+    def _score(self, endpoint_name: str, headers: dict[str, str], body: Any) -> Reply:
+        """The endpoint's data plane: the deployment named in `azureml-model-deployment`, else the one
+        with the most live traffic, answered by the scorer the test serves."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        endpoint = next(
+            (
+                (key, resource)
+                for key, resource in self.resources.items()
+                if _type_of(key) == ONLINE_ENDPOINTS and resource["name"].lower() == endpoint_name
+            ),
+            None,
+        )
+        scorer = self._scorers.get(endpoint_name)
+        if endpoint is None or scorer is None:
+            return Reply(404, {"error": {"code": "NotFound", "message": f"no endpoint {endpoint_name}"}})
+        traffic = endpoint[1]["properties"].get("traffic") or {}
+        name = lowered.get("azureml-model-deployment") or max(traffic, key=lambda d: traffic[d], default="")
+        deployment = self._deployments_of(endpoint[0]).get(name)
+        if deployment is None:
+            return Reply(404, {"error": {"code": "NotFound", "message": f"no deployment {name!r}"}})
+        status, answer = scorer(deployment, body)
+        return Reply(status, answer)
+
+    def _secret(self, vault: str, path: str) -> Reply:
+        """Key Vault's data plane: GET /secrets/<name>, the value a template deployment wrote
+        (https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret)."""
+        name = path.split("/")[1] if path.startswith("secrets/") else ""
+        for key, resource in self.resources.items():
+            if _type_of(key) == KEY_VAULT_SECRETS and key.endswith(f"/vaults/{vault}/secrets/{name}".lower()):
+                value = resource["properties"].get("value")
+                return Reply(200, {"value": value, "id": f"https://{vault}.{KEY_VAULT_DOMAIN}/{path}"})
+        return Reply(
+            404,
+            {
+                "error": {
+                    "code": "SecretNotFound",
+                    "message": f"A secret with (name/id) {name} was not found in this key vault.",
+                }
+            },
+        )
 
     # -- Azure ML registries -----------------------------------------------------------------------
 
@@ -291,7 +467,13 @@ class SimulatedAzure:
 
     def _store_from_template(self, rid: str, resource: dict[str, Any]) -> None:
         current = self.get(rid) or {}
-        stored = copy.deepcopy(resource)
+        scope = rid.split("/providers/", 1)[0]
+
+        def property_of(kind: str, name: str, prop: str) -> Any:
+            found = self.get(f"{scope}/providers/{kind}/{name}")
+            return None if found is None else found.get("properties", {}).get(prop)
+
+        stored = resolve_references(copy.deepcopy(resource), property_of)
         stored["properties"]["provisioningState"] = "Succeeded"
         if _type_of(rid) == APP_INSIGHTS:
             # Read-only, computed by Azure for every component:

@@ -92,3 +92,98 @@ def registry_versions_are_immutable(asset_id: str, current: dict[str, Any], desi
             "Conflict",
             f"Asset {asset_id} already exists with different content: registry asset versions are immutable.",
         )
+
+
+def endpoint_traffic_is_valid(
+    endpoint_id: str, traffic: dict[str, int], mirror: dict[str, int], deployments: set[str]
+) -> None:
+    """An online endpoint's live traffic goes to existing deployments and sums to 100 (or to 0 while it
+    has no deployment); mirrored traffic goes to existing deployments that take no live traffic, at most
+    50% in all.
+
+    https://learn.microsoft.com/rest/api/azureml/online-endpoints/create-or-update ("traffic: Percentage
+    of traffic from endpoint to divert to each deployment. Traffic values need to sum to 100";
+    "mirrorTraffic: ... Traffic values need to sum to utmost 50");
+    https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints (a
+    deployment takes live or mirrored traffic, not both). The code and messages are ours."""
+    known = {name.lower() for name in deployments}
+    unknown = sorted(name for name in {*traffic, *mirror} if name.lower() not in known)
+    if unknown:
+        raise ArmError(
+            400,
+            "BadArgument",
+            f"Endpoint {endpoint_id}: traffic names deployments that do not exist: {', '.join(unknown)}",
+        )
+    live = sum(traffic.values())
+    if live != 100 and not (live == 0 and not deployments):
+        raise ArmError(
+            400,
+            "BadArgument",
+            f"Endpoint {endpoint_id}: traffic {traffic} sums to {live}; it must sum to 100"
+            + (" (or 0 while the endpoint has no deployment)" if not deployments else ""),
+        )
+    both = sorted(name for name, share in mirror.items() if share and traffic.get(name))
+    if both:
+        raise ArmError(
+            400,
+            "BadArgument",
+            f"Endpoint {endpoint_id}: deployment {', '.join(both)} takes live traffic; "
+            "mirrored traffic goes only to a deployment with 0% live traffic",
+        )
+    if sum(mirror.values()) > 50:
+        raise ArmError(
+            400,
+            "BadArgument",
+            f"Endpoint {endpoint_id}: mirror traffic {mirror} sums to {sum(mirror.values())}; at most 50",
+        )
+
+
+def deployment_without_live_traffic_to_delete(deployment_id: str, share: int) -> None:
+    """A deployment that takes live traffic cannot be deleted: set its traffic to 0% first.
+
+    https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints
+    ("Remove the old deployment" comes after all traffic moved to the new one). The code and message are ours."""
+    if share:
+        raise ArmError(
+            400,
+            "BadArgument",
+            f"Deployment {deployment_id} takes {share}% of the endpoint's live traffic: set it to 0% before deleting it",
+        )
+
+
+# Role assignments take effect after a delay the simulator counts in the principal's calls (no clock).
+ROLE_PROPAGATION_CALLS = 3
+
+
+def role_assignment_in_effect(
+    principal: str, role: str, scope: str, calls_since_granted: int, delay: int = ROLE_PROPAGATION_CALLS
+) -> None:
+    """A new role assignment takes effect only after a delay: until then the principal's calls that need
+    the role fail with 403 AuthorizationFailed.
+
+    https://learn.microsoft.com/azure/role-based-access-control/troubleshooting ("Symptom - Role
+    assignment changes are not being detected": Azure Resource Manager caches configurations, changes can
+    take up to 10 minutes, 30 for management group scopes, to take effect). ARM's error wording."""
+    if calls_since_granted < delay:
+        raise ArmError(
+            403,
+            "AuthorizationFailed",
+            f"The client '{principal}' with object id '{principal}' does not have authorization to perform "
+            f"an action that needs role '{role}' over scope '{scope}' or the scope is invalid. If access was "
+            "recently granted, please refresh your credentials.",
+        )
+
+
+def request_body_is_accepted(path: str, unknown: list[str]) -> None:
+    """A request body with a field the resource type does not define is refused with 400, naming it.
+
+    https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+    (InvalidRequestContent: "the deployment values either include values that aren't recognized, or
+    required values are missing"). The fields a type defines are those of the SDKs' generated models."""
+    if unknown:
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: could not find member "
+            f"{', '.join(repr(field) for field in unknown)} on the request body of {path}.",
+        )

@@ -1,10 +1,11 @@
 """The resources an ARM template deployment creates, as the simulated control plane stores them.
 
 A deliberately small template engine: `[parameters('x')]`, `[variables('x')]` and
-`[resourceGroup().location]` are evaluated; any other expression (`resourceId`, `guid`, `reference`, ...)
-is kept as its literal text, which is deterministic, so the same template yields the same resources.
-Only top-level resources without an explicit `scope` are materialized (role assignments and other
-extension resources are counted in the deployment, not stored).
+`[resourceGroup().location]` are evaluated, and so is `[reference(resourceId('<type>', '<name>'), ...).<property>]`
+when the control plane stores the resource (`resolve_references`, against what is deployed); any other
+expression (`resourceId`, `guid`, ...) is kept as its literal text, which is deterministic, so the same
+template yields the same resources. Resources without an explicit `scope` are materialized, nested child
+resources too (role assignments and other extension resources are counted in the deployment, not stored).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from typing import Any
 
 _REFERENCE = re.compile(r"^\[(parameters|variables)\('([^']+)'\)\]$")
+_PROPERTY_OF = re.compile(r"^\[reference\(resourceId\('([^']+)', '([^']+)'\)(?:, '[^']*')*\)\.(\w+)\]$")
 
 
 def parameter_values(template: dict[str, Any], supplied: dict[str, Any], location: str) -> dict[str, Any]:
@@ -58,17 +60,46 @@ def template_resources(
     parameters = parameter_values(template, supplied, location)
     variables = evaluate(template.get("variables", {}), parameters, {})
     resources: dict[str, dict[str, Any]] = {}
-    for resource in template.get("resources", []):
+    _collect(scope, template.get("resources", []), parameters, variables, resources, parent=None)
+    return resources
+
+
+def _collect(
+    scope: str,
+    declared: list[dict[str, Any]],
+    parameters: dict[str, Any],
+    variables: dict[str, Any],
+    resources: dict[str, dict[str, Any]],
+    parent: tuple[str, str] | None,
+) -> None:
+    for resource in declared:
         if "scope" in resource:
             continue
-        body = evaluate(resource, parameters, variables)
-        name = str(body["name"])
-        rid = resource_id(scope, str(body["type"]), name)
+        body = evaluate({k: v for k, v in resource.items() if k != "resources"}, parameters, variables)
+        kind, name = str(body["type"]), str(body["name"])
+        if parent is not None:  # a nested child: its type and name extend its parent's
+            kind, name = f"{parent[0]}/{kind}", f"{parent[1]}/{name}"
+        rid = resource_id(scope, kind, name)
         resources[rid] = {
             "id": rid,
             "name": name.rsplit("/", 1)[-1],
-            "type": body["type"],
+            "type": kind,
             **{key: body[key] for key in ("location", "tags", "identity", "sku", "kind") if key in body},
             "properties": body.get("properties", {}),
         }
-    return resources
+        _collect(scope, resource.get("resources", []), parameters, variables, resources, (kind, name))
+
+
+def resolve_references(value: Any, lookup: Any) -> Any:
+    """`value` with every `[reference(resourceId('<type>', '<name>'), ...).<property>]` replaced by
+    `lookup(type, name, property)` (None: kept as text)."""
+    if isinstance(value, dict):
+        return {key: resolve_references(item, lookup) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(item, lookup) for item in value]
+    if isinstance(value, str):
+        match = _PROPERTY_OF.match(value)
+        if match:
+            found = lookup(*match.groups())
+            return value if found is None else found
+    return value

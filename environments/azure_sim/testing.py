@@ -1,23 +1,26 @@
 """Deploying an environment into a simulated subscription, as `nox -s deploy-<env>` does: shared by the
 deploy scenario and release rollback tests.
 
-The real SDK clients run unchanged on the simulator's transport; the Azure ML steps
-(`python -m ml pipeline|rollout`) are the one thing replaced: `MLSteps` journals them (with the model
-version a promotion asks for) and leaves what they leave (the model manifest, the endpoint and its
-manifest).
+The real SDK clients run unchanged on the simulator's transport. The endpoint rollout
+(`python -m ml rollout <env>`) runs for real in apply's process, its smoke test answered by score.py's
+scoring of a tiny model; training, promotion and the drift schedule are stood in by `MLSteps` (they need
+Azure ML jobs and blob uploads, which the simulator does not have): it journals them (with the model
+version a promotion asks for) and leaves what they leave (the model manifest).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from environments.azure_sim.control_plane import SimulatedAzure
+from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.transport import SimulatedTransport, StaticCredential
-from environments.deploy.azure_apply import apply_plan
+from environments.deploy.azure_apply import apply_plan, run_ml_command
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
+from environments.deploy.ml_operations import registry_owner, rollout_registry_assets
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import read_release, release_path
 from environments.loader import load_environment
@@ -40,10 +43,14 @@ def stream_job_path(env: Environment) -> str:
     )
 
 
+REAL_ML_STEPS = ("endpoint-rollout",)
+"""The Azure ML steps run for real (azure-ai-ml's MLClient on the simulator's transport)."""
+
+
 class MLSteps:
-    """What `python -m ml pipeline|rollout <env>` leaves behind: the model manifest (dev trains version
-    TRAINED_VERSION, a promotion takes the version on its command line), a healthy endpoint and its
-    manifest."""
+    """The Azure ML steps: `REAL_ML_STEPS` run for real, in process, through the simulator's transport;
+    the others are stood in: what `python -m ml pipeline <env>` leaves behind is the model manifest (dev
+    trains version TRAINED_VERSION, a promotion takes the version on its command line)."""
 
     def __init__(
         self, azure: SimulatedAzure, root: Path, env: Environment, settings: dict[str, dict[str, str]]
@@ -52,6 +59,9 @@ class MLSteps:
 
     def __call__(self, step: Step, settings: dict[str, str]) -> None:
         self.settings[step.name] = settings
+        if step.name in REAL_ML_STEPS:
+            run_ml_command(step, settings)
+            return
         command = step.request["command"]
         version = command[command.index("--version") + 1] if "--version" in command else TRAINED_VERSION
         self.azure.note(f"ML {step.name}" + (f" {version}" if step.name == "promote" else ""))
@@ -66,44 +76,45 @@ class MLSteps:
             (build / "state" / "ml" / "model-manifest.json").write_text(
                 json.dumps(manifest), encoding="utf-8"
             )
-        if step.name == "endpoint-rollout":
-            names = resource_names(self.env)
-            assert self.env.azure is not None
-            endpoint = (
-                f"resourceGroups/{self.env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
-                f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
-            )
-            self.azure.arrange(
-                endpoint,
-                {"name": names.endpoint, "properties": {"authMode": "Key", "traffic": {"blue": 100}}},
-            )
-            manifest_path = build / "ml" / "endpoint.json"
-            manifest_path.write_text(json.dumps({"healthy": True, "deployment": "blue"}), encoding="utf-8")
 
 
 class Subscription:
     """One simulated subscription and the repository's rendered files of an environment, deployed as
-    `nox -s deploy-<env>` does: read the state, build the plan, apply it."""
+    `nox -s deploy-<env>` does: read the state, build the plan, apply it. `scorer` answers the online
+    endpoint's data plane (`ml.testing.deployment_scorer`: score.py's scoring of a model folder)."""
 
-    def __init__(self, root: Path, env_name: str = "dev", azure: SimulatedAzure | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        scorer: Scorer,
+        env_name: str = "dev",
+        azure: SimulatedAzure | None = None,
+        principal: str = "deployer",
+    ) -> None:
         self.env = load_environment(env_name)
         self.azure = azure or SimulatedAzure()
+        self.azure.serve(resource_names(self.env).endpoint, scorer)
         self.clients = AzureClients(
-            self.azure.subscription_id, StaticCredential(), SimulatedTransport(self.azure)
+            self.azure.subscription_id, StaticCredential(principal), SimulatedTransport(self.azure)
         )
         self.root, self.build = root, root / "build" / env_name
         self.ml_settings: dict[str, dict[str, str]] = {}  # what apply handed each Azure ML step
         render_environment(env_name, out=self.build)
 
     def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
-        state = read_azure_state(self.env, self.clients)
+        assets = rollout_registry_assets(registry_owner(self.env), self.build)
+        state = read_azure_state(self.env, self.clients, assets)
         return select_stage(build_plan(self.env, self.build, state, release), stage)
 
     def deploy(
-        self, stage: str | None = None, release: dict[str, Any] | None = None
+        self,
+        stage: str | None = None,
+        release: dict[str, Any] | None = None,
+        before_apply: Callable[[], None] = lambda: None,
     ) -> tuple[Plan, list[str]]:
         """Plan and apply; returns the plan and the changes the control plane received meanwhile."""
         plan, before = self.plan(stage, release), len(self.azure.journal)
+        before_apply()
         run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
         apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
         return plan, self.azure.journal[before:]
@@ -137,6 +148,8 @@ def changes_of(plan: Plan) -> list[str]:
     for step in plan.steps:
         if step.kind == "arm-deployment" or (step.kind == "resource-group" and step.request):
             expected.append(f"PUT {step.target}")
+        elif step.name in REAL_ML_STEPS:
+            expected.extend(step.request["changes"])
         elif step.kind == "azureml":
             version = step.request["command"][-1] if step.name == "promote" else ""
             expected.append(f"ML {step.name} {version}".rstrip())

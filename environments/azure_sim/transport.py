@@ -37,7 +37,10 @@ class SimulatedTransport(HttpTransport[Any, RestRequestsTransportResponse]):
     def send(self, request: Any, **kwargs: Any) -> RestRequestsTransportResponse:
         content = request.content if hasattr(request, "content") else request.body
         body = json.loads(content) if content else None
-        reply = self.azure.handle(request.method, request.url, body)
+        headers = dict(request.headers)
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        principal = token.removeprefix(TOKEN_PREFIX) if token.startswith(TOKEN_PREFIX) else ""
+        reply = self.azure.handle(request.method, request.url, body, headers, principal)
         raw = requests.Response()
         raw.status_code = reply.status
         raw.reason = requests.status_codes._codes.get(reply.status, ("",))[0].upper()
@@ -48,14 +51,23 @@ class SimulatedTransport(HttpTransport[Any, RestRequestsTransportResponse]):
             raw.headers["Content-Type"] = "application/json"
         raw._content_consumed = True
         # azure-core leaves this constructor unannotated (**kwargs only)
-        return RestRequestsTransportResponse(request=request, internal_response=raw)  # type: ignore[no-untyped-call]
+        response = RestRequestsTransportResponse(request=request, internal_response=raw)  # type: ignore[no-untyped-call]
+        response.read()  # the body is in memory already; some callers (endpoint invoke) read no stream
+        return response
+
+
+TOKEN_PREFIX = "simulated:"
 
 
 class StaticCredential:
-    """A token credential for the simulated control plane (which checks no token)."""
+    """A token credential for the simulated control plane: the token names the principal, which the
+    simulator reads to delay a new role assignment's effect (it checks no signature)."""
+
+    def __init__(self, principal: str = "deployer") -> None:
+        self.principal = principal
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken("simulated", 2**31)
+        return AccessToken(TOKEN_PREFIX + self.principal, 2**31)
 
     def get_token_info(self, *scopes: str, **kwargs: Any) -> AccessTokenInfo:
-        return AccessTokenInfo("simulated", 2**31)
+        return AccessTokenInfo(TOKEN_PREFIX + self.principal, 2**31)

@@ -1,20 +1,25 @@
-"""Apply a plan to Azure: a thin layer over azure-mgmt-resource, the ML domain's command line and
-azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows).
+"""Apply a plan to Azure: a thin layer over azure-mgmt-resource, the ML and monitoring domains' command
+lines and azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows).
 
 Each plan step is one operation here, in the plan's order; nothing else is changed. The SDK clients come
-from an `AzureClients` (tests give it the simulated control plane's transport)."""
+from an `AzureClients` (tests give it the simulated control plane's transport); an Azure ML step's
+command (`python -m ml rollout <env>`) runs in this process inside an `azure_session` of the same clients,
+so it reaches Azure (or the simulator) exactly as the other steps do."""
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import redirect_stderr
 from pathlib import Path
 from typing import Any
 
-from environments.deploy.azure_clients import AzureClients
+from environments.deploy.azure_clients import AzureClients, azure_session
 from environments.deploy.deployed_settings import resolve as resolve_settings
 from environments.deploy.endpoint_key import KEY_PARAMETER, KeyPlaces, key_vault_parameter, store_endpoint_key
 from environments.deploy.plan import Plan, Step
@@ -111,14 +116,31 @@ def _arm(env: Environment, step: Step, clients: AzureClients) -> None:
     run_deployment(clients.deployments(), env.azure.resource_group, step, deployment_body(step, secure))
 
 
+class _Tee(io.StringIO):
+    """Keeps what a command writes to stderr (for the error) while passing it through."""
+
+    def __init__(self, through: Any) -> None:
+        super().__init__()
+        self.through = through
+
+    def write(self, text: str) -> int:
+        self.through.write(text)
+        return super().write(text)
+
+
 def run_ml_command(step: Step, settings: dict[str, str]) -> None:
-    """Run an Azure ML step's command line (`python -m ml ...`) in a child process, with `settings`
-    (read from deployed resources) added to its environment variables."""
-    child_env = {**os.environ, **settings}
-    completed = subprocess.run([sys.executable, *step.request["command"][1:]], check=False, env=child_env)
-    if completed.returncode != 0:
+    """Run an Azure ML step's command line (`python -m <domain> <command> <env> ...`) in this process:
+    the domain's `main(argv)`, inside the `azure_session` apply opened for the step (its clients and
+    `settings`). A non-zero exit fails the step with the command's last `error:` line."""
+    command = step.request["command"]
+    domain, argv = command[2], command[3:]
+    errors = _Tee(sys.stderr)
+    with redirect_stderr(errors):
+        code = int(importlib.import_module(f"{domain}.__main__").main(argv) or 0)
+    if code != 0:
+        said = [line for line in errors.getvalue().splitlines() if line.startswith("error:")]
         raise ApplyError(
-            f"step {step.name}: {' '.join(step.request['command'])} exited {completed.returncode}"
+            f"step {step.name}: {' '.join(command)} exited {code}" + (f": {said[-1]}" if said else "")
         )
 
 
@@ -240,7 +262,9 @@ def apply_plan(
             elif step.kind == "arm-deployment":
                 _arm(env, step, clients)
             elif step.kind == "azureml":
-                run_ml(step, step_settings(step, clients))
+                settings = step_settings(step, clients)
+                with azure_session(clients, settings, root):
+                    run_ml(step, settings)
             elif step.kind == "release":
                 _release(env, step, root)
             elif step.kind == "gate":

@@ -6,15 +6,22 @@ it. `AzureState.empty()` is a subscription with nothing deployed (a first deploy
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from environments.deploy.endpoint_key import KeyCalls
+from environments.endpoint_deployments import serving_deployment
 from environments.model import Environment
 from environments.naming import resource_names
 
 # Tag on the streaming job: the hash of the definition it was deployed from (set by the plan).
 DEFINITION_TAG = "streamscore-definition"
+
+# The API version of each provider's generic reads here (a literal per provider).
+API_VERSIONS = {
+    "microsoft.machinelearningservices": "2024-04-01",
+}
 
 # Job states in which the job processes events and refuses changes (the service's `jobState` values).
 RUNNING_STATES = frozenset({"running", "starting", "restarting", "scaling", "degraded"})
@@ -43,24 +50,67 @@ class AzureState:
     stream_job: StreamJobState | None
     endpoint_key_stored: bool = False
     """The Key Vault secret with the endpoint key exists (`endpoint_key.py`); rotated, never rewritten."""
+    endpoint_traffic: dict[str, int] | None = None  # the online endpoint's live traffic; None: no endpoint
+    serving_tags: dict[str, str] | None = None  # the tags of the deployment serving (its definition, model)
+    registry_assets: frozenset[str] = (
+        frozenset()
+    )  # the asked-for registry asset versions that exist (lower case)
 
     @classmethod
     def empty(cls) -> AzureState:
         return cls(resource_group_exists=False, stream_job=None)
 
 
-def read_azure_state(env: Environment, clients: Any) -> AzureState:
-    """Read the resource group and the streaming job of `env` through `clients` (an `AzureClients`)."""
+def read_azure_state(env: Environment, clients: Any, registry_assets: Iterable[str] = ()) -> AzureState:
+    """Read the resource group, the streaming job and the online endpoint of `env`, and which of
+    `registry_assets` (registry asset version ids) exist, through `clients` (an `AzureClients`)."""
     from azure.core.exceptions import ResourceNotFoundError
 
     assert env.azure is not None
     group = env.azure.resource_group
+    existing = frozenset(a.lower() for a in registry_assets if _read(clients, a) is not None)
     if not clients.resource_groups().check_existence(group):
-        return AzureState.empty()
+        return AzureState(resource_group_exists=False, stream_job=None, registry_assets=existing)
     stored = KeyCalls(env, clients).key_in_use() is not None
     try:
         job = clients.streaming_jobs().get(group, resource_names(env).stream_job)
+        tags = job.tags or {}
+        stream_job = StreamJobState(state=str(job.job_state or ""), definition=tags.get(DEFINITION_TAG))
     except ResourceNotFoundError:
-        return AzureState(resource_group_exists=True, stream_job=None, endpoint_key_stored=stored)
-    state = StreamJobState(state=str(job.job_state or ""), definition=(job.tags or {}).get(DEFINITION_TAG))
-    return AzureState(resource_group_exists=True, stream_job=state, endpoint_key_stored=stored)
+        stream_job = None
+    endpoint = _read(clients, endpoint_id(env))
+    traffic = None if endpoint is None else dict((endpoint.properties or {}).get("traffic") or {})
+    serving = serving_deployment(traffic)
+    deployment = None if serving is None else _read(clients, f"{endpoint_id(env)}/deployments/{serving}")
+    tags = None if deployment is None else dict(deployment.tags or {})
+    return AzureState(
+        resource_group_exists=True,
+        stream_job=stream_job,
+        endpoint_key_stored=stored,
+        endpoint_traffic=traffic,
+        serving_tags=tags,
+        registry_assets=existing,
+    )
+
+
+def endpoint_id(env: Environment) -> str:
+    """The online endpoint's resource id (relative to the subscription)."""
+    assert env.azure is not None
+    names = resource_names(env)
+    return (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.MachineLearningServices/"
+        f"workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
+    )
+
+
+def _read(clients: Any, resource_id: str) -> Any:
+    """The resource by id (generic ARM read), or None when it does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    api_version = API_VERSIONS[resource_id.split("/providers/", 1)[1].split("/", 1)[0].lower()]
+    try:
+        return clients.resources().get_by_id(
+            f"/subscriptions/{clients.subscription_id}/{resource_id}", api_version=api_version
+        )
+    except ResourceNotFoundError:
+        return None

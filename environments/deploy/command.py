@@ -10,6 +10,7 @@ from rich.table import Table
 from environments.deploy.azure_apply import ApplyError, apply_plan, default_clients
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import AzureState, read_azure_state
+from environments.deploy.ml_operations import registry_owner, rollout_registry_assets
 from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.deploy.plan_table import PLAN_COLUMNS, plan_markdown, plan_rows
 from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
@@ -60,9 +61,9 @@ def append_summary(path: Path, plan: Plan, offline: bool) -> None:
         summary.write(plan_markdown(plan, note=note))
 
 
-def _read_state(env: Environment, clients: AzureClients) -> AzureState:
+def _read_state(env: Environment, clients: AzureClients, build: Path) -> AzureState:
     try:
-        return read_azure_state(env, clients)
+        return read_azure_state(env, clients, rollout_registry_assets(registry_owner(env), build))
     except Exception as exc:  # no credentials, no network, no rights: say what to do
         raise ApplyError(
             f"{env.name}: reading what is deployed failed ({type(exc).__name__}: {exc}); sign in "
@@ -104,7 +105,7 @@ def deploy(
         raise EnvironmentsError("--offline plans against an empty subscription: use it with --plan-only")
     clients = None if offline else default_clients(env)
     # The plan depends on what is deployed (resource group, stream job state and definition): read it once.
-    state = AzureState.empty() if clients is None else _read_state(env, clients)
+    state = AzureState.empty() if clients is None else _read_state(env, clients, build_dir(env_name, root))
     given = None if release is None else read_release(release)
     if given is None and offline and env_name in PROMOTED_FROM:
         given = preview_release(build_dir(env_name, root), env.model.name)  # the PR check's preview

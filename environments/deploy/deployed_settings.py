@@ -62,6 +62,13 @@ def drift_sign_in_reference(env: Environment) -> dict[str, dict[str, str]]:
     }
 
 
+def telemetry_secret_uri(env: Environment) -> str:
+    """The Key Vault secret ARM writes the connection string into (`shared-infra.json`): what the drift
+    job's definition names instead of the value."""
+    names = resource_names(env)
+    return f"https://{names.key_vault}.vault.azure.net/secrets/{names.telemetry_secret}"
+
+
 def resolve(
     references: dict[str, dict[str, str]], read_properties: Callable[[str, str], dict[str, Any]]
 ) -> dict[str, str]:

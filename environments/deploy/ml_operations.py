@@ -9,10 +9,27 @@ access too, not only ARM deployments. A change to the order there changes the li
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from environments.deploy.release import rendered_assets
+from environments.deploy.azure_state import AzureState, endpoint_id
+from environments.deploy.deployed_settings import telemetry_secret_uri
+from environments.deploy.release import RELEASE_CREATOR, rendered_assets
+from environments.endpoint_deployments import (
+    DEFINITION_TAG,
+    DEPLOYMENT_FILE,
+    MODEL_VERSION_TAG,
+    deployment_definition,
+    next_deployment,
+    serving_deployment,
+)
+from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
+
+
+def registry_owner(env: Environment) -> Environment:
+    """The environment that owns the shared Azure ML registry (the release creator, dev)."""
+    return env if env.name == RELEASE_CREATOR else load_environment(RELEASE_CREATOR)
 
 
 def _registry_owner_group(owner: Environment) -> str:
@@ -72,32 +89,114 @@ def promote_operations(env: Environment, owner: Environment, version: str) -> li
     return _promote_operations(env, owner, version)
 
 
-def rollout_operations(env: Environment, build: Path) -> list[str]:
-    """`python -m ml rollout <env>` on the managed online endpoint (blue/green)."""
+def _score_environment(build: Path) -> tuple[str, str] | None:
+    """(name, version) of the rendered inference environment."""
+    environments = rendered_assets(build / "ml")["environments"]
+    return next(((name, spec["version"]) for name, spec in environments.items() if "score" in name), None)
+
+
+def registry_asset_id(owner: Environment, kind: str, name: str, version: str) -> str:
+    """A registry asset version's resource id (the registry lives in its owner's resource group)."""
+    return (
+        f"resourceGroups/{_registry_owner_group(owner)}/providers/Microsoft.MachineLearningServices/"
+        f"registries/{resource_names(owner).registry}/{kind}/{name}/versions/{version}"
+    )
+
+
+def rollout_registry_assets(owner: Environment, build: Path) -> list[str]:
+    """The registry asset versions the rollout writes unless they exist (the state reader checks them)."""
+    score = _score_environment(build)
+    return [registry_asset_id(owner, "environments", *score)] if score else []
+
+
+def rollout_unchanged(env: Environment, build: Path, state: AzureState, model_version: str | None) -> bool:
+    """Whether the deployment serving now was created from the rendered definition and serves
+    `model_version` (None, dev: the version training leaves, assumed the one serving), so that the
+    rollout changes nothing (`python -m ml rollout` checks the same at apply time)."""
+    tags = state.serving_tags or {}
+    desired = deployment_definition((build / DEPLOYMENT_FILE).read_text(encoding="utf-8"))
+    same_model = model_version is None or tags.get(MODEL_VERSION_TAG) == model_version
+    return tags.get(DEFINITION_TAG) == desired and same_model
+
+
+def rollout_changes(env: Environment, owner: Environment, build: Path, state: AzureState) -> list[str]:
+    """The change requests `python -m ml rollout <env>` makes on Azure when it rolls out and its smoke
+    test passes, in order (`METHOD resource id`), from what is deployed now; a failed smoke test deletes
+    the new deployment instead of moving traffic."""
+    endpoint = endpoint_id(env)
+    previous = serving_deployment(state.endpoint_traffic)
+    new = next_deployment(previous)
+    return [
+        *([f"PUT {endpoint}"] if state.endpoint_traffic is None else []),
+        *(
+            f"PUT {a}"
+            for a in rollout_registry_assets(owner, build)
+            if a.lower() not in state.registry_assets
+        ),
+        f"PUT {endpoint}/deployments/{new}",
+        f"PUT {endpoint}",  # traffic: all to the new deployment
+        *([f"DELETE {endpoint}/deployments/{previous}"] if previous else []),
+    ]
+
+
+def rollout_operations(env: Environment, owner: Environment, build: Path, state: AzureState) -> list[str]:
+    """`python -m ml rollout <env>` on the managed online endpoint (blue/green), as `rollout_changes`."""
     names = resource_names(env)
     workspace, registry = f"workspace {names.workspace}", f"registry {names.registry}"
-    score = next(
-        (
-            f"{name}:{spec['version']}"
-            for name, spec in rendered_assets(build / "ml")["environments"].items()
-            if "score" in name
-        ),
-        "?",
-    )
+    score = _score_environment(build)
     endpoint = f"{workspace}: online endpoint {names.endpoint}"
+    previous = serving_deployment(state.endpoint_traffic)
+    new = next_deployment(previous)
+    score_id = registry_asset_id(owner, "environments", *score).lower() if score else ""
     return [
-        f"{endpoint}: create unless it exists",
+        *([f"{endpoint}: create"] if state.endpoint_traffic is None else []),
         f"ARM deployment {names.base}-ml-endpoint-telemetry-role: Monitoring Metrics Publisher on "
         f"{names.app_insights} for the endpoint's identity",
-        f"{registry}: create environment {score} unless that version exists",
-        f"{endpoint}: create the idle deployment (blue/green) at 0% traffic",
-        f"{endpoint}: smoke test the new deployment (a failed smoke test deletes it)",
-        f"{endpoint}: mirror {env.rollout.mirror_percent}% of traffic to the new deployment, then "
+        *(
+            [f"{registry}: create environment {score[0]}:{score[1]}"]
+            if score and score_id not in state.registry_assets
+            else []
+        ),
+        f"{endpoint}: create deployment {new} (blue/green) at 0% traffic",
+        f"{endpoint}: smoke test deployment {new} (a failed smoke test deletes it)",
+        f"{endpoint}: mirror {env.rollout.mirror_percent}% of traffic to {new}, then "
         f"{', '.join(f'{share}%' for share in env.rollout.shift_percents)} of live traffic, each step judged "
         "against the previous deployment on the endpoint's Azure Monitor metrics (a regression moves all "
-        "traffic back and deletes the new deployment)",
-        f"{endpoint}: delete the previous deployment after {env.rollout.old_bake_s} s at 100%",
+        f"traffic back and deletes {new}); every traffic change recorded in the inference log",
+        *(
+            [
+                f"{endpoint}: delete the previous deployment {previous} after {env.rollout.old_bake_s} s at 100%"
+            ]
+            if previous
+            else []
+        ),
     ]
+
+
+def rollout_request(
+    env: Environment, owner: Environment, build: Path, state: AzureState, model_version: str | None
+) -> dict[str, Any]:
+    """The rollout step's `operations` and `changes`: none when the serving deployment already has this
+    definition and model version; dev, whose model version training decides, then lists what a new
+    version would do under `on_new_model`."""
+    operations, changes = (
+        rollout_operations(env, owner, build, state),
+        rollout_changes(env, owner, build, state),
+    )
+    if not rollout_unchanged(env, build, state, model_version):
+        return {"operations": operations, "changes": changes}
+    serving = serving_deployment(state.endpoint_traffic)
+    unchanged = f"online endpoint {resource_names(env).endpoint}: deployment {serving} serves this definition"
+    if model_version is not None:
+        return {
+            "operations": [f"{unchanged} and version {model_version}: nothing to roll out"],
+            "changes": [],
+        }
+    return {
+        "operations": [f"{unchanged}: nothing to roll out unless training registers a new version"],
+        "changes": [],
+        "on_new_model": {"operations": operations, "changes": changes},
+    }
 
 
 def drift_schedule_operations(env: Environment) -> list[str]:
@@ -107,7 +206,7 @@ def drift_schedule_operations(env: Environment) -> list[str]:
     return [
         f"registry {names.registry}: create the drift environment unless that version exists",
         f"{workspace}: create or update schedule {names.base}-drift of the drift pipeline job "
-        "(hourly, baseline: the serving model version, "
-        "APPLICATIONINSIGHTS_CONNECTION_STRING from the deployed Application Insights, signed in through "
+        "(hourly, baseline: the serving model version; the job reads its Application Insights connection "
+        f"string from Key Vault secret {telemetry_secret_uri(env)} when it starts and signs in through "
         f"Entra ID as {names.drift_identity})",
     ]

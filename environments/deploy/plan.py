@@ -8,8 +8,9 @@ Order, so that ML comes first and Stream Analytics second:
      (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
      creates as its request bodies and, in `operations`, every Azure operation it performs in order
      (data upload, registry writes, model sharing, registry access: `ml_operations`); the endpoint
-     rollout and the drift job's schedule carry, in `settings`, a reference to the deployed
-     Application Insights resource whose connection string apply hands them (`deployed_settings`).
+     rollout carries, in `settings`, a reference to the deployed Application Insights resource whose
+     connection string apply hands it (`deployed_settings`); the drift job's schedule names the Key
+     Vault secret ARM writes that string into, which the job reads when it starts.
   3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
      release they were given, each with its own smoke-tested deployment recorded.
   4. A health gate on the endpoint manifest the ML rollout writes.
@@ -40,7 +41,8 @@ from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS,
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
     promote_operations,
-    rollout_operations,
+    registry_owner,
+    rollout_request,
     train_operations,
 )
 from environments.deploy.outside_network import OutsideWorkload, outside_workloads
@@ -51,7 +53,6 @@ from environments.deploy.release import (
     check_release,
     rendered_assets,
 )
-from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.unique_keys import load_yaml, loads_json
@@ -245,11 +246,11 @@ def _stream_job_steps(env: Environment, deploy: Step, state: AzureState) -> list
     return steps
 
 
-def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> list[Step]:
+def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, state: AzureState) -> list[Step]:
     """Train (dev) or promote the release's model version, roll the endpoint out, write the release."""
     names = resource_names(env)
     entities = azureml_entities(build)
-    owner = env if env.name == RELEASE_CREATOR else load_environment(RELEASE_CREATOR)
+    owner = registry_owner(env)
     workspace = f"workspaces/{names.workspace}"
     if release is None:
         first = Step(
@@ -281,7 +282,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
         request={
             "command": ["python", "-m", "ml", "rollout", env.name],
             "entities": entities["endpoint-rollout"],
-            "operations": rollout_operations(env, build),
+            **rollout_request(env, owner, build, state, None if release is None else version),
             "settings": telemetry_reference(env),
         },
     )
@@ -293,7 +294,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None) -> 
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
-            "settings": {**telemetry_reference(env), **drift_sign_in_reference(env)},
+            "settings": drift_sign_in_reference(env),
         },
     )
     record = Step(
@@ -349,7 +350,7 @@ def build_plan(
     steps: list[Step] = [_resource_group_step(env, state)]
     for stage in STAGES:
         if stage == "after-ml":
-            steps.extend(_ml_steps(env, build, release))
+            steps.extend(_ml_steps(env, build, release, state))
             steps.append(
                 Step(
                     kind="gate",

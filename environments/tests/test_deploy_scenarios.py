@@ -2,7 +2,12 @@
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
-before). The Azure ML steps are the one thing replaced (`environments/azure_sim/testing.py`).
+before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept). The endpoint
+rollout (`python -m ml rollout <env>`) runs for real in apply's process, azure-ai-ml's MLClient on the
+simulator, its smoke test answered by score.py's scoring of a tiny model. Training, promotion and the
+drift schedule are stood in by `MLSteps` (they need Azure ML jobs and blob uploads, which the simulator
+does not have): it journals them (with the model version a promotion asks for) and leaves what they
+leave (the model manifest).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from environments.azure_sim import ArmError, SimulatedAzure
+from environments.azure_sim import ArmError, SimulatedAzure, SimulatedTransport, StaticCredential
+from environments.azure_sim.control_plane import Scorer
 from environments.azure_sim.testing import (
     REPOSITORY,
     TRAINED_VERSION,
@@ -22,10 +28,12 @@ from environments.azure_sim.testing import (
     stream_job_path,
 )
 from environments.deploy.azure_apply import ApplyError, apply_plan, deployment_body, secure_value
+from environments.deploy.azure_state import endpoint_id
 from environments.deploy.deployed_settings import (
     app_insights_id,
     drift_sign_in_reference,
     telemetry_reference,
+    telemetry_secret_uri,
 )
 from environments.deploy.endpoint_key import (
     ENDPOINT_KEY_SECRET,
@@ -35,11 +43,12 @@ from environments.deploy.endpoint_key import (
     KeyPlaces,
     rotate,
 )
-from environments.deploy.release import ReleaseError
+from environments.deploy.release import ReleaseError, read_release, release_path
 from environments.loader import load_environment
 from environments.naming import resource_names
 from environments.telemetry_variables import (
     AUTHENTICATION_STRING_VAR,
+    CONNECTION_STRING_SECRET_VAR,
     CONNECTION_STRING_VAR,
     TELEMETRY_CLIENT_ID_VAR,
 )
@@ -48,6 +57,7 @@ from ml.serving.errors import RolloutError
 from ml.serving.manifests import ModelRef
 from monitoring.cli.drift_pipeline import drift_schedule
 from monitoring.drift.errors import DriftPipelineError
+from monitoring.drift.secret_settings import read_secret, resolve_secret_settings
 
 ENV = load_environment("dev")
 GROUP = ENV.azure.resource_group if ENV.azure else ""
@@ -60,9 +70,12 @@ def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
 
 
+pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+
+
 @pytest.fixture
-def subscription(tmp_path: Path) -> Subscription:
-    return Subscription(tmp_path)
+def subscription(tmp_path: Path, scorer: Scorer) -> Subscription:
+    return Subscription(tmp_path, scorer)
 
 
 def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(
@@ -143,11 +156,13 @@ def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscrip
     assert subscription.job()["jobState"] == "Running"
 
 
-def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp_path: Path) -> None:
+def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(
+    tmp_path: Path, scorer: Scorer
+) -> None:
     """(d) dev trains and writes the release; staging deploys exactly it, prod exactly what staging
     deployed; nothing is trained outside dev and no stage asks for a `latest` version."""
     azure = SimulatedAzure()
-    dev, staging, prod = (Subscription(tmp_path, name, azure) for name in ("dev", "staging", "prod"))
+    dev, staging, prod = (Subscription(tmp_path, scorer, name, azure) for name in ("dev", "staging", "prod"))
     _, dev_changes = dev.deploy()
     from_dev = dev.release()
     assert from_dev["model"]["version"] == TRAINED_VERSION
@@ -175,9 +190,9 @@ def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(tmp
         assert not [c for c in changes if GROUP.lower() in c.lower()]
 
 
-def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None:
+def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path, scorer: Scorer) -> None:
     azure = SimulatedAzure()
-    dev, prod = Subscription(tmp_path, "dev", azure), Subscription(tmp_path, "prod", azure)
+    dev, prod = Subscription(tmp_path, scorer, "dev", azure), Subscription(tmp_path, scorer, "prod", azure)
     dev.deploy()
     with pytest.raises(ReleaseError, match=r"prod: refusing release sha256:\w+: staging has not deployed"):
         prod.deploy(release=dev.release())
@@ -186,16 +201,17 @@ def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path) -> None
     with pytest.raises(ReleaseError, match=r"prod: refusing release .*edited after dev wrote it"):
         prod.deploy(release=edited)
     with pytest.raises(ReleaseError, match=r"staging: deploys a release manifest only"):
-        Subscription(tmp_path, "staging", azure).plan()
+        Subscription(tmp_path, scorer, "staging", azure).plan()
     assert not [c for c in azure.journal if "rg-streamscore-prod" in c], "a refused release deploys nothing"
 
 
-def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_connection_string(
+def test_the_endpoint_deployment_carries_the_connection_string_and_the_drift_job_its_key_vault_secret(
     subscription: Subscription,
 ) -> None:
-    """(f) the plan carries a reference to the deployed Application Insights resource; apply reads its
-    connection string and hands it to the endpoint rollout and the drift schedule, and to nothing else;
-    the value is in no plan, rendered file or report line."""
+    """(f) the rollout's plan step carries a reference to the deployed Application Insights resource;
+    apply reads the connection string and hands it to the rollout alone, which sets it on the deployment.
+    The drift schedule names the Key Vault secret ARM wrote the string into, and the job reads it when it
+    starts. The value is in no plan, rendered file, report line or schedule definition."""
     lines: list[str] = []
     plan = subscription.plan()
     apply_plan(
@@ -214,38 +230,79 @@ def test_the_endpoint_deployment_and_the_drift_job_carry_the_deployed_telemetry_
     client_id = identity["properties"]["clientId"]
     assert steps["endpoint-rollout"].request["settings"] == telemetry_reference(ENV)
     assert subscription.ml_settings["endpoint-rollout"] == {CONNECTION_STRING_VAR: connection}
-    assert steps["drift-schedule"].request["settings"] == {
-        **telemetry_reference(ENV),
-        **drift_sign_in_reference(ENV),
-    }
-    assert subscription.ml_settings["drift-schedule"] == {
-        CONNECTION_STRING_VAR: connection,
-        TELEMETRY_CLIENT_ID_VAR: client_id,
-    }
+    assert steps["drift-schedule"].request["settings"] == drift_sign_in_reference(ENV)
+    assert subscription.ml_settings["drift-schedule"] == {TELEMETRY_CLIENT_ID_VAR: client_id}, (
+        "the drift job reads the connection string from Key Vault itself"
+    )
     assert subscription.ml_settings["train"] == {}, "only the steps that need it get it"
+    served = subscription.azure.get(f"{endpoint_id(ENV)}/deployments/blue")
+    assert served is not None, "the rollout created deployment blue"
+    assert served["properties"]["environmentVariables"][CONNECTION_STRING_VAR] == connection
     assert connection not in plan.to_json() and not [line for line in lines if connection in line]
     assert not [
         p for p in subscription.build.rglob("*") if p.is_file() and connection in p.read_text("utf-8")
     ]
 
     uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
-    rendered = subscription.build / "ml" / "azureml"
-    deployment = build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), connection)
-    assert deployment.environment_variables[CONNECTION_STRING_VAR] == connection
     pipeline = subscription.build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    schedule = drift_schedule(ENV, pipeline, connection, uri, client_id)
+    schedule = drift_schedule(ENV, pipeline, uri, client_id)
+    secret = telemetry_secret_uri(ENV)
     assert schedule.create_job.jobs["drift"].environment_variables == {
-        CONNECTION_STRING_VAR: connection,
+        CONNECTION_STRING_SECRET_VAR: secret,
         AUTHENTICATION_STRING_VAR: f"Authorization=AAD;ClientId={client_id}",
     }, "the drift job signs in as its identity: Application Insights refuses the key"
     with pytest.raises(DriftPipelineError, match=TELEMETRY_CLIENT_ID_VAR):
-        drift_schedule(ENV, pipeline, connection, uri, None)
-    assert schedule.create_job.inputs["baseline"].path == uri, "the serving version, never @latest"
+        drift_schedule(ENV, pipeline, uri, None)
+    assert schedule.create_job.inputs["baseline"]._data.path == uri, "the serving version, never @latest"
+    assert schedule._validate().passed, (
+        "azure-ai-ml serializes it (what schedules.begin_create_or_update does)"
+    )
     assert str(schedule.create_job.jobs["drift"].component.environment).startswith(
         "azureml://registries/sscore-registry/environments/card-fraud-drift/versions/"
     ), "the drift environment is shared through the registry"
+    # When the job starts: its identity reads the secret ARM wrote from the deployed component.
+    job_environment = {CONNECTION_STRING_SECRET_VAR: secret}
+    transport = SimulatedTransport(subscription.azure)
+    read = lambda uri: read_secret(uri, StaticCredential("drift-identity"), transport)  # noqa: E731
+    assert resolve_secret_settings(job_environment, read) == [CONNECTION_STRING_VAR]
+    assert job_environment[CONNECTION_STRING_VAR] == connection
     with pytest.raises(RolloutError, match="telemetry off"):
-        build_deployment(rendered, "blue", ModelRef("card-fraud", "7", uri), None)
+        build_deployment(
+            subscription.build / "ml" / "azureml", "blue", ModelRef("card-fraud", "7", uri), None
+        )
+
+
+REGISTRY = (
+    "resourceGroups/rg-streamscore-dev/providers/Microsoft.MachineLearningServices/registries/sscore-registry"
+)
+
+
+@pytest.mark.parametrize("delay", [5, 10_000], ids=["takes-effect", "never"])
+def test_a_fresh_registry_role_is_waited_for_and_named_when_it_never_takes_effect(
+    tmp_path: Path, scorer: Scorer, monkeypatch: pytest.MonkeyPatch, delay: int
+) -> None:
+    """The registry owner grants staging's deploy identity AzureML Registry User just before its deploy
+    (docs/identities.md): its registry calls answer 403 until the assignment takes effect; the rollout
+    retries within the documented propagation time, and past it names the principal and the role."""
+    azure = SimulatedAzure()
+    Subscription(tmp_path, scorer, "dev", azure).deploy()
+    monkeypatch.setenv("AZURE_CLIENT_ID", "staging-deployer")  # as azure/login sets it in the workflow
+    staging = Subscription(tmp_path, scorer, "staging", azure, principal="staging-deployer")
+    release = read_release(release_path(tmp_path / "build" / "dev"))
+    azure.role_delay_calls = delay
+    grant = lambda: azure.assign_role("staging-deployer", "AzureML Registry User", REGISTRY)  # noqa: E731
+    if delay < 100:
+        plan, changes = staging.deploy(release=release, before_apply=grant)
+        assert [c.lower() for c in changes] == changes_of(plan)
+        assert staging.job()["jobState"] == "Running"
+        assert azure.refused_calls == delay, "every call before the assignment took effect was refused"
+        return
+    with pytest.raises(
+        ApplyError,
+        match=r"endpoint-rollout: .*staging-deployer still lacks role 'AzureML Registry User' on registry "
+        r"sscore-registry after \d+ attempts.*AuthorizationFailed",
+    ):
+        staging.deploy(release=release, before_apply=grant)
 
 
 def _endpoint_keys(subscription: Subscription) -> dict[str, str]:

@@ -103,7 +103,9 @@ def test_azure_ml_steps_carry_their_entities_and_operations(plan) -> None:
     else:
         assert training == {}, "staging and prod train nothing"
         assert first.request["command"][-2:] == ["--version", MODEL["version"]]
-    assert "create the idle deployment" in " | ".join(steps["endpoint-rollout"].request["operations"])
+    assert "create deployment blue (blue/green) at 0% traffic" in " | ".join(
+        steps["endpoint-rollout"].request["operations"]
+    ), "a first deploy creates the endpoint's first deployment"
     assert {e["$schema"].rsplit("/", 1)[-1] for e in rollout.values()} == {
         "managedOnlineEndpoint.schema.json",
         "managedOnlineDeployment.schema.json",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from environments.azure_sim import SimulatedAzure
+from environments.azure_sim.control_plane import Scorer
 from environments.azure_sim.testing import (
     REPOSITORY,
     TRAINED_VERSION,
@@ -22,13 +23,15 @@ from environments.render import render_environment
 
 LATER_QUERY = "SELECT * INTO [scored-eventhub] FROM [transactions]"
 
+pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+
 
 def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: Scorer
 ) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)  # apply runs in a workflow
     azure = SimulatedAzure()
-    dev, staging, prod = (Subscription(tmp_path, name, azure) for name in ("dev", "staging", "prod"))
+    dev, staging, prod = (Subscription(tmp_path, scorer, name, azure) for name in ("dev", "staging", "prod"))
     dev.deploy()
     staging.deploy(release=dev.release())
     earlier = staging.release()  # v1.0.0: what staging recorded for its commit

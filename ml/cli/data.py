@@ -11,6 +11,8 @@ python -m ml data local --out f.parquet --whole-file --drift '...'
                                                  data.training_file, every labelled row, drifted
 python -m ml data local --check my.parquet       validate a file against the schema only
 python -m ml data local --scenarios              list the drift scenarios and the features they affect
+python -m ml data local --feedback labelled.csv  register the next training data version: the newest
+                                                 one plus these labelled rows (what a retrain reads)
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from environments.drift_scenario import DriftScenario, parse_scenario
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
-from ml.data import generator, loader, replay, store
+from ml.data import generator, loader, replay, store, versions
 from ml.data.errors import DataError
 from ml.data.scenario import apply_scenario
 
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
         help="--out: every row of data.training_file (labelled, e.g. for retraining) instead of replayed rows",
     )
     parser.add_argument("--scenarios", action="store_true", help="list drift scenarios")
+    parser.add_argument(
+        "--feedback", type=Path, help="labelled rows (CSV/Parquet/JSON lines): register the next data version"
+    )
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     return parser
 
@@ -93,8 +98,15 @@ def main(argv: list[str]) -> int:
             )
             return 0
         state = args.state_dir or store.state_dir(env)
+        if args.feedback:
+            version = versions.register_feedback(state, schema, args.feedback)
+            print(json.dumps(asdict(version), indent=2))
+            return 0
         training = store.prepare(env, state, args.source, args.rows)
-        print(json.dumps({**asdict(training), "path": str(training.path)}, indent=2))
+        version = versions.register(state, training)
+        print(
+            json.dumps({**asdict(training), "path": str(training.path), "version": version.version}, indent=2)
+        )
         return 0
     except (EnvironmentsError, DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

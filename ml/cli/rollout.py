@@ -23,6 +23,7 @@ import logging
 import sys
 from pathlib import Path
 
+from environments.deploy.azure_clients import session_root
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from ml.data.store import state_dir
@@ -80,11 +81,12 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv[1:] if rolling_back else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDKs log every request at INFO
     try:
         env = load_environment(args.environment)
         if args.plan_only:
             return _print_plan(env)
-        state = args.state_dir or state_dir(env)
+        state = args.state_dir or state_dir(env, session_root())
         target = _target(env, args.port, state)
         # Locally, a restart of a dead deployment by `ml serve` and this command take turns.
         changing = target.changing(COMMAND) if env.target == "local" else contextlib.nullcontext()
@@ -95,6 +97,11 @@ def main(argv: list[str]) -> int:
             return 0
         model = read_model_manifest(state)
         smoke = smoke_batch(env.data_schema(), env.endpoint.smoke_batch_size)
+        if env.target != "local" and (serving := target.serves(model)):
+            print(
+                f"{model.name} version {model.version} already serves from deployment {serving} (same definition)"
+            )
+            return 0
         # The same steps and policy everywhere: locally the router measures, on Azure Azure Monitor.
         with changing:
             result = progressive_rollout(target, model, smoke, env.rollout)

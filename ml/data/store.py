@@ -1,7 +1,7 @@
 """Where an environment's training data lives, with the content fingerprint that names its version.
 
 Locally: `<state_dir>/data/training.parquet` and `training.json` ({fingerprint, rows, source, schema}).
-On Azure the same file is uploaded as the data asset whose version is the fingerprint's prefix.
+Registered as a numbered version (`ml/data/versions.py`), the data asset's version on Azure.
 """
 
 from __future__ import annotations

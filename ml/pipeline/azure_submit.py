@@ -26,7 +26,8 @@ from environments.model import Environment
 from environments.naming import resource_names
 from environments.unique_keys import load_yaml
 from ml.components.step_files import REGISTRATION_FILE, read_json
-from ml.data.store import TrainingData, asset_version, data_dir
+from ml.data.store import TrainingData, data_dir
+from ml.data.versions import DataVersion, next_version
 from ml.pipeline.errors import PipelineError, PromotionError
 from ml.pipeline.training import training_data
 from ml.registry import promotion, registry_access
@@ -67,15 +68,35 @@ def workspace_client(env: Environment) -> Any:
     )
 
 
-def data_asset(rendered_ml: Path, training: TrainingData) -> Any:
-    """The data asset for this training file: the rendered YAML, versioned by the file's fingerprint."""
+def data_asset(rendered_ml: Path, training: TrainingData, version: int) -> Any:
+    """The data asset version `version` for this training file: the rendered YAML, tagged with the
+    file's fingerprint (which the next registration compares, `ml/data/versions.py`)."""
     from azure.ai.ml import load_data
 
     asset = load_data(rendered_ml / DATA_ASSET_FILE)
-    asset.version = asset_version(training.fingerprint)
+    asset.version = str(version)
     asset.path = str(training.path)
-    asset.tags = {**(asset.tags or {}), "fingerprint": training.fingerprint, "rows": str(training.rows)}
+    asset.tags = {
+        **(asset.tags or {}),
+        "fingerprint": training.fingerprint,
+        "rows": str(training.rows),
+        "source": training.source,
+    }
     return asset
+
+
+def workspace_data_versions(client: Any, name: str) -> list[DataVersion]:
+    """The numbered versions of the workspace's data asset `name` (oldest first), with their fingerprints."""
+    found = []
+    for asset in client.data.list(name=name):
+        tags = asset.tags or {}
+        if str(asset.version).isdigit() and "fingerprint" in tags:
+            found.append(
+                DataVersion(
+                    int(asset.version), tags["fingerprint"], int(tags.get("rows", 0)), tags.get("source", "")
+                )
+            )
+    return sorted(found, key=lambda version: version.version)
 
 
 def pipeline_job(pipeline_path: Path, data_reference: str, overrides: dict[str, Any]) -> Any:
@@ -171,8 +192,12 @@ def train(
     record: dict[str, Any] = {"job": name, "action": action}
     if action == "submit":
         client.environments.create_or_update(load_environment(rendered_ml / ENVIRONMENT_FILE))
-        asset = client.data.create_or_update(data_asset(rendered_ml, training))
-        job = pipeline_job(pipeline_path, f"azureml:{asset.name}:{asset.version}", overrides)
+        # Version N+1 unless a version holds this content (the first is 1): `ml/data/versions.py`.
+        asset = data_asset(rendered_ml, training, 0)
+        number, new = next_version(workspace_data_versions(client, asset.name), training.fingerprint)
+        if new:
+            client.data.create_or_update(data_asset(rendered_ml, training, number))
+        job = pipeline_job(pipeline_path, f"azureml:{asset.name}:{number}", overrides)
         job.name = name
         record["studio_url"] = client.jobs.create_or_update(job).studio_url
     if not wait:

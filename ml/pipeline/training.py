@@ -13,7 +13,7 @@ from typing import Any
 
 from environments.model import Environment
 from ml.components.step_files import REGISTRATION_FILE, read_json
-from ml.data import store
+from ml.data import store, versions
 from ml.pipeline.errors import PipelineError
 from ml.pipeline.local_runner import run_pipeline
 from ml.registry import local_registry
@@ -26,11 +26,15 @@ REGISTRATION_OUTPUT = "registration"
 
 def training_data(env: Environment, state: Path, source: Path | None = None) -> store.TrainingData:
     """The recorded training data, prepared first if there is none yet or a file is given or configured
-    (a configured file is split again every time: `store.prepare`)."""
+    (a configured file is split again every time: `store.prepare`), registered as a data version
+    (`ml/data/versions.py`: the first is version 1, a retrain's feedback makes the next); training reads
+    that version's file."""
     folder = store.data_dir(state)
     if source is None and store.configured_file(env) is None and (folder / store.TRAINING_INFO).is_file():
-        return store.read(folder)
-    return store.prepare(env, state, source)
+        data = store.read(folder)
+    else:
+        data = store.prepare(env, state, source)
+    return store.read(versions.version_dir(state, versions.register(state, data).version))
 
 
 def publish_production(env: Environment, state: Path) -> dict[str, Any]:
@@ -61,7 +65,9 @@ def train_local(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the pipeline; returns (this run's registration record, the production manifest)."""
     data = training_data(env, state, source)
-    progress(f"training data {data.path} ({data.rows} rows, {data.fingerprint})")
+    progress(
+        f"training data version {data.path.parent.name}: {data.path} ({data.rows} rows, {data.fingerprint})"
+    )
     run = run_pipeline(pipeline_path, state, {"data": data.path, **(overrides or {})}, progress)
     if REGISTRATION_OUTPUT not in run.pipeline_outputs:
         raise PipelineError(f"{pipeline_path}: the pipeline has no output {REGISTRATION_OUTPUT!r}")

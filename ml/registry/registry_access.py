@@ -33,6 +33,7 @@ from ml.render_context import REGISTRY_OWNER
 
 # Built-in "AzureML Registry User": all actions on registry assets, read on the registry.
 REGISTRY_USER_ROLE = "1823dd4f-9b8c-4ab6-ab4e-7397a3684615"
+REGISTRY_USER_ROLE_NAME = "AzureML Registry User"
 WORKSPACE_API_VERSION = "2026-05-01"
 ROLE_ASSIGNMENT_API_VERSION = "2022-04-01"
 DEPLOYMENT_API_VERSION = "2022-09-01"

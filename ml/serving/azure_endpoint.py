@@ -12,7 +12,6 @@ refuses its key: `ml/serving/endpoint_identity.py` grants the role before the fi
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +23,14 @@ from azure.ai.ml import load_environment, load_online_deployment, load_online_en
 from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from environments.deploy.azure_clients import deployed_setting, session_clients, session_root
+from environments.deploy.role_propagation import deploy_principal, while_role_propagates
+from environments.endpoint_deployments import (
+    DEFINITION_TAG,
+    MODEL_VERSION_TAG,
+    deployment_definition,
+    serving_deployment,
+)
 from environments.model import Environment, Rollout
 from environments.naming import resource_names
 from environments.render import build_dir
@@ -32,6 +39,7 @@ from environments.telemetry_variables import (
     CONNECTION_STRING_VAR,
     entra_authentication,
 )
+from ml.registry.registry_access import REGISTRY_USER_ROLE_NAME
 from ml.registry.registry_writes import ensure_version
 from ml.scoring.settings import MODEL_NAME_VAR, MODEL_VERSION_VAR, ScoringSettings
 from ml.serving.azure_metrics import AzureMetrics, arm_pipeline
@@ -77,6 +85,12 @@ def build_deployment(
             f"{rendered / 'deployment.yml'}: not a managed deployment ({type(deployment).__name__})"
         )
     deployment.model = model.uri
+    definition = deployment_definition((rendered / "deployment.yml").read_text(encoding="utf-8"))
+    deployment.tags = {
+        **(deployment.tags or {}),
+        DEFINITION_TAG: definition,
+        MODEL_VERSION_TAG: model.version,
+    }
     variables = dict(deployment.environment_variables or {})
     variables.update(ScoringSettings(model.name, model.version, name).environment_variables())
     variables[CONNECTION_STRING_VAR] = connection_string
@@ -128,36 +142,38 @@ class AzureEndpoint:
     metrics: AzureMetrics  # the endpoint's Azure Monitor metrics, per deployment
     traffic_log: TrafficLog = field(default_factory=TelemetryTrafficLog)
     """Where each change of the deployments taking live traffic is recorded (the inference log)."""
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = time.sleep  # between retries (the session's transport in tests)
 
     @classmethod
     def connect(cls, env: Environment) -> AzureEndpoint:
-        """Render the environment and connect with DefaultAzureCredential."""
-        from azure.ai.ml import MLClient
-        from azure.identity import DefaultAzureCredential
-
+        """Render the environment and connect with apply's clients (`azure_session`), else
+        DefaultAzureCredential."""
         from environments.deploy.azure_apply import resolve
-        from environments.deploy.azure_clients import AzureClients
         from environments.render import render_environment
 
         if env.azure is None:
             raise RolloutError(f"environment {env.name} has no azure section")
-        render_environment(env.name)
-        credential = DefaultAzureCredential()
+        build = build_dir(env.name, session_root())
+        render_environment(env.name, out=build)
+        azure = env.azure
+        clients = session_clients(lambda: resolve(azure.subscription_id))
         names = resource_names(env)
-        subscription = resolve(env.azure.subscription_id)
-        client = MLClient(credential, subscription, env.azure.resource_group, names.workspace)
-        registry = MLClient(credential, registry_name=names.registry)
-        deployments = AzureClients(subscription, credential).deployments()
+        subscription = clients.subscription_id
         endpoint_id = (
-            f"/subscriptions/{subscription}/resourceGroups/{env.azure.resource_group}/providers/"
+            f"/subscriptions/{subscription}/resourceGroups/{azure.resource_group}/providers/"
             f"Microsoft.MachineLearningServices/workspaces/{names.workspace}/onlineEndpoints/{names.endpoint}"
         )
-        metrics = AzureMetrics(arm_pipeline(credential), endpoint_id)
-        rendered = build_dir(env.name) / "ml" / AZUREML_FOLDER
-        # Traffic events sign in as the deploy (Application Insights refuses its key): decision 0014.
-        traffic_log = TelemetryTrafficLog(credential=credential)
-        return cls(env, client, registry, rendered, deployments, metrics, traffic_log)
+        return cls(
+            env,
+            clients.ml(azure.resource_group, names.workspace),
+            clients.ml_registry(names.registry),
+            build / "ml" / AZUREML_FOLDER,
+            deployments=clients.deployments(),
+            metrics=AzureMetrics(arm_pipeline(clients.credential, clients.transport), endpoint_id),
+            # Traffic events sign in as the deploy (Application Insights refuses its key): decision 0014.
+            traffic_log=TelemetryTrafficLog(credential=clients.credential),
+            sleep=clients.sleep,
+        )
 
     @property
     def name(self) -> str:
@@ -171,10 +187,19 @@ class AzureEndpoint:
 
     def serving(self) -> str | None:
         endpoint = self._endpoint()
-        live = [
-            (share, name) for name, share in ((endpoint.traffic if endpoint else None) or {}).items() if share
-        ]
-        return max(live)[1] if live else None
+        return serving_deployment(endpoint.traffic if endpoint else None)
+
+    def serves(self, model: ModelRef) -> str | None:
+        """The deployment serving now if it was created from this definition and serves `model`'s
+        version (a rollout would change nothing), else None."""
+        name = self.serving()
+        if name is None:
+            return None
+        deployment = self.client.online_deployments.get(name=name, endpoint_name=self.name)
+        definition = deployment_definition((self.rendered / "deployment.yml").read_text(encoding="utf-8"))
+        tags = deployment.tags or {}
+        same = tags.get(DEFINITION_TAG) == definition and tags.get(MODEL_VERSION_TAG) == model.version
+        return name if same else None
 
     def create(self, name: str, model: ModelRef) -> None:
         try:
@@ -184,7 +209,7 @@ class AzureEndpoint:
             grant_telemetry_publisher(self.deployments, telemetry_role_deployment(self.env))
             self._ensure_environment()
             stage_code(self.rendered / CODE_FOLDER)
-            deployment = build_deployment(self.rendered, name, model, os.environ.get(CONNECTION_STRING_VAR))
+            deployment = build_deployment(self.rendered, name, model, deployed_setting(CONNECTION_STRING_VAR))
             self.client.online_deployments.begin_create_or_update(deployment).result()
         except HttpResponseError as exc:
             raise RolloutError(
@@ -192,8 +217,16 @@ class AzureEndpoint:
             ) from exc
 
     def _ensure_environment(self) -> None:
-        """Share the pinned inference environment to the registry once per version (staging and prod reuse it)."""
-        ensure_version(self.registry.environments, load_environment(self.rendered / "environment-score.yml"))
+        """Share the pinned inference environment to the registry once per version (staging and prod reuse
+        it), waiting out a freshly granted registry role (docs/identities.md)."""
+        environment = load_environment(self.rendered / "environment-score.yml")
+        while_role_propagates(
+            lambda: ensure_version(self.registry.environments, environment),
+            principal=deploy_principal(),
+            role=REGISTRY_USER_ROLE_NAME,
+            scope=f"registry {resource_names(self.env).registry}",
+            sleep=self.sleep,
+        )
 
     def invoke(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
         with tempfile.TemporaryDirectory() as folder:
@@ -253,7 +286,7 @@ class AzureEndpoint:
             key_env=KEY_ENV,
             healthy=endpoint.provisioning_state == "Succeeded",
         )
-        write_endpoint_manifest(build_dir(self.env.name) / "ml" / ENDPOINT_MANIFEST, manifest)
+        write_endpoint_manifest(self.rendered.parent / ENDPOINT_MANIFEST, manifest)
 
     def deployment_names(self) -> list[str]:
         return sorted(d.name for d in self.client.online_deployments.list(endpoint_name=self.name))

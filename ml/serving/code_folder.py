@@ -36,6 +36,12 @@ _PACKAGE_MARKERS = (
 )
 
 
+SCORE_CODE_SOURCES = (
+    *_PACKAGES,
+    *_PACKAGE_MARKERS,
+)  # what the folder holds (its content version hashes them)
+
+
 def stage_code(folder: Path, root: Path = REPO_ROOT) -> Path:
     """Replace `folder` with a fresh copy of the scoring code; returns `folder`."""
     shutil.rmtree(folder, ignore_errors=True)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from environments.endpoint_deployments import next_deployment
 from environments.model import Rollout
 from ml.serving.errors import RolledBackError, RolloutError, ServingError
 from ml.serving.manifests import ModelRef
@@ -26,8 +27,6 @@ from ml.serving.rollout_policy import Step, Verdict, WindowStats, judge, plan_st
 from ml.serving.smoke import SmokeBatch, check_smoke
 
 logger = logging.getLogger("ml.serving.rollout")
-
-DEPLOYMENT_NAMES = ("blue", "green")
 
 
 class DeploymentTarget(Protocol):
@@ -91,11 +90,6 @@ class RolloutResult:
     model: ModelRef
     steps: list[str] = field(default_factory=list)
     """What each progressive step concluded, in order."""
-
-
-def next_deployment(serving: str | None) -> str:
-    """The name the new deployment gets: the one of blue/green that is not serving."""
-    return DEPLOYMENT_NAMES[1] if serving == DEPLOYMENT_NAMES[0] else DEPLOYMENT_NAMES[0]
 
 
 def _create_and_smoke(target: DeploymentTarget, name: str, model: ModelRef, smoke: SmokeBatch) -> None:

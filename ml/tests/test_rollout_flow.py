@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from environments.endpoint_deployments import next_deployment
 from ml.serving.errors import SmokeTestError
 from ml.serving.manifests import ModelRef
-from ml.serving.rollout import next_deployment, rollout
+from ml.serving.rollout import rollout
 from ml.serving.routes import RoutedDeployment, Routes
 from ml.serving.smoke import SmokeBatch, check_smoke, smoke_batch
 from ml.testing import InMemoryTarget

@@ -6,11 +6,13 @@ Azure: `--schedule` (what the deploy runs) creates or updates the hourly Azure M
 rendered pipeline job, the in-cloud orchestrator (the primary path); `--trigger` runs that deployed
 schedule once now (the manual GitHub workflow, drift.yml: it needs only the workspace, not the deploy's
 rights); with neither, one run is submitted from this checkout. The schedule and that run pin the
-baseline to the serving model version (the model manifest's registry URI) and set
-APPLICATIONINSIGHTS_CONNECTION_STRING and APPLICATIONINSIGHTS_AUTHENTICATION_STRING on the job from the
-process environment (the deploy reads the connection string from the environment's Application Insights
-resource and the client id of the drift identity, `STREAMSCORE_TELEMETRY_CLIENT_ID`, from that identity):
-Application Insights has local auth disabled, so the job signs in as its identity.
+baseline to the serving model version (the model manifest's registry URI) and name, in
+APPLICATIONINSIGHTS_CONNECTION_STRING_SECRET_URI, the Key Vault secret the job reads its connection
+string from when it starts (`monitoring/drift/secret_settings.py`): the value is in no definition.
+Application Insights has local auth disabled, so the job signs in as the drift identity
+(APPLICATIONINSIGHTS_AUTHENTICATION_STRING with its client id, `STREAMSCORE_TELEMETRY_CLIENT_ID`, which
+the deploy reads from that identity). The Azure calls go through apply's clients when the deploy runs
+this (`azure_session`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from environments.cli_arguments import add_blob_connection, add_collector, add_environment, variable_value
+from environments.deploy.deployed_settings import telemetry_secret_uri
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
-from environments.model import Environment
+from environments.model import AzureTarget, Environment
 from environments.standins.well_known import azurite_connection_string
 from environments.telemetry_variables import (
     AUTHENTICATION_STRING_VAR,
-    CONNECTION_STRING_VAR,
+    CONNECTION_STRING_SECRET_VAR,
     TELEMETRY_CLIENT_ID_VAR,
     entra_authentication,
 )
@@ -82,27 +85,17 @@ def drift_schedule_name(env: Environment) -> str:
     return f"{resource_names(env).base}-drift"
 
 
-def drift_schedule(
-    env: Environment,
-    pipeline_path: Path,
-    connection_string: str | None,
-    baseline_model: str,
-    client_id: str | None,
-) -> Any:
+def drift_schedule(env: Environment, pipeline_path: Path, baseline_model: str, client_id: str | None) -> Any:
     """The Azure ML schedule of the rendered drift pipeline (pure: no connection): hourly, against the
     serving model version (`baseline_model`, a registry URI, never a label), sending its metrics to
-    Application Insights with `connection_string`, signed in as the drift identity `client_id` (both set
-    here, at deploy time, never in a file)."""
-    from azure.ai.ml import Input, load_environment, load_job
+    Application Insights with the connection string it reads from Key Vault when it starts (the schedule
+    names the secret, `telemetry_secret_uri`, never the value), signed in as the drift identity
+    `client_id` (set here, at deploy time)."""
+    from azure.ai.ml import load_environment, load_job
     from azure.ai.ml.entities import JobSchedule, ManagedIdentityConfiguration, PipelineJob, RecurrenceTrigger
 
     from environments.naming import resource_names
 
-    if not connection_string:
-        raise DriftPipelineError(
-            f"{CONNECTION_STRING_VAR} is not set: the drift job sends its metrics there "
-            "(the deploy reads it from the environment's Application Insights resource)"
-        )
     if not client_id:
         raise DriftPipelineError(
             f"{TELEMETRY_CLIENT_ID_VAR} is not set: the drift job signs in to Application Insights (local "
@@ -114,13 +107,14 @@ def drift_schedule(
         raise DriftPipelineError(
             f"{pipeline_path}: not rendered; run `python -m environments render {env.name}`"
         )
-    job = load_job(pipeline_path)
+    # Through params_override, as the YAML would say it: an `Input` assigned into `job.inputs` replaces
+    # the pipeline's input binding, and the schedule's serializer then fails (azure-ai-ml 1.35).
+    job = load_job(pipeline_path, params_override=[{"inputs.baseline.path": baseline_model}])
     if not isinstance(job, PipelineJob):
         raise DriftPipelineError(f"{pipeline_path}: not a pipeline job ({type(job).__name__})")
-    job.inputs["baseline"] = Input(type="mlflow_model", path=baseline_model)
     drift = job.jobs["drift"]
     drift.environment_variables = {
-        CONNECTION_STRING_VAR: connection_string,
+        CONNECTION_STRING_SECRET_VAR: telemetry_secret_uri(env),
         AUTHENTICATION_STRING_VAR: entra_authentication(client_id),
     }
     # The environment shared through the registry (as training's), so every workspace finds it.
@@ -148,35 +142,33 @@ def _baseline_model(manifest: Path) -> str:
         raise DriftPipelineError(f"{manifest}: no model_uri in the model manifest ({exc})") from exc
 
 
-def _workspace_client(env: Environment) -> Any:
-    from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
-
-    from environments.naming import resource_names
-
-    azure = env.azure
-    if azure is None:
+def _azure(env: Environment) -> AzureTarget:
+    if env.azure is None:
         raise DriftPipelineError(f"{env.name}: no azure section to find the workspace in")
-    subscription = azure.subscription_id
-    if subscription.startswith("env:"):
-        subscription = os.environ.get(subscription[4:], "")
-        if not subscription:
-            raise DriftPipelineError(f"environment variable {azure.subscription_id[4:]} is not set")
-    return MLClient(
-        DefaultAzureCredential(), subscription, azure.resource_group, resource_names(env).workspace
-    )
+    return env.azure
 
 
-def _share_environment(env: Environment, pipeline_path: Path) -> None:
+def _clients(env: Environment) -> Any:
+    """apply's clients (`azure_session`), else DefaultAzureCredential on the environment's subscription."""
+    from environments.deploy.azure_clients import session_clients
+
+    azure = _azure(env)
+
+    def subscription() -> str:
+        value = azure.subscription_id
+        if value.startswith("env:") and not os.environ.get(value[4:]):
+            raise DriftPipelineError(f"environment variable {value[4:]} is not set")
+        return os.environ[value[4:]] if value.startswith("env:") else value
+
+    return session_clients(subscription)
+
+
+def _share_environment(registry: Any, pipeline_path: Path) -> None:
     """Write the drift environment's version into the registry unless it is there (dev's deploy writes
     it first; staging and prod, deploying the same release, find it)."""
-    from azure.ai.ml import MLClient, load_environment
+    from azure.ai.ml import load_environment
     from azure.core.exceptions import ResourceNotFoundError
-    from azure.identity import DefaultAzureCredential
 
-    from environments.naming import resource_names
-
-    registry = MLClient(DefaultAzureCredential(), registry_name=resource_names(env).registry)
     environment = load_environment(drift_environment_path(pipeline_path))
     try:
         registry.environments.get(environment.name, version=environment.version)
@@ -188,7 +180,9 @@ def _trigger(env: Environment) -> int:
     """Azure: run the schedule the deploy created once now (Azure ML `schedules.trigger`)."""
     from azure.core.exceptions import ResourceNotFoundError
 
-    client = _workspace_client(env)
+    from environments.naming import resource_names
+
+    client = _clients(env).ml(_azure(env).resource_group, resource_names(env).workspace)
     name = drift_schedule_name(env)
     try:
         result = client.schedules.trigger(name)
@@ -203,19 +197,17 @@ def _trigger(env: Environment) -> int:
 
 def _submit(env: Environment, schedule: bool) -> int:
     """Azure: create the drift schedule (`--schedule`, what the deploy runs), or submit one run now."""
+    from environments.deploy.azure_clients import deployed_setting, session_root
+    from environments.naming import resource_names
     from environments.render import build_dir
 
-    path = build_dir(env.name) / "monitoring" / "azureml" / "pipelines" / "drift.yml"
-    manifest = build_dir(env.name) / "state" / "ml" / "model-manifest.json"
-    plan = drift_schedule(
-        env,
-        path,
-        os.environ.get(CONNECTION_STRING_VAR),
-        _baseline_model(manifest),
-        os.environ.get(TELEMETRY_CLIENT_ID_VAR),
-    )
-    client = _workspace_client(env)
-    _share_environment(env, path)
+    build = build_dir(env.name, session_root())
+    path = build / "monitoring" / "azureml" / "pipelines" / "drift.yml"
+    manifest = build / "state" / "ml" / "model-manifest.json"
+    plan = drift_schedule(env, path, _baseline_model(manifest), deployed_setting(TELEMETRY_CLIENT_ID_VAR))
+    clients, names = _clients(env), resource_names(env)
+    client = clients.ml(_azure(env).resource_group, names.workspace)
+    _share_environment(clients.ml_registry(names.registry), path)
     if schedule:
         created = client.schedules.begin_create_or_update(plan).result()
         print(f"drift schedule {created.name}: every {DRIFT_EVERY_HOURS} hour(s)")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,8 +128,11 @@ def versions(table: pa.Table, model_name: str) -> list[tuple[str, str, pa.Table]
 
 def send_metrics(records: list[DriftRecord], dimensions: dict[str, str]) -> bool:
     """Every record as custom metric `drift_<metric>`; False when telemetry is off."""
+    from monitoring.drift.secret_settings import job_identity, read_secret, resolve_secret_settings
     from monitoring.telemetry import configure_telemetry
 
+    # On Azure the job's definition names the connection string's Key Vault secret, not its value.
+    resolve_secret_settings(os.environ, lambda uri: read_secret(uri, job_identity()))
     telemetry = configure_telemetry(ROLE_NAME)
     if not telemetry.enabled:
         LOG.warning("drift: telemetry is off; metrics are only written to the report folder")
