@@ -126,8 +126,14 @@ def rollout_changes(env: Environment, owner: Environment, build: Path, state: Az
     endpoint = endpoint_id(env)
     previous = serving_deployment(state.endpoint_traffic)
     new = next_deployment(previous)
+    assert env.azure is not None
+    role = (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.Resources/deployments/"
+        f"{resource_names(env).base}-ml-endpoint-telemetry-role"
+    )
     return [
         *([f"PUT {endpoint}"] if state.endpoint_traffic is None else []),
+        f"PUT {role}",  # Monitoring Metrics Publisher for the endpoint's identity (endpoint_identity.py)
         *(
             f"PUT {a}"
             for a in rollout_registry_assets(owner, build)
@@ -158,18 +164,11 @@ def rollout_operations(env: Environment, owner: Environment, build: Path, state:
             else []
         ),
         f"{endpoint}: create deployment {new} (blue/green) at 0% traffic",
-        f"{endpoint}: smoke test deployment {new} (a failed smoke test deletes it)",
-        f"{endpoint}: mirror {env.rollout.mirror_percent}% of traffic to {new}, then "
-        f"{', '.join(f'{share}%' for share in env.rollout.shift_percents)} of live traffic, each step judged "
-        "against the previous deployment on the endpoint's Azure Monitor metrics (a regression moves all "
-        f"traffic back and deletes {new}); every traffic change recorded in the inference log",
-        *(
-            [
-                f"{endpoint}: delete the previous deployment {previous} after {env.rollout.old_bake_s} s at 100%"
-            ]
-            if previous
-            else []
-        ),
+        f"{endpoint}: smoke test deployment {new}",
+        f"{endpoint}: all traffic to {new} (a failed smoke test deletes {new} instead); the change recorded "
+        "in the inference log (the progressive steps, judged on Azure Monitor, run with "
+        f"`python -m ml rollout {env.name} --progressive`)",
+        *([f"{endpoint}: delete the previous deployment {previous}"] if previous else []),
     ]
 
 

@@ -29,7 +29,7 @@ from environments.loader import load_environment
 from ml.data.store import state_dir
 from ml.serving.errors import RolloutError, ServingError
 from ml.serving.manifests import read_model_manifest
-from ml.serving.rollout import progressive_rollout, rollback
+from ml.serving.rollout import progressive_rollout, rollback, rollout
 from ml.serving.smoke import smoke_batch
 
 ROLLBACK = "rollback"
@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("environment", help="local, dev, staging or prod (or: rollback <env>)")
     parser.add_argument("--port", type=int, help="local: the endpoint port (default: local.endpoint_port)")
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
+    parser.add_argument(
+        "--progressive",
+        action="store_true",
+        help="Azure: mirror, then shift step by step, each step judged on the endpoint's Azure Monitor "
+        "metrics, then keep the old deployment for rollout.old_bake_s (hours: run it where a job may wait "
+        "that long, not in the deploy); without it Azure shifts all traffic once the smoke test passes. "
+        "Locally the rollout is always progressive",
+    )
     parser.add_argument(
         "--plan-only",
         action="store_true",
@@ -103,8 +111,14 @@ def main(argv: list[str]) -> int:
             )
             return 0
         # The same steps and policy everywhere: locally the router measures, on Azure Azure Monitor.
+        # The deploy's Azure rollout shifts once the smoke test passes: its steps bake for hours (prod
+        # keeps the old deployment a day), longer than a deploy job, and without traffic there is
+        # nothing to judge; `--progressive` runs them where a job may wait that long.
         with changing:
-            result = progressive_rollout(target, model, smoke, env.rollout)
+            if env.target == "local" or args.progressive:
+                result = progressive_rollout(target, model, smoke, env.rollout)
+            else:
+                result = rollout(target, model, smoke)
     except (EnvironmentsError, ServingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -171,7 +171,14 @@ class AzureEndpoint:
             deployments=clients.deployments(),
             metrics=AzureMetrics(arm_pipeline(clients.credential, clients.transport), endpoint_id),
             # Traffic events sign in as the deploy (Application Insights refuses its key): decision 0014.
-            traffic_log=TelemetryTrafficLog(credential=clients.credential),
+            # Clients on an injected transport (the simulated control plane) have no ingestion endpoint
+            # to send to: the history is then off, and says so.
+            traffic_log=TelemetryTrafficLog(
+                connection_string=deployed_setting(CONNECTION_STRING_VAR)
+                if clients.transport is None
+                else None,
+                credential=clients.credential,
+            ),
             sleep=clients.sleep,
         )
 

@@ -77,6 +77,9 @@ class TelemetryTrafficLog:
 
     role_name: str = ROLE_NAME
     telemetry: Telemetry | None = None
+    connection_string: str | None = None
+    """On Azure, the one apply read from the deployed Application Insights (`deployed_setting`); else the
+    process's APPLICATIONINSIGHTS_CONNECTION_STRING."""
     credential: Any = None
     """On Azure, the deploy's Entra ID credential: Application Insights refuses its key (local auth off), so
     without one every traffic event would be rejected at ingestion, after this process had moved on, and
@@ -86,7 +89,9 @@ class TelemetryTrafficLog:
 
     def record(self, live: frozenset[str]) -> None:
         if self.telemetry is None:
-            self.telemetry = configure_telemetry(self.role_name, credential=self.credential)
+            self.telemetry = configure_telemetry(
+                self.role_name, self.connection_string, credential=self.credential
+            )
         if self.telemetry.log_traffic(live):
             logger.info(
                 "traffic history: live deployments from now on: %s", ", ".join(sorted(live)) or "none"
