@@ -15,8 +15,7 @@ def test_the_trigger_names_the_schedule_the_deploy_creates() -> None:
     render_environment("dev")
     pipeline = build_dir("dev") / "monitoring" / "azureml" / "pipelines" / "drift.yml"
     uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
-    connection = "InstrumentationKey=00000000-0000-0000-0000-000000000000"
-    schedule = drift_schedule(env, pipeline, connection, uri, "11111111-1111-1111-1111-111111111111")
+    schedule = drift_schedule(env, pipeline, uri, "11111111-1111-1111-1111-111111111111")
     assert schedule.name == drift_schedule_name(env) == "sscore-dev-drift"
 
 
