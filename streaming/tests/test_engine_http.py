@@ -17,6 +17,7 @@ from streaming.engine import (
     compile_query,
     records,
 )
+from streaming.querytest.standin import stand_in_score
 from streaming.testing import ScoringServer
 
 QUERY = """
@@ -41,22 +42,21 @@ def events(amounts: list[object]) -> list[InputEvent]:
 
 
 def test_scores_come_back_in_row_order_over_http(scoring_server: ScoringServer) -> None:
+    """Five rows in batches of two, two requests in flight: each row gets the score of its own record
+    (the stand-in scores any schema, `streaming.querytest.standin`), and a bad row comes back flagged."""
     binding = FunctionBinding(
         "score", scoring_server.scoring_uri, "local-key", batch_size=2, parallel_requests=2
     )
     engine = Engine(compile_query(QUERY, {"score": binding}), EventOrdering(), HttpTransport(timeout_s=30))
+    sent = events([100.0, 2500.0, None, 50.0, 9000.0])
     try:
-        out = records(engine.process("Valid", events([100.0, 2500.0, "abc", 50.0, 9000.0])))
+        out = records(engine.process("Valid", sent))
     finally:
         engine.close()
-    assert [(r.payload["transaction_id"], r.payload["score"]) for r in out] == [
-        ("t0", 0.01),
-        ("t1", 0.25),
-        ("t2", None),
-        ("t3", 0.005),
-        ("t4", 0.9),
-    ]
-    assert "amount" in out[2].payload["error"]
+    expected = [(e.payload["transaction_id"], stand_in_score(dict(e.payload))["score"]) for e in sent]
+    assert [(r.payload["transaction_id"], r.payload["score"]) for r in out] == expected
+    assert len({score for _, score in expected if score is not None}) == 4, "distinct scores: order shows"
+    assert expected[2][1] is None and "amount: missing" in out[2].payload["error"]
     assert engine.counters()["functions"]["score"]["requests"] == 3
 
 
