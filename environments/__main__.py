@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 from environments.command_dispatch import dispatch
+from environments.errors import EnvironmentsError
 
 COMMANDS = {
     "render": "environments.cli.render",
@@ -24,7 +25,13 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    return dispatch("environments", COMMANDS, argv)
+    """Every command's own errors (EnvironmentsError: ConfigError, a failed deploy, ...) end it here, in
+    one line and exit code 1."""
+    try:
+        return dispatch("environments", COMMANDS, argv)
+    except EnvironmentsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

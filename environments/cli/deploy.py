@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from environments.cli_arguments import add_environment
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -55,20 +53,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from environments.deploy.command import deploy
 
-    try:
-        return deploy(
-            args.environment,
-            plan_only=args.plan_only,
-            plan_out=args.out,
-            stage=args.stage,
-            offline=args.offline,
-            once=args.once,
-            events=args.events,
-            release=args.release,
-            summary=args.summary,
-            drift_scenario=args.drift_scenario,
-            accept_outside_network=args.accept_outside_network,
-        )
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return deploy(
+        args.environment,
+        plan_only=args.plan_only,
+        plan_out=args.out,
+        stage=args.stage,
+        offline=args.offline,
+        once=args.once,
+        events=args.events,
+        release=args.release,
+        summary=args.summary,
+        drift_scenario=args.drift_scenario,
+        accept_outside_network=args.accept_outside_network,
+    )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from environments.cli_arguments import add_environment
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -19,8 +17,4 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from environments.deploy.destroy import destroy
 
-    try:
-        return destroy(args.environment, yes=args.yes, plan_only=args.plan_only)
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return destroy(args.environment, yes=args.yes, plan_only=args.plan_only)

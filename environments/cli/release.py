@@ -4,10 +4,7 @@ manifest, promote a tag, release notes; docs/decisions/0012)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -31,12 +28,8 @@ def main(argv: list[str]) -> int:
     from environments.deploy import release_command
     from environments.render import REPO_ROOT
 
-    try:
-        if args.release_command == "record":
-            return release_command.record(REPO_ROOT, args.manifest, args.remote)
-        if args.release_command == "promote":
-            return release_command.promote(REPO_ROOT, args.tag, args.out, args.remote)
-        return release_command.notes(REPO_ROOT, args.tag, args.release, args.out, args.remote, args.attach)
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if args.release_command == "record":
+        return release_command.record(REPO_ROOT, args.manifest, args.remote)
+    if args.release_command == "promote":
+        return release_command.promote(REPO_ROOT, args.tag, args.out, args.remote)
+    return release_command.notes(REPO_ROOT, args.tag, args.release, args.out, args.remote, args.attach)

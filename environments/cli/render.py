@@ -10,7 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from environments.errors import EnvironmentsError
 from environments.loader import environment_names
 
 
@@ -34,14 +33,10 @@ def main(argv: list[str]) -> int:
     if (args.out or args.update_golden) and len(args.environment) != 1:
         print("render: --out and --update-golden take exactly one environment", file=sys.stderr)
         return 2
-    try:
-        if args.update_golden:
-            print(f"{args.environment[0]}: golden files rewritten in {update_golden(args.environment[0])}/")
-            return 0
-        for name in args.environment or environment_names():
-            written = render_environment(name, out=args.out)
-            print(f"{name}: {len(written)} files rendered into {args.out or f'build/{name}'}/")
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    if args.update_golden:
+        print(f"{args.environment[0]}: golden files rewritten in {update_golden(args.environment[0])}/")
+        return 0
+    for name in args.environment or environment_names():
+        written = render_environment(name, out=args.out)
+        print(f"{name}: {len(written)} files rendered into {args.out or f'build/{name}'}/")
     return 0

@@ -4,10 +4,8 @@ calls with (endpoint, job function, Key Vault; environments/deploy/endpoint_key.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from environments.cli_arguments import add_environment
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -20,13 +18,9 @@ def main(argv: list[str]) -> int:
     from environments.deploy.endpoint_key import KeyPlaces, rotate
     from environments.loader import load_environment
 
-    try:
-        env = load_environment(args.environment)
-        KeyPlaces.of(env)  # an Azure environment, or an error naming it
-        now = rotate(env, default_clients(env))
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    env = load_environment(args.environment)
+    KeyPlaces.of(env)  # an Azure environment, or an error naming it
+    now = rotate(env, default_clients(env))
     print(
         f"{args.environment}: the stream job calls the endpoint with its {now} key; the other key is new and unused"
     )

@@ -4,9 +4,6 @@ environment's deploy jobs (its `runner:` key; one environment: a list, several: 
 from __future__ import annotations
 
 import argparse
-import sys
-
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -23,12 +20,8 @@ def main(argv: list[str]) -> int:
     from environments.loader import load_environment
     from environments.runner_labels import runner_labels, write_github_output
 
-    try:
-        labels = runner_labels([load_environment(name) for name in args.environment])
-        print(labels)
-        if args.github_output:
-            write_github_output(labels)
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    labels = runner_labels([load_environment(name) for name in args.environment])
+    print(labels)
+    if args.github_output:
+        write_github_output(labels)
     return 0

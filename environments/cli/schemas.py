@@ -9,8 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from environments.errors import EnvironmentsError
-
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
@@ -35,10 +33,6 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        vendored = refresh(source)
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    vendored = refresh(source)
     print(f"{len(vendored)} schema files from {source} vendored into {VENDORED}")
     return 0

@@ -4,9 +4,6 @@ first), .github/ and the code, triaged against tools/security/allow/."""
 from __future__ import annotations
 
 import argparse
-import sys
-
-from environments.errors import EnvironmentsError
 
 
 def main(argv: list[str]) -> int:
@@ -18,10 +15,6 @@ def main(argv: list[str]) -> int:
     from environments.render import REPO_ROOT
     from environments.security.scan import scan, summary
 
-    try:
-        lines, passed = summary(scan(REPO_ROOT, args.environment or None))
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    lines, passed = summary(scan(REPO_ROOT, args.environment or None))
     print("\n".join(lines))
     return 0 if passed else 1

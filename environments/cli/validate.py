@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from environments.errors import EnvironmentsError
 from environments.loader import environment_names
 
 
@@ -18,12 +16,8 @@ def main(argv: list[str]) -> int:
     from environments.render import render_environment
     from environments.validate import validate_environment
 
-    try:
-        for name in args.environment or environment_names():
-            render_environment(name)
-            checked = validate_environment(name)
-            print(f"{name}: {len(checked)} ARM templates valid")
-    except EnvironmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    for name in args.environment or environment_names():
+        render_environment(name)
+        checked = validate_environment(name)
+        print(f"{name}: {len(checked)} ARM templates valid")
     return 0
