@@ -31,6 +31,7 @@ from environments.endpoint_deployments import (
     deployment_definition,
     serving_deployment,
 )
+from environments.local_secrets import KEY_VARIABLE
 from environments.model import Environment, Rollout
 from environments.naming import resource_names
 from environments.render import build_dir
@@ -50,8 +51,9 @@ from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, 
 from ml.serving.rollout_policy import WindowStats, plan_steps
 from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, traffic_steps
 
-KEY_ENV = "ML_ENDPOINT_KEY"
-"""Where streaming deploy expects the key when it does not read it from Azure ML itself."""
+KEY_ENV = KEY_VARIABLE
+"""Where streaming deploy expects the key when it does not read it from Azure ML itself (the name
+`environments.local_secrets` owns)."""
 AZUREML_FOLDER = "azureml"
 CODE_FOLDER = "score-code"
 

@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 import httpx
 
 from environments.file_lock import LockBusyError, exclusive_lock
+from environments.local_secrets import KEY_VARIABLE
 from environments.model import Environment
 from environments.standins import ManagedProcess, StandInError, free_port, wait_until
 from environments.standins.azmlinfsrv import DEPLOYMENT_KEY_VARIABLE, LAUNCHER
@@ -55,7 +56,7 @@ from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, 
 
 logger = logging.getLogger("ml.serving.local_endpoint")
 
-KEY_ENV = "ML_ENDPOINT_KEY"
+KEY_ENV = KEY_VARIABLE  # the name environments.local_secrets owns
 STOP_TIMEOUT_S = 30.0
 RESTART_BACKOFF_S = 10.0
 CHANGE_LOCK = "endpoint.lock"
