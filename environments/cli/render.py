@@ -27,8 +27,9 @@ def main(argv: list[str]) -> int:
         help="one environment: rewrite its golden files (environments/tests/golden/<env>/) from a fresh render",
     )
     args = parser.parse_args(argv)
+    from environments.deploy.stack_lock import hold_for_render
     from environments.golden_render import update_golden
-    from environments.render import render_environment
+    from environments.render import build_dir, render_environment
 
     if (args.out or args.update_golden) and len(args.environment) != 1:
         print("render: --out and --update-golden take exactly one environment", file=sys.stderr)
@@ -37,6 +38,10 @@ def main(argv: list[str]) -> int:
         print(f"{args.environment[0]}: golden files rewritten in {update_golden(args.environment[0])}/")
         return 0
     for name in args.environment or environment_names():
-        written = render_environment(name, out=args.out)
+        if args.out:
+            written = render_environment(name, out=args.out)
+        else:
+            with hold_for_render(build_dir(name)):
+                written = render_environment(name)
         print(f"{name}: {len(written)} files rendered into {args.out or f'build/{name}'}/")
     return 0

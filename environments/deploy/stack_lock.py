@@ -26,15 +26,34 @@ class StackInUseError(EnvironmentsError):
 @contextmanager
 def hold_rendered_folder(build: Path, state_dir: Path) -> Iterator[None]:
     """Hold `build/<env>/stack.lock` while the block runs; raise StackInUseError if another stack holds it."""
+    with _hold(
+        build,
+        f"process {os.getpid()} (state folder {state_dir})",
+        "one stack per checkout (a second would read the first's rendered endpoint URL)",
+    ):
+        yield
+
+
+@contextmanager
+def hold_for_render(build: Path) -> Iterator[None]:
+    """Hold the same lock while `python -m environments render` rewrites `build/<env>/`: a running stack
+    reads its rendered files (the ASA project, the endpoint URL), so rendering under it is refused."""
+    with _hold(
+        build,
+        f"process {os.getpid()} (render)",
+        "rendering would rewrite the files that stack is reading; render into --out DIR instead",
+    ):
+        yield
+
+
+@contextmanager
+def _hold(build: Path, holder: str, why: str) -> Iterator[None]:
     lock = ExitStack()
     try:
-        lock.enter_context(
-            exclusive_lock(build / LOCK_FILE, f"process {os.getpid()} (state folder {state_dir})")
-        )
+        lock.enter_context(exclusive_lock(build / LOCK_FILE, holder))
     except LockBusyError as exc:
         raise StackInUseError(
-            f"{build} is in use by the local stack of {exc.holder}: one stack per checkout (a second "
-            "would read the first's rendered endpoint URL); stop that stack first"
+            f"{build} is in use by the local stack of {exc.holder}: {why}; stop that stack first"
         ) from exc
     with lock:
         yield

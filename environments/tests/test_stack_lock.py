@@ -73,3 +73,25 @@ def test_the_lock_goes_with_a_killed_stack(tmp_path: Path) -> None:
     holder.wait()
     with hold_rendered_folder(build, tmp_path / "second"):
         assert (build / LOCK_FILE).read_text().startswith("process ")
+
+
+def test_render_under_a_running_stack_is_refused_and_rewrites_nothing(tmp_path: Path) -> None:
+    """`python -m environments render local` while a stack runs would rewrite the ASA project and endpoint
+    URL that stack reads: refused naming the stack; `--out DIR` still renders elsewhere."""
+    from environments.deploy.stack_lock import StackInUseError, hold_for_render
+
+    build = tmp_path / "build" / "local"
+    holder = _hold(build, tmp_path / "first-state")
+    try:
+        refused = pytest.raises(
+            StackInUseError, match=f"process {holder.pid} .*render into --out DIR instead"
+        )
+        with refused, hold_for_render(build):
+            (build / "written").touch()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (build / "written").exists()
+    with hold_for_render(build):  # the stack is gone: rendering goes ahead
+        (build / "written").touch()
+    assert (build / "written").exists()
