@@ -99,7 +99,7 @@ def _scored(env: Environment, state_dir: Path, since: datetime) -> int:
     assert env.local is not None
     url = (
         f"http://127.0.0.1:{env.local.collector_port}/query/count"
-        f"?type=event&name=inference&from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        f"?type=event&name=inference&dim.probe=&from={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {_collector_key(state_dir)}"})
     with urllib.request.urlopen(request, timeout=30) as response:  # loopback collector
@@ -454,7 +454,7 @@ def _summary(env: Environment, state_dir: Path, since: datetime, run: int, conso
     table.add_row("run on this state folder", str(summary["run"]))
     table.add_row("scoring endpoint", str(summary["scoring_uri"]))
     table.add_row("serving model", summary["serving_model"])
-    table.add_row("scored rows in the inference log", str(summary["rows_scored"]))
+    table.add_row("scored rows in the inference log (probes left out)", str(summary["rows_scored"]))
     events = summary["events"]
     dropped = {reason: count for reason, count in (events["dropped"] or {}).items() if count}
     table.add_row(

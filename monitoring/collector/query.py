@@ -13,7 +13,8 @@ DIMENSION_PREFIX = "dim."
 
 
 def parse_params(params: Mapping[str, Sequence[str]], **fixed: str) -> ItemQuery:
-    """`type`, `name`, `from`, `to` (ISO-8601, half-open), `limit`, `dim.<key>=<value>` (repeatable keys)."""
+    """`type`, `name`, `from`, `to` (ISO-8601, half-open), `limit`, `dim.<key>=<value>` (repeatable keys;
+    an empty value matches the dimension absent or empty, as KQL's `isempty`)."""
     single: dict[str, str] = {}
     dimensions: dict[str, str] = {}
     for key, values in params.items():

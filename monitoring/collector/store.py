@@ -59,7 +59,9 @@ class ItemQuery:
             where.append("time_us < ?")
             args.append(self.to_us)
         for key, value in sorted((self.dimensions or {}).items()):
-            where.append("json_extract(properties, ?) = ?")
+            # An empty value asks for the dimension absent or empty (KQL's `isempty`), e.g. `dim.probe=`
+            # for the inference rows that are not probe traffic.
+            where.append("COALESCE(json_extract(properties, ?), '') = ?")
             args.extend([json_path(key), value])
         return (" WHERE " + " AND ".join(where) if where else ""), args
 

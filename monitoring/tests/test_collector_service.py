@@ -77,6 +77,23 @@ def test_queries_filter_by_half_open_time_range_and_dimension(collector: Running
     assert [r["properties"]["i"] for r in collector.query("items", dim_run=run, dim_i="3")] == ["3"]
 
 
+def test_an_empty_dimension_value_matches_it_absent_or_empty(collector: RunningCollector) -> None:
+    """`dim.probe=` is KQL's `isempty(customDimensions["probe"])`: the loop counts the inference rows that
+    are not probe traffic this way, so a smoke test's rows never make up for missing real ones."""
+    run = uuid.uuid4().hex[:8]
+    items = [event(run, i, ikey=collector.ikey) for i in range(4)]
+    items[1]["data"]["baseData"]["properties"]["probe"] = "smoke"
+    items[2]["data"]["baseData"]["properties"]["probe"] = ""
+    assert post(collector.url, "\n".join(json.dumps(item) for item in items).encode())[0] == 200
+    assert sorted(r["properties"]["i"] for r in collector.query("items", dim_run=run, dim_probe="")) == [
+        "0",
+        "2",
+        "3",
+    ]
+    assert collector.get(f"/query/count?dim.run={run}&dim.probe=") == {"count": 3}
+    assert collector.get(f"/query/count?dim.run={run}&dim.probe=smoke") == {"count": 1}
+
+
 def test_bad_query_parameter_is_named(collector: RunningCollector) -> None:
     with pytest.raises(urllib.error.HTTPError) as failure:
         collector.query("metrics", since="yesterday")
