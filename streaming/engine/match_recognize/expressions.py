@@ -124,8 +124,8 @@ class _Compiler(ExpressionCompiler):
             raise PlanError(
                 f"{label}() takes a field of a pattern variable, e.g. {label}(A.value) ({REFERENCE}: only "
                 "field values can be used for aggregates, no functions or expressions)",
-                arg.line,
-                arg.column,
+                node.line,
+                node.column,
             )
         variable = arg.path[0].casefold()
         if variable not in self.owner.variables:

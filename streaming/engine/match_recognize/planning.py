@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from streaming.engine import ast
 from streaming.engine.codegen import Scope, key_text, sql
 from streaming.engine.columnar import ColumnarCompiler
@@ -100,27 +98,20 @@ def pattern_spec(
 
 
 def _variables(recognize: MatchRecognize) -> dict[str, str]:
-    """lower-case -> as written: each DEFINE once, and the pattern names exactly the defined variables."""
+    """lower-case -> as written: each DEFINE once, and every variable of the pattern defined."""
     names: dict[str, str] = {}
     for definition in recognize.definitions:
         folded = definition.name.casefold()
         if folded in names:
             raise PlanError(f"{definition.name} is defined twice", definition.line, definition.column)
         names[folded] = definition.name
-    used: dict[str, Any] = {}
     for name in pattern_names(recognize.pattern):
         assert name.name is not None
-        used.setdefault(name.name.casefold(), name)
         if name.name.casefold() not in names:
             raise PlanError(
                 f"pattern variable {name.name} has no DEFINE (every variable of PATTERN needs one; `.` "
                 "matches any event)",
                 name.line,
                 name.column,
-            )
-    for definition in recognize.definitions:
-        if definition.name.casefold() not in used:
-            raise PlanError(
-                f"{definition.name} is defined but not used in PATTERN", definition.line, definition.column
             )
     return names
