@@ -106,6 +106,29 @@ def car(second: float, booth: int, make: str, plate: str) -> dict[str, Any]:
     return {"t": _at(second), "tollBoothId": booth, "make": make, "LicensePlate": plate}
 
 
+def test_explain_shows_the_pattern() -> None:
+    explain = compile_query(TOLL_QUERY, {}).explain()
+    assert (
+        "MatchRecognize LIMIT DURATION(minute, 1) PARTITION BY tollBoothId PATTERN (Toyota+ Ford* Lexus+) "
+        "MEASURES Last(Toyota.LicensePlate) AS toyotaLicensePlate" in explain
+    )
+
+
+def test_a_step_as_the_source() -> None:
+    """MATCH_RECOGNIZE reads a step's rows (their times are the step's) as it reads an input's."""
+    query = """
+    WITH Kinds AS (SELECT UPPER(k) AS kind, id FROM input TIMESTAMP BY t)
+    SELECT * FROM Kinds MATCH_RECOGNIZE (
+        LIMIT DURATION (second, 30)
+        MEASURES First(A.id) AS first_a, Last(B.id) AS last_b
+        AFTER MATCH SKIP TO NEXT ROW
+        PATTERN (A B)
+        DEFINE A AS A.kind = 'A', B AS B.kind = 'B'
+    ) AS M
+    """
+    assert run(query, [events("a b a")]) == [({"first_a": 1, "last_b": 2}, "2024-01-01T00:00:02+00:00")]
+
+
 def test_reference_page_toll_example_matches_per_partition() -> None:
     """The page's first example: one match per booth; a Lexus at another booth does not complete booth
     1's Toyota; each further Lexus completes the pattern again (a row per completing event)."""
