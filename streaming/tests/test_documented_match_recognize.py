@@ -325,6 +325,20 @@ CLAUSES = "LIMIT DURATION(minute, 1) MEASURES Last(A.x) AS x AFTER MATCH SKIP TO
 # (id, query, stage, where the error points (the first occurrence of this text), message)
 REFUSALS = [
     (
+        "order by",
+        recognize(f"ORDER BY t {CLAUSES} PATTERN (A) DEFINE A AS A.x > 1"),
+        ParseError,
+        "ORDER",
+        "expected a MATCH_RECOGNIZE clause",
+    ),
+    (
+        "all rows per match",
+        recognize(f"{CLAUSES} ALL ROWS PER MATCH PATTERN (A) DEFINE A AS A.x > 1"),
+        ParseError,
+        "ALL",
+        "expected a MATCH_RECOGNIZE clause",
+    ),
+    (
         "skip past last row",
         recognize(
             "LIMIT DURATION(minute, 1) MEASURES Last(A.x) AS x\nAFTER MATCH SKIP PAST LAST ROW PATTERN (A) DEFINE A AS A.x > 1"
