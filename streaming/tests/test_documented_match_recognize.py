@@ -332,6 +332,15 @@ REFUSALS = [
         "expected a MATCH_RECOGNIZE clause",
     ),
     (
+        "two measures of one name",
+        recognize(
+            "LIMIT DURATION(minute, 1) MEASURES Last(A.x) AS x, First(A.x) AS X AFTER MATCH SKIP TO NEXT ROW PATTERN (A) DEFINE A AS A.x > 1"
+        ),
+        PlanError,
+        "First(A.x)",
+        "two measures are named X",
+    ),
+    (
         "all rows per match",
         recognize(f"{CLAUSES} ALL ROWS PER MATCH PATTERN (A) DEFINE A AS A.x > 1"),
         ParseError,

@@ -77,6 +77,12 @@ def pattern_spec(
         variable = definition.name.casefold()
         visible.add(variable)
         defines[variable] = expressions.condition(definition.condition, variable, frozenset(visible))
+    seen: set[str] = set()
+    for item in recognize.measures:
+        alias = (item.alias or "").casefold()
+        if alias in seen:
+            raise PlanError(f"two measures are named {item.alias}", item.line, item.column)
+        seen.add(alias)
     measures = tuple((item.alias or "", expressions.measure(item.expr)) for item in recognize.measures)
     spec = PatternSpec(
         compile_pattern(recognize.pattern),
