@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streaming.engine.match_recognize.syntax import MatchRecognize
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class Source(Node):
     join: Join | None = None
     timestamp_over: tuple[Node, ...] = ()
     """`TIMESTAMP BY expr OVER k, ...`: the substream keys (each key tuple its own timeline)."""
+    match_recognize: MatchRecognize | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from streaming.engine.columnar import Batch
 from streaming.engine.dynamic_windows import DYNAMIC_KINDS, DynamicWindows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
+from streaming.engine.match_recognize.matcher import MatchState
 from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
 from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep, StreamJoinStep
 from streaming.engine.stream_join import StreamJoinState
@@ -122,6 +123,11 @@ class Engine:
             step.name: [AnalyticState(spec) for spec in step.analytics]
             for step in plan.steps
             if isinstance(step, SelectStep) and step.analytics
+        }
+        self.matches = {
+            step.name: MatchState(step.recognize)
+            for step in plan.steps
+            if isinstance(step, SelectStep) and step.recognize is not None
         }
         self.joins = {
             step.name: StreamJoinState(step.kind, step.bound, step.condition, step.name)
@@ -295,6 +301,7 @@ class Engine:
             },
             "functions": {name: vars(caller.counters).copy() for name, caller in self.callers.items()},
             "stream_joins": {name: {"buffered": j.pending_count()} for name, j in self.joins.items()},
+            "match_recognize": {name: {"tries": m.pending()} for name, m in self.matches.items()},
         }
 
     def close(self) -> None:
@@ -369,6 +376,8 @@ class Engine:
                 rows, times = step.join(rows, times, self.references)
             if step.expand is not None:
                 rows, times = step.expand(rows, times)
+            if step.recognize is not None:
+                rows, times = self.matches[step.name].process(rows, times)
             analytic: list[list[Any]] = []
             if step.analytics:
                 # one batch per call site: each was compiled on its own (batch caches are per compiler)
@@ -557,6 +566,7 @@ class Engine:
             },
             "dynamic_windows": {name: _encode(d.snapshot()) for name, d in self.dynamic.items()},
             "stream_joins": {name: _encode(j.snapshot()) for name, j in self.joins.items()},
+            "match_recognize": {name: _encode(m.snapshot()) for name, m in self.matches.items()},
             "substreams": {
                 alias: [
                     [_encode(list(key)), number, sorted(self.substream_partitions[alias].get(number, ()))]
@@ -592,6 +602,14 @@ class Engine:
             raise StateError(
                 f"snapshot of stream JOINs in {sorted(saved_joins)} does not fit this query ({sorted(self.joins)})"
             )
+        saved_matches = state.get("match_recognize", {})
+        if set(saved_matches) != set(self.matches):
+            raise StateError(
+                f"snapshot of MATCH_RECOGNIZE in {sorted(saved_matches)} does not fit this query "
+                f"({sorted(self.matches)})"
+            )
+        for name, saved in saved_matches.items():
+            self.matches[name].restore(_decode(saved))
         for name, saved in saved_dynamic.items():
             self.dynamic[name].restore(_decode(saved))
         for name, saved in saved_joins.items():

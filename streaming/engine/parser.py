@@ -14,6 +14,7 @@ from dataclasses import replace
 from streaming.engine import ast
 from streaming.engine.dates import DATEPART_FUNCTIONS
 from streaming.engine.errors import ParseError
+from streaming.engine.match_recognize.syntax import parse_match_recognize
 from streaming.engine.tokens import Token, TokenType, tokenize
 
 ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
@@ -24,7 +25,7 @@ _RANGE_PREDICATES = ("IN", "BETWEEN")
 _CLAUSE_KEYWORDS = {
     "FROM", "WHERE", "GROUP", "HAVING", "INTO", "TIMESTAMP", "UNION", "JOIN", "LEFT", "RIGHT", "INNER",
     "OUTER", "CROSS", "ON", "PARTITION", "ORDER", "SELECT", "WITH", "AS", "WHEN", "THEN", "ELSE", "END",
-    "AND", "OR", "NOT", "IS", "LIKE", "IN", "BETWEEN", "LIMIT", "OVER",
+    "AND", "OR", "NOT", "IS", "LIKE", "IN", "BETWEEN", "LIMIT", "OVER", "MATCH_RECOGNIZE",
 }  # fmt: skip
 _UNSUPPORTED_CLAUSES = {
     "JOIN": "JOIN",
@@ -50,6 +51,8 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.index = 0
+        self.pattern_clause = False
+        """Inside MATCH_RECOGNIZE: `LAST(A.x)` is an aggregate method, not the analytic function."""
 
     # -- token helpers -------------------------------------------------------------------------------------
     @property
@@ -237,6 +240,7 @@ class _Parser:
                 over.append(self.expression())
                 while self.accept_operator(","):
                     over.append(self.expression())
+        recognize = parse_match_recognize(self) if self.at_keyword("MATCH_RECOGNIZE") else None
         apply = None
         if self.at_keyword("CROSS") and self.peek().upper == "APPLY":
             apply = self.apply()
@@ -247,7 +251,9 @@ class _Parser:
             join = self.join()
         if self.current.upper in _UNSUPPORTED_CLAUSES:
             self.refuse(_UNSUPPORTED_CLAUSES[self.current.upper])
-        return ast.Source(name.line, name.column, name.text, alias, timestamp_by, apply, join, tuple(over))
+        return ast.Source(
+            name.line, name.column, name.text, alias, timestamp_by, apply, join, tuple(over), recognize
+        )
 
     def join(self) -> ast.Join:
         """`[INNER | LEFT [OUTER]] JOIN name [AS alias] ON condition` (one JOIN per FROM)."""
@@ -459,7 +465,7 @@ class _Parser:
                 word = args[0]
                 args[0] = ast.Literal(word.line, word.column, ".".join(word.path).lower())
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
-        if call.qualified in ANALYTIC_FUNCTIONS:
+        if call.qualified in ANALYTIC_FUNCTIONS and not self.pattern_clause:
             return self.analytic(call)
         if call.qualified == "topone":
             return self.top_one(call)

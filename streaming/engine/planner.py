@@ -21,6 +21,8 @@ from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
 from streaming.engine.join import Joiner, split_condition
+from streaming.engine.match_recognize.matcher import PatternSpec
+from streaming.engine.match_recognize.planning import pattern_spec
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
 from streaming.engine.table import Layout, Part, Table, json_column
@@ -75,6 +77,8 @@ class SelectStep:
     """CROSS APPLY: one row per array element or record property, before everything else."""
     join: Joiner | None = None
     """Reference-data JOIN, before everything else."""
+    recognize: PatternSpec | None = None
+    """MATCH_RECOGNIZE (`match_recognize/`): the step's rows are the matches its source's rows complete."""
 
 
 @dataclass(frozen=True)
@@ -435,6 +439,8 @@ class _Planner:
                     join.line,
                     join.column,
                 )
+        if select.source.match_recognize is not None:
+            return self.match_recognize(select, name, output, source, over_root)
         if stream:
             join_step = self.stream_join(select, name, source)
             self.steps.append(join_step)
@@ -528,6 +534,22 @@ class _Planner:
             expand,
             joiner,
         )
+
+    def match_recognize(
+        self, select: ast.Select, name: str, output: str | None, source: str, over_root: str | None
+    ) -> SelectStep:
+        over_keys = None
+        if over_root is not None:
+            if source != over_root:
+                raise PlanError(
+                    f"MATCH_RECOGNIZE over a later step of {over_root} (read with TIMESTAMP BY ... OVER) is not "
+                    "supported by the local engine: use it in the step that reads the input",
+                    select.source.line,
+                    select.source.column,
+                )
+            over_keys = self.inputs[over_root].over_keys
+        spec, described = pattern_spec(select, self.scope(select).source_names, over_keys)
+        return SelectStep(name, source, output, None, (), (), None, (described, "Project *"), recognize=spec)
 
     def substream_positions(
         self, select: ast.Select, step: AggregateStep, source: str, over_root: str, window_call: ast.Node

@@ -35,7 +35,7 @@ class Token:
 
 
 _TWO_CHAR_OPERATORS = ("<>", "!=", "<=", ">=")
-_ONE_CHAR_OPERATORS = set("=<>+-*/%(),.;{}:")
+_ONE_CHAR_OPERATORS = set("=<>+-*/%(),.;{}:|?")  # `|` and `?`: MATCH_RECOGNIZE patterns
 
 
 class _Cursor:
