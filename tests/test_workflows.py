@@ -48,10 +48,34 @@ def test_actionlint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# GitHub's self-repository syntax: `$/path` is this repository at the commit the workflow runs, with no
+# checkout needed (https://github.blog/changelog/2026-07-30-reference-same-repository-actions-with-self-repository-syntax/,
+# runner 2.336.0 or newer); zizmor's `self-repository` audit refuses the workspace-relative `./path`.
+SELF = "$/"
+
+
+def _all_uses() -> list[tuple[str, str]]:
+    """(file, uses) of every step and every reusable-workflow job in .github/."""
+    uses = [(source, str(step["uses"])) for source, step in _all_steps() if "uses" in step]
+    for path in WORKFLOWS.glob("*.yml"):
+        uses.extend((path.name, str(job["uses"])) for job in _load(path.name)["jobs"].values() if "uses" in job)
+    return uses
+
+
+def test_same_repository_references_use_the_self_repository_syntax_and_exist() -> None:
+    """actionlint does not report a local action or workflow that is missing; this does."""
+    local = [(source, uses) for source, uses in _all_uses() if "@" not in uses]
+    assert local, "the workflows use the composite set-up action and the reusable deploy"
+    for source, uses in local:
+        assert uses.startswith(SELF), f"{source}: `{uses}` (a same-repository reference is `$/<path>`)"
+        target = ROOT / uses.removeprefix(SELF)
+        assert (target / "action.yml").is_file() or target.is_file(), f"{source}: {uses} does not exist"
+
+
 def test_third_party_actions_are_pinned_by_sha() -> None:
     for source, step in _all_steps():
         uses = step.get("uses")
-        if not uses or uses.startswith("./"):
+        if not uses or uses.startswith(SELF):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{source}: {uses} is not pinned by SHA"
 
@@ -72,7 +96,7 @@ def test_jobs_have_timeouts_and_minimal_permissions() -> None:
             assert "timeout-minutes" in job, f"{path.name}:{name} has no timeout-minutes"
 
 
-DEPLOY = "./.github/workflows/deploy.yml"
+DEPLOY = f"{SELF}.github/workflows/deploy.yml"
 
 
 def _deploy_callers() -> list[tuple[str, str, dict]]:
@@ -196,7 +220,7 @@ def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
 def test_retrain_dispatch_reaches_promotion() -> None:
     workflow = _load("retrain.yml")
     assert workflow[True]["repository_dispatch"]["types"] == ["retrain"]
-    assert workflow["jobs"]["promote"]["uses"] == "./.github/workflows/promote.yml"
+    assert workflow["jobs"]["promote"]["uses"] == f"{SELF}.github/workflows/promote.yml"
 
 
 def test_every_run_step_calls_a_nox_session() -> None:
