@@ -58,7 +58,9 @@ def _all_uses() -> list[tuple[str, str]]:
     """(file, uses) of every step and every reusable-workflow job in .github/."""
     uses = [(source, str(step["uses"])) for source, step in _all_steps() if "uses" in step]
     for path in WORKFLOWS.glob("*.yml"):
-        uses.extend((path.name, str(job["uses"])) for job in _load(path.name)["jobs"].values() if "uses" in job)
+        uses.extend(
+            (path.name, str(job["uses"])) for job in _load(path.name)["jobs"].values() if "uses" in job
+        )
     return uses
 
 
