@@ -216,7 +216,21 @@ def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
         "name": "release-${{ inputs.environment }}",
         "path": "build/${{ inputs.environment }}/release.json",
         "if-no-files-found": "error",
+        "overwrite": True,
     }
+
+
+def test_a_rerun_can_upload_the_release_manifests_again() -> None:
+    """Re-running a workflow is the same run, where upload-artifact v4 refuses a name an earlier attempt
+    uploaded (409 Conflict) unless told to overwrite: every manifest upload replaces its earlier copy."""
+    uploads = [
+        (source, step["with"])
+        for source, step in _all_steps()
+        if str(step.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert {source for source, _ in uploads} == {"deploy.yml", "release.yml"}
+    for source, upload in uploads:
+        assert upload.get("overwrite") is True, f"{source}: {upload['name']}"
 
 
 def test_retrain_dispatch_reaches_promotion() -> None:
