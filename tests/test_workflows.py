@@ -233,6 +233,19 @@ def test_a_rerun_can_upload_the_release_manifests_again() -> None:
         assert upload.get("overwrite") is True, f"{source}: {upload['name']}"
 
 
+def test_pull_requests_run_every_gate_ci_runs() -> None:
+    """`.ci/run` (the README's commands on a clean clone) and the pull-request workflow gate the same
+    sessions: lint, validate, the security scanners and the tests."""
+    ci = re.findall(r"^python3 tools/nox\.py -s (\S+)$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+    pr = {
+        match
+        for job in _load("pr.yml")["jobs"].values()
+        for step in job["steps"]
+        for match in re.findall(r"^nox -s (\S+)", step.get("run", ""))
+    }
+    assert ci and set(ci) <= pr, f"pr.yml misses {sorted(set(ci) - pr)}"
+
+
 def test_retrain_dispatch_reaches_promotion() -> None:
     workflow = _load("retrain.yml")
     assert workflow[True]["repository_dispatch"]["types"] == ["retrain"]
