@@ -246,6 +246,22 @@ def test_pull_requests_run_every_gate_ci_runs() -> None:
     assert ci and set(ci) <= pr, f"pr.yml misses {sorted(set(ci) - pr)}"
 
 
+def test_only_jobs_in_a_github_environment_sign_in_to_azure() -> None:
+    """The deploy and drift identities' federated credentials name a GitHub Environment
+    (docs/identities.md): a job that signs in has one (and its approvals), and no other job can mint an
+    OIDC token."""
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in _load(path.name)["jobs"].items():
+            if "uses" in job:  # a reusable-workflow call: its own jobs are checked in their file
+                continue
+            signs_in = any(str(s.get("uses", "")).startswith("azure/login@") for s in job["steps"])
+            oidc = (job.get("permissions") or {}).get("id-token") == "write"
+            assert signs_in == oidc, f"{path.name}:{name} id-token: write without azure/login, or the reverse"
+            assert not signs_in or job.get("environment"), (
+                f"{path.name}:{name} signs in outside an environment"
+            )
+
+
 def test_retrain_dispatch_reaches_promotion() -> None:
     workflow = _load("retrain.yml")
     assert workflow[True]["repository_dispatch"]["types"] == ["retrain"]
