@@ -48,10 +48,36 @@ def test_actionlint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# GitHub's self-repository syntax: `$/path` is this repository at the commit the workflow runs, with no
+# checkout needed (https://github.blog/changelog/2026-07-30-reference-same-repository-actions-with-self-repository-syntax/,
+# runner 2.336.0 or newer); zizmor's `self-repository` audit refuses the workspace-relative `./path`.
+SELF = "$/"
+
+
+def _all_uses() -> list[tuple[str, str]]:
+    """(file, uses) of every step and every reusable-workflow job in .github/."""
+    uses = [(source, str(step["uses"])) for source, step in _all_steps() if "uses" in step]
+    for path in WORKFLOWS.glob("*.yml"):
+        uses.extend(
+            (path.name, str(job["uses"])) for job in _load(path.name)["jobs"].values() if "uses" in job
+        )
+    return uses
+
+
+def test_same_repository_references_use_the_self_repository_syntax_and_exist() -> None:
+    """actionlint does not report a local action or workflow that is missing; this does."""
+    local = [(source, uses) for source, uses in _all_uses() if "@" not in uses]
+    assert local, "the workflows use the composite set-up action and the reusable deploy"
+    for source, uses in local:
+        assert uses.startswith(SELF), f"{source}: `{uses}` (a same-repository reference is `$/<path>`)"
+        target = ROOT / uses.removeprefix(SELF)
+        assert (target / "action.yml").is_file() or target.is_file(), f"{source}: {uses} does not exist"
+
+
 def test_third_party_actions_are_pinned_by_sha() -> None:
     for source, step in _all_steps():
         uses = step.get("uses")
-        if not uses or uses.startswith("./"):
+        if not uses or uses.startswith(SELF):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{source}: {uses} is not pinned by SHA"
 
@@ -72,7 +98,7 @@ def test_jobs_have_timeouts_and_minimal_permissions() -> None:
             assert "timeout-minutes" in job, f"{path.name}:{name} has no timeout-minutes"
 
 
-DEPLOY = "./.github/workflows/deploy.yml"
+DEPLOY = f"{SELF}.github/workflows/deploy.yml"
 
 
 def _deploy_callers() -> list[tuple[str, str, dict]]:
@@ -190,13 +216,56 @@ def test_each_stage_deploys_the_release_artifact_of_the_stage_before() -> None:
         "name": "release-${{ inputs.environment }}",
         "path": "build/${{ inputs.environment }}/release.json",
         "if-no-files-found": "error",
+        "overwrite": True,
     }
+
+
+def test_a_rerun_can_upload_the_release_manifests_again() -> None:
+    """Re-running a workflow is the same run, where upload-artifact v4 refuses a name an earlier attempt
+    uploaded (409 Conflict) unless told to overwrite: every manifest upload replaces its earlier copy."""
+    uploads = [
+        (source, step["with"])
+        for source, step in _all_steps()
+        if str(step.get("uses", "")).startswith("actions/upload-artifact@")
+    ]
+    assert {source for source, _ in uploads} == {"deploy.yml", "release.yml"}
+    for source, upload in uploads:
+        assert upload.get("overwrite") is True, f"{source}: {upload['name']}"
+
+
+def test_pull_requests_run_every_gate_ci_runs() -> None:
+    """`.ci/run` (the README's commands on a clean clone) and the pull-request workflow gate the same
+    sessions: lint, validate, the security scanners and the tests."""
+    ci = re.findall(r"^python3 tools/nox\.py -s (\S+)$", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+    pr = {
+        match
+        for job in _load("pr.yml")["jobs"].values()
+        for step in job["steps"]
+        for match in re.findall(r"^nox -s (\S+)", step.get("run", ""))
+    }
+    assert ci and set(ci) <= pr, f"pr.yml misses {sorted(set(ci) - pr)}"
+
+
+def test_only_jobs_in_a_github_environment_sign_in_to_azure() -> None:
+    """The deploy and drift identities' federated credentials name a GitHub Environment
+    (docs/identities.md): a job that signs in has one (and its approvals), and no other job can mint an
+    OIDC token."""
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in _load(path.name)["jobs"].items():
+            if "uses" in job:  # a reusable-workflow call: its own jobs are checked in their file
+                continue
+            signs_in = any(str(s.get("uses", "")).startswith("azure/login@") for s in job["steps"])
+            oidc = (job.get("permissions") or {}).get("id-token") == "write"
+            assert signs_in == oidc, f"{path.name}:{name} id-token: write without azure/login, or the reverse"
+            assert not signs_in or job.get("environment"), (
+                f"{path.name}:{name} signs in outside an environment"
+            )
 
 
 def test_retrain_dispatch_reaches_promotion() -> None:
     workflow = _load("retrain.yml")
     assert workflow[True]["repository_dispatch"]["types"] == ["retrain"]
-    assert workflow["jobs"]["promote"]["uses"] == "./.github/workflows/promote.yml"
+    assert workflow["jobs"]["promote"]["uses"] == f"{SELF}.github/workflows/promote.yml"
 
 
 def test_every_run_step_calls_a_nox_session() -> None:

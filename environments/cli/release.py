@@ -21,7 +21,9 @@ def main(argv: list[str]) -> int:
     notes.add_argument("tag", help="vX.Y.Z")
     notes.add_argument("--release", type=Path, required=True, help="the release manifest prod deploys")
     notes.add_argument("--out", type=Path, required=True, help="where to write the notes (markdown)")
-    notes.add_argument("--attach", action="store_true", help="set them on the GitHub release (gh CLI)")
+    notes.add_argument(
+        "--attach", action="store_true", help="set them as the GitHub release's notes (gh CLI)"
+    )
     for sub in (record, promote, notes):
         sub.add_argument("--remote", default="origin", help="the git remote holding the records")
     args = parser.parse_args(argv)

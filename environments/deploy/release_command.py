@@ -6,8 +6,9 @@ promote TAG --out F  release.yml: the manifest staging recorded for the tag's co
                      (`release_tags.promotable`), written to F for `deploy prod --release F`; refused
                      with one line when staging has not deployed that commit
 notes TAG --release F --out N [--attach]
-                     the release notes (`release_notes.py`) against the previous release tag; with
-                     --attach, set them as the GitHub release's notes and upload N and F to it (gh CLI)
+                     the release notes (`release_notes.py`, the manifest F included) against the
+                     previous release tag; with --attach, set them as the GitHub release's notes (gh
+                     CLI; notes stay editable on an immutable release, new assets do not)
 """
 
 from __future__ import annotations
@@ -111,9 +112,8 @@ def notes(
     out.write_text(release_notes(tag, release, before, previous, diff, primary), encoding="utf-8")
     print(f"release {tag}: notes written to {out} (previous release: {before or 'none'})")
     if attach:
-        _gh(root, "release", "upload", tag, str(out), str(manifest), "--clobber")
         _gh(root, "release", "edit", tag, "--notes-file", str(out))
-        print(f"release {tag}: notes and manifest attached")
+        print(f"release {tag}: notes, with the manifest, set on the GitHub release")
     return 0
 
 

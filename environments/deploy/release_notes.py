@@ -2,13 +2,19 @@
 
 What a reviewer of a prod release needs: the model version, its gate metrics (the holdout metrics the
 champion/challenger gate compared) against the previous release's model, the champion prod served until
-now, and what changed in the Stream Analytics query and in the Azure ML asset versions since the last
-release. Attached to the GitHub release by `python -m environments release notes` (release.yml).
+now, what changed in the Stream Analytics query and in the Azure ML asset versions since the last
+release, and the manifest itself. Set as the GitHub release's notes by `python -m environments release
+notes --attach` (release.yml): the manifest is part of the text, not an uploaded asset, because a
+published release the repository makes immutable refuses new assets and keeps only its notes editable
+(https://docs.github.com/en/code-security/supply-chain-security/understanding-your-software-supply-chain/immutable-releases).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from environments.deploy.release_record import NOTES_REF
 
 
 def _metrics_table(model: dict[str, Any], previous: dict[str, Any] | None, primary: str) -> list[str]:
@@ -100,4 +106,22 @@ def release_notes(
     if previous is not None:
         lines += ["", f"## Azure ML asset versions changed since {previous_tag}", ""]
         lines += _asset_changes(release, previous)
+    lines += ["", *_manifest_section(release)]
     return "\n".join(lines) + "\n"
+
+
+def _manifest_section(release: dict[str, Any]) -> list[str]:
+    return [
+        "## Release manifest",
+        "",
+        f"What prod deploys: staging's record of commit `{release['git_commit']}` (git notes ref "
+        f"`{NOTES_REF}`).",
+        "",
+        "<details><summary>release.json</summary>",
+        "",
+        "```json",
+        json.dumps(release, indent=2, sort_keys=True),
+        "```",
+        "",
+        "</details>",
+    ]

@@ -46,7 +46,8 @@ def test_notes_name_the_model_its_gate_metrics_against_the_previous_champion_and
     assert "## Stream Analytics query changes since v1.2.0" in notes
     assert "deployed and smoke-tested in: dev, staging" in notes
     assert "| component | streamscore_train | 0a0a0a0a | 9c0e11d2 |" in notes
-    assert "streamscore_evaluate" not in notes, "unchanged versions are not listed"
+    changes = notes.split("## Azure ML asset versions changed", 1)[1].split("## Release manifest", 1)[0]
+    assert "streamscore_evaluate" not in changes, "unchanged versions are not listed"
 
 
 def test_an_unchanged_query_and_model_are_said_so() -> None:
@@ -69,3 +70,12 @@ def test_a_metric_only_one_side_has_is_shown_as_missing() -> None:
     previous = _previous(roc_auc=0.95)
     notes = release_notes("v1.3.0", _sample(), "v1.2.0", previous, "", "roc_auc")
     assert "| log_loss | 0.1044 | n/a | n/a |" in notes
+
+
+def test_the_notes_carry_the_manifest_prod_deploys() -> None:
+    """On the release itself, not as an asset: an immutable release refuses assets after publication."""
+    notes = release_notes("v1.3.0", _sample(), "v1.2.0", _previous(), QUERY_DIFF, "roc_auc")
+    block = notes.split("## Release manifest\n", 1)[1]
+    assert "`refs/notes/streamscore-staging-releases`" in block
+    embedded = block.split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(embedded) == _sample()

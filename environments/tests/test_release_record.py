@@ -5,6 +5,7 @@ on a commit staging has not deployed is refused in one line."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,26 @@ def test_notes_compare_with_the_previous_tags_manifest_and_diff_the_query(repos,
     notes = out.read_text(encoding="utf-8")
     assert "replaces version 5 of v1.0.0" in notes
     assert "-SELECT * FROM input WHERE amount > 0\n+SELECT * FROM input WHERE amount >= 0" in notes
+
+
+def test_attach_sets_the_notes_on_the_release_and_uploads_nothing(
+    repos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gh` stands in for GitHub (no local stand-in exists): the only call is `release edit --notes-file`,
+    which an immutable release still accepts; an asset upload would be refused after publication."""
+    _, work, commits = repos
+    record_release(work, _staged(commits[1], "7"), "origin")
+    _git(work, "tag", "v1.0.0", commits[1])
+    bin_dir, calls = tmp_path / "bin", tmp_path / "gh-calls.txt"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{calls}"\n', encoding="utf-8")
+    gh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    manifest, out = tmp_path / "release.json", tmp_path / "notes.md"
+    manifest.write_text(json.dumps(_staged(commits[1], "7")), encoding="utf-8")
+    release_command.notes(
+        work, "v1.0.0", manifest, out, "origin", attach=True, environments=ROOT / "environments"
+    )
+    assert calls.read_text(encoding="utf-8").splitlines() == [f"release edit v1.0.0 --notes-file {out}"]
+    assert "## Release manifest" in out.read_text(encoding="utf-8")
