@@ -94,7 +94,7 @@ def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dic
     outputs: dict[str, list[dict[str, Any]]] = {}
     try:
         for alias, rows in case.references.items():
-            engine.load_reference(alias, rows)
+            engine.load_reference(alias, rows, source=case.reference_files.get(alias, ""))
         for alias, events in case.inputs.items():
             for record in records(engine.process(alias, events)):
                 outputs.setdefault(record.output, []).append(record.payload)
