@@ -86,3 +86,14 @@ def _csv_rows(text: str, source: str, delimiter: str) -> list[dict[str, Any]]:
     if not rows:
         raise ReferenceDataError(f"{source}: a header and no rows; a reference input needs at least one row")
     return rows
+
+
+MEGABYTE = 1024 * 1024
+SIZE_LIMITS_BY_STREAMING_UNITS = ((6, 5 * 1024 * MEGABYTE), (3, 150 * MEGABYTE), (1, 50 * MEGABYTE))
+"""The documented reference data sizes per job size ("Use reference data for lookups in Stream Analytics",
+Size limitation: 1 SU 50 MB, 3 SU 150 MB, 6 and beyond 5 GB; under 300 MB for best performance)."""
+
+
+def size_limit(streaming_units: int) -> int:
+    """The largest reference data blob (bytes) a job of `streaming_units` is documented to load."""
+    return next(limit for units, limit in SIZE_LIMITS_BY_STREAMING_UNITS if streaming_units >= units)
