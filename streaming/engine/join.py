@@ -1,5 +1,5 @@
 """Reference-data JOIN ("Reference data JOIN" and "JOIN" reference pages): each stream event is joined
-with the rows of a reference input (a static table loaded with `Engine.load_reference`) that satisfy
+with the rows of a reference input (snapshots loaded with `Engine.load_reference`) that satisfy
 the ON condition; INNER JOIN drops events without a match, LEFT [OUTER] JOIN keeps them with NULL
 reference columns. The event keeps its time.
 
