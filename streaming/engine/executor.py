@@ -282,6 +282,11 @@ class Engine:
                 f"snapshot loaded last ({loaded[-1].source}); snapshots only go forward in time"
             )
         loaded.append(snapshot)
+        # Rows yet to come are not earlier than the lowest watermark (earlier ones are adjusted or dropped):
+        # older snapshots than the one valid there are never read again.
+        lowest = min((clock.watermark for clock in self.clocks.values()), default=NEVER)
+        reachable = sum(1 for s in loaded if s.valid_from_us <= lowest)
+        del loaded[: max(reachable - 1, 0)]
 
     def advance(self, now: datetime) -> list[OutputBatch]:
         """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""

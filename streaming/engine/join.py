@@ -7,7 +7,8 @@ Reference data is a sequence of snapshots, each valid from a time on ("Use refer
 Stream Analytics", Blob Storage: blobs are ordered by the date/time in their name; a job looks for a
 blob when its clock reaches that time and keeps the previous data until it finds it). A row joins the
 latest snapshot valid at its time (`System.Timestamp()` of the row), so events re-read from a backlog
-join the data that was current for them. Snapshots no row can reach any more are released.
+join the data that was current for them. The engine releases snapshots no row can reach any more (older
+than the one valid at the lowest input watermark) when it loads a new one.
 
 ON must hold at least one equality between a stream expression and a reference expression (`s.k = r.k`,
 looked up in a hash index of the reference rows, rebuilt when new reference rows are loaded); further
@@ -164,8 +165,8 @@ class Joiner:
             )
         if not rows.size:
             return rows, times
-        first = bisect.bisect_right([s.valid_from_us for s in snapshots], min(times)) - 1
-        del snapshots[: max(first, 0)]  # no row earlier than this batch's comes any more
+        first = max(bisect.bisect_right([s.valid_from_us for s in snapshots], min(times)) - 1, 0)
+        snapshots = snapshots[first:]  # the ones this batch can reach
         starts = [s.valid_from_us for s in snapshots]
         live = {id(s.rows) for s in snapshots}
         self._indexes = {k: v for k, v in self._indexes.items() if k in live}

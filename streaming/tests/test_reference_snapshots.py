@@ -128,3 +128,15 @@ def test_query_test_refuses_a_reference_file_without_the_key(tmp_path: Path) -> 
     asaproj = _project(tmp_path, "registration.csv", "plates,owner\nP1,A\n", "Csv")
     with pytest.raises(QueryTestError, match=r"registration\.csv, row 1 has no 'plate'"):
         run_tests(asaproj, asaproj.parent / "test" / "testConfig.json", tmp_path / "out")
+
+
+def test_snapshots_no_row_can_reach_are_released() -> None:
+    """Memory stays bounded: once the watermark is past a snapshot's successor, the snapshot goes."""
+    engine = _engine()
+    engine.load_reference("registration", [{"plate": "P1", "owner": "A"}], source="first")
+    engine.load_reference("registration", [{"plate": "P1", "owner": "B"}], _at(30), "second")
+    rows = records(engine.process("input", [_event(40, "P1"), _event(41, "P1")]))
+    engine.load_reference("registration", [{"plate": "P1", "owner": "C"}], _at(50), "third")
+    assert [s.source for s in engine.references["registration"]] == ["second", "third"]
+    rows += records(engine.process("input", [_event(45, "P1"), _event(55, "P1")]) + engine.flush())
+    assert [r.payload["owner"] for r in rows] == ["B", "B", "B", "C"]
