@@ -90,6 +90,12 @@ def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dic
         transport = StandInScoringTransport(
             binding.input_request_name, binding.input_name, binding.output_response_name
         )
+    missing = [name for name in plan.references if name not in case.references]
+    if missing:
+        raise QueryTestError(
+            f"case {case.name!r}: the query JOINs reference input {missing[0]!r}; give the case an input "
+            f'with "InputAlias": "{missing[0]}", "Type": "Reference Data" and its file'
+        )
     engine = Engine(plan, project.ordering, transport)
     outputs: dict[str, list[dict[str, Any]]] = {}
     try:

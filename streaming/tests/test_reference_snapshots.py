@@ -140,3 +140,15 @@ def test_snapshots_no_row_can_reach_are_released() -> None:
     assert [s.source for s in engine.references["registration"]] == ["second", "third"]
     rows += records(engine.process("input", [_event(45, "P1"), _event(55, "P1")]) + engine.flush())
     assert [r.payload["owner"] for r in rows] == ["B", "B", "B", "C"]
+
+
+def test_query_test_names_a_case_without_the_reference_input(tmp_path: Path) -> None:
+    asaproj = _project(tmp_path, "registration.json", '{"plate": "P1", "owner": "A"}\n', "Json")
+    config_path = asaproj.parent / "test" / "testConfig.json"
+    config = json.loads(config_path.read_text())
+    config["TestCases"][0]["Inputs"] = [
+        i for i in config["TestCases"][0]["Inputs"] if i["Type"] != "Reference Data"
+    ]
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(QueryTestError, match=r"JOINs reference input 'registration'; give the case an input"):
+        run_tests(asaproj, config_path, tmp_path / "out")
