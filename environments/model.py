@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from environments import stream_aliases
 from environments.data_schema import DataSchema, load_data_schema
 from environments.drift_scenario import DriftScenario
 
@@ -171,6 +172,42 @@ class Rollout(Strict):
         return self
 
 
+class ReferenceData(Strict):
+    """A blob reference input of the Stream Analytics job ("Use reference data for lookups in Stream
+    Analytics", Configure blob reference data): blobs in one container of the environment's storage
+    account, found by a path pattern. With `{date}` and/or `{time}` in the pattern the data is refreshed:
+    the job picks up the blob whose name encodes a later date/time once its clock reaches that time;
+    without them it is static (one blob). Read with the job's managed identity, never a key."""
+
+    alias: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$",
+        description="The input's name, as the query JOINs it (`JOIN <alias> r ON ...`)",
+    )
+    container: AzureName = Field(description="Blob container of the reference data (created by the deploy)")
+    path_pattern: str = Field(
+        pattern=r"^[^/{}\\][^{}\\]*(\{(date|time)\}[^{}\\]*)*$",
+        description="Blob name within the container, with `{date}` and `{time}` tokens for refreshed data",
+    )
+    date_format: Literal["yyyy/MM/dd", "MM/dd/yyyy", "dd/MM/yyyy", "yyyy-MM-dd"] = "yyyy/MM/dd"
+    time_format: Literal["HH", "HH/mm", "HH-mm"] = "HH-mm"
+    serialization: Literal["Json", "Csv"] = "Json"
+    csv_delimiter: Literal[",", ";", "\t", "|", " "] = ","
+
+    @model_validator(mode="after")
+    def _alias_is_free(self) -> ReferenceData:
+        taken = {a.casefold() for a in (*stream_aliases.INPUTS, *stream_aliases.OUTPUTS)}
+        if self.alias.casefold() in taken:
+            raise ValueError(
+                f"alias {self.alias!r} is already an input or output of the job (aliases match case-insensitively)"
+            )
+        return self
+
+    @property
+    def refreshed(self) -> bool:
+        """True when the path pattern has `{date}`/`{time}` tokens (the documented refresh)."""
+        return "{date}" in self.path_pattern or "{time}" in self.path_pattern
+
+
 class StreamAnalytics(Strict):
     job_name: AzureName
     streaming_units: Literal[
@@ -195,6 +232,13 @@ class StreamAnalytics(Strict):
         description=(
             "Category feature of the data schema the per-category score aggregate groups by; "
             "without it the query has no aggregate output."
+        ),
+    )
+    reference_data: ReferenceData | None = Field(
+        default=None,
+        description=(
+            "A blob reference input for a reference JOIN in the query; without it the job has no "
+            "reference input (the shipped query joins none)."
         ),
     )
 

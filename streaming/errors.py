@@ -4,7 +4,8 @@ StreamingError
 ├── EngineError      streaming.engine: the query (line, column), execution, function calls, state
 ├── RunError         streaming.runtime: Kafka, blob outputs, checkpoints, the endpoint manifest
 ├── ProduceError     streaming.producer: the event source or the hub
-└── QueryTestError   streaming.querytest: a test configuration or project that cannot be read
+├── QueryTestError   streaming.querytest: a test configuration or project that cannot be read
+└── ReferenceDataError  streaming.reference_data: a reference data file (blob) that cannot be read
 """
 
 from __future__ import annotations

@@ -62,9 +62,43 @@ def aggregate_column(env: Environment) -> str | None:
     return column
 
 
+REFERENCE_INPUT_FILE = "reference-data.json"
+"""The ASA project's file of the blob reference input (`Inputs/<this>`), rendered only when configured."""
+REFERENCE_TEMPLATES = frozenset({f"asa/Inputs/{REFERENCE_INPUT_FILE}"})
+
+
 def omitted(env: Environment) -> set[str]:
-    """Templates not rendered for `env`: the aggregate output's files when it has no aggregate."""
-    return set() if aggregate_column(env) else set(AGGREGATE_TEMPLATES)
+    """Templates not rendered for `env`: the aggregate output's files when it has no aggregate, the
+    reference input's when it has no `stream_analytics.reference_data`."""
+    left_out = set() if aggregate_column(env) else set(AGGREGATE_TEMPLATES)
+    return left_out if env.stream_analytics.reference_data else left_out | REFERENCE_TEMPLATES
+
+
+def reference_input(env: Environment) -> dict[str, Any] | None:
+    """The blob reference input's values for the ASA project file and the ARM job (None: no input).
+
+    Serialization as the two formats spell it: the VS Code project's `{"Type", "Encoding"}` (plus
+    `FieldDelimiter` for CSV) and ARM's `{"type", "properties": {"encoding", "fieldDelimiter"}}`; UTF-8 is
+    the only encoding reference data supports ("Use reference data for lookups in Stream Analytics").
+    """
+    reference = env.stream_analytics.reference_data
+    if reference is None:
+        return None
+    csv = reference.serialization == "Csv"
+    project = {"Type": reference.serialization, "Encoding": "UTF8"}
+    arm: dict[str, Any] = {"encoding": "UTF8"}
+    if csv:
+        project["FieldDelimiter"] = reference.csv_delimiter
+        arm["fieldDelimiter"] = reference.csv_delimiter
+    return {
+        "alias": reference.alias,
+        "container": reference.container,
+        "path_pattern": reference.path_pattern,
+        "date_format": reference.date_format,
+        "time_format": reference.time_format,
+        "project_serialization": project,
+        "arm_serialization": {"type": reference.serialization, "properties": arm},
+    }
 
 
 def context(env: Environment) -> dict[str, Any]:
@@ -75,6 +109,8 @@ def context(env: Environment) -> dict[str, Any]:
         "aggregate": {"column": column, "window_minutes": env.stream_analytics.aggregate_window_minutes}
         if column
         else None,
+        "reference": reference_input(env),
+        "reference_file": REFERENCE_INPUT_FILE,
         "checks": {"id_missing": id_missing(schema), "fields": schema_checks(schema)},
         "query_tests": query_tests(schema, env.stream_analytics, column),
         "aliases": {

@@ -18,6 +18,7 @@ from streaming.engine.columnar import Batch
 from streaming.engine.dynamic_windows import DYNAMIC_KINDS, DynamicWindows
 from streaming.engine.errors import EngineError, ExecutionError, StateError
 from streaming.engine.functions import FunctionCaller, Transport
+from streaming.engine.join import EARLIEST, Joiner, Snapshot, missing_key
 from streaming.engine.match_recognize.matcher import MatchState
 from streaming.engine.ordering import EARLY_ARRIVAL_LIMIT, NEVER, EventOrdering, InputClock
 from streaming.engine.planner import AggregateStep, InputStep, Plan, SelectStep, StreamJoinStep
@@ -147,7 +148,13 @@ class Engine:
         self.substream_partitions: dict[str, dict[int, set[int]]] = {alias: {} for alias in self.substreams}
         self._ended: set[str] = set()
         """Inputs whose end `flush` has reached: their watermark is past every time."""
-        self.references: dict[str, list[dict[str, Any]]] = {}
+        self.references: dict[str, list[Snapshot]] = {}
+        self.joiners: dict[str, list[Joiner]] = {}
+        for step in plan.steps:
+            join = getattr(step, "join", None)
+            if isinstance(join, Joiner):
+                self.joiners.setdefault(join.name, []).append(join)
+        """Per reference input, its snapshots in the order of the times they are valid from."""
         self.callers: dict[str, FunctionCaller] = {}
         used = {name for step in plan.steps if isinstance(step, SelectStep) for name in step.udf_names}
         if used and transport is None:
@@ -242,14 +249,50 @@ class Engine:
             [event_times[i] for i in kept],
         )
 
-    def load_reference(self, alias: str, rows: Sequence[dict[str, Any]]) -> None:
-        """The rows of a reference input (replacing earlier ones): what a reference JOIN looks up."""
+    def load_reference(
+        self,
+        alias: str,
+        rows: Sequence[dict[str, Any]],
+        valid_from: datetime | None = None,
+        source: str = "",
+    ) -> None:
+        """The rows of a reference input: what a reference JOIN looks up.
+
+        Without `valid_from` they replace every earlier snapshot and apply to every event time; with it,
+        they apply to rows whose time is at or after it (earlier rows keep the previous snapshot). A row
+        that lacks a property the ON keys read fails here (`ExecutionError` naming `source` and the row),
+        never as an empty join later.
+        """
         name = self.plan.reference_named(alias)
         if name is None:
             raise EngineError(
                 f"unknown reference input {alias!r}; the query joins {sorted(self.plan.references)}"
             )
-        self.references[name] = list(rows)
+        rows = list(rows)
+        where = source or f"reference input {name}"
+        for joiner in self.joiners.get(name, ()):
+            for number, row in enumerate(rows, start=1):
+                missing = missing_key(row, joiner.key_properties)
+                if missing is not None:
+                    raise ExecutionError(
+                        f"reference input {name}: {where}, row {number} has no {missing!r}, a key of "
+                        f"the JOIN ON (its properties: {sorted(row)})"
+                    )
+        snapshot = Snapshot(EARLIEST if valid_from is None else datetime_to_micros(valid_from), rows, where)
+        loaded = self.references.setdefault(name, [])
+        if valid_from is None:
+            loaded.clear()
+        elif loaded and snapshot.valid_from_us <= loaded[-1].valid_from_us:
+            raise EngineError(
+                f"reference input {name}: {where} is valid from {valid_from.isoformat()}, not after the "
+                f"snapshot loaded last ({loaded[-1].source}); snapshots only go forward in time"
+            )
+        loaded.append(snapshot)
+        # Rows yet to come are not earlier than the lowest watermark (earlier ones are adjusted or dropped):
+        # older snapshots than the one valid there are never read again.
+        lowest = min((clock.watermark for clock in self.clocks.values()), default=NEVER)
+        reachable = sum(1 for s in loaded if s.valid_from_us <= lowest)
+        del loaded[: max(reachable - 1, 0)]
 
     def advance(self, now: datetime) -> list[OutputBatch]:
         """Idle progress: no event arrived until `now` (arrival time); watermarks move to `now - L`."""

@@ -1,7 +1,14 @@
 """Reference-data JOIN ("Reference data JOIN" and "JOIN" reference pages): each stream event is joined
-with the rows of a reference input (a static table loaded with `Engine.load_reference`) that satisfy
+with the rows of a reference input (snapshots loaded with `Engine.load_reference`) that satisfy
 the ON condition; INNER JOIN drops events without a match, LEFT [OUTER] JOIN keeps them with NULL
 reference columns. The event keeps its time.
+
+Reference data is a sequence of snapshots, each valid from a time on ("Use reference data for lookups in
+Stream Analytics", Blob Storage: blobs are ordered by the date/time in their name; a job looks for a
+blob when its clock reaches that time and keeps the previous data until it finds it). A row joins the
+latest snapshot valid at its time (`System.Timestamp()` of the row), so events re-read from a backlog
+join the data that was current for them. The engine releases snapshots no row can reach any more (older
+than the one valid at the lowest input watermark) when it loads a new one.
 
 ON must hold at least one equality between a stream expression and a reference expression (`s.k = r.k`,
 looked up in a hash index of the reference rows, rebuilt when new reference rows are loaded); further
@@ -16,8 +23,9 @@ one ("leftmost wins"); `r.x` reads the reference record, `s.x` the stream row.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +36,33 @@ from streaming.engine.table import Layout, Part, Table
 
 JOIN_LAYOUT = Layout([Part("spread", slot=0), Part("source")])
 Evaluator = Callable[[Batch], Any]
+EARLIEST = -(2**63)
+"""`valid_from_us` of a snapshot that applies to every time (the data loaded at start, a test file)."""
+
+
+class Snapshot(NamedTuple):
+    """One version of a reference input: its rows, valid from `valid_from_us` (microseconds) on."""
+
+    valid_from_us: int
+    rows: list[dict[str, Any]]
+    source: str
+
+
+def key_properties(nodes: list[ast.Node], reference: frozenset[str]) -> tuple[str, ...]:
+    """The reference properties the ON keys read (`r.k` -> `k`): a row without one cannot match."""
+    found = [
+        column.path[1]
+        for node in nodes
+        for column in ast.walk(node)
+        if isinstance(column, ast.Column) and len(column.path) > 1 and column.path[0].lower() in reference
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def missing_key(row: dict[str, Any], properties: tuple[str, ...]) -> str | None:
+    """The first key property `row` lacks (names match case-insensitively, as columns do)."""
+    names = {name.casefold() for name in row}
+    return next((p for p in properties if p.casefold() not in names), None)
 
 
 def conjuncts(node: ast.Node) -> list[ast.Node]:
@@ -90,17 +125,23 @@ class Joiner:
         stream_keys: list[Evaluator],
         reference_keys: list[Evaluator],
         condition: Evaluator | None,
+        key_properties: tuple[str, ...] = (),
     ) -> None:
         self.name = name
+        self.key_properties = key_properties
         self.kind = kind
         self.stream_keys = stream_keys
         self.reference_keys = reference_keys
         self.condition = condition
-        self._indexed: tuple[int, dict[tuple[Any, ...], list[dict[str, Any]]]] | None = None
+        self._indexes: dict[
+            int, tuple[list[dict[str, Any]], dict[tuple[Any, ...], list[dict[str, Any]]]]
+        ] = {}
+        """id(rows) -> (rows, their hash index), for the snapshots still loaded."""
 
     def index(self, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-        if self._indexed is not None and self._indexed[0] == id(rows):
-            return self._indexed[1]
+        cached = self._indexes.get(id(rows))
+        if cached is not None and cached[0] is rows:
+            return cached[1]
         table = Table.of_records(rows)
         batch = Batch(table, [0] * table.size, [])
         columns = [to_list(key(batch), table.size) for key in self.reference_keys]
@@ -111,25 +152,36 @@ class Joiner:
                     index.setdefault(key, []).append(row)
         except TypeError as exc:
             raise ExecutionError(f"JOIN {self.name}: reference keys must be scalars: {exc}") from exc
-        self._indexed = (id(rows), index)
+        self._indexes[id(rows)] = (rows, index)
         return index
 
     def __call__(
-        self, rows: Table, times: list[int], references: dict[str, list[dict[str, Any]]]
+        self, rows: Table, times: list[int], references: dict[str, list[Snapshot]]
     ) -> tuple[Table, list[int]]:
-        reference_rows = references.get(self.name)
-        if reference_rows is None:
+        snapshots = references.get(self.name)
+        if not snapshots:
             raise ExecutionError(
                 f"reference input {self.name} has no data: load it with Engine.load_reference"
             )
-        index = self.index(reference_rows)
+        if not rows.size:
+            return rows, times
+        first = max(bisect.bisect_right([s.valid_from_us for s in snapshots], min(times)) - 1, 0)
+        snapshots = snapshots[first:]  # the ones this batch can reach
+        starts = [s.valid_from_us for s in snapshots]
+        live = {id(s.rows) for s in snapshots}
+        self._indexes = {k: v for k, v in self._indexes.items() if k in live}
+        indexes = [self.index(s.rows) for s in snapshots]
+        if len(indexes) == 1 or max(times) < starts[1]:
+            chosen = [indexes[0]] * rows.size
+        else:
+            chosen = [indexes[max(bisect.bisect_right(starts, t) - 1, 0)] for t in times]
         batch = Batch(rows, times, [])
         keys = zip(*(to_list(key(batch), rows.size) for key in self.stream_keys), strict=True)
         positions: list[int] = []
         matched: list[dict[str, Any] | None] = []
         try:
             for position, key in enumerate(keys):
-                found = index.get(key) if None not in key else None
+                found = chosen[position].get(key) if None not in key else None
                 if found:
                     positions.extend([position] * len(found))
                     matched.extend(found)

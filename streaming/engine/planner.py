@@ -20,7 +20,7 @@ from streaming.engine.dynamic_windows import DYNAMIC_KINDS
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
-from streaming.engine.join import Joiner, split_condition
+from streaming.engine.join import Joiner, key_properties, split_condition
 from streaming.engine.match_recognize.matcher import PatternSpec
 from streaming.engine.match_recognize.planning import pattern_spec
 from streaming.engine.scalars import AGGREGATES
@@ -326,7 +326,14 @@ class _Planner:
         if stream_scope.udf_calls or reference_scope.udf_calls:
             call = (stream_scope.udf_calls + reference_scope.udf_calls)[0]
             raise PlanError("call functions in a SELECT list, not in ON", call.line, call.column)
-        return Joiner(name, join.kind, stream_keys, reference_keys, condition)
+        return Joiner(
+            name,
+            join.kind,
+            stream_keys,
+            reference_keys,
+            condition,
+            key_properties(reference_nodes, reference_names),
+        )
 
     def analytics(self, select: ast.Select) -> tuple[dict[str, int], list[AnalyticSpec]]:
         """The analytic calls of a SELECT without GROUP BY (its list and WHERE), each compiled once."""

@@ -16,6 +16,7 @@ from streaming.querytest.compare import unmatched
 from streaming.querytest.data_files import read_records
 from streaming.querytest.errors import QueryTestError
 from streaming.querytest.project import read_json
+from streaming.reference_data import FORMATS, ReferenceDataError, parse_reference
 
 ARRIVAL_FIELD = "EventEnqueuedUtcTime"
 """Input records may carry their arrival time under the Event Hubs system property name; without it
@@ -43,6 +44,8 @@ class TestCase:
     expected: list[Expectation]
     references: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Rows of each "Reference Data" input, loaded before the streams are processed."""
+    reference_files: dict[str, str] = field(default_factory=dict)
+    """The file(s) each reference input's rows come from, for errors."""
 
 
 @dataclass
@@ -117,22 +120,25 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
         raise QueryTestError(f"{where}: missing 'Name'")
     inputs: dict[str, list[InputEvent]] = {}
     references: dict[str, list[dict[str, Any]]] = {}
+    files: dict[str, str] = {}
     for position, spec in enumerate(case.get("Inputs", [])):
         here = f"{where}.Inputs[{position}]"
         alias = spec.get("InputAlias")
         kind = spec.get("Type", "Data Stream")
         if kind not in ("Data Stream", "Reference Data"):
             raise QueryTestError(f"{here}: Type must be 'Data Stream' or 'Reference Data', not {kind!r}")
-        if spec.get("Format", "Json") != "Json":
-            raise QueryTestError(f"{here}: only Json inputs are supported")
         if kind == "Reference Data":
             reference = plan.reference_named(alias) if isinstance(alias, str) else None
             if reference is None:
                 raise QueryTestError(f"{here}: the query joins no reference input {alias!r}")
             if not spec.get("FilePath"):
                 raise QueryTestError(f"{here}: missing 'FilePath'")
-            references.setdefault(reference, []).extend(read_records(folder / spec["FilePath"]))
+            path = folder / spec["FilePath"]
+            references.setdefault(reference, []).extend(_reference_rows(path, spec, here))
+            files[reference] = ", ".join(filter(None, [files.get(reference), str(path)]))
             continue
+        if spec.get("Format", "Json") != "Json":
+            raise QueryTestError(f"{here}: only Json data stream inputs are supported")
         alias = plan.input_named(alias) if isinstance(alias, str) else None
         if alias is None:
             raise QueryTestError(f"{here}: the query has no input {spec.get('InputAlias')!r}")
@@ -154,7 +160,22 @@ def _case(case: Any, where: str, folder: Path, plan: Plan) -> TestCase:
         expected.append(
             Expectation(alias, records, bool(required), str((folder / spec["FilePath"]).resolve()))
         )
-    return TestCase(name, inputs, expected, references)
+    return TestCase(name, inputs, expected, references, files)
+
+
+def _reference_rows(path: Path, spec: dict[str, Any], here: str) -> list[dict[str, Any]]:
+    """A reference input's local file, Json or Csv (`Format`, any case), as the blob would be read."""
+    fmt = {f.lower(): f for f in FORMATS}.get(str(spec.get("Format", "Json")).lower())
+    if fmt is None:
+        raise QueryTestError(
+            f"{here}: Format {spec.get('Format')!r}; reference data is one of {list(FORMATS)}"
+        )
+    try:
+        return parse_reference(path.read_bytes(), fmt, str(path))
+    except OSError as exc:
+        raise QueryTestError(f"{here}: {path}: cannot read: {exc}") from exc
+    except ReferenceDataError as exc:
+        raise QueryTestError(f"{here}: {exc}") from exc
 
 
 def _last_modified(path: Path) -> datetime:

@@ -90,11 +90,17 @@ def run_case(project: Project, plan: Plan, case: TestCase) -> dict[str, list[dic
         transport = StandInScoringTransport(
             binding.input_request_name, binding.input_name, binding.output_response_name
         )
+    missing = [name for name in plan.references if name not in case.references]
+    if missing:
+        raise QueryTestError(
+            f"case {case.name!r}: the query JOINs reference input {missing[0]!r}; give the case an input "
+            f'with "InputAlias": "{missing[0]}", "Type": "Reference Data" and its file'
+        )
     engine = Engine(plan, project.ordering, transport)
     outputs: dict[str, list[dict[str, Any]]] = {}
     try:
         for alias, rows in case.references.items():
-            engine.load_reference(alias, rows)
+            engine.load_reference(alias, rows, source=case.reference_files.get(alias, ""))
         for alias, events in case.inputs.items():
             for record in records(engine.process(alias, events)):
                 outputs.setdefault(record.output, []).append(record.payload)

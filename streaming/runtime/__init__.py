@@ -11,7 +11,14 @@ outputs to storage, then checkpoints engine state and commits offsets. Errors: `
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore
 from streaming.runtime.connections import KafkaSettings, blob_service, kafka_settings
 from streaming.runtime.endpoint import Endpoint, default_manifest, resolve_endpoint
-from streaming.runtime.errors import CheckpointError, ProjectError, RunError, SettingsError, SinkError
+from streaming.runtime.errors import (
+    CheckpointError,
+    ProjectError,
+    ReferenceInputError,
+    RunError,
+    SettingsError,
+    SinkError,
+)
 from streaming.runtime.loop import Runner, RunOptions, RunStats, build_engine, compile_project, ensure_topics
 from streaming.runtime.project import Project, load_project
 
@@ -23,6 +30,7 @@ __all__ = [
     "KafkaSettings",
     "Project",
     "ProjectError",
+    "ReferenceInputError",
     "RunError",
     "RunOptions",
     "RunStats",

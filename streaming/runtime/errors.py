@@ -4,7 +4,8 @@ RunError
 ├── ProjectError        the rendered ASA project is missing, unreadable or inconsistent
 ├── SettingsError       broker, storage or endpoint settings are missing or wrong
 ├── SinkError           an output could not be written durably (nothing is committed then)
-└── CheckpointError     the checkpoint could not be read or written
+├── CheckpointError     the checkpoint could not be read or written
+└── ReferenceInputError a reference input has no usable blob (none due, unreadable, too large, no key)
 """
 
 from __future__ import annotations
@@ -30,3 +31,7 @@ class SinkError(RunError):
 
 class CheckpointError(RunError):
     """The checkpoint (engine state + input offsets) could not be read or written."""
+
+
+class ReferenceInputError(RunError):
+    """A reference input's blobs cannot be loaded; names the input, container, blob and row."""

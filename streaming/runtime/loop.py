@@ -33,12 +33,14 @@ from streaming.engine import (
     Plan,
     compile_query,
 )
+from streaming.reference_data import size_limit
 from streaming.runtime.checkpoint import Checkpoint, FileCheckpointStore, write_atomically
 from streaming.runtime.collector import tuned_for_batches
 from streaming.runtime.encoding import EncodedBatch, encode_batches
 from streaming.runtime.endpoint import Endpoint
 from streaming.runtime.errors import ProjectError, RunError
 from streaming.runtime.project import Project
+from streaming.runtime.reference import SCAN_INTERVAL_S, ReferenceLoader
 from streaming.runtime.sinks import BlobSink, KafkaSink
 from streaming.runtime.source import Batch, KafkaSource
 
@@ -56,6 +58,8 @@ class RunOptions:
     topic_partitions: int = 1
     metrics_path: Path | None = None
     """Where `run` keeps the accounting (`Runner.accounting`) as JSON, rewritten about every second."""
+    reference_scan_s: float = SCAN_INTERVAL_S
+    """How often reference inputs look for a newer blob (the service: once a minute)."""
 
 
 @dataclass
@@ -135,6 +139,18 @@ def compile_project(project: Project, endpoint: Endpoint | None = None) -> Plan:
         raise ProjectError(
             f"{project.folder}: the query writes INTO {unknown}, which the project does not define"
         )
+    declared = {r.alias.casefold(): r.alias for r in project.references}
+    joined = {name.casefold(): name for name in plan.references}
+    if set(joined) - set(declared):
+        missing = sorted(joined[k] for k in set(joined) - set(declared))
+        raise ProjectError(
+            f"{project.folder}: the query JOINs reference input(s) {missing}, which the project does not define"
+        )
+    if set(declared) - set(joined):
+        unused = sorted(declared[k] for k in set(declared) - set(joined))
+        raise ProjectError(
+            f"{project.folder}: reference input(s) {unused} are defined but the query joins none of them"
+        )
     return plan
 
 
@@ -210,6 +226,17 @@ class Runner:
         if saved is not None and saved.engine is not None:
             self.engine.restore(saved.engine)
             log.info("restored from %s: offsets %s, cycle %d", checkpoint_path, saved.offsets, saved.sequence)
+        self.references = [
+            ReferenceLoader(
+                blob_service,
+                reference,
+                size_limit(project.job.streaming_units),
+                self.options.reference_scan_s,
+            )
+            for reference in project.references
+        ]
+        for loader in self.references:
+            loader.start(self.engine)
         if self.options.create_topics:
             topics = [self.input.hub, *(o.hub for o in project.eventhub_outputs)]
             ensure_topics(client_config, topics, self.options.topic_partitions)
@@ -282,6 +309,8 @@ class Runner:
 
     def compute(self) -> CycleOutput | None:
         """Read a batch and run the engine on it (and on the idle clock); None when nothing happened."""
+        for loader in self.references:
+            loader.refresh(self.engine)
         batch = self.source.poll(self.options.max_batch, self.options.poll_timeout_s)
         if batch and self.stats.first_event is None:
             self.stats.first_event = time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from streaming.runtime.errors import ProjectError
 
@@ -54,3 +54,49 @@ def blob_sequence(name: str) -> int | None:
     """The cycle number in a blob name written by `blob_name`, None for any other name."""
     found = _SEQUENCE.search(name)
     return int(found.group(1)) if found else None
+
+
+STATIC = datetime(1, 1, 1, tzinfo=UTC)
+"""The time `blob_time` gives the one blob of a pattern without tokens (static reference data)."""
+_FIELDS = {"yyyy": r"\d{4}", "MM": r"\d{2}", "dd": r"\d{2}", "HH": r"\d{2}", "mm": r"\d{2}"}
+
+
+def _format_regex(fmt: str) -> str:
+    return re.sub("|".join(_FIELDS), lambda m: _FIELDS[m.group(0)], re.escape(fmt))
+
+
+def blob_time(pattern: str, date_format: str, time_format: str, name: str) -> datetime | None:
+    """The date/time a blob name encodes by a reference input's path pattern (UTC), `STATIC` for the
+    blob of a pattern without tokens, None when the name does not match the pattern.
+
+    Reference data blobs are ordered by this time, never by their Last Modified time ("Use reference data
+    for lookups in Stream Analytics", Tips on refreshing blob reference data).
+    """
+    if date_format not in _DATE_FORMATS or time_format not in _TIME_FORMATS:
+        raise ProjectError(
+            f"path pattern {pattern!r}: unsupported date/time format {date_format!r}/{time_format!r}"
+        )
+    tokens = _TOKEN.findall(pattern)
+    if not tokens:
+        return STATIC if name == pattern else None
+    if "time" in tokens and "date" not in tokens:
+        raise ProjectError(f"reference path pattern {pattern!r}: a {{time}} token needs a {{date}} token")
+    regex = ""
+    position = 0
+    for match in _TOKEN.finditer(pattern):
+        regex += re.escape(pattern[position : match.start()])
+        token = match.group(1)
+        if token not in ("date", "time"):
+            raise ProjectError(f"path pattern {pattern!r}: unsupported token {{{token}}}")
+        regex += f"(?P<{token}>{_format_regex(date_format if token == 'date' else time_format)})"
+        position = match.end()
+    found = re.fullmatch(regex + re.escape(pattern[position:]), name)
+    if found is None:
+        return None
+    text, fmt = found.group("date"), _DATE_FORMATS[date_format]
+    if "time" in tokens:
+        text, fmt = f"{text} {found.group('time')}", f"{fmt} {_TIME_FORMATS[time_format]}"
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        return None  # digits in the right places but no date (month 13): not a blob of the sequence

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from environments.unique_keys import loads_json
+from streaming.reference_data import FORMATS
 from streaming.runtime.errors import ProjectError
 
 
@@ -18,6 +19,20 @@ class EventHubInput:
     hub: str
     consumer_group: str
     partitions: int
+
+
+@dataclass(frozen=True)
+class ReferenceInput:
+    """A blob reference input: the blobs of `container` whose names match `path_pattern`."""
+
+    alias: str
+    account: str
+    container: str
+    path_pattern: str
+    date_format: str
+    time_format: str
+    serialization: Literal["Json", "Csv"]
+    field_delimiter: str = ","
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ class JobConfig:
     out_of_order_max_delay_s: int
     out_of_order_policy: Literal["Adjust", "Drop"]
     output_error_policy: str
+    streaming_units: int = 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,7 @@ class Project:
     eventhub_outputs: tuple[EventHubOutput, ...]
     blob_outputs: tuple[BlobOutput, ...]
     functions: tuple[MLFunction, ...]
+    references: tuple[ReferenceInput, ...] = ()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -94,7 +111,9 @@ def _key(document: dict[str, Any], path: Path, *keys: str) -> Any:
     return node
 
 
-def _input(document: dict[str, Any], path: Path) -> EventHubInput:
+def _input(document: dict[str, Any], path: Path) -> EventHubInput | ReferenceInput:
+    if str(document.get("Type", "Data Stream")).casefold() == "reference data":
+        return _reference(document, path)
     if document.get("DataSourceType") != "Event Hub":
         raise ProjectError(
             f"{path}: DataSourceType {document.get('DataSourceType')!r}; the runtime reads 'Event Hub'"
@@ -106,6 +125,30 @@ def _input(document: dict[str, Any], path: Path) -> EventHubInput:
         hub=_key(props, path, "EventHubName"),
         consumer_group=props.get("ConsumerGroupName") or "$Default",
         partitions=int(props.get("PartitionCount") or 1),
+    )
+
+
+def _reference(document: dict[str, Any], path: Path) -> ReferenceInput:
+    if document.get("DataSourceType") != "Blob Storage":
+        raise ProjectError(
+            f"{path}: reference DataSourceType {document.get('DataSourceType')!r}; the runtime reads 'Blob Storage'"
+        )
+    props = _key(document, path, "BlobStorageProperties")
+    serialization = _key(document, path, "Serialization")
+    kind = {f.casefold(): f for f in FORMATS}.get(str(serialization.get("Type")).casefold())
+    if kind is None:
+        raise ProjectError(
+            f"{path}: Serialization.Type {serialization.get('Type')!r}; reference data is one of {list(FORMATS)}"
+        )
+    return ReferenceInput(
+        alias=_key(document, path, "Name"),
+        account=_key(props, path, "StorageAccount"),
+        container=_key(props, path, "Container"),
+        path_pattern=_key(props, path, "PathPattern"),
+        date_format=props.get("DateFormat") or "yyyy/MM/dd",
+        time_format=props.get("TimeFormat") or "HH",
+        serialization=kind,
+        field_delimiter=serialization.get("FieldDelimiter") or ",",
     )
 
 
@@ -166,6 +209,7 @@ def load_project(folder: Path) -> Project:
     eventhubs: list[EventHubOutput] = []
     blobs: list[BlobOutput] = []
     functions: list[MLFunction] = []
+    references: list[ReferenceInput] = []
     for index, entry in enumerate(_key(asaproj, asaproj_path, "configurations")):
         sub_type = entry.get("subType")
         path = folder / str(entry.get("filePath"))
@@ -179,9 +223,11 @@ def load_project(folder: Path) -> Project:
                 out_of_order_max_delay_s=int(_key(document, path, "EventsOutOfOrderMaxDelayInSeconds")),
                 out_of_order_policy=policy,
                 output_error_policy=_key(document, path, "OutputErrorPolicy"),
+                streaming_units=int((document.get("Sku") or {}).get("StreamingUnits") or 1),
             )
         elif sub_type == "Input":
-            inputs.append(_input(_read(path), path))
+            read = _input(_read(path), path)
+            (references if isinstance(read, ReferenceInput) else inputs).append(read)  # type: ignore[arg-type]
         elif sub_type == "Output":
             output = _output(_read(path), path)
             (eventhubs if isinstance(output, EventHubOutput) else blobs).append(output)  # type: ignore[arg-type]
@@ -204,4 +250,5 @@ def load_project(folder: Path) -> Project:
         eventhub_outputs=tuple(eventhubs),
         blob_outputs=tuple(blobs),
         functions=tuple(functions),
+        references=tuple(references),
     )

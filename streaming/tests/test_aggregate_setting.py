@@ -48,10 +48,12 @@ def test_the_card_demo_groups_by_merchant_category_and_null_leaves_the_aggregate
 ) -> None:
     env = load_environment("local")
     assert render_context.aggregate_column(env) == "merchant_category"
-    assert render_context.omitted(env) == set()
+    assert render_context.omitted(env) == set(render_context.REFERENCE_TEMPLATES)  # no reference input
     without = _load_with(tmp_path, monkeypatch, {"stream_analytics": {"aggregate_by": None}})
     assert render_context.aggregate_column(without) is None
-    assert render_context.omitted(without) == set(render_context.AGGREGATE_TEMPLATES)
+    assert render_context.omitted(without) == set(
+        render_context.AGGREGATE_TEMPLATES | render_context.REFERENCE_TEMPLATES
+    )
     assert render_context.context(without)["aggregate"] is None
 
 
