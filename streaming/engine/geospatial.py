@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -49,9 +49,11 @@ class Geometry:
     kind: str  # "point" | "linestring" | "polygon"
     coordinates: tuple[tuple[float, float], ...]
 
-    @property
-    def vectors(self) -> list[Vec]:
-        return [_vector(lon, lat) for lon, lat in self.coordinates]
+    @cached_property
+    def shape(self) -> _Shape:
+        """The earth-centred vertices and edges (computed once per geometry; WKT text is cached)."""
+        vertices = [_vector(lon, lat) for lon, lat in self.coordinates]
+        return _Shape(self.kind, vertices, _edges(vertices))
 
 
 def _number(value: Any, function: str, what: str) -> float:
@@ -371,9 +373,7 @@ class _Shape:
 
 
 def _shape(value: Any, function: str) -> _Shape:
-    found = geometry(value, function)
-    vertices = found.vectors
-    return _Shape(found.kind, vertices, _edges(vertices))
+    return geometry(value, function).shape
 
 
 def _strictly_inside(p: Vec, polygon: _Shape) -> bool:

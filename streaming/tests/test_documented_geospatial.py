@@ -310,3 +310,14 @@ def test_both_expression_compilers_agree(expression: str) -> None:
     got = to_list(evaluate(Batch(Table.of_records(rows), [0] * len(rows), [])), len(rows))
     assert got == [reference(row, 0) for row in rows]
     assert any(value is not None for value in got)
+
+
+def test_a_fence_across_the_antimeridian() -> None:
+    """Edges are arcs on the earth: a 2-degree square from longitude 179 to -179 holds (180, 1), not (0, 1)."""
+    fence = {
+        "type": "Polygon",
+        "coordinates": [[[179.0, 0.0], [-179.0, 0.0], [-179.0, 2.0], [179.0, 2.0], [179.0, 0.0]]],
+    }
+    assert st_within(point(180.0, 1.0), fence) == 1
+    assert st_within(point(-179.5, 1.5), fence) == 1
+    assert st_within(point(0.0, 1.0), fence) == 0
