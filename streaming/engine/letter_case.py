@@ -4,8 +4,9 @@ The engine compares text ordinally, case-sensitively: no Stream Analytics page s
 values, and one query-patterns example ("Detect the duration between events": `WHEN Event = 'start'`
 over data `Start`) hints at the opposite. So that a query test never passes or fails silently on that
 guess, `python -m streaming test` runs its cases inside `watch_letter_case()`: every comparison of two
-strings (=, <>, <, <=, >, >=, IN, a simple CASE, LIKE) whose result would change if case were ignored
-is recorded once per place in the query, with the first pair of values and a count of rows. Outside
+strings (=, <>, <, <=, >, >=, IN, a simple CASE, LIKE) whose result would change if case were ignored,
+and every GROUP BY key that splits two spellings of one text into two groups, is recorded once per place
+in the query, with the first pair of values and a count. Outside
 `watch_letter_case()` the cost is one context-variable read per batch (columnar) or per call (per-row).
 """
 
@@ -31,13 +32,23 @@ class CaseDependentComparison:
     left: str
     right: str
     rows: int = 1
+    grouped: bool = False
+    """A GROUP BY key that split two spellings into separate groups (not a comparison)."""
 
     def message(self) -> str:
+        if self.grouped:
+            what = (
+                f"GROUP BY {self.expression} put {self.left!r} and {self.right!r} in separate groups "
+                f"({self.rows} pair(s) of spellings in the test inputs would be one group"
+            )
+        else:
+            what = (
+                f"{self.expression} compared {self.left!r} with {self.right!r} case-sensitively "
+                f"({self.rows} row(s) of the test inputs would compare differently"
+            )
         return (
-            f"line {self.line}, column {self.column}: {self.expression} compared {self.left!r} with "
-            f"{self.right!r} case-sensitively ({self.rows} row(s) of the test inputs would compare "
-            "differently if Stream Analytics ignores case; its documentation does not state the rule, "
-            "see docs/decisions/0021-string-comparison-case.md)"
+            f"line {self.line}, column {self.column}: {what} if Stream Analytics ignores case; its "
+            "documentation does not state the rule, see docs/decisions/0021-string-comparison-case.md)"
         )
 
 
@@ -66,6 +77,23 @@ class LetterCaseWatch:
                 found = self._found.get(key)
                 if found is None:
                     self._found[key] = CaseDependentComparison(line, column, expression, left, right)
+                else:
+                    found.rows += 1
+
+    def check_group_key(self, line: int, column: int, expression: str, keys: Iterable[Any]) -> None:
+        """GROUP BY values of one batch: two spellings of one text, ignoring case, are two groups here."""
+        spellings: dict[str, str] = {}
+        for key in set(keys):
+            if type(key) is not str:
+                continue
+            first = spellings.setdefault(key.casefold(), key)
+            if first != key:
+                place = (line, column, expression)
+                found = self._found.get(place)
+                if found is None:
+                    self._found[place] = CaseDependentComparison(
+                        line, column, expression, min(first, key), max(first, key), grouped=True
+                    )
                 else:
                     found.rows += 1
 

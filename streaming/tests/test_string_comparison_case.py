@@ -110,3 +110,19 @@ def test_the_command_warns_once_per_comparison_on_stderr(
     assert len(warnings) == 2
     assert "line 6, column" in warnings[0] and "'Start' with 'start'" in warnings[0]
     assert "decisions/0021" in warnings[0]
+
+
+def test_a_group_by_key_split_by_case_is_named(tmp_path: Path) -> None:
+    query = """SELECT Make, COUNT(*) AS n INTO output FROM input TIMESTAMP BY Time
+GROUP BY Make, TumblingWindow(second, 10)"""
+    rows = [
+        {"Make": "Honda", "Time": "2015-01-01T00:00:01Z"},
+        {"Make": "honda", "Time": "2015-01-01T00:00:02Z"},
+        {"Make": "Toyota", "Time": "2015-01-01T00:00:03Z"},
+    ]
+    expected = [{"Make": "Honda", "n": 1}, {"Make": "honda", "n": 1}, {"Make": "Toyota", "n": 1}]
+    result = run(tmp_path, query, rows, expected)
+    assert result.passed
+    [found] = result.case_dependent
+    assert (found.line, found.grouped, found.left, found.right) == (2, True, "Honda", "honda")
+    assert "separate groups" in found.message()
