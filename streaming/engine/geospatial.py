@@ -15,7 +15,7 @@ orientation"; a clockwise ring is the whole globe minus it). ST_WITHIN and ST_OV
 OGC definitions their pages paraphrase (a point on a polygon's boundary is not within it); the results
 are bigint 1 or 0. NULL arguments give NULL. What the pages do not define is an error rather than a
 guess: ST_DISTANCE of anything but two points, ST_OVERLAPS of anything but two polygons, a polygon
-with holes, other WKT types.
+with holes or a ring that crosses itself (not a valid geography), other WKT types.
 """
 
 from __future__ import annotations
@@ -53,7 +53,18 @@ class Geometry:
     def shape(self) -> _Shape:
         """The earth-centred vertices and edges (computed once per geometry; WKT text is cached)."""
         vertices = [_vector(lon, lat) for lon, lat in self.coordinates]
-        return _Shape(self.kind, vertices, _edges(vertices))
+        edges = _edges(vertices)
+        if self.kind == "polygon":
+            for i, (a, b) in enumerate(edges):
+                for c, d in edges[i + 2 :]:
+                    if _crosses(a, b, c, d):
+                        raise TypeError(
+                            f"the polygon's ring crosses itself between {self.coordinates[i]} and "
+                            f"{self.coordinates[i + 1]} (not a valid geography): {list(self.coordinates)!r}"[
+                                :300
+                            ]
+                        )
+        return _Shape(self.kind, vertices, edges)
 
 
 def _number(value: Any, function: str, what: str) -> float:

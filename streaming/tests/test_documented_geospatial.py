@@ -276,6 +276,7 @@ def test_nulls_give_null(tmp_path: Path) -> None:
         ),
         ("ST_WITHIN('MULTIPOINT((0 0))', 'POLYGON((0 0, 9 0, 9 9, 0 0))')", "other WKT types"),
         ("ST_INTERSECTS('not a shape', 'POINT(0 0)')", "GeoJSON or WKT"),
+        ("ST_WITHIN('POINT(1 1)', 'POLYGON((0 0, 2 2, 2 0, 0 2, 0 0))')", "crosses itself"),
         ("ST_INTERSECTS(input.n, 'POINT(0 0)')", "GeoJSON record or WKT text"),
     ],
 )
