@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import pairwise
@@ -353,17 +353,32 @@ def _on_boundary(p: Vec, edges: list[tuple[Vec, Vec]]) -> bool:
     return any(_on_arc(p, a, b) for a, b in edges)
 
 
-def _inside(p: Vec, ring: list[tuple[Vec, Vec]]) -> bool:
-    """p (not on the ring) lies in the region left of the ring: the parity of the ring's crossings on
-    the arc from a point just left of one of its edges to p."""
+def _left_points(ring: list[tuple[Vec, Vec]]) -> Iterator[Vec]:
+    """Points just left of the ring's edges, each in the region left of the ring: beside an edge's middle,
+    closer to it than any other edge (the step from the middle crosses and touches no other edge)."""
     retraced = {(b, a) for a, b in ring}
     for a, b in ring:
         n = _normal(a, b)
         if n is None or (a, b) in retraced:
             continue  # a zero-length or spike edge has no inside next to it
         middle = _unit((a[0] + b[0], a[1] + b[1], a[2] + b[2]))
-        offset = 1e-3 * math.sqrt(max(1 - _dot(a, b), 0.0))  # well under the edge's length
-        reference = _unit((middle[0] + offset * n[0], middle[1] + offset * n[1], middle[2] + offset * n[2]))
+        half_chord = _cross((b[0] + a[0], b[1] + a[1], b[2] + a[2]), (b[0] - a[0], b[1] - a[1], b[2] - a[2]))
+        offset = 1e-3 * math.sqrt(_dot(half_chord, half_chord)) / 2  # a thousandth of the edge (radians)
+        while offset > 1e-12:
+            point = _unit((middle[0] + offset * n[0], middle[1] + offset * n[1], middle[2] + offset * n[2]))
+            others = [(c, d) for c, d in ring if (c, d) != (a, b)]
+            if not any(_crosses(middle, point, c, d) or _on_arc(point, c, d) for c, d in others) and not any(
+                _on_arc(v, middle, point) for c, d in others for v in (c, d)
+            ):
+                yield point
+                break
+            offset /= 16  # another edge runs that close: step nearer to this one
+
+
+def _inside(p: Vec, ring: list[tuple[Vec, Vec]]) -> bool:
+    """p (not on the ring) lies in the region left of the ring: the parity of the ring's crossings on
+    the arc from a point just left of one of its edges to p."""
+    for reference in _left_points(ring):
         if _dot(reference, p) < -1 + 1e-9 or any(_on_arc(v, reference, p) for v, _ in ring):
             continue  # antipodal, or the arc runs through a vertex: try another reference point
         crossings = sum(_crosses(reference, p, c, d) for c, d in ring)
@@ -392,14 +407,9 @@ def _strictly_inside(p: Vec, polygon: _Shape) -> bool:
 
 
 def _interior_point(polygon: _Shape) -> Vec:
-    """A point just inside the polygon (left of its first proper edge)."""
-    retraced = {(b, a) for a, b in polygon.edges}
-    for a, b in polygon.edges:
-        n = _normal(a, b)
-        if n is not None and (a, b) not in retraced:
-            middle = _unit((a[0] + b[0], a[1] + b[1], a[2] + b[2]))
-            offset = 1e-3 * math.sqrt(max(1 - _dot(a, b), 0.0))
-            return _unit((middle[0] + offset * n[0], middle[1] + offset * n[1], middle[2] + offset * n[2]))
+    """A point just inside the polygon (left of one of its edges)."""
+    for point in _left_points(polygon.edges):
+        return point
     raise TypeError("the polygon's ring has no edge to tell its inside from (the local engine gives up)")
 
 

@@ -10,6 +10,7 @@ aggregation scenarios with Azure Stream Analytics" (articles/stream-analytics/ge
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -322,3 +323,41 @@ def test_a_fence_across_the_antimeridian() -> None:
     assert st_within(point(180.0, 1.0), fence) == 1
     assert st_within(point(-179.5, 1.5), fence) == 1
     assert st_within(point(0.0, 1.0), fence) == 0
+
+
+def rectangle(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [square(x0, y0, x1, y1)]}
+
+
+def test_a_sliver_polygon_keeps_its_inside() -> None:
+    """A 10 cm high, 500 m wide fence: the point used to tell its inside lies within those 10 cm."""
+    sliver = rectangle(-51.88, 33.8, -51.8746, 33.8000009)
+    assert st_within(point(-51.877, 33.80000045), sliver) == 1
+    assert st_within(point(-51.877, 33.81), sliver) == 0
+    assert st_within(rectangle(-51.879, 33.801, -51.878, 33.802), sliver) == 0
+
+
+def test_rectangle_relations_agree_with_their_intervals() -> None:
+    """Random rectangles (1 m to 800 m, anywhere up to 80 degrees of latitude): within, overlaps and
+    intersects as their longitude and latitude intervals say (arcs this short stay within millimetres
+    of the map's straight lines, far from where the random corners fall)."""
+    rng = random.Random(5)
+    for _ in range(400):
+        cx, cy, size = rng.uniform(-179, 179), rng.uniform(-80, 80), 10 ** rng.uniform(-5, -3)
+
+        def corners() -> tuple[float, ...]:
+            (x0, x1), (y0, y1) = (
+                sorted(rng.uniform(0, 8) for _ in "xx"),
+                sorted(rng.uniform(0, 8) for _ in "yy"),
+            )
+            return x0, y0, x1, y1
+
+        a, b = corners(), corners()
+        fence_a = rectangle(*(cx + v * size if i % 2 == 0 else cy + v * size for i, v in enumerate(a)))
+        fence_b = rectangle(*(cx + v * size if i % 2 == 0 else cy + v * size for i, v in enumerate(b)))
+        dx, dy = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+        a_in_b = b[0] <= a[0] and a[2] <= b[2] and b[1] <= a[1] and a[3] <= b[3]
+        b_in_a = a[0] <= b[0] and b[2] <= a[2] and a[1] <= b[1] and b[3] <= a[3]
+        assert st_within(fence_a, fence_b) == a_in_b, (a, b, cx, cy, size)
+        assert st_overlaps(fence_a, fence_b) == (dx > 0 and dy > 0 and not a_in_b and not b_in_a), (a, b)
+        assert st_intersects(fence_a, fence_b) == (dx >= 0 and dy >= 0), (a, b)
