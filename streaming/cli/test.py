@@ -3,6 +3,8 @@
 Mirrors `azure-streamanalytics-cicd test`: runs each case of testConfig.json on the local engine, writes
 the actual outputs and `testResultSummary.json` to the output folder. Exit codes as the ASA tool's:
 0 all passed, -2 a case failed, -1 the project or a file cannot be used (a shell sees 254 and 255).
+A string comparison whose result on the test inputs depends on letter case is named once on stderr
+(the engine compares text case-sensitively; the service's rule is undocumented, decision 0021).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def main(argv: list[str]) -> int:
                 print(f"    {alias}: expected, not produced: {row}")
             for row in detail["ActualNotExpected"][:3]:
                 print(f"    {alias}: produced, not expected: {row}")
+    for comparison in run.case_dependent:
+        print(f"warning: {comparison.message()}", file=sys.stderr)
     summary = run.summary()
     print(f"{summary['Passed']}/{summary['Total']} passed; summary in {output / SUMMARY_FILE}")
     return 0 if run.passed else EXIT_FAILED

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from streaming.engine import ast, values
+from streaming.engine import ast, letter_case, values
 from streaming.engine.dates import DATEPART_FUNCTIONS, PARTS
 from streaming.engine.errors import PlanError
 from streaming.engine.javascript import JavaScriptRuntime
-from streaming.engine.scalars import AGGREGATES, SCALARS, like
+from streaming.engine.scalars import AGGREGATES, SCALARS
 
 
 def check_udf_call(node: ast.Call, scope: Scope) -> None:
@@ -167,7 +167,7 @@ class Scope:
 
 
 _RUNTIME: dict[str, Any] = {
-    "_cmp": values.compare,
+    "_cmp": letter_case.compare_watched,
     "_arith": values.arithmetic,
     "_neg": values.negate,
     "_and": values.logical_and,
@@ -178,7 +178,7 @@ _RUNTIME: dict[str, Any] = {
     "_try_cast": values.try_cast,
     "_cast": values.strict_cast,
     "_dt": values.micros_to_datetime,
-    "_like": like,
+    "_like": letter_case.like_watched,
     **{f"_f_{name}": impl for name, (impl, _, _) in SCALARS.items()},
 }
 
@@ -219,12 +219,13 @@ class ExpressionCompiler:
                 return f"_and({left}, {right})"
             if node.op == "OR":
                 return f"_or({left}, {right})"
+            place = f"{node.line}, {node.column}, {sql(node)!r}"  # where letter_case reports it
             if node.op in ("=", "<>", "<", ">", "<=", ">="):
-                return f"_cmp({node.op!r}, {left}, {right})"
+                return f"_cmp({node.op!r}, {left}, {right}, {place})"
             if node.op == "LIKE":
-                return f"_like({left}, {right})"
+                return f"_like({left}, {right}, {place})"
             if node.op == "NOT LIKE":
-                return f"_not(_like({left}, {right}))"
+                return f"_not(_like({left}, {right}, {place}))"
             return f"_arith({node.op!r}, {left}, {right})"
         if isinstance(node, ast.IsNull):
             return f"(({self.expr(node.operand)}) is {'not ' if node.negated else ''}None)"
@@ -268,7 +269,8 @@ class ExpressionCompiler:
         code = self.expr(node.default) if node.default is not None else "None"
         for condition, result in reversed(node.whens):
             if node.operand is not None:
-                test = f"_cmp('=', {self.expr(node.operand)}, {self.expr(condition)})"
+                place = f"{node.line}, {node.column}, {sql(node)!r}"
+                test = f"_cmp('=', {self.expr(node.operand)}, {self.expr(condition)}, {place})"
             else:
                 test = self.expr(condition)
             code = f"({self.expr(result)} if _truth({test}) is True else {code})"

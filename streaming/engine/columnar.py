@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from streaming.engine import ast, values
+from streaming.engine import ast, letter_case, values
 from streaming.engine.codegen import ANALYTIC_PLACES, Scope, check_call, sql
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.javascript import JavaScriptRuntime
@@ -345,6 +345,7 @@ class ColumnarCompiler:
                 return Vector(result, (a.valid & b.valid) | result)
 
             return logical
+        place = (node.line, node.column, sql(node))
         if op in _COMPARE:
             function = _COMPARE[op]
 
@@ -355,6 +356,9 @@ class ColumnarCompiler:
                 a, b = to_vector(a_value, size, memo), to_vector(b_value, size, memo)
                 if a is not None and b is not None:
                     return Vector(function(a.values, b.values), a.valid & b.valid)
+                watch = letter_case.active()
+                if watch is not None:
+                    watch.check(*place, op, zip(to_list(a_value, size), to_list(b_value, size), strict=True))
                 if isinstance(b_value, Const) and isinstance(b_value.value, str) and op in ("=", "<>"):
                     items = to_list(a_value, size)
                     if kinds_of(items, memo) <= _STR_TYPES:  # text against a text literal, elementwise
@@ -404,6 +408,11 @@ class ColumnarCompiler:
             size = batch.size
             pattern = right(batch)
             items = to_list(left(batch), size)
+            watch = letter_case.active()
+            if watch is not None:
+                watch.check(
+                    node.line, node.column, sql(node), "LIKE", zip(items, to_list(pattern, size), strict=True)
+                )
             try:
                 if isinstance(pattern, Const):
                     if pattern.value is None:
@@ -457,6 +466,10 @@ class ColumnarCompiler:
             for condition, branch in whens:
                 value = condition(batch)
                 if subject is not None:
+                    watch = letter_case.active()
+                    if watch is not None:
+                        pairs = zip(to_list(subject, size), to_list(value, size), strict=True)
+                        watch.check(node.line, node.column, sql(node), "=", pairs)
                     value = [
                         values.compare("=", x, y)
                         for x, y in zip(to_list(subject, size), to_list(value, size), strict=True)

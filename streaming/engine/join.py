@@ -10,9 +10,10 @@ latest snapshot valid at its time (`System.Timestamp()` of the row), so events r
 join the data that was current for them. The engine releases snapshots no row can reach any more (older
 than the one valid at the lowest input watermark) when it loads a new one.
 
-ON must hold at least one equality between a stream expression and a reference expression (`s.k = r.k`,
-looked up in a hash index of the reference rows, rebuilt when new reference rows are loaded); further
-conditions are checked on the joined rows (INNER JOIN only). A JOIN whose ON bounds the two sources
+Equalities between a stream expression and a reference expression in ON (`s.k = r.k`) are looked up in
+a hash index of the reference rows, rebuilt when new reference rows are loaded; further conditions are
+checked on the joined rows (INNER JOIN only; an INNER JOIN without an equality checks every reference
+row, as geofencing does; LEFT JOIN needs an equality). A JOIN whose ON bounds the two sources
 in time (`DATEDIFF(unit, a, b)` with source names) is a stream-to-stream JOIN (`stream_join.py`).
 NULL keys never match.
 
@@ -24,7 +25,8 @@ one ("leftmost wins"); `r.x` reads the reference record, `s.x` the stream row.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -102,9 +104,9 @@ def split_condition(
                 reference_keys.append(part.left)
                 continue
         others.append(part)
-    if not stream_keys:
+    if not stream_keys and join.kind == "left":
         raise PlanError(
-            "a reference JOIN needs an equality between the stream and the reference input in ON "
+            "a reference LEFT JOIN needs an equality between the stream and the reference input in ON "
             "(qualify the reference's columns with its name)",
             join.condition.line,
             join.condition.column,
@@ -113,6 +115,12 @@ def split_condition(
         node = others[0]
         raise PlanError("LEFT JOIN supports only equalities in ON", node.line, node.column)
     return stream_keys, reference_keys, others
+
+
+def _keys(columns: list[list[Any]], size: int) -> Iterable[tuple[Any, ...]]:
+    """Each row's key tuple; `()` for every row when ON has no equality (every reference row is a
+    candidate, as in the geofencing article's `ON ST_WITHIN(s.position, r.fence) = 0`)."""
+    return zip(*columns, strict=True) if columns else repeat((), size)
 
 
 class Joiner:
@@ -147,7 +155,7 @@ class Joiner:
         columns = [to_list(key(batch), table.size) for key in self.reference_keys]
         index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         try:
-            for row, key in zip(rows, zip(*columns, strict=True), strict=True):
+            for row, key in zip(rows, _keys(columns, table.size), strict=True):
                 if None not in key:
                     index.setdefault(key, []).append(row)
         except TypeError as exc:
@@ -176,7 +184,7 @@ class Joiner:
         else:
             chosen = [indexes[max(bisect.bisect_right(starts, t) - 1, 0)] for t in times]
         batch = Batch(rows, times, [])
-        keys = zip(*(to_list(key(batch), rows.size) for key in self.stream_keys), strict=True)
+        keys = _keys([to_list(key(batch), rows.size) for key in self.stream_keys], rows.size)
         positions: list[int] = []
         matched: list[dict[str, Any] | None] = []
         try:

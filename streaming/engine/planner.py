@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import compress
 from typing import Any
 
-from streaming.engine import ast
+from streaming.engine import ast, letter_case
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
@@ -670,7 +670,12 @@ class _Planner:
         def keys(rows: Table, times: list[int]) -> list[tuple[Any, ...]]:
             if not key_evaluators:
                 return [()] * rows.size
-            return list(zip(*(key(rows, times) for key in key_evaluators), strict=True))
+            columns = [key(rows, times) for key in key_evaluators]
+            watch = letter_case.active()  # query tests: keys split by letter case (decision 0021)
+            if watch is not None:
+                for node, column in zip(key_nodes, columns, strict=True):
+                    watch.check_group_key(node.line, node.column, sql(node), column)
+            return list(zip(*columns, strict=True))
 
         group_scope = self.scope(select)
         group_scope.group_keys = [key_text(node, group_scope.source_names) for node in key_nodes]

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from streaming.engine import dates
+from streaming.engine.geospatial import GEOSPATIAL
 from streaming.engine.values import record_property
 
 
@@ -253,5 +254,6 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarrayelement": (_array_element, 2, 2),
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
+    **GEOSPATIAL,
 }
 AGGREGATES = ("count", "sum", "avg", "min", "max", "topone")

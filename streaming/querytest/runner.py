@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streaming.engine import Engine, EngineError, Plan, compile_query, records
+from streaming.engine.letter_case import CaseDependentComparison, watch_letter_case
 from streaming.querytest.cases import CaseResult, TestCase, compare_outputs, load_cases, time_span
 from streaming.querytest.data_files import write_records
 from streaming.querytest.errors import QueryTestError
@@ -29,6 +30,8 @@ class TestRun:
     script: str = ""
     output_dir: Path | None = None
     seconds: float = 0.0
+    case_dependent: list[CaseDependentComparison] = field(default_factory=list)
+    """String comparisons whose result on the test inputs depends on letter case (decision 0021)."""
 
     @property
     def passed(self) -> bool:
@@ -67,16 +70,17 @@ def run_tests(
     output_dir = output_dir or test_config_path.parent / "output"
     results = []
     started = time.perf_counter()
-    for case in cases:
-        case_started = time.perf_counter()
-        outputs = run_case(project, plan, case)
-        for alias in plan.outputs:
-            write_records(output_dir / _safe(case.name) / f"{alias}.json", outputs.get(alias, []))
-        result = compare_outputs(case, outputs, plan.outputs)
-        result.seconds = time.perf_counter() - case_started
-        results.append(result)
+    with watch_letter_case() as letter_case:
+        for case in cases:
+            case_started = time.perf_counter()
+            outputs = run_case(project, plan, case)
+            for alias in plan.outputs:
+                write_records(output_dir / _safe(case.name) / f"{alias}.json", outputs.get(alias, []))
+            result = compare_outputs(case, outputs, plan.outputs)
+            result.seconds = time.perf_counter() - case_started
+            results.append(result)
     script = str(project.query_file.resolve())
-    run = TestRun(results, script, output_dir.resolve(), time.perf_counter() - started)
+    run = TestRun(results, script, output_dir.resolve(), time.perf_counter() - started, letter_case.findings)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / SUMMARY_FILE).write_text(json.dumps(run.summary(), indent=2) + "\n", encoding="utf-8")
     return run
