@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-EXPRESSION = {"type": "string", "pattern": r"^\[.*\]$"}
 SCHEMA_GAPS: dict[tuple[str, str], dict[tuple[str, ...], dict[str, Any]]] = {}
 
 
