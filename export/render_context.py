@@ -25,7 +25,20 @@ EXPORT_PACKAGES = (
 # A dated build, never `:latest` (the environment version hashes this name).
 EXPORT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20260514.v1"
 EXPORT_SOURCES = (
-    "export",
+    "export/__init__.py",
+    "export/__main__.py",
+    "export/blob_sink.py",
+    "export/errors.py",
+    "export/exporter.py",
+    "export/parquet_bytes.py",
+    "export/query_text.py",
+    "export/rows.py",
+    "export/schema.py",
+    "export/targets.py",
+    "export/windows.py",
+    "export/cli",
+    "export/sources",
+    "export/queries/inference_records.kql",
     "environments/loader.py",
     "environments/model.py",
     "environments/data_schema.py",
@@ -33,7 +46,8 @@ EXPORT_SOURCES = (
     "environments/errors.py",
     "environments/cli_arguments.py",
 )
-"""The code the export component runs (its version is a hash of it)."""
+"""The code the export component runs, its query included (its version is a hash of them; tests and
+benchmarks left out)."""
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPORT_COMPUTE = "export-cluster"
 """The export job's compute cluster (2-16 characters): it carries only the export identity."""

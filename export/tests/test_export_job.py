@@ -149,3 +149,24 @@ def test_query_reads_inference_custom_events_into_the_export_columns() -> None:
     assert 'where name == "inference"' in query
     for column in ("time", "request_id", "model_name", "model_version", "features", "score", "latency_ms"):
         assert f"    {column} = " in query
+
+
+def test_the_component_version_covers_every_export_module_the_job_imports() -> None:
+    """A change to any module `python -m export run` loads gives the component a new version."""
+    import subprocess
+    import sys
+
+    from export.render_context import EXPORT_SOURCES, REPO_ROOT
+
+    listing = (
+        "import sys, export.__main__, export.cli.run; "
+        "print('\\n'.join(m.__file__ for m in list(sys.modules.values()) "
+        "if (getattr(m, '__name__', '') or '').split('.')[0] == 'export' and getattr(m, '__file__', None)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", listing], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    modules = {Path(path).resolve().relative_to(REPO_ROOT).as_posix() for path in loaded}
+    assert "export/cli/run.py" in modules and "export/exporter.py" in modules
+    uncovered = [m for m in modules if not any(m == s or m.startswith(f"{s}/") for s in EXPORT_SOURCES)]
+    assert uncovered == []
