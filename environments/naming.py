@@ -23,7 +23,6 @@ class ResourceNames:
     log_analytics: str
     app_insights: str
     export_identity: str
-    retrain_identity: str
     drift_identity: str
     container_registry: str
     workspace: str
@@ -46,9 +45,9 @@ def resource_names(env: Environment) -> ResourceNames:
         log_analytics=f"{base}-log",
         app_insights=f"{base}-appi",
         # One user-assigned identity per workload, each with roles on only what it touches
-        # (docs/identities.md); the Stream Analytics job uses its system-assigned one.
+        # (docs/identities.md); the Stream Analytics job uses its system-assigned one, the retrain Logic App
+        # none (it reads nothing at run time: decision 0016).
         export_identity=f"{base}-export-id",
-        retrain_identity=f"{base}-retrain-id",
         drift_identity=f"{base}-drift-id",
         container_registry=_compact(f"{env.prefix}{env.name}acr", 50),
         workspace=f"{base}-{env.workspace.name}",

@@ -1,5 +1,5 @@
-"""Export of inference records to blob storage as hourly Parquet (Logic App on Azure; this exporter for
-backfills, environments without the Logic App, and the local loop).
+"""Export of inference records to blob storage as hourly Parquet (this exporter: on an Azure ML schedule
+on Azure, by hand for backfills, and in the local loop).
 
 Exceptions::
 

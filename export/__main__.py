@@ -9,6 +9,7 @@ from environments.command_dispatch import dispatch
 COMMANDS = {
     "run": "export.cli.run",
     "bench": "export.cli.bench",
+    "schedule": "export.cli.schedule",
 }
 
 

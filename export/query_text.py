@@ -1,4 +1,4 @@
-"""The one KQL file of the export, and the window bindings both the Logic App and Python prepend (pure)."""
+"""The one KQL file of the export, and the window bindings the exporter prepends (pure)."""
 
 from __future__ import annotations
 

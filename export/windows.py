@@ -57,3 +57,17 @@ def hours_touched(start: datetime, end: datetime) -> list[Hour]:
     if count > MAX_HOURS:
         raise ExportConfigError(f"window of {count} hours is longer than {MAX_HOURS}; split the backfill")
     return [Hour(first + i * HOUR) for i in range(count)]
+
+
+INGESTION_DELAY = timedelta(minutes=15)
+"""Application Insights ingestion latency allowance: an hour is exported once it ended this long ago."""
+
+
+def recent_window(now: datetime, hours: int, delay: timedelta = INGESTION_DELAY) -> tuple[datetime, datetime]:
+    """The `hours` whole hours that ended at least `delay` before `now`: what a scheduled run exports
+    (`python -m export run <env> --last-hours N`). Runs every interval rewrite the same whole hours, so an
+    hour is exported again until it has left the window, and none is split or skipped."""
+    if hours < 1:
+        raise ExportConfigError(f"--last-hours must be at least 1, got {hours}")
+    end = floor_hour(now - delay)
+    return end - hours * HOUR, end

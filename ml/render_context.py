@@ -78,14 +78,19 @@ def workstations(env: Environment) -> list[dict[str, str]]:
 # Monitor, where score.py and the drift job send telemetry. FQDN rules run through an Azure Firewall the
 # workspace creates (Basic tier).
 # https://learn.microsoft.com/azure/machine-learning/how-to-managed-network (outbound rules, scenarios)
+# The scheduled inference export (decision 0016) queries Application Insights through the Logs query API,
+# azure-monitor-query's default endpoint `https://api.loganalytics.io`, named here explicitly besides the
+# AzureMonitor service tag; it writes to the workspace's own storage account, reached through the private
+# endpoint rule Azure ML creates for it.
 PACKAGE_HOSTS = ("pypi.org", "files.pythonhosted.org", "conda.anaconda.org")
+QUERY_HOSTS = ("api.loganalytics.io",)
 
 
 def managed_network(env: Environment) -> dict[str, Any]:
     """The workspace's `managedNetwork`: only approved outbound traffic (network: private)."""
     rules: dict[str, Any] = {
         host.replace(".", "-"): {"type": "FQDN", "category": "UserDefined", "destination": host}
-        for host in PACKAGE_HOSTS
+        for host in (*PACKAGE_HOSTS, *QUERY_HOSTS)
     }
     rules["azure-monitor"] = {
         "type": "ServiceTag",

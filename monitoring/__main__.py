@@ -13,6 +13,7 @@ COMMANDS = {
     "alerts": "monitoring.cli.alerts",
     "bench": "monitoring.cli.bench",
     "dashboard": "monitoring.cli.dashboard",
+    "dispatch-token": "monitoring.cli.dispatch_token",
 }
 
 

@@ -81,7 +81,9 @@ def alert_rules(env: Environment) -> list[dict[str, Any]]:
     return rules
 
 
-def _secret_name(reference: str) -> str:
+def dispatch_token_secret(env: Environment) -> str:
+    """The Key Vault secret holding the retrain Logic App's GitHub token (`github.dispatch_token`)."""
+    reference = env.github.dispatch_token
     return reference.split(":", 1)[1] if reference.startswith("keyvault:") else "github-dispatch-token"
 
 
@@ -165,6 +167,6 @@ def context(env: Environment) -> dict[str, Any]:
             "action_group": f"{names.base}-retrain-ag",
             "action_group_short_name": f"retrain{env.name}"[:12],
             "workflow": f"{names.base}-retrain",
-            "token_secret": _secret_name(env.github.dispatch_token),
+            "token_secret": dispatch_token_secret(env),
         },
     }

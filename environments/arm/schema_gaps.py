@@ -1,9 +1,9 @@
 """Properties Azure accepts that the published schemas lack, admitted narrowly per (type, apiVersion).
 
-The newest published `Microsoft.Logic/workflows` schema (2016-06-01) predates managed identities, and
-the `Microsoft.Web/connections` 2016-06-01 schema lacks the managed-identity authentication settings
-of API connections; Azure accepts both. Each gap names the exact property path and the schema its
-value must meet, so anything else unknown still fails.
+Each gap names the exact property path and the schema its value must meet, so anything else unknown
+still fails. None is admitted today: the two that were (a managed identity on a `Microsoft.Logic/workflows`
+2016-06-01 resource, the managed-identity settings of `Microsoft.Web/connections` 2016-06-01) went with the
+export Logic App and the retrain app's identity (decision 0016).
 
 `UNVENDORED_TYPES`: two extension resource types whose official schema files are not in the vendored
 subset (nor in the copy `schemas refresh` reads from): Microsoft.Insights/diagnosticSettings
@@ -24,33 +24,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-EXPRESSION = {"type": "string", "pattern": r"^\[.*\]$"}
-MANAGED_IDENTITY = {
-    "type": "object",
-    "properties": {
-        "type": {"enum": ["SystemAssigned", "UserAssigned", "None"]},
-        "userAssignedIdentities": {
-            "type": "object",
-            "additionalProperties": {"type": "object", "maxProperties": 0},
-        },
-    },
-    "required": ["type"],
-    "additionalProperties": False,
-}
-CONNECTION_MANAGED_IDENTITY_SET = {
-    "type": "object",
-    "properties": {"name": {"enum": ["managedIdentityAuth"]}, "values": {"type": "object"}},
-    "required": ["name", "values"],
-    "additionalProperties": False,
-}
-
-SCHEMA_GAPS: dict[tuple[str, str], dict[tuple[str, ...], dict[str, Any]]] = {
-    ("microsoft.logic/workflows", "2016-06-01"): {("identity",): MANAGED_IDENTITY},
-    ("microsoft.web/connections", "2016-06-01"): {
-        ("properties", "parameterValueType"): {"enum": ["Alternative"]},
-        ("properties", "parameterValueSet"): CONNECTION_MANAGED_IDENTITY_SET,
-    },
-}
+SCHEMA_GAPS: dict[tuple[str, str], dict[tuple[str, ...], dict[str, Any]]] = {}
 
 
 def split_gaps(

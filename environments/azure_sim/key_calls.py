@@ -8,6 +8,9 @@
   `enabledForTemplateDeployment: true`, else the deployment fails:
   https://learn.microsoft.com/azure/azure-resource-manager/templates/key-vault-parameter. Secrets are
   the `Microsoft.KeyVault/vaults/secrets` resources written through ARM (their `properties.value`).
+  A vault closed to the internet (`publicNetworkAccess: Disabled`) still lets ARM's template deployment
+  service read it as a trusted service, only while `networkAcls.bypass` is `AzureServices`
+  (https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints, trusted services).
 - A streaming job's function updated on its own (PATCH or PUT `.../streamingjobs/<job>/functions/<name>`,
   https://learn.microsoft.com/rest/api/streamanalytics/2020-03-01/functions/update): merged into the
   job's definition, refused while the job runs (`rules.stream_job_stopped_before_change`).
@@ -72,6 +75,15 @@ def resolve_key_vault_references(parameters: dict[str, Any], get: Any, key: Any)
                 "KeyVaultParameterReferenceNotAllowed",
                 f"parameter {name}: vault {vault_id} does not allow template deployments "
                 "(enabledForTemplateDeployment is not true)",
+            )
+        properties = vault.get("properties", {})
+        closed = str(properties.get("publicNetworkAccess", "Enabled")).lower() == "disabled"
+        if closed and "azureservices" not in str(properties.get("networkAcls", {}).get("bypass", "")).lower():
+            raise ArmError(
+                403,
+                "ForbiddenByFirewall",
+                f"parameter {name}: vault {vault_id} refuses public access and lets no trusted service "
+                "through (networkAcls.bypass is not AzureServices)",
             )
         secret = get(f"{vault_id}/secrets/{reference.get('secretName')}")
         if secret is None or "value" not in secret.get("properties", {}):

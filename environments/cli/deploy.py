@@ -47,8 +47,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--accept-outside-network",
         action="store_true",
-        help="network: private: deploy the Logic Apps that run outside the network anyway (they fail at "
-        "run time; docs/decisions/0013-logic-apps-in-a-private-network.md)",
+        help="network: private: deploy a Consumption Logic App that reads a private resource at run time "
+        "anyway (it fails then; none does today: docs/decisions/0016-export-and-retrain-in-a-private-network.md)",
     )
     args = parser.parse_args(argv)
     from environments.deploy.command import deploy

@@ -29,6 +29,7 @@ from environments.deploy.release import (
     with_deployment,
     write_release,
 )
+from environments.deploy.vault_parameters import declared_secret, vault_parameter
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
@@ -63,13 +64,21 @@ def _ml_client(env: Environment, clients: AzureClients) -> Any:
     return clients.ml(env.azure.resource_group, resource_names(env).workspace)
 
 
-def secure_value(env: Environment, step: Step, parameter: str, clients: AzureClients) -> str | dict[str, Any]:
+def secure_value(
+    env: Environment, step: Step, parameter: str, clients: AzureClients
+) -> str | dict[str, Any] | None:
     """Secure template parameters are never in files: they are read at apply time.
 
-    The Stream Analytics function key is a Key Vault reference that ARM resolves (`endpoint_key.py`);
-    any other `<name>` comes from the variable `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
+    The Stream Analytics function key is a Key Vault reference that ARM resolves (`endpoint_key.py`), and
+    so is a parameter whose metadata names a Key Vault secret (`vault_parameters.py`; None: the secret does
+    not exist yet and the parameter may be empty until it does); any other `<name>` comes from the variable
+    `STREAMSCORE_SECURE_<NAME>` (set by the workflow from Key Vault)."""
     if parameter == KEY_PARAMETER:
         return key_vault_parameter(KeyPlaces.of(env), clients.subscription_id)
+    template = step.request["properties"]["template"]
+    secret = declared_secret(template, parameter)
+    if secret is not None:
+        return vault_parameter(env, template, parameter, secret, clients)
     variable = "STREAMSCORE_SECURE_" + "".join(c if c.isalnum() else "_" for c in parameter).upper()
     value = os.environ.get(variable)
     if not value:
@@ -110,9 +119,20 @@ def _resource_group(env: Environment, step: Step, clients: AzureClients) -> None
         raise ApplyError(f"step {step.name}: resource group {group} does not exist (it did when planned)")
 
 
-def _arm(env: Environment, step: Step, clients: AzureClients) -> None:
+def _arm(env: Environment, step: Step, clients: AzureClients, report: Callable[[str], Any] = print) -> None:
     assert env.azure is not None
-    secure = {p: secure_value(env, step, p, clients) for p in step.secure_parameters}
+    secure: dict[str, str | dict[str, Any]] = {}
+    template = step.request["properties"]["template"]
+    for parameter in step.secure_parameters:
+        value = secure_value(env, step, parameter, clients)
+        if value is None:
+            why = template["parameters"][parameter].get("metadata", {}).get("description", "")
+            report(
+                f"  {step.name}: Key Vault secret {declared_secret(template, parameter)} does not exist yet, "
+                f"so {parameter} is empty ({why}); store it and deploy again (docs/identities.md)"
+            )
+            value = ""
+        secure[parameter] = value
     run_deployment(clients.deployments(), env.azure.resource_group, step, deployment_body(step, secure))
 
 
@@ -260,7 +280,7 @@ def apply_plan(
             if step.kind == "resource-group":
                 _resource_group(env, step, clients)
             elif step.kind == "arm-deployment":
-                _arm(env, step, clients)
+                _arm(env, step, clients, report)
             elif step.kind == "azureml":
                 settings = step_settings(step, clients)
                 with azure_session(clients, settings, root):

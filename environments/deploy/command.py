@@ -48,9 +48,9 @@ def refuse_outside_network(plan: Plan, accepted: bool) -> None:
         raise EnvironmentsError(
             f"{plan.environment}: refusing to deploy workloads that cannot work in a private network: "
             + "; ".join(workload.line() for workload in plan.outside)
-            + ". Deploy them anyway with --accept-outside-network (everything else works; run the export "
-            "with `python -m export run <env>` on the runner meanwhile), or use network: public (a trial "
-            "environment)"
+            + ". Move what they read at run time inside the network or to deploy time (decision 0016: a "
+            "scheduled Azure ML job, or a Key Vault reference ARM resolves), deploy them anyway with "
+            "--accept-outside-network (they fail at run time), or use network: public (a trial environment)"
         )
 
 

@@ -9,8 +9,9 @@ otherwise). `ConnectionString` is a read-only property Azure computes for the co
 https://learn.microsoft.com/rest/api/application-insights/components/get
 The drift job also gets the client id of its user-assigned identity (`clientId`, read-only:
 https://learn.microsoft.com/rest/api/managedidentity/user-assigned-identities/get), so that it signs in
-to Application Insights, whose local auth is disabled, as that identity. A reference may name the
-`api_version` its resource is read with (default: Application Insights').
+to Application Insights, whose local auth is disabled, as that identity; the export job likewise gets
+its identity's client id (`export-job.json`, decision 0016). A reference may name the `api_version` its
+resource is read with (default: Application Insights').
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from environments.telemetry_variables import CONNECTION_STRING_VAR, TELEMETRY_CL
 APP_INSIGHTS_API_VERSION = "2020-02-02"
 IDENTITY_API_VERSION = "2023-01-31"
 CONNECTION_STRING_PROPERTY = "ConnectionString"
+EXPORT_CLIENT_ID_VAR = "STREAMSCORE_EXPORT_CLIENT_ID"
+"""The export job's identity's client id, handed to `python -m export schedule` (decision 0016)."""
 
 
 class SettingError(EnvironmentsError):
@@ -46,20 +49,24 @@ def telemetry_reference(env: Environment) -> dict[str, dict[str, str]]:
     return {CONNECTION_STRING_VAR: {"resource": app_insights_id(env), "property": CONNECTION_STRING_PROPERTY}}
 
 
+def identity_client_id_reference(env: Environment, identity: str, variable: str) -> dict[str, dict[str, str]]:
+    """`{variable: reference}` to the `clientId` of the user-assigned identity `identity`."""
+    assert env.azure is not None
+    resource = (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.ManagedIdentity/"
+        f"userAssignedIdentities/{identity}"
+    )
+    return {variable: {"resource": resource, "property": "clientId", "api_version": IDENTITY_API_VERSION}}
+
+
 def drift_sign_in_reference(env: Environment) -> dict[str, dict[str, str]]:
     """`{STREAMSCORE_TELEMETRY_CLIENT_ID: reference}` to the drift job's identity (shared-infra.json)."""
-    assert env.azure is not None
-    identity = (
-        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.ManagedIdentity/"
-        f"userAssignedIdentities/{resource_names(env).drift_identity}"
-    )
-    return {
-        TELEMETRY_CLIENT_ID_VAR: {
-            "resource": identity,
-            "property": "clientId",
-            "api_version": IDENTITY_API_VERSION,
-        }
-    }
+    return identity_client_id_reference(env, resource_names(env).drift_identity, TELEMETRY_CLIENT_ID_VAR)
+
+
+def export_sign_in_reference(env: Environment) -> dict[str, dict[str, str]]:
+    """`{STREAMSCORE_EXPORT_CLIENT_ID: reference}` to the export job's identity (export-job.json)."""
+    return identity_client_id_reference(env, resource_names(env).export_identity, EXPORT_CLIENT_ID_VAR)
 
 
 def telemetry_secret_uri(env: Environment) -> str:

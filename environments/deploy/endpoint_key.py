@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from environments.deploy.vault_parameters import KEY_VAULT_API_VERSION, vault_reference
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
@@ -49,7 +50,6 @@ KEY_TAG = "endpoint-key"
 KEY_PARAMETER = "scoringApiKey"
 """The stream job template's securestring parameter that takes the key."""
 KEYS = ("primary", "secondary")
-KEY_VAULT_API_VERSION = "2023-07-01"
 RESUME = "LastOutputEventTime"
 
 
@@ -82,12 +82,7 @@ class KeyPlaces:
 
 def key_vault_parameter(places: KeyPlaces, subscription_id: str) -> dict[str, Any]:
     """The `scoringApiKey` parameter of the stream job's deployment: a reference ARM resolves, no value."""
-    return {
-        "reference": {
-            "keyVault": {"id": f"/subscriptions/{subscription_id}/{places.vault_id}"},
-            "secretName": ENDPOINT_KEY_SECRET,
-        }
-    }
+    return vault_reference(places.vault_id, ENDPOINT_KEY_SECRET, subscription_id)
 
 
 def other_key(which: str) -> str:

@@ -209,3 +209,16 @@ def drift_schedule_operations(env: Environment) -> list[str]:
         f"string from Key Vault secret {telemetry_secret_uri(env)} when it starts and signs in through "
         f"Entra ID as {names.drift_identity})",
     ]
+
+
+def export_schedule_operations(env: Environment) -> list[str]:
+    """`python -m export schedule <env>`: the inference export on an Azure ML schedule (decision 0016)."""
+    names = resource_names(env)
+    every = env.monitoring.export_interval_minutes
+    return [
+        f"workspace {names.workspace}: create the export environment unless that version exists",
+        f"workspace {names.workspace}: create or update schedule {names.base}-export of the export pipeline "
+        f"job (every {every} minutes on compute export-cluster, inside the workspace's managed network; the "
+        f"job signs in as {names.export_identity} and writes Parquet to the {env.storage.inference_container} "
+        "container)",
+    ]

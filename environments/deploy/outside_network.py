@@ -1,17 +1,19 @@
 """Workloads a private environment renders that run outside its virtual network and reach a resource that
-refuses the internet: they deploy, then fail at run time. Found from the rendered templates (pure).
+refuses the internet: they would deploy, then fail at run time. Found from the rendered templates (pure).
 
 A Consumption (multi-tenant) Logic App, `Microsoft.Logic/workflows`, runs in shared Azure infrastructure,
-not in the environment's network, so it cannot reach a private endpoint; the documented way for a Logic
-App to reach private targets is Logic Apps Standard with virtual network integration for outbound traffic
-(https://learn.microsoft.com/azure/logic-apps/secure-single-tenant-workflow-virtual-network-private-endpoint).
-The firewall exceptions do not help here: trusted-service and resource-instance rules are exceptions of a
-storage account's *public* endpoint firewall
-(https://learn.microsoft.com/azure/storage/common/storage-network-security), and Key Vault's trusted
-services list is an exception of its firewall too
-(https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints); both resources set
-`publicNetworkAccess: Disabled` in a private environment, which closes the public endpoint whatever its
-rules. The choice and the way out: docs/decisions/0013-logic-apps-in-a-private-network.md.
+not in the environment's network, so it cannot reach a private endpoint
+(https://learn.microsoft.com/azure/logic-apps/secure-single-tenant-workflow-virtual-network-private-endpoint:
+virtual network integration is a Logic Apps Standard feature). The firewall exceptions do not help: trusted-
+service and resource-instance rules are exceptions of a storage account's *public* endpoint firewall
+(https://learn.microsoft.com/azure/storage/common/storage-network-security), and both storage and Key Vault
+set `publicNetworkAccess: Disabled` in a private environment.
+
+No rendered app does so today (decision 0016): the export runs as an Azure ML scheduled job inside the
+workspace's managed network, and the retrain app's token reaches it at deploy time as a Key Vault reference
+ARM resolves (its definition names no private resource). This is the guard for the next one: a Consumption
+app whose resource names a private resource (`environments/private_network.py`) is named by the plan and
+refused by apply (`--accept-outside-network` to deploy it anyway).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from environments.model import Environment
 from environments.private_network import private_links
 
 CONSUMPTION_LOGIC_APP = "microsoft.logic/workflows"
-DECISION = "docs/decisions/0013-logic-apps-in-a-private-network.md"
+DECISION = "docs/decisions/0016-export-and-retrain-in-a-private-network.md"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Order, so that ML comes first and Stream Analytics second:
      (data upload, registry writes, model sharing, registry access: `ml_operations`); the endpoint
      rollout carries, in `settings`, a reference to the deployed Application Insights resource whose
      connection string apply hands it (`deployed_settings`); the drift job's schedule names the Key
-     Vault secret ARM writes that string into, which the job reads when it starts.
+     Vault secret ARM writes that string into, which the job reads when it starts; the inference export's
+     schedule (`python -m export schedule`, decision 0016) follows it.
   3. The release manifest (`release.py`): dev writes the versions it validated, staging and prod the
      release they were given, each with its own smoke-tested deployment recorded.
   4. A health gate on the endpoint manifest the ML rollout writes.
@@ -36,10 +37,15 @@ from typing import Any
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
-from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
+from environments.deploy.deployed_settings import (
+    drift_sign_in_reference,
+    export_sign_in_reference,
+    telemetry_reference,
+)
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
+    export_schedule_operations,
     promote_operations,
     registry_owner,
     rollout_request,
@@ -297,6 +303,17 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
             "settings": drift_sign_in_reference(env),
         },
     )
+    export = Step(
+        kind="azureml",
+        name="export-schedule",
+        target=f"{workspace}/schedules/{names.base}-export",
+        request={
+            "command": ["python", "-m", "export", "schedule", env.name],
+            "entities": {},
+            "operations": export_schedule_operations(env),
+            "settings": export_sign_in_reference(env),
+        },
+    )
     record = Step(
         kind="release",
         name="write-release-manifest",
@@ -308,8 +325,10 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
         },
     )
     if env.network == "private":
-        first, rollout, drift = (replace(step, needs_network=True) for step in (first, rollout, drift))
-    return [first, rollout, drift, record]
+        first, rollout, drift, export = (
+            replace(step, needs_network=True) for step in (first, rollout, drift, export)
+        )
+    return [first, rollout, drift, export, record]
 
 
 def _endpoint_key_step(env: Environment) -> Step:

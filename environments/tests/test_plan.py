@@ -198,6 +198,7 @@ def test_the_plan_marks_the_steps_that_need_network_reach(plan) -> None:
         "train" if plan.environment == "dev" else "promote",
         "endpoint-rollout",
         "drift-schedule",
+        "export-schedule",  # the export job's schedule (decision 0016): an Azure ML data-plane call
     }
     assert all(step.kind == "azureml" for step in plan.steps if step.needs_network)
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -215,3 +215,61 @@ def test_cli_names_a_bad_window() -> None:
     )
     assert result.returncode == 1
     assert "--from='yesterday' is not an ISO-8601 time" in result.stderr
+
+
+def test_the_scheduled_run_exports_the_last_whole_hours_as_parquet(
+    loaded_collector, azurite, container
+) -> None:
+    """`--last-hours N`, what the Azure ML export schedule runs (decision 0016), on the local stand-ins: the
+    hour that ended before the ingestion delay lands as the contract's Parquet. Three hours, with the
+    record in the middle one, so an hour boundary passing during the test keeps it in the window."""
+    from export.windows import recent_window
+
+    _, end = recent_window(datetime.now(UTC), 1)
+    when = end - timedelta(minutes=90)
+    request_id = f"scheduled-{uuid.uuid4().hex[:8]}"
+    fresh = {**record(request_id, "00:00:00"), "time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APPLICATIONINSIGHTS_", "STREAMSCORE_"))}
+    env["APPLICATIONINSIGHTS_CONNECTION_STRING"] = loaded_collector.connection_string
+    subprocess.run(
+        [sys.executable, "-c", SEND, json.dumps([fresh])],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "export",
+            "run",
+            "local",
+            "--last-hours",
+            "3",
+            "--collector",
+            loaded_collector.url,
+            "--blob-connection-string-env",
+            "TEST_BLOB_CONNECTION_STRING",
+            "--container",
+            container,
+        ],
+        cwd=REPO,
+        env={
+            **os.environ,
+            **loaded_collector.environment,
+            "TEST_BLOB_CONNECTION_STRING": azurite.connection_string,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    name = when.strftime("%Y/%m/%d/%H/part-0000.parquet")
+    written = blobs(azurite, container)
+    assert name in written, sorted(written)
+    table = pq.read_table(io.BytesIO(written[name]))
+    assert table.schema == export_schema(load_environment("local").data_schema())
+    assert request_id in table.column("request_id").to_pylist()

@@ -1,6 +1,7 @@
 """The Logic App's hourly export (`{yyyy}/{MM}/{dd}/{HH}/records.json`) as the Parquet layout's columns.
 
-The Logic App (`export/templates/arm/export-logicapp.json.j2`) writes the rows of
+The export Logic App of earlier versions (replaced by the scheduled Azure ML export, decision 0016; hours
+it wrote stay readable) wrote the rows of
 `export/queries/inference_records.kql` as a JSON array of objects: `time` (ISO-8601 text, up to 7
 fraction digits), `request_id`, `model_name`, `model_version`, `deployment`, `features` (the logged
 features as a JSON object in a string; an object is accepted too), `score`, `error` (empty text for

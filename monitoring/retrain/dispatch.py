@@ -61,7 +61,7 @@ def token_from_reference(reference: str, environ: Mapping[str, str] = os.environ
             raise DispatchError(f"environment variable {name} (github.dispatch_token) is not set")
         return environ[name]
     raise DispatchError(
-        f"github.dispatch_token {reference!r} lives in Key Vault: the retrain Logic App reads it there; "
+        f"github.dispatch_token {reference!r} lives in Key Vault: ARM gives it to the retrain Logic App when it deploys; "
         "to dispatch from here, use an 'env:NAME' reference"
     )
 

@@ -54,21 +54,36 @@ def test_alert_template_is_schema_valid_and_follows_the_environment(name: str, t
         assert rule.dimensions == ("feature", "model", "version")
 
 
-def test_retrain_logic_app_dispatches_with_the_key_vault_token(tmp_path: Path) -> None:
+def test_retrain_logic_app_dispatches_with_a_token_arm_fills_from_key_vault(tmp_path: Path) -> None:
     env = load_env("prod")
     document = _render_arm(env, tmp_path)
     workflow = next(r for r in document["resources"] if r["type"] == "Microsoft.Logic/workflows")
     assert workflow["apiVersion"] == "2016-06-01"
     actions = workflow["properties"]["definition"]["actions"]
-    token = actions["Read_dispatch_token"]["inputs"]
-    assert token["uri"].startswith(
-        f"https://{env.prefix}-prod-kv.vault.azure.net/secrets/github-dispatch-token"
+    # Nothing private is read at run time (the app runs outside the network): no vault call, no identity.
+    assert set(actions) == {"Dispatch_retrain"} and "identity" not in workflow
+    assert f"{env.prefix}-prod-kv" not in json.dumps(workflow)
+    token = document["parameters"]["dispatchToken"]
+    assert token["type"] == "securestring" and "defaultValue" not in token
+    assert token["metadata"]["streamscore"] == {
+        "keyVaultSecret": "github-dispatch-token",
+        "emptyUntilStored": True,
+    }
+    assert workflow["properties"]["definition"]["parameters"]["dispatchToken"] == {"type": "SecureString"}
+    assert workflow["properties"]["parameters"]["dispatchToken"] == {"value": "[parameters('dispatchToken')]"}
+    assert (
+        workflow["properties"]["state"] == "[if(empty(parameters('dispatchToken')), 'Disabled', 'Enabled')]"
     )
-    assert token["authentication"]["type"] == "ManagedServiceIdentity"
-    dispatch = actions["Dispatch_retrain"]["inputs"]
-    assert dispatch["method"] == "POST" and "/dispatches" in dispatch["uri"]
-    assert dispatch["body"]["event_type"] == "retrain"
-    assert set(dispatch["body"]["client_payload"]) >= {"environment", "model", "metrics"}
+    dispatch = actions["Dispatch_retrain"]
+    assert (
+        dispatch["inputs"]["headers"]["Authorization"] == "@{concat('Bearer ', parameters('dispatchToken'))}"
+    )
+    assert dispatch["runtimeConfiguration"]["secureData"]["properties"] == ["inputs"], (
+        "no token in run history"
+    )
+    assert dispatch["inputs"]["method"] == "POST" and "/dispatches" in dispatch["inputs"]["uri"]
+    assert dispatch["inputs"]["body"]["event_type"] == "retrain"
+    assert set(dispatch["inputs"]["body"]["client_payload"]) >= {"environment", "model", "metrics"}
     # The dispatch goes to the repository the deploy runs in (GITHUB_REPOSITORY, read at apply time).
     assert workflow["properties"]["parameters"]["repository"] == {"value": "[parameters('githubRepository')]"}
     assert "defaultValue" not in workflow["properties"]["definition"]["parameters"]["repository"]
@@ -80,8 +95,9 @@ def test_retrain_logic_app_dispatches_with_the_key_vault_token(tmp_path: Path) -
         document["variables"]["workflowId"]
         == f"[resourceId('Microsoft.Logic/workflows', '{workflow['name']}')]"
     )
-    # Secrets stay in Key Vault: the rendered file holds only the secret's name.
-    assert "ghp_" not in json.dumps(document) and "securestring" not in json.dumps(document).lower()
+    # Secrets stay in Key Vault: neither file holds a value, the parameters file not even a reference.
+    parameters = (tmp_path / "drift-alerts.parameters.json").read_text(encoding="utf-8")
+    assert "dispatchToken" not in parameters and "ghp_" not in json.dumps(document)
 
 
 def test_pvalue_alert_metric_alerts_below_its_threshold(tmp_path: Path) -> None:
