@@ -1,7 +1,7 @@
 """`python -m export run <env> --from T1 --to T2`: export inference records of a window to blob Parquet.
 
 Local: reads the collector's query API and writes to Azurite. Azure: runs the export KQL against the
-environment's Application Insights and writes to its storage account, both with DefaultAzureCredential.
+environment's Application Insights and writes to its storage account, both with `azure_credential()`.
 Every whole hour the window touches is (re)written, so windows may overlap freely.
 """
 

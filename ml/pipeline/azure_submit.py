@@ -56,12 +56,13 @@ def _resolve(value: str) -> str:
 
 def workspace_client(env: Environment) -> Any:
     from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
+
+    from environments.azure_credential import azure_credential
 
     if env.azure is None:
         raise PipelineError(f"environment {env.name} has no 'azure' section")
     return MLClient(
-        DefaultAzureCredential(),
+        azure_credential(),
         subscription_id=_resolve(env.azure.subscription_id),
         resource_group_name=env.azure.resource_group,
         workspace_name=resource_names(env).workspace,
@@ -235,7 +236,8 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
     """
     from azure.ai.ml import MLClient
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.identity import DefaultAzureCredential
+
+    from environments.azure_credential import azure_credential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
@@ -244,7 +246,7 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
             registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
         )
     registry = resource_names(env).registry
-    client = MLClient(DefaultAzureCredential(), registry_name=registry)
+    client = MLClient(azure_credential(), registry_name=registry)
     try:
         model = client.models.get(env.model.name, version=version)
     except ResourceNotFoundError as exc:
