@@ -47,7 +47,10 @@ def github_id_token(environ: Mapping[str, str] = os.environ, audience: str = AZU
     if not url or not token:
         missing = REQUEST_URL if not url else REQUEST_TOKEN
         raise GitHubTokenError(f"{missing} is not set: the job needs `permissions: id-token: write`")
-    separator = "&" if urllib.parse.urlsplit(url).query else "?"
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        raise GitHubTokenError(f"{REQUEST_URL} is not an http(s) URL (scheme {parts.scheme!r})")
+    separator = "&" if parts.query else "?"
     request = urllib.request.Request(
         f"{url}{separator}audience={urllib.parse.quote(audience, safe='')}",
         headers={"Authorization": f"bearer {token}", "Accept": "application/json"},

@@ -225,3 +225,9 @@ def test_a_job_without_its_azure_ids_is_refused_naming_them(github: str) -> None
 def test_outside_a_github_oidc_job_the_default_credential_signs_in() -> None:
     """A laptop (`az login`) or a compute instance: no request URL, DefaultAzureCredential."""
     assert isinstance(azure_credential({"AZURE_CLIENT_ID": CLIENT}), DefaultAzureCredential)
+
+
+def test_a_request_url_that_is_not_http_is_refused_before_opening_it(tmp_path: Path) -> None:
+    job = {**_job("x"), "ACTIONS_ID_TOKEN_REQUEST_URL": (tmp_path / "token").as_uri()}
+    with pytest.raises(GitHubTokenError, match="not an http\\(s\\) URL \\(scheme 'file'\\)"):
+        github_id_token(job)
