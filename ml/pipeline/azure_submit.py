@@ -157,8 +157,8 @@ def _status(client: Any, name: str) -> str | None:
 def await_run(client: Any, name: str, minutes: float | None) -> str:
     """Wait for run `name` to end, at most `minutes` (None: until it ends); returns its status.
 
-    A workflow awaits a long run in several steps, each after a fresh `azure/login` and shorter than
-    the token's life, so no step outlives its OIDC token (.github/workflows/deploy.yml)."""
+    The workflow awaits in a step of its own, after the submit; the client's sign-in renews itself
+    however long the run takes (environments/azure_credential.py, decision 0024)."""
     deadline = None if minutes is None else time.monotonic() + minutes * 60
     while True:
         status = _status(client, name) or "NotFound"
