@@ -28,13 +28,12 @@ class BlobSink:
 
     @classmethod
     def from_account(cls, account: str, container: str) -> BlobSink:
-        """Azure: DefaultAzureCredential (the deploy identity needs Storage Blob Data Contributor)."""
-        from azure.identity import DefaultAzureCredential
+        """Azure: `azure_credential()` (the deploy identity needs Storage Blob Data Contributor)."""
         from azure.storage.blob import BlobServiceClient
 
-        service = BlobServiceClient(
-            AZURE_BLOB_URL.format(account=account), credential=DefaultAzureCredential()
-        )
+        from environments.azure_credential import azure_credential
+
+        service = BlobServiceClient(AZURE_BLOB_URL.format(account=account), credential=azure_credential())
         return cls(service.get_container_client(container))
 
     def ensure_container(self) -> None:

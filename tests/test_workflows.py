@@ -275,22 +275,73 @@ def test_every_run_step_calls_a_nox_session() -> None:
             assert run.strip().startswith("nox -s"), f"{source}: `{run}` should be a nox session"
 
 
-def test_dev_training_is_submitted_then_awaited_in_steps_each_after_a_fresh_login() -> None:
-    """No step outlives its OIDC token: each await step follows its own azure/login."""
-    steps = _load("deploy.yml")["jobs"]["ml"]["steps"]
+# Run steps that call Azure and may wait longer than the hour one sign-in lasts (a training run, an image
+# build and endpoint rollout, ARM deployments, a Stream Analytics start); pr.yml's offline plan calls none.
+AZURE_STEPS = ("nox -s train ", "nox -s deploy-", 'nox -s "deploy-', "nox -s drift ")
+CREDENTIAL = ROOT / "environments" / "azure_credential.py"
+
+
+def _azure_steps() -> list[tuple[str, str, dict, dict, dict]]:
+    """(file, job name, job, its env (workflow's, then job's), step) of every step that calls Azure."""
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        document = _load(path.name)
+        for name, job in document["jobs"].items():
+            env = {**(document.get("env") or {}), **(job.get("env") or {})}
+            for step in job.get("steps", []):
+                run = str(step.get("run", ""))
+                if run.startswith(AZURE_STEPS) and "--offline" not in run:
+                    found.append((path.name, name, job, env, step))
+    return found
+
+
+def test_every_azure_step_signs_in_with_the_credential_that_renews_itself() -> None:
+    """No wait outlives its sign-in (decision 0024): the job may mint GitHub ID tokens (the runner then
+    sets ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN) and names the identity they are exchanged for, which is all
+    environments/azure_credential.py needs to exchange a fresh one each time its Azure token expires."""
+    steps = _azure_steps()
+    runs = {step["run"] for *_, step in steps}
+    assert any("--stage ml" in run for run in runs) and any("--stage streaming" in run for run in runs)
+    assert any(run.startswith("nox -s train ") for run in runs) and any("drift" in run for run in runs)
+    for source, name, job, env, step in steps:
+        where = f"{source}:{name}: {step['run']}"
+        assert job["permissions"].get("id-token") == "write", where
+        assert env.get("AZURE_CLIENT_ID") == "${{ vars.AZURE_CLIENT_ID }}", where
+        assert env.get("AZURE_TENANT_ID") == "${{ vars.AZURE_TENANT_ID }}", where
+        assert "ACTIONS_ID_TOKEN_REQUEST_TOKEN" not in str(step), f"{where}: the runner sets it, never a step"
+
+
+def test_the_python_side_signs_in_only_through_the_renewing_credential() -> None:
+    """Every Azure client the workflows' commands build takes `azure_credential()`; one built with
+    `DefaultAzureCredential` directly would sign in through azure/login's token, which expires."""
+    direct = re.compile(r"\b(DefaultAzureCredential|AzureCliCredential)\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("environments", "ml", "monitoring", "export")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != CREDENTIAL and "tests" not in path.relative_to(ROOT).parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if direct.search(line)
+    ]
+    assert not offenders, f"sign in through environments.azure_credential.azure_credential(): {offenders}"
+    assert direct.search(CREDENTIAL.read_text(encoding="utf-8")), "the one place that may"
+
+
+def test_dev_training_is_submitted_then_awaited_and_reused_by_the_ml_stage() -> None:
+    """The run is submitted in one step (a re-run finds it by name instead of training again), awaited
+    in the next, and the ML stage reuses the completed run; the job's timeout leaves room for both."""
+    job = _load("deploy.yml")["jobs"]["ml"]
+    steps = job["steps"]
     runs = [(i, s["run"]) for i, s in enumerate(steps) if "run" in s]
-    submit = next(i for i, run in runs if run == "nox -s train -- dev --no-wait")
     infra = next(i for i, run in runs if "--stage infra" in run)
-    awaits = [i for i, run in runs if "--await-minutes" in run]
+    submit = next(i for i, run in runs if run == "nox -s train -- dev --no-wait")
+    awaits = [(i, run) for i, run in runs if "--await-minutes" in run]
     deploy = next(i for i, run in runs if "--stage ml" in run)
-    assert infra < submit < awaits[0] and awaits[-1] < deploy and len(awaits) >= 2
-    for index in [*awaits, deploy]:
-        assert str(steps[index - 1].get("uses", "")).startswith("azure/login@"), steps[index]
-    for index in [infra, submit, *awaits]:
+    assert len(awaits) == 1 and infra < submit < awaits[0][0] < deploy
+    for index in (infra, submit, awaits[0][0]):
         assert steps[index]["if"] == "inputs.release-from == ''", "only dev trains"
-    assert all(
-        float(run.split("--await-minutes")[1].split()[0]) <= 50 for _, run in runs if "--await-minutes" in run
-    )
+    minutes = float(awaits[0][1].split("--await-minutes")[1].split()[0])
+    assert minutes + 30 <= job["timeout-minutes"], "infrastructure and the rollout need time too"
 
 
 def test_drift_workflow_is_a_manual_trigger_with_its_own_identity() -> None:

@@ -1,5 +1,6 @@
 """Apply a plan to Azure: a thin layer over azure-mgmt-resource, the ML and monitoring domains' command
-lines and azure-mgmt-streamanalytics, authenticated with DefaultAzureCredential (OIDC in the workflows).
+lines and azure-mgmt-streamanalytics, authenticated with `azure_credential()` (in the workflows a GitHub
+OIDC sign-in that renews itself, so a long wait outlives the first token).
 
 Each plan step is one operation here, in the plan's order; nothing else is changed. The SDK clients come
 from an `AzureClients` (tests give it the simulated control plane's transport); an Azure ML step's
@@ -52,11 +53,11 @@ def resolve(value: str) -> str:
 
 
 def default_clients(env: Environment) -> AzureClients:
-    """The clients of a real deployment: `DefaultAzureCredential` on the environment's subscription."""
-    from azure.identity import DefaultAzureCredential
+    """The clients of a real deployment: `azure_credential()` on the environment's subscription."""
+    from environments.azure_credential import azure_credential
 
     assert env.azure is not None
-    return AzureClients(resolve(env.azure.subscription_id), DefaultAzureCredential())
+    return AzureClients(resolve(env.azure.subscription_id), azure_credential())
 
 
 def _ml_client(env: Environment, clients: AzureClients) -> Any:

@@ -1,10 +1,11 @@
 """The Azure SDK clients apply uses, built from one credential, subscription and (in tests) transport.
 
 Tests pass `transport=SimulatedTransport(...)` (environments/azure_sim); the deploy passes none, so the
-SDKs talk to Azure with `DefaultAzureCredential` (OIDC in the workflows).
+SDKs talk to Azure with `azure_credential()` (`DefaultAzureCredential`, or in a workflow a GitHub OIDC
+sign-in that renews itself: environments/azure_credential.py).
 
 The Azure ML steps (`python -m ml rollout <env>`, ...) run in apply's process inside an `azure_session`:
-they take their clients from `session_clients` (the session's, else `DefaultAzureCredential`) and the
+they take their clients from `session_clients` (the session's, else `azure_credential()`) and the
 values apply read from deployed resources for them from `deployed_setting`, so the same clients, and
 in tests the same simulated control plane, serve every step.
 """
@@ -104,13 +105,13 @@ def azure_session(clients: AzureClients, settings: dict[str, str], root: Path = 
 
 def session_clients(subscription_id: Callable[[], str]) -> AzureClients:
     """The session's clients, else clients on `subscription_id()` (read only then: it may come from an
-    environment variable) with `DefaultAzureCredential`."""
+    environment variable) with `azure_credential()`."""
     session = _SESSION.get()
     if session is not None:
         return session.clients
-    from azure.identity import DefaultAzureCredential
+    from environments.azure_credential import azure_credential
 
-    return AzureClients(subscription_id(), DefaultAzureCredential())
+    return AzureClients(subscription_id(), azure_credential())
 
 
 def session_root() -> Path:

@@ -1,7 +1,7 @@
 """`python -m environments destroy <env> [--yes] [--plan-only]`: render -> plan -> confirm -> delete.
 
 A thin apply over the pure plan (`destroy_plan.py`): the resource group is deleted through
-azure-mgmt-resource (`begin_delete`, waited for), with `DefaultAzureCredential` (`az login` on a laptop).
+azure-mgmt-resource (`begin_delete`, waited for), with `azure_credential()` (`az login` on a laptop).
 """
 
 from __future__ import annotations

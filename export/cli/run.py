@@ -1,7 +1,7 @@
 """`python -m export run <env> --from T1 --to T2 | --last-hours N`: export inference records of a window to blob Parquet.
 
 Local: reads the collector's query API and writes to Azurite. Azure: runs the export KQL against the
-environment's Application Insights and writes to its storage account, both with DefaultAzureCredential.
+environment's Application Insights and writes to its storage account, both with `azure_credential()`.
 Every whole hour the window touches is (re)written, so windows may overlap freely. `--last-hours N` is the
 scheduled run's window (the Azure ML export schedule, decision 0016): the N whole hours that ended at
 least 15 minutes ago (ingestion delay).

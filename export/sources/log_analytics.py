@@ -43,16 +43,17 @@ def rows_of(columns: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
 
 
 class LogAnalyticsSource:
-    """Runs the export KQL against the Application Insights resource with DefaultAzureCredential."""
+    """Runs the export KQL against the Application Insights resource with `azure_credential()`."""
 
     def __init__(self, resource_id: str, client: Any | None = None) -> None:
         self.resource_id = resource_id
         self.description = f"Application Insights {resource_id}"
         if client is None:
-            from azure.identity import DefaultAzureCredential
             from azure.monitor.query import LogsQueryClient
 
-            client = LogsQueryClient(DefaultAzureCredential())
+            from environments.azure_credential import azure_credential
+
+            client = LogsQueryClient(azure_credential())
         self._client = client
 
     def traffic_history(self, end: datetime) -> list[TrafficChange]:

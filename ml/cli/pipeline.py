@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         "--await-minutes",
         type=float,
         help="Azure: await the run at most this long, then return (0 exit while it still runs); "
-        "one workflow step each, after a fresh login",
+        "the deploy's ML stage then reuses the completed run",
     )
     return parser
 

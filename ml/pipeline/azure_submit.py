@@ -56,12 +56,13 @@ def _resolve(value: str) -> str:
 
 def workspace_client(env: Environment) -> Any:
     from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
+
+    from environments.azure_credential import azure_credential
 
     if env.azure is None:
         raise PipelineError(f"environment {env.name} has no 'azure' section")
     return MLClient(
-        DefaultAzureCredential(),
+        azure_credential(),
         subscription_id=_resolve(env.azure.subscription_id),
         resource_group_name=env.azure.resource_group,
         workspace_name=resource_names(env).workspace,
@@ -156,8 +157,8 @@ def _status(client: Any, name: str) -> str | None:
 def await_run(client: Any, name: str, minutes: float | None) -> str:
     """Wait for run `name` to end, at most `minutes` (None: until it ends); returns its status.
 
-    A workflow awaits a long run in several steps, each after a fresh `azure/login` and shorter than
-    the token's life, so no step outlives its OIDC token (.github/workflows/deploy.yml)."""
+    The workflow awaits in a step of its own, after the submit; the client's sign-in renews itself
+    however long the run takes (environments/azure_credential.py, decision 0024)."""
     deadline = None if minutes is None else time.monotonic() + minutes * 60
     while True:
         status = _status(client, name) or "NotFound"
@@ -235,7 +236,8 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
     """
     from azure.ai.ml import MLClient
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.identity import DefaultAzureCredential
+
+    from environments.azure_credential import azure_credential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
@@ -244,7 +246,7 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
             registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
         )
     registry = resource_names(env).registry
-    client = MLClient(DefaultAzureCredential(), registry_name=registry)
+    client = MLClient(azure_credential(), registry_name=registry)
     try:
         model = client.models.get(env.model.name, version=version)
     except ResourceNotFoundError as exc:

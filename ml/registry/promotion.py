@@ -75,9 +75,10 @@ def apply_registry_requests(
     (registry versions are immutable); `registry_client` defaults to one signed in as the workflow."""
     if registry_client is None:
         from azure.ai.ml import MLClient
-        from azure.identity import DefaultAzureCredential
 
-        registry_client = MLClient(DefaultAzureCredential(), registry_name=requests.model.registry_name)
+        from environments.azure_credential import azure_credential
+
+        registry_client = MLClient(azure_credential(), registry_name=requests.model.registry_name)
     ensure_version(registry_client.environments, requests.environment)
     for component in requests.components:
         ensure_version(registry_client.components, component)

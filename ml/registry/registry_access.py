@@ -116,10 +116,11 @@ def registry_access_deployment(env: Environment) -> RegistryAccessDeployment:
 def apply(deployment: RegistryAccessDeployment, subscription_id: str) -> None:
     """Run the deployment and wait; raises when it does not succeed."""
     from azure.core.exceptions import HttpResponseError
-    from azure.identity import DefaultAzureCredential
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    client = ResourceManagementClient(DefaultAzureCredential(), subscription_id)
+    from environments.azure_credential import azure_credential
+
+    client = ResourceManagementClient(azure_credential(), subscription_id)
     where = f"ARM deployment {deployment.name} in {deployment.resource_group} (registry access)"
     try:
         poller = client.resources.begin_create_or_update_by_id(

@@ -149,7 +149,7 @@ class AzureEndpoint:
     @classmethod
     def connect(cls, env: Environment) -> AzureEndpoint:
         """Render the environment and connect with apply's clients (`azure_session`), else
-        DefaultAzureCredential."""
+        `azure_credential()`."""
         from environments.deploy.azure_apply import resolve
         from environments.render import render_environment
 

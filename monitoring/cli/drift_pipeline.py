@@ -149,7 +149,7 @@ def _azure(env: Environment) -> AzureTarget:
 
 
 def _clients(env: Environment) -> Any:
-    """apply's clients (`azure_session`), else DefaultAzureCredential on the environment's subscription."""
+    """apply's clients (`azure_session`), else `azure_credential()` on the environment's subscription."""
     from environments.deploy.azure_clients import session_clients
 
     azure = _azure(env)
