@@ -215,6 +215,10 @@ class Storage(Strict):
     inference_container: AzureName
     scored_container: AzureName
     deadletter_container: AzureName
+    feedback_container: AzureName = Field(
+        default="feedback",
+        description="Labelled feedback rows (ml/data/feedback.py): what a retrain adds to the training data",
+    )
 
 
 class DriftThresholds(Strict):
