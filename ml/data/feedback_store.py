@@ -44,8 +44,11 @@ class FeedbackFiles:
         return sum(len(frame) for frame in self.frames)
 
 
-def container_client(env: Environment, environ: dict[str, str], credential: Any = None) -> Any:
-    """The environment's feedback container (see the module docstring)."""
+def container_client(
+    env: Environment, environ: dict[str, str], credential: Any = None, transport: Any = None
+) -> Any:
+    """The environment's feedback container (see the module docstring); `transport` is azure-core's
+    seam (the simulated control plane in tests)."""
     from azure.storage.blob import BlobServiceClient
 
     container = env.storage.feedback_container
@@ -59,7 +62,8 @@ def container_client(env: Environment, environ: dict[str, str], credential: Any 
 
         credential = DefaultAzureCredential()
     account = resource_names(env).storage_account
-    service = BlobServiceClient(f"https://{account}.blob.core.windows.net", credential=credential)
+    options = {} if transport is None else {"transport": transport}
+    service = BlobServiceClient(f"https://{account}.blob.core.windows.net", credential=credential, **options)
     return service.get_container_client(container)
 
 

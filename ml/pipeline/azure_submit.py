@@ -72,11 +72,15 @@ def workspace_client(env: Environment) -> Any:
 
 
 def feedback_container(env: Environment) -> Any:
-    """The environment's feedback container, signed in as this process (the deploy identity in the
-    workflow: Storage Blob Data Reader on the container, docs/identities.md)."""
-    from azure.identity import DefaultAzureCredential
+    """The environment's feedback container, on the session's clients (decision 0015; by hand:
+    `DefaultAzureCredential`), signed in as the deploy identity in the workflow (Storage Blob Data Reader
+    on the container, docs/identities.md)."""
+    from environments.deploy.azure_clients import session_clients
 
-    return feedback_store.container_client(env, dict(os.environ), DefaultAzureCredential())
+    assert env.azure is not None  # an Azure environment: `workspace_client` checked it
+    azure = env.azure
+    clients = session_clients(lambda: _resolve(azure.subscription_id))
+    return feedback_store.container_client(env, dict(os.environ), clients.credential, clients.transport)
 
 
 def data_asset(rendered_ml: Path, training: TrainingData, version: int) -> Any:
