@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -91,7 +92,7 @@ def read_feedback(container: Any, schema: DataSchema, missing_ok: bool = False) 
     for blob in blobs:
         name = Path(f"{where}/{blob.name}")
         try:
-            frame = _read_blob(name, lambda b=blob.name: container.download_blob(b).readall())
+            frame = _read_blob(name, partial(_download, container, blob.name))
             frames.append(training_rows(frame, schema, name))
             names.append(blob.name)
         except DataValidationError as exc:
@@ -101,6 +102,10 @@ def read_feedback(container: Any, schema: DataSchema, missing_ok: bool = False) 
     if problems:
         raise DataValidationError(Path(where), problems)
     return FeedbackFiles(where, names, frames)
+
+
+def _download(container: Any, blob_name: str) -> bytes:
+    return bytes(container.download_blob(blob_name).readall())
 
 
 def _read_blob(name: Path, content: Callable[[], bytes]) -> pd.DataFrame:

@@ -204,7 +204,7 @@ def train(
 
     rendered_ml = pipeline_path.parents[2]
     client = workspace_client(env)
-    asset_name = load_data(rendered_ml / DATA_ASSET_FILE).name
+    asset_name = str(load_data(rendered_ml / DATA_ASSET_FILE).name)
     existing = workspace_data_versions(client, asset_name)
     # The newest version plus new labelled feedback (decision 0018); the seed when there is none yet.
     data = azure_data(

@@ -108,8 +108,8 @@ class CollectorHandler(BaseHTTPRequestHandler):
         role = refused_role(items, self.server.refused_roles)
         if role is not None:
             log.warning("refused %d envelopes of role %s: 403 (--refuse-role)", len(items), role)
-            answer = {"itemsReceived": len(items), "itemsAccepted": 0, "errors": []}
-            self._send(HTTPStatus.FORBIDDEN, answer, reason=FORBIDDEN_REASON)
+            refusal = {"itemsReceived": len(items), "itemsAccepted": 0, "errors": []}
+            self._send(HTTPStatus.FORBIDDEN, refusal, reason=FORBIDDEN_REASON)
             return
         rows, errors = parse_batch(items, self.server.ikey)
         try:
