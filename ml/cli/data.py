@@ -15,7 +15,8 @@ python -m ml data local --feedback labelled.csv  register the next training data
                                                  one plus these labelled rows (columns: request_id, time,
                                                  the features, the label; docs/contracts.md)
 python -m ml data local --feedback-container     the same with every file in the environment's feedback
-                                                 container (Azurite locally, its storage account on Azure)
+                                                 container (Azurite); for an Azure environment it checks
+                                                 the files only (`ml pipeline <env>` merges them there)
 """
 
 from __future__ import annotations
@@ -117,6 +118,11 @@ def main(argv: list[str]) -> int:
                 schema,
                 missing_ok=env.local is not None,
             )
+            if env.local is None:  # Azure: the workspace's data asset takes the feedback, not this folder
+                checked = {"feedback_source": files.where, "files": files.names, "feedback_rows": files.rows}
+                note = f"checked only: `python -m ml pipeline {env.name}` merges it into the data asset"
+                print(json.dumps({**checked, "note": note}, indent=2))
+                return 0
             registration = versions.register_feedback_rows(
                 state, schema, files.frames, f"feedback:{files.where}"
             )
