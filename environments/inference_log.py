@@ -66,13 +66,20 @@ the same). docs/decisions/0014-mirrored-rows-by-traffic-history.md."""
 LIVE_FIELD = "live"
 """The traffic event's field: the names of the deployments taking live traffic, as a JSON list."""
 
+MIRROR_FIELD = "mirror"
+"""The traffic event's other field: the deployments receiving mirrored copies from then on, as a JSON list
+(absent on events written before it existed). It plays no part in judging a row; it names the candidate
+of a mirror step in the history, so that a deployment missing from the history means its traffic events
+were lost (refused at ingestion), not that it was only ever mirrored (`unrecorded_deployments`)."""
+
 
 @dataclass(frozen=True)
 class TrafficChange:
-    """From `time` on, exactly the deployments in `live` take live traffic."""
+    """From `time` on, exactly the deployments in `live` take live traffic (and `mirror` mirrored copies)."""
 
     time: datetime
     live: frozenset[str]
+    mirror: frozenset[str] = frozenset()
 
 
 def live_json(live: Iterable[str]) -> str:
@@ -80,16 +87,32 @@ def live_json(live: Iterable[str]) -> str:
     return json.dumps(sorted(set(live)), separators=(",", ":"))
 
 
-def parse_live(value: Any) -> frozenset[str]:
-    """The `live` field (JSON list text, or a list) -> names; ValueError naming what is wrong."""
+def parse_live(value: Any, field: str = LIVE_FIELD) -> frozenset[str]:
+    """The `live` (or `mirror`) field (JSON list text, or a list) -> names; ValueError naming what is
+    wrong. A missing `mirror` (None, "") is no names."""
+    if field == MIRROR_FIELD and value in (None, ""):
+        return frozenset()
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{LIVE_FIELD} is not JSON: {exc.msg} in {value[:80]!r}") from exc
+            raise ValueError(f"{field} is not JSON: {exc.msg} in {value[:80]!r}") from exc
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        raise ValueError(f"{LIVE_FIELD} must be a JSON list of deployment names, got {str(value)[:80]!r}")
+        raise ValueError(f"{field} must be a JSON list of deployment names, got {str(value)[:80]!r}")
     return frozenset(value)
+
+
+def unrecorded_deployments(deployments: Iterable[str | None], history: Sequence[TrafficChange]) -> set[str]:
+    """The deployments among `deployments` (those that scored an hour's rows) that no traffic change names,
+    when mirrored copies are possible among those rows: they name more than one deployment (a copy is
+    scored beside the live answer, by another deployment). Non-empty means the traffic history is
+    incomplete (a rollout's `traffic` events refused at ingestion), so live rows cannot be told from
+    mirrored copies: the export refuses such an hour rather than guess."""
+    named = {name for name in deployments if name}
+    if len(named) < 2:
+        return set()
+    recorded = set().union(*(change.live | change.mirror for change in history))
+    return named - recorded
 
 
 def scored_live(deployment: str | None, time: datetime, history: Sequence[TrafficChange]) -> bool:

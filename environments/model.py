@@ -259,6 +259,17 @@ class Storage(Strict):
     inference_container: AzureName
     scored_container: AzureName
     deadletter_container: AzureName
+    feedback_container: AzureName = Field(
+        default="feedback",
+        description="Labelled feedback rows (ml/data/feedback.py): what a retrain adds to the training data",
+    )
+    feedback_writers: list[Annotated[str, Field(pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")]] = (
+        Field(
+            default_factory=list,
+            description="Object ids of the principals that write labelled feedback (Storage Blob Data Contributor "
+            "on the feedback container, without delete; docs/identities.md)",
+        )
+    )
 
 
 class DriftThresholds(Strict):

@@ -29,6 +29,8 @@ class HourResult:
     duplicates: int = 0
     probes: int = 0
     mirrored: int = 0
+    refused: str | None = None
+    """Why the hour was not written (its rows cannot be trusted); None when it was exported."""
 
 
 @dataclass
@@ -45,7 +47,15 @@ class ExportReport:
     def rows(self) -> int:
         return sum(h.rows for h in self.hours)
 
+    @property
+    def refused(self) -> list[HourResult]:
+        """Hours not written because their rows cannot be trusted; the run fails when there is one."""
+        return [h for h in self.hours if h.refused is not None]
+
     def summary(self) -> str:
+        if self.refused:
+            reasons = "; ".join(f"{h.hour.blob_name}: {h.refused}" for h in self.refused)
+            return f"refused {len(self.refused)} hour(s), wrote {self.rows} rows in {len(self.written)} blob(s): {reasons}"
         if not self.written:
             return f"no inference records in the {len(self.hours)} hour(s) of the window: nothing written"
         empty = len(self.hours) - len(self.written)
@@ -81,7 +91,10 @@ def export_window(
                 conversion.probes,
                 conversion.mirrored,
             )
-            if conversion.rows:
+            if conversion.unrecorded:
+                result.rows, result.refused = 0, refusal(conversion.unrecorded)
+                log.error("%s: not exported: %s", hour.blob_name, result.refused)
+            elif conversion.rows:
                 if not container_ready:
                     sink.ensure_container()
                     container_ready = True
@@ -102,6 +115,16 @@ def export_window(
                 on_hour(result)
             advance(result)
     return report
+
+
+def refusal(deployments: list[str]) -> str:
+    """Why an hour whose deployments the traffic history misses is not exported."""
+    return (
+        f"rows of deployment(s) {', '.join(deployments)} that no traffic event names, beside rows of another "
+        "deployment: mirrored copies cannot be told from live rows (decision 0014). The rollout's traffic "
+        "events were refused or lost: the identity running it needs Monitoring Metrics Publisher on "
+        "Application Insights (docs/identities.md). The hour stays out of the export, and so out of drift"
+    )
 
 
 @contextmanager

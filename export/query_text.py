@@ -8,6 +8,7 @@ from pathlib import Path
 from environments.inference_log import INFERENCE_COLUMNS
 
 QUERY_FILE = Path(__file__).resolve().parent / "queries" / "inference_records.kql"
+TRAFFIC_QUERY_FILE = QUERY_FILE.with_name("traffic_history.kql")
 COLUMNS = INFERENCE_COLUMNS
 """The columns the query projects: exactly the inference record's (owned by `environments.inference_log`)."""
 
@@ -25,6 +26,11 @@ def window_bindings(start: datetime, end: datetime) -> str:
 def windowed_query(start: datetime, end: datetime, query: str | None = None) -> str:
     """The export KQL bound to [start, end)."""
     return window_bindings(start, end) + (inference_query() if query is None else query)
+
+
+def traffic_query(start: datetime, end: datetime) -> str:
+    """The traffic history KQL (export/queries/traffic_history.kql) bound like the export query."""
+    return window_bindings(start, end) + TRAFFIC_QUERY_FILE.read_text(encoding="utf-8")
 
 
 def kql_time(when: datetime) -> str:

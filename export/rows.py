@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from environments.data_schema import DataSchema, Feature
-from environments.inference_log import TrafficChange, parse_features, scored_live
+from environments.inference_log import TrafficChange, parse_features, scored_live, unrecorded_deployments
 
 
 @dataclass
@@ -23,6 +23,10 @@ class Conversion:
     probes: int = 0
     mirrored: int = 0
     """Rows scored by a deployment that took no live traffic then: mirrored copies (decision 0014)."""
+    unrecorded: list[str] = field(default_factory=list)
+    """Deployments that scored rows of the window, which hold rows of more than one deployment, and that
+    no traffic event names: the history is incomplete, so mirrored copies cannot be told from live rows
+    and the hour must not be exported (`environments.inference_log.unrecorded_deployments`)."""
 
 
 def to_rows(
@@ -35,10 +39,11 @@ def to_rows(
     """Convert, keep only [start, end), leave out probe traffic (a record with a `probe` kind) and
     mirrored copies (a row whose deployment was not live then, by the traffic `history`), as
     `export/queries/inference_records.kql` does, drop exact re-sends (same request id and time), sort
-    stably."""
+    stably. `unrecorded` names the deployments the history misses (then the rows cannot be trusted)."""
     result = Conversion()
     seen: set[tuple[datetime, str]] = set()
     rows: list[dict[str, Any]] = []
+    scored_by: set[str | None] = set()
     for index, record in enumerate(records):
         if is_probe(record):
             result.probes += 1
@@ -50,6 +55,7 @@ def to_rows(
             continue
         if not start <= row["time"] < end:
             continue
+        scored_by.add(row["deployment"])
         if not scored_live(row["deployment"], row["time"], history):
             result.mirrored += 1
             continue
@@ -60,6 +66,7 @@ def to_rows(
         seen.add(key)
         rows.append(row)
     result.rows = sorted(rows, key=lambda r: (r["time"], r["request_id"]))
+    result.unrecorded = sorted(unrecorded_deployments(scored_by, history))
     return result
 
 

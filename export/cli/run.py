@@ -69,4 +69,4 @@ def main(argv: list[str]) -> int:
         print(f"export: {exc}", file=sys.stderr)
         return 1
     print(report.summary())
-    return 0
+    return 1 if report.refused else 0

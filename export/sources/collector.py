@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from environments.inference_log import LIVE_FIELD, TRAFFIC_EVENT_NAME, TrafficChange, parse_live
+from environments.inference_log import LIVE_FIELD, MIRROR_FIELD, TRAFFIC_EVENT_NAME, TrafficChange, parse_live
 from environments.local_secrets import COLLECTOR_KEY_VARIABLE
 from export.errors import SourceError
 from export.query_text import kql_time
@@ -36,7 +36,9 @@ class CollectorSource:
         try:
             return [
                 TrafficChange(
-                    _time(event["time"]), parse_live((event.get("properties") or {}).get(LIVE_FIELD))
+                    _time(event["time"]),
+                    parse_live((event.get("properties") or {}).get(LIVE_FIELD)),
+                    parse_live((event.get("properties") or {}).get(MIRROR_FIELD), MIRROR_FIELD),
                 )
                 for event in events
             ]

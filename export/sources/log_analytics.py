@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from environments.inference_log import TrafficChange
+from environments.inference_log import MIRROR_FIELD, TRAFFIC_EVENT_NAME, TrafficChange, parse_live
 from export.errors import SourceError
-from export.query_text import windowed_query
+from export.query_text import traffic_query, windowed_query
+from export.rows import parse_time
 
 SERVER_TIMEOUT_S = 600
 
@@ -57,14 +58,30 @@ class LogAnalyticsSource:
         self._client = client
 
     def traffic_history(self, end: datetime) -> list[TrafficChange]:
-        """None here: the export KQL itself keeps only rows of deployments live then."""
-        return []
+        """Every `traffic` event before `end` (export/queries/traffic_history.kql). The export KQL already
+        keeps only rows of deployments live then; the history tells whether it was complete."""
+        rows = self._query(LogsRequest(self.resource_id, traffic_query(end, end), None), end, end)
+        try:
+            return [
+                TrafficChange(
+                    parse_time(row["time"]),
+                    parse_live(row["live"]),
+                    parse_live(row.get("mirror"), MIRROR_FIELD),
+                )
+                for row in rows
+            ]
+        except (KeyError, ValueError) as exc:
+            raise SourceError(
+                f"{self.resource_id}: a {TRAFFIC_EVENT_NAME} event is unreadable: {exc}"
+            ) from exc
 
     def fetch(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
+        return self._query(build_request(self.resource_id, start, end), start, end)
+
+    def _query(self, request: LogsRequest, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         from azure.core.exceptions import HttpResponseError
         from azure.monitor.query import LogsQueryPartialResult, LogsQueryStatus
 
-        request = build_request(self.resource_id, start, end)
         try:
             response = self._client.query_resource(
                 request.resource_id, request.query, timespan=request.timespan, server_timeout=SERVER_TIMEOUT_S

@@ -55,3 +55,15 @@ def test_partial_result_is_refused() -> None:
     client = RecordingClient(Result(LogsQueryStatus.PARTIAL, [Table(["time"], [])], partial_error="limit"))
     with pytest.raises(SourceError, match="partial"):
         LogAnalyticsSource("/subscriptions/s/x", client).fetch(START, END)
+
+
+def test_reads_the_traffic_history_with_its_mirror_names() -> None:
+    table = Table(["time", "live", "mirror"], [[START, '["blue"]', '["green"]'], [END, '["green"]', ""]])
+    client = RecordingClient(Result(LogsQueryStatus.SUCCESS, [table]))
+    history = LogAnalyticsSource("/subscriptions/s/x", client).traffic_history(END)
+    assert [(c.live, c.mirror) for c in history] == [
+        (frozenset({"blue"}), frozenset({"green"})),
+        (frozenset({"green"}), frozenset()),  # an event written before the mirror field existed
+    ]
+    (call,) = client.calls
+    assert 'name == "traffic"' in call["query"] and call["timespan"] is None

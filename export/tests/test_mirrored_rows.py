@@ -64,9 +64,33 @@ def test_rows_of_a_deployment_without_live_traffic_then_are_left_out() -> None:
 
 
 def test_without_any_recorded_change_every_row_counts() -> None:
-    records = [record("t-1", "blue", 12), record("t-2", "green", 13)]
+    records = [record("t-1", "blue", 12), record("t-2", "blue", 13)]
     conversion = to_rows(records, SCHEMA, HOUR, HOUR + timedelta(hours=1))
-    assert len(conversion.rows) == 2 and conversion.mirrored == 0
+    assert len(conversion.rows) == 2 and conversion.mirrored == 0 and conversion.unrecorded == []
+
+
+def test_two_deployments_the_history_does_not_name_make_the_hour_untrustworthy() -> None:
+    """The rollout's traffic events refused at ingestion: blue's and green's rows (some mirrored copies)
+    cannot be told apart, so the hour is flagged, not exported as if every row were live."""
+    records = [record("t-1", "blue", 12), record("t-1", "green", 12.01), record("t-2", "blue", 13)]
+    conversion = to_rows(records, SCHEMA, HOUR, HOUR + timedelta(hours=1))
+    assert conversion.unrecorded == ["blue", "green"]
+    only_blue_recorded = [TrafficChange(at(-30), frozenset({"blue"}))]
+    conversion = to_rows(records, SCHEMA, HOUR, HOUR + timedelta(hours=1), only_blue_recorded)
+    assert conversion.unrecorded == ["green"]
+
+
+def test_a_candidate_only_ever_mirrored_is_named_by_the_history() -> None:
+    """A mirror step rolled back before green took live traffic: green is in no live set, but the
+    history names it as mirrored, so its rows are mirrored copies, not a gap in the history."""
+    history = [
+        TrafficChange(at(-30), frozenset({"blue"})),
+        TrafficChange(at(10), frozenset({"blue"}), mirror=frozenset({"green"})),
+        TrafficChange(at(30), frozenset({"blue"})),
+    ]
+    records = [record("t-1", "blue", 12), record("t-1", "green", 12.01)]
+    conversion = to_rows(records, SCHEMA, HOUR, HOUR + timedelta(hours=1), history)
+    assert (conversion.unrecorded, conversion.mirrored, len(conversion.rows)) == ([], 1, 1)
 
 
 def test_the_last_change_at_or_before_a_row_judges_it_in_any_order() -> None:

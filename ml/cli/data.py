@@ -12,13 +12,18 @@ python -m ml data local --out f.parquet --whole-file --drift '...'
 python -m ml data local --check my.parquet       validate a file against the schema only
 python -m ml data local --scenarios              list the drift scenarios and the features they affect
 python -m ml data local --feedback labelled.csv  register the next training data version: the newest
-                                                 one plus these labelled rows (what a retrain reads)
+                                                 one plus these labelled rows (columns: request_id, time,
+                                                 the features, the label; docs/contracts.md)
+python -m ml data local --feedback-container     the same with every file in the environment's feedback
+                                                 container (Azurite); for an Azure environment it checks
+                                                 the files only (`ml pipeline <env>` merges them there)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -30,7 +35,7 @@ from environments.drift_scenario import DriftScenario, parse_scenario
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from environments.model import Environment
-from ml.data import generator, loader, replay, store, versions
+from ml.data import feedback_store, generator, loader, replay, store, versions
 from ml.data.errors import DataError
 from ml.data.scenario import apply_scenario
 
@@ -56,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenarios", action="store_true", help="list drift scenarios")
     parser.add_argument(
         "--feedback", type=Path, help="labelled rows (CSV/Parquet/JSON lines): register the next data version"
+    )
+    parser.add_argument(
+        "--feedback-container",
+        action="store_true",
+        help="register the next data version from the environment's feedback container",
     )
     parser.add_argument("--state-dir", type=Path, help="state folder (default: from the environment)")
     return parser
@@ -99,8 +109,25 @@ def main(argv: list[str]) -> int:
             return 0
         state = args.state_dir or store.state_dir(env)
         if args.feedback:
-            version = versions.register_feedback(state, schema, args.feedback)
-            print(json.dumps(asdict(version), indent=2))
+            registration = versions.register_feedback(state, schema, args.feedback)
+            print(json.dumps(_registration_record(registration, str(args.feedback)), indent=2))
+            return 0
+        if args.feedback_container:
+            files = feedback_store.read_feedback(
+                feedback_store.container_client(env, dict(os.environ)),
+                schema,
+                missing_ok=env.local is not None,
+            )
+            if env.local is None:  # Azure: the workspace's data asset takes the feedback, not this folder
+                checked = {"feedback_source": files.where, "files": files.names, "feedback_rows": files.rows}
+                note = f"checked only: `python -m ml pipeline {env.name}` merges it into the data asset"
+                print(json.dumps({**checked, "note": note}, indent=2))
+                return 0
+            registration = versions.register_feedback_rows(
+                state, schema, files.frames, f"feedback:{files.where}"
+            )
+            record = _registration_record(registration, files.where)
+            print(json.dumps({**record, "files": files.names, "note": files.note or None}, indent=2))
             return 0
         training = store.prepare(env, state, args.source, args.rows)
         version = versions.register(state, training)
@@ -139,6 +166,17 @@ def _sample(
         frame = replay.replay(held_out, schema, rows, seed, args.out.stem, args.start)
         origin = f"replayed from the held-out part of {configured}"
     return (frame if drift is None else apply_scenario(frame, drift, schema, seed)), origin
+
+
+def _registration_record(registration: versions.FeedbackRegistration, source: str) -> dict[str, object]:
+    """What a feedback registration prints: the version training reads and the rows from feedback."""
+    return {
+        **asdict(registration.version),
+        "new_version": registration.new,
+        "feedback_source": source,
+        "feedback_rows": registration.feedback_rows,
+        "new_feedback_rows": registration.new_rows,
+    }
 
 
 def _named(name: str | None, drift: DriftScenario | None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from environments.data_schema import DataSchema
-from ml.data import loader, store
+from ml.data import feedback, loader, store
 from ml.data.errors import DataError
 
 VERSIONS_FILE = "versions.json"
@@ -40,13 +40,6 @@ def next_version(existing: list[DataVersion], fingerprint: str) -> tuple[int, bo
         if known.fingerprint == fingerprint:
             return known.version, False
     return max((known.version for known in existing), default=0) + 1, True
-
-
-def with_feedback(training: pd.DataFrame, feedback: pd.DataFrame, schema: DataSchema) -> pd.DataFrame:
-    """The previous version's rows and the labelled feedback rows; a feedback row for an id already in
-    the data replaces it (its label is the confirmed one)."""
-    combined = pd.concat([training, feedback[list(training.columns)]], ignore_index=True)
-    return combined.drop_duplicates(subset=[schema.id_column], keep="last").reset_index(drop=True)
 
 
 def _index(state: Path) -> Path:
@@ -97,11 +90,36 @@ def latest(state: Path) -> tuple[DataVersion, store.TrainingData]:
     return newest, store.read(version_dir(state, newest.version))
 
 
-def register_feedback(state: Path, schema: DataSchema, feedback_file: Path) -> DataVersion:
-    """Version N+1: version N's rows with the labelled feedback rows of `feedback_file` (validated
-    against the schema: features, id, time and the label the feedback confirms)."""
+@dataclass(frozen=True)
+class FeedbackRegistration:
+    """What merging feedback did: the version training reads now, whether it is new, and the rows."""
+
+    version: DataVersion
+    new: bool
+    feedback_rows: int
+    new_rows: int
+
+
+def register_feedback_rows(
+    state: Path, schema: DataSchema, frames: list[pd.DataFrame], origin: str
+) -> FeedbackRegistration:
+    """Version N+1: version N's rows with the feedback rows (`ml/data/feedback.py` layout, oldest first),
+    registered only when they bring something new; else version N again."""
     previous, training = latest(state)
-    feedback = loader.load(feedback_file, schema)
-    frame = with_feedback(pd.read_parquet(training.path), feedback, schema)
-    source = f"version {previous.version} + feedback:{feedback_file.name} ({len(feedback)} rows)"
-    return register(state, store.write(frame, store.data_dir(state), source, schema.name))
+    merged = feedback.merge(pd.read_parquet(training.path), frames, schema)
+    if merged.new_rows == 0:
+        return FeedbackRegistration(previous, False, merged.feedback_rows, 0)
+    source = (
+        f"version {previous.version} + {origin} "
+        f"({merged.new_rows} new of {merged.feedback_rows} feedback rows)"
+    )
+    version = register(state, store.write(merged.frame, store.data_dir(state), source, schema.name))
+    return FeedbackRegistration(
+        version, version.version != previous.version, merged.feedback_rows, merged.new_rows
+    )
+
+
+def register_feedback(state: Path, schema: DataSchema, feedback_file: Path) -> FeedbackRegistration:
+    """`register_feedback_rows` for one feedback file (checked against the feedback contract)."""
+    rows = feedback.training_rows(loader.read_table(feedback_file), schema, feedback_file)
+    return register_feedback_rows(state, schema, [rows], f"feedback:{feedback_file.name}")

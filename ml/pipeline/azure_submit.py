@@ -26,8 +26,11 @@ from environments.model import Environment
 from environments.naming import resource_names
 from environments.unique_keys import load_yaml
 from ml.components.step_files import REGISTRATION_FILE, read_json
+from ml.data import feedback_store
+from ml.data.feedback_store import FeedbackFiles
 from ml.data.store import TrainingData, data_dir
-from ml.data.versions import DataVersion, next_version
+from ml.data.versions import DataVersion
+from ml.pipeline.azure_training_data import azure_data, download_version
 from ml.pipeline.errors import PipelineError, PromotionError
 from ml.pipeline.training import training_data
 from ml.registry import promotion, registry_access
@@ -67,6 +70,18 @@ def workspace_client(env: Environment) -> Any:
         resource_group_name=env.azure.resource_group,
         workspace_name=resource_names(env).workspace,
     )
+
+
+def feedback_container(env: Environment) -> Any:
+    """The environment's feedback container, on the session's clients (decision 0015; by hand:
+    `DefaultAzureCredential`), signed in as the deploy identity in the workflow (Storage Blob Data Reader
+    on the container, docs/identities.md)."""
+    from environments.deploy.azure_clients import session_clients
+
+    assert env.azure is not None  # an Azure environment: `workspace_client` checked it
+    azure = env.azure
+    clients = session_clients(lambda: _resolve(azure.subscription_id))
+    return feedback_store.container_client(env, dict(os.environ), clients.credential, clients.transport)
 
 
 def data_asset(rendered_ml: Path, training: TrainingData, version: int) -> Any:
@@ -177,28 +192,39 @@ def train(
     overrides: dict[str, Any],
     wait: bool = True,
     await_minutes: float | None = None,
+    read_feedback: Callable[[], FeedbackFiles] | None = None,
 ) -> dict[str, Any]:
     """Train only when the training inputs changed: reuse a completed run of the same inputs, await one
     in progress, else submit; then share a newly registered version into the registry.
 
     `wait=False` returns once the run is submitted (or found); `await_minutes` waits at most that long
-    and returns while the run is still going (the next workflow step awaits again)."""
-    from azure.ai.ml import load_environment
+    and returns while the run is still going (the next workflow step awaits again). The training data is
+    the data asset's newest version with the environment's feedback container merged in
+    (`azure_training_data`); `read_feedback` replaces that container's reader."""
+    from azure.ai.ml import load_data, load_environment
 
     rendered_ml = pipeline_path.parents[2]
-    training = training_data(env, state, source)
     client = workspace_client(env)
-    base = training_job_name(env, rendered_ml, pipeline_path, training.fingerprint, overrides)
+    asset_name = str(load_data(rendered_ml / DATA_ASSET_FILE).name)
+    existing = workspace_data_versions(client, asset_name)
+    # The newest version plus new labelled feedback (decision 0018); the seed when there is none yet.
+    data = azure_data(
+        existing,
+        (lambda: training_data(env, state, source)) if source is not None or not existing else None,
+        download_version(client, asset_name),
+        read_feedback or (lambda: feedback_store.read_feedback(feedback_container(env), env.data_schema())),
+        state,
+        env.data_schema(),
+    )
+    base = training_job_name(env, rendered_ml, pipeline_path, data.fingerprint, overrides)
     name, action = training_run(base, lambda job: _status(client, job))
-    record: dict[str, Any] = {"job": name, "action": action}
+    record: dict[str, Any] = {"job": name, "action": action, "data": data.record()}
     if action == "submit":
         client.environments.create_or_update(load_environment(rendered_ml / ENVIRONMENT_FILE))
         # Version N+1 unless a version holds this content (the first is 1): `ml/data/versions.py`.
-        asset = data_asset(rendered_ml, training, 0)
-        number, new = next_version(workspace_data_versions(client, asset.name), training.fingerprint)
-        if new:
-            client.data.create_or_update(data_asset(rendered_ml, training, number))
-        job = pipeline_job(pipeline_path, f"azureml:{asset.name}:{number}", overrides)
+        if data.upload is not None:
+            client.data.create_or_update(data_asset(rendered_ml, data.upload, data.version))
+        job = pipeline_job(pipeline_path, f"azureml:{asset_name}:{data.version}", overrides)
         job.name = name
         record["studio_url"] = client.jobs.create_or_update(job).studio_url
     if not wait:

@@ -49,7 +49,7 @@ from ml.serving.endpoint_identity import grant_telemetry_publisher, telemetry_ro
 from ml.serving.errors import RolloutError
 from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, write_endpoint_manifest
 from ml.serving.rollout_policy import WindowStats, plan_steps
-from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, traffic_steps
+from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, live_of, traffic_steps
 
 KEY_ENV = KEY_VARIABLE
 """Where streaming deploy expects the key when it does not read it from Azure ML itself (the name
@@ -255,6 +255,13 @@ class AzureEndpoint:
     def shift(self, name: str) -> None:
         self.set_traffic({name: 100}, {})
 
+    def record_traffic(self) -> None:
+        """The endpoint's live and mirrored deployments now, recorded (`ProgressiveTarget.record_traffic`)."""
+        endpoint = self._endpoint()
+        traffic = (endpoint.traffic if endpoint else None) or {}
+        mirror = (endpoint.mirror_traffic if endpoint else None) or {}
+        self.traffic_log.record(live_of(traffic), live_of(mirror))
+
     def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
         """The endpoint's `traffic` and `mirror_traffic` for one step (every other deployment at 0%), each
         change of the live set recorded (`traffic_history`). Azure says nothing of mirrored copies in
@@ -265,7 +272,7 @@ class AzureEndpoint:
         mirror_now = (endpoint.mirror_traffic if endpoint else None) or {}
         for step in traffic_steps(now, mirror_now, traffic, mirror):
             if isinstance(step, Record):
-                self.traffic_log.record(step.live)
+                self.traffic_log.record(step.live, step.mirror)
                 continue
             self._apply(step.traffic, step.mirror)
             if step.drain:

@@ -17,6 +17,11 @@ class RolloutError(ServingError):
     """A rollout step failed; the deployment that served before still serves."""
 
 
+class TrafficHistoryError(RolloutError):
+    """A traffic change could not be recorded in the inference log (decision 0014); the change was not
+    applied. Names the role to grant when ingestion refused the caller."""
+
+
 class SmokeTestError(RolloutError):
     """The new deployment answered the smoke batch wrongly."""
 

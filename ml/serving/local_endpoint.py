@@ -52,7 +52,7 @@ from ml.serving.manifests import ENDPOINT_MANIFEST, EndpointManifest, ModelRef, 
 from ml.serving.rollout_policy import WindowStats, window_stats
 from ml.serving.routes import DEPLOYMENT_HEADER, RoutedDeployment, Routes, load_routes, save_routes
 from ml.serving.smoke import check_smoke, smoke_batch
-from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, traffic_steps
+from ml.serving.traffic_history import Record, TelemetryTrafficLog, TrafficLog, live_of, traffic_steps
 
 logger = logging.getLogger("ml.serving.local_endpoint")
 
@@ -295,12 +295,17 @@ class LocalEndpoint:
     def shift(self, name: str) -> None:
         self.set_traffic({name: 100}, {})
 
+    def record_traffic(self) -> None:
+        """The router's live and mirrored deployments now, recorded (`ProgressiveTarget.record_traffic`)."""
+        now = self.routes()
+        self.traffic_log.record(live_of(now.traffic), live_of(now.mirror))
+
     def set_traffic(self, traffic: dict[str, int], mirror: dict[str, int]) -> None:
         """New live and mirrored shares, each change of the live set recorded (`traffic_history`)."""
         now = self.routes()
         for step in traffic_steps(now.traffic, now.mirror, traffic, mirror):
             if isinstance(step, Record):
-                self.traffic_log.record(step.live)
+                self.traffic_log.record(step.live, step.mirror)
                 continue
             routes = self.routes().with_traffic(step.traffic, step.mirror)
             self._publish(routes)

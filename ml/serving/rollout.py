@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from environments.endpoint_deployments import next_deployment
 from environments.model import Rollout
-from ml.serving.errors import RolledBackError, RolloutError, ServingError
+from ml.serving.errors import RolledBackError, RolloutError, ServingError, TrafficHistoryError
 from ml.serving.manifests import ModelRef
 from ml.serving.rollout_policy import Step, Verdict, WindowStats, judge, plan_steps
 from ml.serving.smoke import SmokeBatch, check_smoke
@@ -62,6 +62,11 @@ class ProgressiveTarget(DeploymentTarget, Protocol):
 
     def deployment_names(self) -> list[str]:
         """Every deployment behind the endpoint, serving or not."""
+        ...
+
+    def record_traffic(self) -> None:
+        """Record the deployments taking live and mirrored traffic now in the traffic history and wait
+        until it is accepted (`TrafficHistoryError` otherwise); changes no traffic."""
         ...
 
     def traffic(self) -> dict[str, int]:
@@ -146,6 +151,14 @@ def progressive_rollout(
         return rollout(target, model, smoke)
     name = next_deployment(previous)
     _create_and_smoke(target, name, model, smoke)
+    try:
+        # Before any mirrored copy exists: ingestion must take the traffic history (decision 0014), or
+        # the export could not tell the copies from live rows. A refusal stops here, naming the role.
+        target.record_traffic()
+    except TrafficHistoryError:
+        logger.error("traffic history refused; removing deployment %s, %s keeps serving", name, previous)
+        target.delete(name)
+        raise
     concluded = []
     for step in plan_steps(settings, previous, name):
         logger.info("%s: traffic %s, mirror %s", step.name, step.traffic, step.mirror or "none")

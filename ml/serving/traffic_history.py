@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ml.serving.errors import TrafficHistoryError
 from monitoring.telemetry import Telemetry, configure_telemetry
+from monitoring.telemetry.errors import TelemetryDeliveryError
 
 logger = logging.getLogger("ml.serving.traffic_history")
 
@@ -32,14 +34,16 @@ ROLE_NAME = "rollout"
 
 
 class TrafficLog(Protocol):
-    """Where a target records the deployments taking live traffic from now on."""
+    """Where a target records the deployments taking live (and mirrored) traffic from now on; raises
+    `TrafficHistoryError` when the record was refused."""
 
-    def record(self, live: frozenset[str]) -> None: ...
+    def record(self, live: frozenset[str], mirror: frozenset[str] = frozenset()) -> None: ...
 
 
 @dataclass(frozen=True)
 class Record:
     live: frozenset[str]
+    mirror: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,29 @@ def traffic_steps(
 ) -> list[Record | Apply]:
     """What to do, in order, to go from the current traffic and mirror settings to the new ones."""
     before, after = live_of(traffic_now), live_of(traffic)
+    mirrored_now, mirrored_after = live_of(mirror_now), live_of(mirror)
     steps: list[Record | Apply] = []
-    if (after - before) & live_of(mirror_now):
+    if (after - before) & mirrored_now:
         steps.append(Apply(dict(traffic_now), {}, drain=True))
-    steps += [Record(before | after), Apply(traffic, mirror), Record(after)]
+        mirrored_now = frozenset()
+    steps += [
+        Record(before | after, mirrored_now | mirrored_after),
+        Apply(traffic, mirror),
+        Record(after, mirrored_after),
+    ]
     return steps
+
+
+def refusal_message(error: TelemetryDeliveryError) -> str:
+    """What was not recorded, and what to grant when ingestion refused the caller."""
+    message = f"traffic history: a traffic event was not recorded ({error})"
+    if error.status in (401, 403):
+        message += (
+            ". The identity running the rollout (on Azure the deploy identity, AZURE_CLIENT_ID) needs the "
+            "role Monitoring Metrics Publisher on the environment's Application Insights (docs/identities.md); "
+            "without it the export cannot tell mirrored copies from live rows"
+        )
+    return message
 
 
 @dataclass
@@ -87,12 +109,18 @@ class TelemetryTrafficLog:
     component (docs/identities.md)."""
     _warned: bool = field(default=False, repr=False)
 
-    def record(self, live: frozenset[str]) -> None:
+    def record(self, live: frozenset[str], mirror: frozenset[str] = frozenset()) -> None:
+        """Send the change and wait until ingestion accepted it: a refused event would leave the export
+        unable to tell mirrored copies from live rows, so the change is not applied then."""
         if self.telemetry is None:
             self.telemetry = configure_telemetry(
                 self.role_name, self.connection_string, credential=self.credential
             )
-        if self.telemetry.log_traffic(live):
+        try:
+            recorded = self.telemetry.log_traffic(live, mirror, confirm=True)
+        except TelemetryDeliveryError as exc:
+            raise TrafficHistoryError(refusal_message(exc)) from exc
+        if recorded:
             logger.info(
                 "traffic history: live deployments from now on: %s", ", ".join(sorted(live)) or "none"
             )

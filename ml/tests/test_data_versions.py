@@ -25,8 +25,10 @@ ROWS = 400
 def _feedback(env: Environment, path: Path, rows: int, seed: int) -> pd.DataFrame:
     """Scored transactions whose labels were confirmed afterwards (ids not in the training data)."""
     frame = generator.generate(env.data_schema(), rows, seed)
-    frame[env.data_schema().id_column] = [f"feedback-{seed}-{i}" for i in range(rows)]
-    write_frame(frame, path)
+    schema = env.data_schema()
+    frame[schema.id_column] = [f"feedback-{seed}-{i}" for i in range(rows)]
+    # the feedback contract names the id and time as the inference log does (ml/data/feedback.py)
+    write_frame(frame.rename(columns={schema.id_column: "request_id", schema.time_column: "time"}), path)
     return frame
 
 
@@ -52,7 +54,8 @@ def test_feedback_registers_the_next_version_and_training_reads_it(
 
     feedback = _feedback(env, tmp_path / "labelled.csv", 50, seed=11)
     second = versions.register_feedback(state, env.data_schema(), tmp_path / "labelled.csv")
-    assert (second.version, second.rows) == (2, ROWS + 50)
+    assert (second.version.version, second.version.rows) == (2, ROWS + 50)
+    assert (second.new, second.feedback_rows, second.new_rows) == (True, 50, 50)
     trained_on = training_data(env, state)
     assert trained_on.path == versions.version_dir(state, 2) / store.TRAINING_FILE
     rows = pd.read_parquet(trained_on.path)
@@ -62,7 +65,9 @@ def test_feedback_registers_the_next_version_and_training_reads_it(
         "version 1 is kept as it was"
     )
     again = versions.register_feedback(state, env.data_schema(), tmp_path / "labelled.csv")
-    assert again.version == 2, "the same feedback again is no new version"
+    assert (again.version.version, again.new, again.new_rows) == (2, False, 0), (
+        "the same feedback again is no new version"
+    )
 
 
 def test_feedback_needs_a_first_version(tmp_path: Path, local_environment: Environment) -> None:

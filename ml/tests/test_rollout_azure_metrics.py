@@ -79,6 +79,9 @@ class SimulatedEndpoint:
     def deployment_names(self) -> list[str]:
         return sorted(self.deployments)
 
+    def record_traffic(self) -> None:
+        return None  # the traffic history is tested against the collector (test_traffic_history_refused.py)
+
     def traffic(self) -> dict[str, int]:
         stored = self.azure.get(ENDPOINT)
         assert stored is not None

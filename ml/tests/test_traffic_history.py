@@ -9,18 +9,18 @@ def test_a_shift_after_the_mirror_step_stops_mirroring_first_then_records_both_s
     steps = traffic_steps({"blue": 100, "green": 0}, {"green": 20}, {"blue": 90, "green": 10}, {})
     assert steps == [
         Apply({"blue": 100, "green": 0}, {}, drain=True),
-        Record(frozenset({"blue", "green"})),
+        Record(frozenset({"blue", "green"}), mirror=frozenset()),
         Apply({"blue": 90, "green": 10}, {}),
-        Record(frozenset({"blue", "green"})),
+        Record(frozenset({"blue", "green"}), mirror=frozenset()),
     ]
 
 
 def test_entering_the_mirror_step_records_the_unchanged_live_set() -> None:
     steps = traffic_steps({"blue": 100, "green": 0}, {}, {"blue": 100, "green": 0}, {"green": 20})
     assert steps == [
-        Record(frozenset({"blue"})),
+        Record(frozenset({"blue"}), mirror=frozenset({"green"})),
         Apply({"blue": 100, "green": 0}, {"green": 20}),
-        Record(frozenset({"blue"})),
+        Record(frozenset({"blue"}), mirror=frozenset({"green"})),
     ]
 
 

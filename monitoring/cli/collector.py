@@ -25,6 +25,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"SQLite store (default {DEFAULT_DB})")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--refuse-role",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="answer ingestion from this cloud role 403 as Application Insights answers an identity "
+        "without Monitoring Metrics Publisher (repeatable; a test stand-in for a missing role)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
@@ -41,7 +49,11 @@ def main(argv: list[str]) -> int:
     try:
         store = EnvelopeStore(args.db)
         server = CollectorServer(
-            ("127.0.0.1", args.port), store, keys[COLLECTOR_IKEY_VARIABLE], keys[COLLECTOR_KEY_VARIABLE]
+            ("127.0.0.1", args.port),
+            store,
+            keys[COLLECTOR_IKEY_VARIABLE],
+            keys[COLLECTOR_KEY_VARIABLE],
+            frozenset(args.refuse_role),
         )
     except (CollectorError, OSError) as exc:
         print(f"collector: {exc}", file=sys.stderr)

@@ -80,14 +80,20 @@ def _query_string(params: dict[str, str]) -> str:
 
 
 def start_collector(
-    folder: Path, timeout_s: float = 30.0, port: int | None = None, ikey: str | None = None
+    folder: Path,
+    timeout_s: float = 30.0,
+    port: int | None = None,
+    ikey: str | None = None,
+    refuse_roles: tuple[str, ...] = (),
 ) -> RunningCollector:
     """Start the collector (on a free port unless given) storing in `folder/telemetry.sqlite`, logging to
     `folder/collector.log`, and wait until /health answers.
 
     It accepts telemetry for `ikey` (a fresh one unless given); the keys are kept in `folder/keys.json`,
     so started again with the same `folder` and `port` it serves the same store at the same address with
-    the same keys: an ingestion outage and its end, as the exporter sees them."""
+    the same keys: an ingestion outage and its end, as the exporter sees them. `refuse_roles`: telemetry of
+    these cloud roles is answered 403 as Application Insights answers an identity without the role to
+    ingest (`--refuse-role`)."""
     port = port or free_port()
     keys_file = folder / "keys.json"
     if keys_file.exists():  # a restart on the same store keeps its keys
@@ -104,7 +110,17 @@ def start_collector(
     db_path = folder / "telemetry.sqlite"
     process = ManagedProcess(
         name=f"collector on 127.0.0.1:{port}",
-        argv=[sys.executable, "-m", "monitoring", "collector", "--port", str(port), "--db", str(db_path)],
+        argv=[
+            sys.executable,
+            "-m",
+            "monitoring",
+            "collector",
+            "--port",
+            str(port),
+            "--db",
+            str(db_path),
+            *(argument for role in refuse_roles for argument in ("--refuse-role", role)),
+        ],
         log_path=folder / "collector.log",
         env={COLLECTOR_IKEY_VARIABLE: ikey, COLLECTOR_KEY_VARIABLE: query_key},
         cwd=REPO,

@@ -30,6 +30,25 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 """Refused with 413 from Content-Length alone, before a byte of the body is read."""
 
 
+FORBIDDEN_REASON = (
+    "Forbidden - provided credentials do not grant the access to ingest the telemetry into the component"
+)
+"""Application Insights' answer to a caller signed in without Monitoring Metrics Publisher on the component
+(https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication#troubleshooting): 403 with
+this reason, the whole request refused."""
+
+
+def refused_role(items: list[Any], refused_roles: frozenset[str]) -> str | None:
+    """The cloud role (`ai.cloud.role`) of the batch when the collector stands in for an identity that may
+    not ingest (`--refuse-role`): every process signs in as one identity and sends its own role."""
+    for item in items:
+        tags = item.get("tags") if isinstance(item, dict) else None
+        role = tags.get("ai.cloud.role") if isinstance(tags, dict) else None
+        if role in refused_roles:
+            return str(role)
+    return None
+
+
 def track_response(received: int, accepted: int, errors: list[ItemError]) -> tuple[int, dict[str, Any]]:
     """Status and body as the service answers: 200 all kept, 206 some rejected, 400 none kept."""
     body = {"itemsReceived": received, "itemsAccepted": accepted, "errors": [e.to_json() for e in errors]}
@@ -43,10 +62,18 @@ class CollectorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], store: EnvelopeStore, ikey: str, query_key: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        store: EnvelopeStore,
+        ikey: str,
+        query_key: str,
+        refused_roles: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(address, CollectorHandler)
         self.store = store
         self.ikey = ikey
+        self.refused_roles = refused_roles
         self.expected_authorization = f"Bearer {query_key}".encode()
 
 
@@ -77,6 +104,12 @@ class CollectorHandler(BaseHTTPRequestHandler):
         except PayloadError as exc:
             status, answer = track_response(0, 0, [ItemError(0, HTTPStatus.BAD_REQUEST, str(exc))])
             self._send(status, answer)
+            return
+        role = refused_role(items, self.server.refused_roles)
+        if role is not None:
+            log.warning("refused %d envelopes of role %s: 403 (--refuse-role)", len(items), role)
+            refusal = {"itemsReceived": len(items), "itemsAccepted": 0, "errors": []}
+            self._send(HTTPStatus.FORBIDDEN, refusal, reason=FORBIDDEN_REASON)
             return
         rows, errors = parse_batch(items, self.server.ikey)
         try:
@@ -123,9 +156,11 @@ class CollectorHandler(BaseHTTPRequestHandler):
             log.error("%s", exc)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": str(exc)})
 
-    def _send(self, status: int, payload: dict[str, Any], close: bool = False) -> None:
+    def _send(
+        self, status: int, payload: dict[str, Any], close: bool = False, reason: str | None = None
+    ) -> None:
         data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
+        self.send_response(status, reason)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         if close:

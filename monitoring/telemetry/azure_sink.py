@@ -56,6 +56,10 @@ class AzureMonitorSink:
         if events:
             self._inferences.enqueue(events)
 
+    def deliver(self, events: Sequence[InferenceEvent]) -> None:
+        """Send `events` now and wait until ingestion accepted them all (`InferenceExporter.deliver`)."""
+        self._inferences.deliver(events)
+
     def record_metric(self, name: str, value: float, dimensions: Mapping[str, str]) -> None:
         """A delta histogram: each export sends value=sum, valueCount, min, max per dimension set."""
         histogram = self._histograms.get(name)

@@ -17,6 +17,8 @@ class TelemetrySink(Protocol):
 
     def emit_events(self, events: Sequence[InferenceEvent]) -> None: ...
 
+    def deliver(self, events: Sequence[InferenceEvent]) -> None: ...
+
     def record_metric(self, name: str, value: float, dimensions: Mapping[str, str]) -> None: ...
 
     def flush(self) -> None: ...
@@ -58,13 +60,18 @@ class Telemetry:
         self._sink.emit_events(kept)
         return len(kept)
 
-    def log_traffic(self, live: Iterable[str]) -> bool:
-        """Send the `traffic` event (the deployments taking live traffic from now on, timestamped now) with
-        the inference rows, so the inference log can tell live rows from mirrored copies (never sampled);
-        False when telemetry is off."""
+    def log_traffic(self, live: Iterable[str], mirror: Iterable[str] = (), confirm: bool = False) -> bool:
+        """Send the `traffic` event (the deployments taking live and mirrored traffic from now on,
+        timestamped now) with the inference rows, so the inference log can tell live rows from mirrored
+        copies (never sampled); False when telemetry is off. `confirm`: send it now and wait for ingestion
+        to accept it, raising `TelemetryDeliveryError` otherwise (queued rows are only ever retried)."""
         if self._sink is None:
             return False
-        self._sink.emit_events([to_traffic_event(live)])
+        event = to_traffic_event(live, mirror=mirror)
+        if confirm:
+            self._sink.deliver([event])
+        else:
+            self._sink.emit_events([event])
         return True
 
     def emit_metric(self, name: str, value: float, dimensions: Mapping[str, str] | None = None) -> None:

@@ -15,3 +15,12 @@ class TelemetryConfigError(TelemetryError):
 
 class InferenceRecordError(TelemetryError):
     """An inference record lacks a field or holds a value that cannot be sent."""
+
+
+class TelemetryDeliveryError(TelemetryError):
+    """Ingestion did not accept items sent and awaited (`Telemetry.log_traffic(..., confirm=True)`);
+    `status` is its HTTP status (None: unreachable), 401/403 when the caller may not ingest there."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        self.status = status
+        super().__init__(message)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from opentelemetry.sdk._logs import LogData, LogRecord
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from .errors import TelemetryDeliveryError
 from .inference_queue import InferenceQueue
 from .records import InferenceEvent
 from .wire_envelopes import EnvelopeTemplate, PassThroughSerializer, WireEnvelope
@@ -49,6 +51,12 @@ RESEND_INTERVAL_S = 5.0
 SPOOL_MAX_BYTES = 1024**3
 """The retry spool's size limit (the exporter's default is 50 MiB, ~45,000 rows)."""
 LOST_ROWS_METRIC = "inference_log_lost_rows"
+DELIVER_DEADLINE_S = 30.0
+"""How long `deliver` keeps trying while ingestion is unreachable or busy."""
+DELIVER_RETRY_S = 1.0
+DELIVER_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Answers that say "try again later" (the exporter retries the same ones); 401/403 do not change by
+waiting for a traffic change (a role assignment does, minutes later: then rerun)."""
 
 
 @dataclass
@@ -129,6 +137,39 @@ class InferenceExporter:
             self._lost(
                 not_queued, f"the queue of {QUEUE_CAPACITY_ROWS} rows stayed full {ENQUEUE_TIMEOUT_S:.0f} s"
             )
+
+    def deliver(self, events: Sequence[InferenceEvent], deadline_s: float = DELIVER_DEADLINE_S) -> None:
+        """Send `events` in one request now, bypassing the queue and the spool, and return only once
+        ingestion accepted every one; else raise `TelemetryDeliveryError` with its status. An unreachable
+        or busy service (no answer, 408, 429, 5xx) is tried again until `deadline_s`; a refusal
+        (401 no valid token, 403 the identity may not ingest into the component: no Monitoring Metrics
+        Publisher role, https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication#troubleshooting)
+        fails at once. Sent this way, a refusal is the caller's error, not a line in the exporter's log."""
+        from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+        envelopes = [self._envelope(event) for event in events]
+        deadline = time.monotonic() + deadline_s
+        while True:
+            try:
+                # the exporter's own client: its endpoint, sign-in and the pass-through serializer
+                answer = self._exporter.client.track(envelopes)  # type: ignore[arg-type]
+            except HttpResponseError as exc:
+                status, reason = exc.status_code, f"{exc.status_code} {exc.reason}: {exc.message}"
+                retry = status in DELIVER_RETRY_STATUSES
+            except (ServiceRequestError, ServiceResponseError) as exc:
+                status, reason, retry = None, f"unreachable: {exc}", True
+            else:
+                if answer.items_accepted == len(envelopes):
+                    return
+                errors = "; ".join(str(error.message) for error in answer.errors or [])
+                status, reason, retry = (
+                    206,
+                    f"{answer.items_accepted} of {len(envelopes)} accepted: {errors}",
+                    False,
+                )
+            if not retry or time.monotonic() >= deadline:
+                raise TelemetryDeliveryError(status, f"ingestion did not accept the telemetry ({reason})")
+            time.sleep(DELIVER_RETRY_S)
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until every queued row is sent or spooled; False if `timeout_s` passed first."""

@@ -14,6 +14,7 @@ from typing import Any
 from environments.inference_log import (
     INFERENCE_COLUMNS,
     LIVE_FIELD,
+    MIRROR_FIELD,
     PROBE_COLUMN,
     TRAFFIC_EVENT_NAME,
     live_json,
@@ -74,17 +75,21 @@ def to_event(record: Mapping[str, Any], sampling_ratio: float = 1.0) -> Inferenc
     return InferenceEvent(timestamp_ns=_epoch_ns(when), attributes=attributes)
 
 
-def to_traffic_event(live: Iterable[str], when: datetime | None = None) -> InferenceEvent:
-    """The `traffic` custom event: from `when` (default now) on, exactly `live` take live traffic.
-    Never sampled: the export needs every change to tell live rows from mirrored copies."""
+def to_traffic_event(
+    live: Iterable[str], when: datetime | None = None, mirror: Iterable[str] = ()
+) -> InferenceEvent:
+    """The `traffic` custom event: from `when` (default now) on, exactly `live` take live traffic (and
+    `mirror` mirrored copies). Never sampled: the export needs every change to tell live rows from
+    mirrored copies."""
     when = parse_time(when or datetime.now(UTC))
-    names = sorted(set(live))
-    if not all(isinstance(name, str) and name for name in names):
-        raise InferenceRecordError(f"live deployments must be non-empty names, got {names!r}")
+    names, mirrored = sorted(set(live)), sorted(set(mirror))
+    if not all(isinstance(name, str) and name for name in [*names, *mirrored]):
+        raise InferenceRecordError(f"deployments must be non-empty names, got {names!r} and {mirrored!r}")
     attributes = {
         CUSTOM_EVENT_NAME_ATTRIBUTE: TRAFFIC_EVENT_NAME,
         "time": format_time(when),
         LIVE_FIELD: live_json(names),
+        MIRROR_FIELD: live_json(mirrored),
         "sampling_ratio": repr(1.0),
     }
     return InferenceEvent(timestamp_ns=_epoch_ns(when), attributes=attributes)

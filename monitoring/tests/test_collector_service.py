@@ -186,3 +186,29 @@ def test_queries_need_the_query_key(
     assert refused.value.code == 401
     assert "STREAMSCORE_COLLECTOR_KEY" in json.loads(refused.value.read())["error"]
     assert collector.healthy()  # /health stays open for readiness checks
+
+
+@pytest.mark.services
+def test_a_refused_role_gets_application_insights_403_and_nothing_is_kept(tmp_path: Path) -> None:
+    """`--refuse-role`: the answer Application Insights gives a caller without Monitoring Metrics Publisher
+    (https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication#troubleshooting)."""
+    collector = start_collector(tmp_path / "refusing", refuse_roles=("rollout",))
+    try:
+        refused = {**event("r", 0, ikey=collector.ikey), "tags": {"ai.cloud.role": "rollout"}}
+        kept = event("k", 0, ikey=collector.ikey)
+        request = urllib.request.Request(
+            f"{collector.url}/v2.1/track",
+            data=json.dumps([kept, refused]).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(request, timeout=10)
+        assert answer.value.code == 403
+        assert answer.value.reason.endswith(
+            "do not grant the access to ingest the telemetry into the component"
+        )
+        assert post(collector.url, json.dumps([kept]).encode())[0] == 200, "other roles are ingested"
+        assert collector.count(name="evt-k") == 1 and collector.count(name="evt-r") == 0
+    finally:
+        collector.stop()
