@@ -59,9 +59,9 @@ def container_client(
         )
         return BlobServiceClient.from_connection_string(connection).get_container_client(container)
     if credential is None:
-        from azure.identity import DefaultAzureCredential
+        from environments.azure_credential import azure_credential
 
-        credential = DefaultAzureCredential()
+        credential = azure_credential()
     account = resource_names(env).storage_account
     options = {} if transport is None else {"transport": transport}
     service = BlobServiceClient(f"https://{account}.blob.core.windows.net", credential=credential, **options)
