@@ -178,3 +178,102 @@ def test_a_string_function_on_a_number_fails_with_its_position() -> None:
     engine = Engine(plan)
     with pytest.raises(ExecutionError, match=r"SUBSTRING.*line 1"):
         engine.process("i", [InputEvent({"x": 5}, datetime(2026, 11, 29, tzinfo=UTC), 0)])
+
+
+# -- The article's later revision (MicrosoftDocs/azure-docs, "Common query patterns", 12/18/2019 and
+# after): its pass-through, projection, conversion, CASE-lane and WITH-reader examples, with the makes
+# renamed Make1..Make4 and `System.TimeStamp() AS Time` as the article spells them.
+MAKES = [
+    {"Make": "Make1", "Time": at(1), "Weight": 1000},
+    {"Make": "Make1", "Time": at(2), "Weight": 2000},
+    {"Make": "Make2", "Time": at(4), "Weight": 1500},
+]
+
+
+def test_simple_pass_through_and_projection(tmp_path: Path) -> None:
+    """Query patterns: "Simple pass-through query" (`SELECT *` keeps the text weights as text, then
+    `SELECT Make, Time`)."""
+    texts = [{**row, "Weight": str(row["Weight"])} for row in MAKES[:2]]
+    run_case(tmp_path, "SELECT * INTO Output FROM Input", {"Input": texts}, {"Output": texts})
+    projected = [{"Make": row["Make"], "Time": row["Time"]} for row in MAKES]
+    run_case(
+        tmp_path / "2", "SELECT Make, Time INTO Output FROM Input", {"Input": MAKES}, {"Output": projected}
+    )
+
+
+def test_data_aggregation_over_time_with_an_unbracketed_count_alias(tmp_path: Path) -> None:
+    """Query patterns: "Data aggregation over time" (`COUNT(*) AS Count`, not bracketed)."""
+    query = """
+        SELECT Make, COUNT(*) AS Count
+        FROM Input TIMESTAMP BY Time
+        GROUP BY Make, TumblingWindow(second, 10)
+    """
+    expected = [{"Make": "Make1", "Count": 2}, {"Make": "Make2", "Count": 1}]
+    run_case(tmp_path, query, {"Input": MAKES}, {"output": expected})
+
+
+def test_data_conversion_sums_text_weights_cast_to_bigint(tmp_path: Path) -> None:
+    """Query patterns: "Data conversion" / "Convert data types" (weights "1000" and "2000" -> 3000)."""
+    query = """
+        SELECT Make, SUM(CAST(Weight AS BIGINT)) AS Weight
+        FROM Input TIMESTAMP BY Time
+        GROUP BY Make, TumblingWindow(second, 10)
+    """
+    texts = [{**row, "Weight": str(row["Weight"])} for row in MAKES[:2]]
+    run_case(tmp_path, query, {"Input": texts}, {"output": [{"Make": "Make1", "Weight": 3000}]})
+
+
+def test_case_assigns_a_lane_per_make(tmp_path: Path) -> None:
+    """Query patterns (later revision): "Specify logic for different cases/values": lane 'A' for Make1,
+    'B' for the others. The article's output lists two of its three rows and its query lacks the comma
+    after `Make` and quotes the texts with `"`; the query here has the comma and `'`, and the expected
+    rows are all three (one per event: the query has no filter)."""
+    query = """
+        SELECT Make, CASE WHEN Make = 'Make1' THEN 'A' ELSE 'B' END AS Dispatch_to_lane,
+            System.TimeStamp() AS Time
+        FROM Input TIMESTAMP BY Time
+    """
+    rows = [
+        {"Make": "Make1", "Time": at(1)},
+        {"Make": "Make2", "Time": at(2)},
+        {"Make": "Make2", "Time": at(3)},
+    ]
+    expected = [
+        {"Make": "Make1", "Dispatch_to_lane": "A", "Time": at(1)},
+        {"Make": "Make2", "Dispatch_to_lane": "B", "Time": at(2)},
+        {"Make": "Make2", "Dispatch_to_lane": "B", "Time": at(3)},
+    ]
+    run_case(tmp_path, query, {"Input": rows}, {"output": expected})
+
+
+def test_multiple_outputs_read_through_one_with_step(tmp_path: Path) -> None:
+    """Query patterns: "Send data to multiple outputs", the WITH form ("opening fewer readers")."""
+    query = """
+        WITH ReaderQuery AS (SELECT * FROM Input TIMESTAMP BY Time)
+
+        SELECT * INTO ArchiveOutput FROM ReaderQuery
+
+        SELECT Make, System.TimeStamp() AS Time, COUNT(*) AS [Count]
+        INTO AlertOutput
+        FROM ReaderQuery
+        GROUP BY Make, TumblingWindow(second, 10)
+        HAVING [Count] >= 3
+    """
+    expected = {"ArchiveOutput": CARS, "AlertOutput": [{"Make": "Toyota", "Time": at(10), "Count": 3}]}
+    run_case(tmp_path, query, {"Input": CARS}, expected)
+
+
+def test_one_with_step_feeds_two_filtered_outputs(tmp_path: Path) -> None:
+    """Query patterns (2019 revision): `WITH AllRedCars AS (...)` then a HondaOutput and a ToyotaOutput.
+    The article gives no data; these rows are written for it."""
+    query = """
+        WITH AllRedCars AS (SELECT * FROM Input TIMESTAMP BY Time WHERE Color = 'red')
+        SELECT * INTO HondaOutput FROM AllRedCars WHERE Make = 'Honda'
+        SELECT * INTO ToyotaOutput FROM AllRedCars WHERE Make = 'Toyota'
+    """
+    rows = [
+        {"Make": "Honda", "Color": "red", "Time": at(1)},
+        {"Make": "Toyota", "Color": "red", "Time": at(2)},
+        {"Make": "Honda", "Color": "blue", "Time": at(3)},
+    ]
+    run_case(tmp_path, query, {"Input": rows}, {"HondaOutput": rows[:1], "ToyotaOutput": rows[1:2]})

@@ -108,3 +108,31 @@ def test_top_one_fills_missing_values_query_pattern() -> None:
     ]  # fmt: skip
     # the last window holding the 06:01:35 event ends 300 s later, exclusive: (06:01:30, 06:06:30]
     assert out[-1].payload["windowEnd"].startswith("2014-01-01T06:06:30")
+
+
+def test_remove_duplicate_events_in_a_window_query_pattern(tmp_path: Path) -> None:
+    """Query patterns: "Remove duplicate events in a window": a snapshot window groups the duplicates
+    (COUNT(DISTINCT Time)), then AVG per device over 5 minutes: 70 for device 1, 45 for device 2."""
+    query = """
+        With Temp AS (
+            SELECT COUNT(DISTINCT Time) AS CountTime, Value, DeviceId
+            FROM Input TIMESTAMP BY Time
+            GROUP BY Value, DeviceId, SYSTEM.TIMESTAMP()
+        )
+        SELECT AVG(Value) AS AverageValue, DeviceId
+        INTO Output
+        FROM Temp
+        GROUP BY DeviceId,TumblingWindow(minute, 5)
+    """
+    readings = [(1, 1, 50), (1, 1, 50), (2, 1, 40), (1, 5, 60), (2, 5, 50), (1, 10, 100)]
+    rows = [
+        {
+            "DeviceId": device,
+            "Time": f"2018-07-27T00:00:{second:02d}.0000000Z",
+            "Attribute": "Temperature",
+            "Value": value,
+        }
+        for device, second, value in readings
+    ]
+    expected = [{"AverageValue": 70.0, "DeviceId": 1}, {"AverageValue": 45.0, "DeviceId": 2}]
+    run_case(tmp_path, query, {"Input": rows}, {"Output": expected})
