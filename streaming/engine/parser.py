@@ -467,7 +467,7 @@ class _Parser:
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
         if call.qualified in ANALYTIC_FUNCTIONS and not self.pattern_clause:
             return self.analytic(call)
-        if call.qualified == "topone":
+        if call.qualified in ("topone", "percentile_cont", "percentile_disc"):
             return self.top_one(call)
         if call.qualified in ("sessionwindow", "session") and self.accept_keyword("OVER"):
             return self.session_partition(call)
@@ -524,13 +524,15 @@ class _Parser:
         return dataclasses.replace(call, partition_by=tuple(keys))
 
     def top_one(self, call: ast.Call) -> ast.Call:
-        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""
+        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page), and
+        `PERCENTILE_CONT|PERCENTILE_DISC(p) OVER (ORDER BY x [ASC|DESC])` ("Percentile_Cont" page)."""
+        name = call.name[-1]
         if not self.at_keyword("OVER"):
-            self.fail("TopOne() needs OVER (ORDER BY column [ASC|DESC], ...)")
+            self.fail(f"{name}() needs OVER (ORDER BY column [ASC|DESC], ...)")
         self.advance()
         self.expect_operator("(")
         if self.at_keyword("PARTITION", "LIMIT", "WHEN"):
-            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+            self.refuse(f"{name}() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
         self.expect_keyword("ORDER")
         self.expect_keyword("BY")
         order: list[tuple[ast.Node, bool]] = []
@@ -543,7 +545,7 @@ class _Parser:
             if not self.accept_operator(","):
                 break
         if self.at_keyword("LIMIT", "WHEN"):
-            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+            self.refuse(f"{name}() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
         self.expect_operator(")")
         return replace(call, order_by=tuple(order))
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import compress
 from typing import Any
 
-from streaming.engine import ast
+from streaming.engine import ast, statistical_aggregates
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
@@ -652,7 +652,7 @@ class _Planner:
         key_evaluators = []
         for node in key_nodes:
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Call) and inner.qualified in ("count", "sum", "avg", "min", "max"):
+                if isinstance(inner, ast.Call) and inner.qualified in AGGREGATES:
                     raise PlanError("aggregates are not allowed in GROUP BY", inner.line, inner.column)
             key_evaluators.append(_column_function(row_compiler.compile(node)))
         session_evaluators = [
@@ -703,6 +703,19 @@ class _Planner:
                 kinds.append(kind)
                 args.append(_ranked_rows(call, select, arg_scope))
                 continue
+            if kind == "collect" and not call.args:  # Collect(): every event as a record
+                kinds.append(kind)
+                args.append(_source_records(call, select, arg_scope))
+                continue
+            if kind in statistical_aggregates.PERCENTILES:
+                fraction, (order_by, descending) = _percentile(call)
+                kinds.append(statistical_aggregates.percentile_kind(kind, fraction, descending))
+                args.append(_column_function(ColumnarCompiler(arg_scope).compile(order_by)))
+                if arg_scope.udf_calls:
+                    raise PlanError(
+                        "call functions in a step before aggregating them", call.line, call.column
+                    )
+                continue
             if kind.startswith("uda."):  # a JavaScript aggregate: each row's (value, event time)
                 kinds.append("uda:" + ".".join(call.name[1:]))
                 args.append(_timed(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0]))))
@@ -747,6 +760,31 @@ def _timed(values: Callable[[Table, list[int]], list[Any]]) -> Callable[[Table, 
         return list(zip(values(rows, times), times, strict=True))
 
     return timed
+
+
+def _percentile(call: ast.Call) -> tuple[float, tuple[ast.Node, bool]]:
+    """PERCENTILE_CONT/DISC's fraction (a number literal from 0 to 1) and its one ORDER BY expression
+    ("Percentile_Cont": "The value must range between 0 and 1", "Only one order_by_expression")."""
+    name = call.name[-1]
+    literal = call.args[0]
+    value = literal.value if isinstance(literal, ast.Literal) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise PlanError(f"{name}() needs a number from 0 to 1", literal.line, literal.column)
+    if len(call.order_by) != 1:
+        raise PlanError(f"{name}() needs OVER (ORDER BY one expression)", call.line, call.column)
+    return float(value), call.order_by[0]
+
+
+def _source_records(
+    call: ast.Call, select: ast.Select, scope: Scope
+) -> Callable[[Table, list[int]], list[Any]]:
+    """Collect()'s input: each row of the source as a record."""
+    source = select.source.alias or select.source.name
+    record = _column_function(ColumnarCompiler(scope).compile(ast.Column(call.line, call.column, (source,))))
+    if scope.udf_calls:
+        inner = scope.udf_calls[0]
+        raise PlanError("call functions in a step before Collect()", inner.line, inner.column)
+    return record
 
 
 def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:

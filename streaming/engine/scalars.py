@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from streaming.engine import dates
+from streaming.engine import dates, statistical_aggregates
 from streaming.engine.values import record_property
 
 
@@ -254,4 +254,4 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
 }
-AGGREGATES = ("count", "sum", "avg", "min", "max", "topone")
+AGGREGATES = ("count", "sum", "avg", "min", "max", "topone", *statistical_aggregates.NAMES)

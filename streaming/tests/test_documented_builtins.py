@@ -15,6 +15,7 @@ import pytest
 
 from streaming.engine import Engine, ExecutionError, InputEvent, compile_query
 from streaming.engine.dates import dateadd, datediff, datepart
+from streaming.engine.errors import QueryError
 from streaming.tests.test_documented_semantics import run_case
 
 
@@ -277,3 +278,67 @@ def test_one_with_step_feeds_two_filtered_outputs(tmp_path: Path) -> None:
         {"Make": "Honda", "Color": "blue", "Time": at(3)},
     ]
     run_case(tmp_path, query, {"Input": rows}, {"HondaOutput": rows[:1], "ToyotaOutput": rows[1:2]})
+
+
+# -- "Aggregate Functions" (query language reference): the statistical and collecting aggregates.
+AVAILABILITY = [
+    {"Regions": region, "ServiceAvailability": value, "t": f"2026-11-29T10:0{minute + 1}:00Z"}
+    for minute, (region, value) in enumerate(zip("ABCDE", [0.98, 0.93, 0.78, 0.99, 0.89], strict=True))
+]
+
+
+def test_percentile_cont_and_disc_reference_examples(tmp_path: Path) -> None:
+    """ "Percentile_Cont": the 95th percentile of 0.98, 0.93, 0.78, 0.99, 0.89 is 0.988 (interpolated);
+    "Percentile_Disc": 0.99 (a member of the set). The pages group by `SlidingWindow(hours, 1)`; one
+    tumbling hour holds the five rows here, so the one output row is the pages' answer."""
+    query = """
+        SELECT PERCENTILE_CONT(0.95) OVER (ORDER BY serviceAvailability) AS cont,
+            PERCENTILE_DISC(0.95) OVER (ORDER BY serviceAvailability) AS disc
+        FROM testInput TIMESTAMP BY t
+        GROUP BY TumblingWindow(hour, 1)
+    """
+    run_case(tmp_path, query, {"testInput": AVAILABILITY}, {"output": [{"cont": 0.988, "disc": 0.99}]})
+
+
+def test_stdev_var_and_collect(tmp_path: Path) -> None:
+    """ "STDEV", "STDEVP", "VAR", "VARP" (float; sample and population forms) and "Collect" (the window's
+    values, or its events as records with `Collect()`). The pages give queries but no data: values 2, 4,
+    4, 4, 5, 5, 7, 9 (population variance 4, sample variance 32/7)."""
+    values = [2, 4, 4, 4, 5, 5, 7, 9]
+    rows = [{"v": v, "t": f"2026-11-29T10:00:0{i}Z"} for i, v in enumerate(values, start=1)]
+    query = """
+        SELECT STDEV(v) AS sd, STDEVP(v) AS sdp, VAR(v) AS var, VARP(v) AS varp, Collect(v) AS vs,
+            Collect() AS events
+        FROM input TIMESTAMP BY t
+        GROUP BY TumblingWindow(minute, 1)
+    """
+    expected = {
+        "sd": (32 / 7) ** 0.5, "sdp": 2.0, "var": 32 / 7, "varp": 4.0, "vs": values, "events": rows,
+    }  # fmt: skip
+    run_case(tmp_path, query, {"input": rows}, {"output": [expected]})
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT PERCENTILE_CONT(95) OVER (ORDER BY v) AS p INTO o FROM i GROUP BY TumblingWindow(second, 1)",
+         r"needs a number from 0 to 1"),
+        ("SELECT PERCENTILE_DISC(0.5) OVER (ORDER BY v, w) AS p INTO o FROM i GROUP BY TumblingWindow(second, 1)",
+         r"needs OVER \(ORDER BY one expression\)"),
+        ("SELECT PERCENTILE_CONT(0.5) AS p INTO o FROM i GROUP BY TumblingWindow(second, 1)", r"needs OVER"),
+        ("SELECT STDEV(v) AS p INTO o FROM i", r"needs GROUP BY with a window"),
+    ],
+)  # fmt: skip
+def test_malformed_statistical_aggregates_are_refused_at_their_position(query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message) as caught:
+        compile_query(query)
+    assert caught.value.line == 1
+
+
+def test_a_percentile_of_text_fails_the_step() -> None:
+    engine = Engine(compile_query(
+        "SELECT PERCENTILE_CONT(0.5) OVER (ORDER BY v) AS p INTO o FROM i GROUP BY TumblingWindow(second, 1)"
+    ))  # fmt: skip
+    arrival = datetime(2026, 11, 29, 10, tzinfo=UTC)
+    with pytest.raises(ExecutionError, match="PERCENTILE_CONT needs bigint or float values"):
+        engine.process("i", [InputEvent({"v": "high"}, arrival)])
