@@ -15,7 +15,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from streaming.engine import dates, statistical_aggregates
+from streaming.engine import dates, statistical_aggregates, string_functions
+from streaming.engine.arguments import text_argument as _text
+from streaming.engine.arguments import whole_argument as _whole
 from streaming.engine.values import record_property
 
 
@@ -49,18 +51,6 @@ def _len(value: Any) -> Any:
 
 def _concat(*values: Any) -> str:
     return "".join("" if v is None else str(v) for v in values)
-
-
-def _text(value: Any, function: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{function}() needs text, got {value!r}")
-    return value
-
-
-def _whole(value: Any, function: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{function}() needs a number, got {value!r}")
-    return int(value)
 
 
 def _number(value: Any, function: str) -> int | float:
@@ -253,5 +243,7 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarrayelement": (_array_element, 2, 2),
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
+    "datename": (dates.datename, 2, 2),
+    **string_functions.FUNCTIONS,
 }
 AGGREGATES = ("count", "sum", "avg", "min", "max", "topone", *statistical_aggregates.NAMES)

@@ -342,3 +342,80 @@ def test_a_percentile_of_text_fails_the_step() -> None:
     arrival = datetime(2026, 11, 29, 10, tzinfo=UTC)
     with pytest.raises(ExecutionError, match="PERCENTILE_CONT needs bigint or float values"):
         engine.process("i", [InputEvent({"v": "high"}, arrival)])
+
+
+# -- "String Functions" pages (MicrosoftDocs/azure-reference-other stream-analytics-docs/
+# <name>-azure-stream-analytics.md): each page's example and its result.
+def test_concat_ws_reference_example(tmp_path: Path) -> None:
+    """ "CONCAT_WS": NULLs are skipped with their separator. (The page's table header swaps zipCode and
+    stateCode; the values here follow its query and result.)"""
+    row = {"address1": "1 Microsoft Way", "address2": None, "city": "Redmond", "stateCode": "WA",
+           "zipCode": "98052", "country": None}  # fmt: skip
+    query = """
+        SELECT CONCAT_WS(', ',address1, address2, city, stateCode, zipCode, country) AS fullAddress
+        FROM Input
+    """
+    run_case(
+        tmp_path,
+        query,
+        {"Input": [row]},
+        {"output": [{"fullAddress": "1 Microsoft Way, Redmond, WA, 98052"}]},
+    )
+
+
+def test_space_stuff_translate_nchar_unicode_regexmatch_reference_examples(tmp_path: Path) -> None:
+    """ "SPACE" (with `+` joining text, as its example does), "STUFF" ('abcdef', 2, 3, 'ijklmn' ->
+    'aijklmnef'), "TRANSLATE" ('2*[3+4]/{7-2}' -> '2*(3+4)/(7-2)'), "NCHAR"/"UNICODE" (33590 is 茶),
+    "REGEXMATCH" (the position of three digits in a plate; its example has no output: 5 here)."""
+    query = """
+        SELECT RTRIM('LastName ') + ',' + SPACE(1) + LTRIM(' FirstName') as FullName,
+            STUFF('abcdef', 2, 3, 'ijklmn') AS Stuffed,
+            x, TRANSLATE(x, '[]{}', '()()') AS translatedX,
+            NCHAR(33590) AS UnicodeTea_Decimal, NCHAR(UNICODE('茶')) AS UnicodeTea_Char, UNICODE('茶') AS UnicodeTea,
+            REGEXMATCH(LicensePlate, '[0-9][0-9][0-9]') AS digits, REGEXMATCH(LicensePlate, 'abc') AS caseless,
+            REGEXMATCH(LicensePlate, '[') AS invalid
+        FROM Input
+    """
+    row = {"x": "2*[3+4]/{7-2}", "LicensePlate": "ABC 123"}
+    expected = {
+        "FullName": "LastName, FirstName", "Stuffed": "aijklmnef", "x": row["x"], "translatedX": "2*(3+4)/(7-2)",
+        "UnicodeTea_Decimal": "茶", "UnicodeTea_Char": "茶", "UnicodeTea": 33590,
+        "digits": 5, "caseless": 1, "invalid": 0,
+    }  # fmt: skip
+    run_case(tmp_path, query, {"Input": [row]}, {"output": [expected]})
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        ("SPACE(-1)", None),  # "If integer_expression is negative, a null string is returned"
+        ("NCHAR(1114112)", None),  # outside 0..0x10FFFF
+        ("STUFF('abc', 0, 1, 'x')", "xbc"),  # "If start is less than 1, ... begin at the first character"
+        ("STUFF('abc', 4, 1, 'x')", ""),  # start past the end: "a zero-length expression"
+        ("STUFF('abc', 2, 9, 'x')", "ax"),  # start + length past the end: every character deleted
+        ("CONCAT_WS('-', NULL, NULL)", ""),  # all NULL: "an empty string"
+        ("TRANSLATE('abc', NULL, 'x')", None),
+        ("DATENAME(month, '2026-11-29T10:00:00Z')", "November"),
+        ("DATENAME(dw, '2026-11-29T10:00:00Z')", "Sunday"),
+        ("DATENAME(yyyy, '2026-11-29T10:00:00Z')", "2026"),
+    ],
+)
+def test_string_function_edges_from_their_pages(call: str, expected: object) -> None:
+    engine = Engine(compile_query(f"SELECT {call} AS v INTO o FROM i"))
+    out = engine.process("i", [InputEvent({}, datetime(2026, 11, 29, 10, tzinfo=UTC))])
+    assert [row for batch in out for row in batch.payloads] == [{"v": expected}]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("STUFF('abc', 1, -1, 'x')", "STUFF\\(\\) length must not be negative"),
+        ("TRANSLATE('abc', 'ab', 'x')", "TRANSLATE\\(\\) needs characters and translations of one length"),
+    ],
+)
+def test_string_function_errors_fail_the_step(call: str, message: str) -> None:
+    """ "STUFF": "If length is negative, an error is generated"; "TRANSLATE will return an error if
+    characters and translations expressions have different lengths"."""
+    engine = Engine(compile_query(f"SELECT {call} AS v INTO o FROM i"))
+    with pytest.raises(ExecutionError, match=message):
+        engine.process("i", [InputEvent({}, datetime(2026, 11, 29, 10, tzinfo=UTC))])
