@@ -18,6 +18,9 @@ from streaming.engine.match_recognize.syntax import parse_match_recognize
 from streaming.engine.tokens import Token, TokenType, tokenize
 
 ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
+ANALYTIC_AGGREGATES = ("count", "sum", "avg", "min", "max")
+"""Aggregates that also have the analytic form `AGG(x) OVER ([PARTITION BY ...] LIMIT DURATION(...) [WHEN c])`
+("COUNT", "SUM", "AVG", "MIN", "MAX" pages: "Analytic Function Syntax")."""
 APPLY_FUNCTIONS = ("getarrayelements", "getrecordproperties")
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
@@ -466,6 +469,10 @@ class _Parser:
                 args[0] = ast.Literal(word.line, word.column, ".".join(word.path).lower())
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
         if call.qualified in ANALYTIC_FUNCTIONS and not self.pattern_clause:
+            return self.analytic(call)
+        if call.qualified in ANALYTIC_AGGREGATES and self.at_keyword("OVER") and not self.pattern_clause:
+            if call.distinct:
+                self.refuse(f"{path[-1]}(DISTINCT ...) OVER")
             return self.analytic(call)
         if call.qualified in ("topone", "percentile_cont", "percentile_disc"):
             return self.top_one(call)

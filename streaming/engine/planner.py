@@ -23,6 +23,7 @@ from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
 from streaming.engine.join import Joiner, key_properties, split_condition
 from streaming.engine.match_recognize.matcher import PatternSpec
 from streaming.engine.match_recognize.planning import pattern_spec
+from streaming.engine.parser import ANALYTIC_AGGREGATES
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
 from streaming.engine.table import Layout, Part, Table, json_column
@@ -349,6 +350,14 @@ class _Planner:
                     specs.append(self.analytic_spec(node, select))
         return slots, specs
 
+    @staticmethod
+    def limit_duration(node: ast.Analytic) -> int:
+        duration = node.duration
+        assert duration is not None  # the parser requires LIMIT DURATION but for ISFIRST
+        if duration.qualified != "duration":
+            raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
+        return interval_length(duration.args, duration)
+
     def analytic_spec(self, node: ast.Analytic, select: ast.Select) -> AnalyticSpec:
         call = node.call
         kind = call.qualified
@@ -358,12 +367,16 @@ class _Planner:
         offset = 0
         if kind == "isfirst":
             span = interval_length(call.args, call)
+        elif kind in ANALYTIC_AGGREGATES:
+            span = self.limit_duration(node)
+            if call.star:
+                kind = "count*"
+            elif len(call.args) != 1:
+                raise PlanError(f"{call.name[-1]}() takes one argument", call.line, call.column)
+            else:
+                value = compiler.compile(call.args[0])
         else:
-            duration = node.duration
-            assert duration is not None  # the parser requires LIMIT DURATION for LAG and LAST
-            if duration.qualified != "duration":
-                raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
-            span = interval_length(duration.args, duration)
+            span = self.limit_duration(node)
             most = 3 if kind == "lag" else 2
             args = list(call.args)
             if call.star:
