@@ -20,7 +20,7 @@ from streaming.engine.dynamic_windows import DYNAMIC_KINDS
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
-from streaming.engine.join import Joiner, key_properties, split_condition
+from streaming.engine.join import JOIN_LAYOUT, Joiner, key_properties, split_condition
 from streaming.engine.match_recognize.matcher import PatternSpec
 from streaming.engine.match_recognize.planning import pattern_spec
 from streaming.engine.parser import ANALYTIC_AGGREGATES
@@ -504,7 +504,15 @@ class _Planner:
         for item in select.items:
             if isinstance(item.expr, ast.Star):
                 qualifier = item.expr.qualifier
-                if qualifier is None or qualifier.lower() in scope.source_names:
+                if (
+                    qualifier is not None
+                    and select.source.join is not None
+                    and qualifier.lower() in scope.source_names
+                ):
+                    # `s.*` beside a JOIN: the stream's own event, not the joined row
+                    evaluators.append(_joined_stream_records(select, item))
+                    parts.append(Part("spread", slot=len(evaluators) - 1))
+                elif qualifier is None or qualifier.lower() in scope.source_names:
                     parts.append(Part("source"))
                 else:
                     evaluators.append(compiler.compile(ast.Column(item.line, item.column, (qualifier,))))
@@ -934,6 +942,22 @@ def _json_argument(
         return [json_bytes(value) for value in json_column(values(rows, times), rows.size)]
 
     return encoded
+
+
+def _joined_stream_records(select: ast.Select, item: ast.SelectItem) -> Callable[[Batch], Any]:
+    """The stream side's events of a joined table (JOIN_LAYOUT: the stream rows are its source, the
+    joined side's records its column), for `s.*` in a SELECT with a JOIN."""
+
+    def records(batch: Batch) -> list[dict[str, Any]]:
+        rows = batch.rows
+        if rows.layout is not JOIN_LAYOUT:
+            raise ExecutionError(
+                f"line {item.line}, column {item.column}: {sql(item.expr)} reads a table that is not a JOIN's"
+            )
+        source = rows.source
+        return source.records() if isinstance(source, Table) else list(source or [])
+
+    return records
 
 
 def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:
