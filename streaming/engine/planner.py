@@ -444,6 +444,8 @@ class _Planner:
         return StreamJoinStep(f"{name}:join", left, right, join.kind, bound, condition, described)
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
+        if select.having is not None and not select.group_by:
+            select = _having_as_where(select)
         source = self.resolve_source(select.source)
         stream = self.is_stream_join(select)
         over_root = source if self.inputs.get(source) and self.inputs[source].over_keys else None
@@ -475,8 +477,6 @@ class _Planner:
                 node.line,
                 node.column,
             )
-        if select.having is not None and not select.group_by:
-            raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
         expand = self.expansion(select)
         joiner = None if stream else self.joiner(select)
         if windows:
@@ -892,6 +892,21 @@ def _expansion(
         return Table(len(positions), picked, [elements], layout), [times[i] for i in positions]
 
     return expand
+
+
+def _having_as_where(select: ast.Select) -> ast.Select:
+    """ "When GROUP BY is not used, HAVING behaves like a WHERE clause" ("HAVING" page): the condition
+    joins WHERE with AND; as with GROUP BY, it may name a SELECT item by its alias."""
+    having = select.having
+    assert having is not None
+    aliases = {item.alias.casefold(): item.expr for item in select.items if item.alias}
+    condition = _with_aliases(having, aliases, set())
+    where = (
+        condition
+        if select.where is None
+        else ast.Binary(having.line, having.column, "AND", select.where, condition)
+    )
+    return replace(select, where=where, having=None)
 
 
 def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) -> ast.Node:

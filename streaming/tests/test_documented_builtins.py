@@ -419,3 +419,25 @@ def test_string_function_errors_fail_the_step(call: str, message: str) -> None:
     engine = Engine(compile_query(f"SELECT {call} AS v INTO o FROM i"))
     with pytest.raises(ExecutionError, match=message):
         engine.process("i", [InputEvent({}, datetime(2026, 11, 29, 10, tzinfo=UTC))])
+
+
+def test_having_reference_example_and_having_without_group_by(tmp_path: Path) -> None:
+    """ "HAVING": its example (`HAVING COUNT(*) > 2` over 3-minute windows per toll, the unnamed COUNT(*)
+    output as `count`), and "When GROUP BY is not used, HAVING behaves like a WHERE clause" (here with a
+    SELECT alias, as HAVING may name one with GROUP BY). The page gives no data."""
+    query = """
+        SELECT TollId, System.Timestamp() AS WinEndTime, COUNT(*)
+        INTO busy FROM TollTagEntry TIMESTAMP BY EntryTime
+        GROUP BY TumblingWindow( minute , 3 ) , TollId
+        HAVING COUNT(*) > 2
+
+        SELECT TollId, Toll * 2 AS doubled INTO dear FROM TollTagEntry TIMESTAMP BY EntryTime
+        WHERE TollId = 1 HAVING doubled > 10
+    """
+    tolls = [(1, "10:00:10", 4), (1, "10:01:00", 6), (1, "10:02:00", 7), (2, "10:02:30", 9)]
+    rows = [{"TollId": toll, "EntryTime": f"2026-11-29T{clock}Z", "Toll": fee} for toll, clock, fee in tolls]
+    expected = {
+        "busy": [{"TollId": 1, "WinEndTime": "2026-11-29T10:03:00.0000000Z", "count": 3}],
+        "dear": [{"TollId": 1, "doubled": 12}, {"TollId": 1, "doubled": 14}],
+    }
+    run_case(tmp_path, query, {"TollTagEntry": rows}, expected)
