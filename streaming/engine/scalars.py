@@ -18,7 +18,7 @@ from typing import Any
 from streaming.engine import dates, statistical_aggregates, string_functions
 from streaming.engine.arguments import text_argument as _text
 from streaming.engine.arguments import whole_argument as _whole
-from streaming.engine.values import record_property
+from streaming.engine.values import record_property, type_name
 
 
 def _coalesce(*values: Any) -> Any:
@@ -244,6 +244,7 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
     "datename": (dates.datename, 2, 2),
+    "gettype": (type_name, 1, 1),
     **string_functions.FUNCTIONS,
 }
 AGGREGATES = ("count", "sum", "avg", "min", "max", "topone", *statistical_aggregates.NAMES)

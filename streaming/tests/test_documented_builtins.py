@@ -441,3 +441,44 @@ def test_having_reference_example_and_having_without_group_by(tmp_path: Path) ->
         "dear": [{"TollId": 1, "doubled": 12}, {"TollId": 1, "doubled": 14}],
     }
     run_case(tmp_path, query, {"TollTagEntry": rows}, expected)
+
+
+def test_gettype_reference_example(tmp_path: Path) -> None:
+    """ "GetType": `WHERE GetType(EntryTime) = 'datetime'`. JSON text stays nvarchar(max) (compatibility
+    level 1.2), so only the row whose EntryTime is CAST passes; the names are the "Data Types" page's."""
+    query = """
+        WITH Typed AS (
+            SELECT TollId, CASE WHEN TollId = 1 THEN CAST(EntryTime AS datetime) ELSE EntryTime END AS EntryTime
+            FROM Input
+        )
+        SELECT TollId, EntryTime INTO datetimes FROM Typed WHERE GetType( EntryTime ) = 'datetime'
+        SELECT GetType(TollId) AS b, GetType(1.5) AS f, GetType(Name) AS s, GetType(Flag) AS t,
+            GetType(Rec) AS r, GetType(Arr) AS a, GetType(Missing) AS n
+        INTO types FROM Input WHERE TollId = 2
+    """
+    rows = [
+        {"TollId": 1, "EntryTime": "2026-11-29T10:00:00Z"},
+        {
+            "TollId": 2,
+            "EntryTime": "2026-11-29T10:00:01Z",
+            "Name": "x",
+            "Flag": True,
+            "Rec": {"a": 1},
+            "Arr": [1],
+        },
+    ]
+    expected = {
+        "datetimes": [{"TollId": 1, "EntryTime": "2026-11-29T10:00:00.0000000Z"}],
+        "types": [
+            {
+                "b": "bigint",
+                "f": "float",
+                "s": "nvarchar(max)",
+                "t": "bit",
+                "r": "record",
+                "a": "array",
+                "n": None,
+            }
+        ],
+    }
+    run_case(tmp_path, query, {"Input": rows}, expected)
