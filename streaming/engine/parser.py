@@ -190,6 +190,27 @@ class _Parser:
             into_position,
         )
 
+    def record_star_path(self) -> tuple[str, ...]:
+        """`a.b[.c...].*`: the names before `.*` (consumed), or () when the tokens are not that form."""
+        names: list[str] = []
+        offset = 0
+        while True:
+            token = self.peek(offset)
+            if (
+                token.type not in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
+                or self.peek(offset + 1).text != "."
+            ):
+                return ()
+            names.append(token.text)
+            if self.peek(offset + 2).text == "*":
+                break
+            offset += 2
+        if len(names) < 2:
+            return ()
+        for _ in range(offset + 3):
+            self.advance()
+        return tuple(names)
+
     def select_item(self) -> ast.SelectItem:
         start = self.current
         if self.at_operator("*"):
@@ -204,6 +225,10 @@ class _Parser:
             return ast.SelectItem(
                 start.line, start.column, ast.Star(start.line, start.column, start.text), None
             )
+        path = self.record_star_path()
+        if path:
+            star = ast.Star(start.line, start.column, ".".join(path), path)
+            return ast.SelectItem(start.line, start.column, star, None)
         if (
             start.type in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
             and start.upper not in _CLAUSE_KEYWORDS

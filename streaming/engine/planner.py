@@ -504,7 +504,10 @@ class _Planner:
         for item in select.items:
             if isinstance(item.expr, ast.Star):
                 qualifier = item.expr.qualifier
-                if (
+                if item.expr.path:  # `s.record.*`: the record's properties
+                    evaluators.append(compiler.compile(ast.Column(item.line, item.column, item.expr.path)))
+                    parts.append(Part("spread", slot=len(evaluators) - 1))
+                elif (
                     qualifier is not None
                     and select.source.join is not None
                     and qualifier.lower() in scope.source_names

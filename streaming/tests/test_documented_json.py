@@ -217,8 +217,8 @@ def test_array_data_types_examples(tmp_path: Path) -> None:
 
 
 def test_pivot_with_two_left_joins_stays_refused_at_its_position() -> None:
-    """Parsing JSON: the pivot example joins one input with a step twice in one FROM and selects
-    `i.Location.*`; a second JOIN in a FROM is refused (one JOIN per FROM), as is `alias.record.*`."""
+    """Parsing JSON: the pivot example joins one input with a step twice in one FROM; a second JOIN in a
+    FROM is refused (one JOIN per FROM) at its position."""
     query = (
         "WITH DynamicCTE AS (SELECT i.DeviceId, R.ArrayValue.smKey as smKey, R.ArrayValue.smValue as smValue\n"
         "    FROM input i CROSS APPLY GetArrayElements(SensorMetadata) AS R)\n"
@@ -230,3 +230,13 @@ def test_pivot_with_two_left_joins_stays_refused_at_its_position() -> None:
     with pytest.raises(QueryError) as caught:
         compile_query(query)
     assert caught.value.line == 6
+
+
+def test_a_record_star_through_the_source_alias(tmp_path: Path) -> None:
+    """Parsing JSON's pivot example selects `i.Location.*` (a record of the aliased input); deeper paths
+    work the same way."""
+    query = """
+        SELECT i.DeviceId, i.Location.*, i.SensorReadings.SensorMetadata.* INTO output FROM input i
+    """
+    expected = [{"DeviceId": "12345", "Lat": 47, "Long": 122, "Manufacturer": "ABC", "Version": "1.2.45"}]
+    run_case(tmp_path, query, {"input": [EVENT]}, {"output": expected})
