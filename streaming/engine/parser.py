@@ -499,7 +499,7 @@ class _Parser:
             if call.distinct:
                 self.refuse(f"{path[-1]}(DISTINCT ...) OVER")
             return self.analytic(call)
-        if call.qualified in ("topone", "percentile_cont", "percentile_disc"):
+        if call.qualified in ("topone", "collecttop", "percentile_cont", "percentile_disc"):
             return self.top_one(call)
         if call.qualified in ("sessionwindow", "session") and self.accept_keyword("OVER"):
             return self.session_partition(call)

@@ -727,6 +727,10 @@ class _Planner:
                 kinds.append(kind)
                 args.append(_ranked_rows(call, select, arg_scope))
                 continue
+            if kind == "collecttop":
+                kinds.append(statistical_aggregates.collect_top_kind(_collect_top_count(call)))
+                args.append(_ranked_rows(call, select, arg_scope, nulls_first=True))
+                continue
             if kind == "collect" and not call.args:  # Collect(): every event as a record
                 kinds.append(kind)
                 args.append(_source_records(call, select, arg_scope))
@@ -799,6 +803,17 @@ def _percentile(call: ast.Call) -> tuple[float, tuple[ast.Node, bool]]:
     return float(value), call.order_by[0]
 
 
+def _collect_top_count(call: ast.Call) -> int:
+    """CollectTop's "number of events as integer literal" (at least 1), with OVER (ORDER BY ...)."""
+    literal = call.args[0]
+    value = literal.value if isinstance(literal, ast.Literal) else None
+    if type(value) is not int or value < 1:
+        raise PlanError("CollectTop() needs an integer literal >= 1", literal.line, literal.column)
+    if not call.order_by:
+        raise PlanError("CollectTop() needs OVER (ORDER BY column [ASC|DESC], ...)", call.line, call.column)
+    return value
+
+
 def _source_records(
     call: ast.Call, select: ast.Select, scope: Scope
 ) -> Callable[[Table, list[int]], list[Any]]:
@@ -811,17 +826,22 @@ def _source_records(
     return record
 
 
-def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:
-    """TopOne's input: per row, (its ORDER BY keys made comparable, the row as a record), or None when
-    a key is NULL. Keys are bigint, float or datetime ("TopOne"); ISO-8601 text is read as datetime."""
+def _ranked_rows(
+    call: ast.Call, select: ast.Select, scope: Scope, nulls_first: bool = False
+) -> Callable[[Table, list[int]], list[Any]]:
+    """TopOne's and CollectTop's input: per row, (its ORDER BY keys made comparable, the row as a record).
+    Keys are bigint, float or datetime ("TopOne", "CollectTop"); ISO-8601 text is read as datetime. A
+    NULL key: for TopOne the row is not ranked (None); with `nulls_first` (CollectTop: "Null is treated
+    as the minimal value") it sorts before every value, after them in DESC order."""
+    name = call.name[-1]
     compiler = ColumnarCompiler(scope)
     source = select.source.alias or select.source.name
     record = _column_function(compiler.compile(ast.Column(call.line, call.column, (source,))))
     keys = [(_column_function(compiler.compile(key)), descending) for key, descending in call.order_by]
     if scope.udf_calls:
         inner = scope.udf_calls[0]
-        raise PlanError("call functions in a step before TopOne()", inner.line, inner.column)
-    where = f"TopOne() at line {call.line}, column {call.column}"
+        raise PlanError(f"call functions in a step before {name}()", inner.line, inner.column)
+    where = f"{name}() at line {call.line}, column {call.column}"
 
     def rank(value: Any, descending: bool) -> Any:
         if isinstance(value, str):
@@ -835,12 +855,19 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
             raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
         return -value if descending else value
 
+    def null_ranked(value: Any, descending: bool) -> Any:
+        if value is None:
+            return [1, 0] if descending else [0, 0]
+        return [0, rank(value, descending)] if descending else [1, rank(value, descending)]
+
     def ranked(rows: Table, times: list[int]) -> list[Any]:
         columns = [(key(rows, times), descending) for key, descending in keys]
         result: list[tuple[list[Any], Any] | None] = []
         for position, row in enumerate(record(rows, times)):
             values = [(column[position], descending) for column, descending in columns]
-            if any(value is None for value, _ in values):
+            if nulls_first:
+                result.append(([null_ranked(value, descending) for value, descending in values], row))
+            elif any(value is None for value, _ in values):
                 result.append(None)
             else:
                 result.append(([rank(value, descending) for value, descending in values], row))

@@ -482,3 +482,44 @@ def test_gettype_reference_example(tmp_path: Path) -> None:
         ],
     }
     run_case(tmp_path, query, {"Input": rows}, expected)
+
+
+def test_collect_top_reference_example(tmp_path: Path) -> None:
+    """ "CollectTop": `CollectTop(2) OVER (ORDER BY value2 ASC, value3 DESC)` per value1 over 5-second
+    windows: records `{"rank", "value"}`, NULL lowest ("Null is treated as the minimal value"). The
+    page's data is an image; these rows are written for its query."""
+    query = """
+        SELECT value1, CollectTop(2) OVER (ORDER BY value2 ASC, value3 DESC) as top1
+        FROM testinput timestamp by time
+        GROUP BY TumblingWindow(second, 5), value1
+    """
+    data = [("a", 2, 1), ("a", 1, 5), ("a", 1, 9), ("a", None, 0), ("b", 3, 3)]
+    rows = [
+        {"time": f"2026-11-29T10:00:0{i}Z", "value1": v1, "value2": v2, "value3": v3}
+        for i, (v1, v2, v3) in enumerate(data, start=1)
+    ]
+    expected = [
+        {"value1": "a", "top1": [{"rank": 1, "value": rows[3]}, {"rank": 2, "value": rows[2]}]},
+        {"value1": "b", "top1": [{"rank": 1, "value": rows[4]}]},
+    ]
+    run_case(tmp_path, query, {"testinput": rows}, {"output": expected})
+
+
+def test_collecting_aggregates_survive_a_snapshot() -> None:
+    """An open window's CollectTop, percentile and STDEV accumulators are in the engine's snapshot."""
+    query = """
+        SELECT CollectTop(1) OVER (ORDER BY v DESC) AS top, PERCENTILE_DISC(0.5) OVER (ORDER BY v) AS median,
+            STDEVP(v) AS spread
+        INTO o FROM i GROUP BY TumblingWindow(minute, 1)
+    """
+    plan = compile_query(query)
+    base = datetime(2026, 11, 29, 10, tzinfo=UTC)
+    first = Engine(plan)
+    first.process(
+        "i", [InputEvent({"v": 1}, base.replace(second=1)), InputEvent({"v": 5}, base.replace(second=2))]
+    )
+    second = Engine(plan)
+    second.restore(first.snapshot())
+    second.process("i", [InputEvent({"v": 3}, base.replace(second=3))])
+    rows = [row for batch in second.flush() for row in batch.payloads]
+    assert rows == [{"top": [{"rank": 1, "value": {"v": 5}}], "median": 3, "spread": (8 / 3) ** 0.5}]
