@@ -8,6 +8,11 @@ arrival order), before the step's WHERE ("LAG is not affected by predicates in W
   matches; both look back LIMIT DURATION: events with time > current time - duration.
 - ISFIRST(unit, n): 1 when the event is the first matching one of its partition in its n-unit interval,
   aligned as tumbling windows ((end - size, end]); 0 otherwise, and 0 when the event does not match WHEN.
+- COUNT(*), COUNT(x), SUM(x), AVG(x), MIN(x), MAX(x) with OVER ([PARTITION BY ...] LIMIT DURATION(...)
+  [WHEN c]) (the aggregate pages' "Analytic Function Syntax"): the aggregate of the matching events of the
+  partition within LIMIT DURATION (time > current - duration), the current event included when it
+  matches, NULLs skipped as by the window aggregates. Each row aggregates the events kept (cost grows
+  with the events within the duration).
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from streaming.engine.errors import ExecutionError
 from streaming.engine.windows import WindowSpec
 
 Evaluator = Callable[[Batch], Any]
+AGGREGATE_KINDS = frozenset({"count*", "count", "sum", "avg", "min", "max"})
 
 
 @dataclass(frozen=True)
 class AnalyticSpec:
     """One analytic call site, compiled: what it reads, how far back, for which events."""
 
-    kind: str  # "lag", "last" or "isfirst"
+    kind: str  # "lag", "last", "isfirst", or an aggregate: "count*", "count", "sum", "avg", "min", "max"
     value: Evaluator | None
     offset: int
     default: Evaluator | None
@@ -62,6 +68,8 @@ class AnalyticState:
             if self.window is not None:
                 return self._is_first(batch.times, keys, matches)
             items = to_list(spec.value(batch), size) if spec.value else [None] * size
+            if spec.kind in AGGREGATE_KINDS:
+                return self._aggregate(batch.times, keys, matches, items)
             defaults = to_list(spec.default(batch), size) if spec.default else [None] * size
             return self._look_back(batch.times, keys, matches, items, defaults)
         except TypeError as exc:  # an unhashable PARTITION BY value (a record or an array)
@@ -95,6 +103,45 @@ class AnalyticState:
                 history.append((time, item))
         return results
 
+    def _aggregate(
+        self, times: list[int], keys: list[tuple[Any, ...]], matches: list[bool], items: list[Any]
+    ) -> list[Any]:
+        kind, span = self.spec.kind, self.spec.span
+        results = []
+        for time, key, match, item in zip(times, keys, matches, items, strict=True):
+            history = self.history.get(key)
+            if history is None:
+                history = self.history[key] = deque()
+            horizon = time - span
+            while history and history[0][0] <= horizon:
+                history.popleft()
+            if match:
+                history.append((time, item))
+            if kind == "count*":
+                results.append(len(history))
+                continue
+            values = [value for _, value in history if value is not None]
+            results.append(self._combine(kind, values))
+        return results
+
+    def _combine(self, kind: str, values: list[Any]) -> Any:
+        if kind == "count":
+            return len(values)
+        if not values:
+            return None
+        try:
+            if kind == "min":
+                return min(values)
+            if kind == "max":
+                return max(values)
+        except TypeError as exc:
+            raise ExecutionError(f"{self.spec.text}: cannot compare the values {values[:3]!r}") from exc
+        bad = next((v for v in values if isinstance(v, bool) or not isinstance(v, int | float)), None)
+        if bad is not None:
+            raise ExecutionError(f"{self.spec.text}: {kind.upper()} needs numbers, got {bad!r}")
+        total = sum(values)
+        return total / len(values) if kind == "avg" else total
+
     def _is_first(self, times: list[int], keys: list[tuple[Any, ...]], matches: list[bool]) -> list[int]:
         assert self.window is not None
         ends = self.window.first_ends(times)
@@ -116,7 +163,7 @@ class AnalyticState:
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        keep = max(self.spec.offset, 1)
+        keep = None if self.spec.kind in AGGREGATE_KINDS else max(self.spec.offset, 1)
         self.history = {
             tuple(key): deque((tuple(entry) for entry in entries), maxlen=keep)
             for key, entries in state["history"]

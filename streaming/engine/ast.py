@@ -31,6 +31,8 @@ class Column(Node):
 @dataclass(frozen=True)
 class Star(Node):
     qualifier: str | None = None
+    path: tuple[str, ...] = ()
+    """`a.b.*` (a record of a source, "Parse JSON and Avro data": `i.Location.*`): the whole path."""
 
 
 @dataclass(frozen=True)

@@ -305,6 +305,9 @@ class ExpressionCompiler:
             if name == "topone":
                 if node.args or node.star:
                     raise PlanError("TopOne() takes no arguments", node.line, node.column)
+            elif name == "collect":
+                if len(node.args) > 1:
+                    raise PlanError("Collect() takes at most one argument", node.line, node.column)
             elif not node.star and len(node.args) != 1:
                 raise PlanError(f"{node.name[-1]}() takes one argument", node.line, node.column)
             return self.register_aggregate(node)

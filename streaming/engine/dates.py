@@ -33,7 +33,7 @@ PARTS = {
     **dict.fromkeys(("millisecond", "ms"), "millisecond"),
     **dict.fromkeys(("microsecond", "mcs"), "microsecond"),
 }
-DATEPART_FUNCTIONS = frozenset({"datediff", "dateadd", "datepart"})
+DATEPART_FUNCTIONS = frozenset({"datediff", "dateadd", "datepart", "datename"})
 """Functions whose first argument is a datepart word."""
 
 _MICROS = {
@@ -125,6 +125,21 @@ def datepart(part: str, date: Any) -> int | None:
     if unit == "millisecond":
         return value.microsecond // 1000
     return int(getattr(value, unit))
+
+
+def datename(part: str, date: Any) -> str | None:
+    """DATENAME(part, date) ("DATENAME" page: "a character string that represents the specified datepart"):
+    month and weekday by their English names, as T-SQL with us_english; other parts as DATEPART's
+    number in text (the page gives no output)."""
+    number = datepart(part, date)
+    if number is None:
+        return None
+    unit = PARTS[part]
+    if unit == "month":
+        return calendar.month_name[number]
+    if unit == "weekday":
+        return calendar.day_name[(number - 2) % 7]  # DATEPART's 1 is Sunday; calendar's 0 is Monday
+    return str(number)
 
 
 def year(date: Any) -> int | None:

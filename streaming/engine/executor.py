@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from streaming.engine import statistical_aggregates
 from streaming.engine.analytics import AnalyticState
 from streaming.engine.codegen import sql
 from streaming.engine.columnar import Batch
@@ -697,6 +698,8 @@ def _timestamp_rejections(
 
 
 def _initial(kind: str) -> Any:
+    if statistical_aggregates.handles(kind):
+        return statistical_aggregates.initial(kind)
     if kind.startswith("uda:"):
         return []  # (value, event time) pairs, aggregated by the JavaScript host when the window closes
     if kind in ("count*", "count"):
@@ -714,6 +717,8 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
         return
     if kind == "count":
         accumulators[slot] += len(found)
+    elif statistical_aggregates.handles(kind):
+        statistical_aggregates.merge(accumulators[slot], kind, found)
     elif kind.startswith("uda:"):
         accumulators[slot].extend(found)
     elif kind == "topone":  # (rank keys, record): the smallest keys win, the first one on a tie
@@ -745,6 +750,8 @@ def _merge(accumulators: list[Any], slot: int, kind: str, found: list[Any]) -> N
 
 
 def _final(kind: str, accumulator: Any) -> Any:
+    if statistical_aggregates.handles(kind):
+        return statistical_aggregates.final(kind, accumulator)
     if kind == "sum":
         return accumulator[0] if accumulator[1] else None
     if kind == "avg":

@@ -18,6 +18,9 @@ from streaming.engine.match_recognize.syntax import parse_match_recognize
 from streaming.engine.tokens import Token, TokenType, tokenize
 
 ANALYTIC_FUNCTIONS = ("lag", "last", "isfirst")
+ANALYTIC_AGGREGATES = ("count", "sum", "avg", "min", "max")
+"""Aggregates that also have the analytic form `AGG(x) OVER ([PARTITION BY ...] LIMIT DURATION(...) [WHEN c])`
+("COUNT", "SUM", "AVG", "MIN", "MAX" pages: "Analytic Function Syntax")."""
 APPLY_FUNCTIONS = ("getarrayelements", "getrecordproperties")
 
 _COMPARISONS = ("=", "<>", "!=", "<", ">", "<=", ">=")
@@ -187,6 +190,27 @@ class _Parser:
             into_position,
         )
 
+    def record_star_path(self) -> tuple[str, ...]:
+        """`a.b[.c...].*`: the names before `.*` (consumed), or () when the tokens are not that form."""
+        names: list[str] = []
+        offset = 0
+        while True:
+            token = self.peek(offset)
+            if (
+                token.type not in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
+                or self.peek(offset + 1).text != "."
+            ):
+                return ()
+            names.append(token.text)
+            if self.peek(offset + 2).text == "*":
+                break
+            offset += 2
+        if len(names) < 2:
+            return ()
+        for _ in range(offset + 3):
+            self.advance()
+        return tuple(names)
+
     def select_item(self) -> ast.SelectItem:
         start = self.current
         if self.at_operator("*"):
@@ -201,6 +225,10 @@ class _Parser:
             return ast.SelectItem(
                 start.line, start.column, ast.Star(start.line, start.column, start.text), None
             )
+        path = self.record_star_path()
+        if path:
+            star = ast.Star(start.line, start.column, ".".join(path), path)
+            return ast.SelectItem(start.line, start.column, star, None)
         if (
             start.type in (TokenType.IDENTIFIER, TokenType.QUOTED_IDENTIFIER)
             and start.upper not in _CLAUSE_KEYWORDS
@@ -467,7 +495,11 @@ class _Parser:
             call = ast.Call(first.line, first.column, tuple(path), tuple(args), distinct=distinct)
         if call.qualified in ANALYTIC_FUNCTIONS and not self.pattern_clause:
             return self.analytic(call)
-        if call.qualified == "topone":
+        if call.qualified in ANALYTIC_AGGREGATES and self.at_keyword("OVER") and not self.pattern_clause:
+            if call.distinct:
+                self.refuse(f"{path[-1]}(DISTINCT ...) OVER")
+            return self.analytic(call)
+        if call.qualified in ("topone", "collecttop", "percentile_cont", "percentile_disc"):
             return self.top_one(call)
         if call.qualified in ("sessionwindow", "session") and self.accept_keyword("OVER"):
             return self.session_partition(call)
@@ -524,13 +556,15 @@ class _Parser:
         return dataclasses.replace(call, partition_by=tuple(keys))
 
     def top_one(self, call: ast.Call) -> ast.Call:
-        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page)."""
+        """`TopOne() OVER (ORDER BY x [ASC|DESC], ...)`, the aggregate form ("TopOne" reference page), and
+        `PERCENTILE_CONT|PERCENTILE_DISC(p) OVER (ORDER BY x [ASC|DESC])` ("Percentile_Cont" page)."""
+        name = call.name[-1]
         if not self.at_keyword("OVER"):
-            self.fail("TopOne() needs OVER (ORDER BY column [ASC|DESC], ...)")
+            self.fail(f"{name}() needs OVER (ORDER BY column [ASC|DESC], ...)")
         self.advance()
         self.expect_operator("(")
         if self.at_keyword("PARTITION", "LIMIT", "WHEN"):
-            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+            self.refuse(f"{name}() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
         self.expect_keyword("ORDER")
         self.expect_keyword("BY")
         order: list[tuple[ast.Node, bool]] = []
@@ -543,7 +577,7 @@ class _Parser:
             if not self.accept_operator(","):
                 break
         if self.at_keyword("LIMIT", "WHEN"):
-            self.refuse("TopOne() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
+            self.refuse(f"{name}() as an analytic function (PARTITION BY, LIMIT DURATION, WHEN)")
         self.expect_operator(")")
         return replace(call, order_by=tuple(order))
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import compress
 from typing import Any
 
-from streaming.engine import ast, letter_case
+from streaming.engine import ast, letter_case, statistical_aggregates
 from streaming.engine.analytics import AnalyticSpec
 from streaming.engine.codegen import ExpressionCompiler, Scope, build, key_text, sql
 from streaming.engine.columnar import Batch, ColumnarCompiler, to_list, truth
@@ -20,9 +20,10 @@ from streaming.engine.dynamic_windows import DYNAMIC_KINDS
 from streaming.engine.errors import ExecutionError, PlanError
 from streaming.engine.functions import FunctionBinding
 from streaming.engine.javascript import JavaScriptFunction, JavaScriptRuntime
-from streaming.engine.join import Joiner, key_properties, split_condition
+from streaming.engine.join import JOIN_LAYOUT, Joiner, key_properties, split_condition
 from streaming.engine.match_recognize.matcher import PatternSpec
 from streaming.engine.match_recognize.planning import pattern_spec
+from streaming.engine.parser import ANALYTIC_AGGREGATES
 from streaming.engine.scalars import AGGREGATES
 from streaming.engine.stream_join import TimeBound, has_time_bound, split_time_bound
 from streaming.engine.table import Layout, Part, Table, json_column
@@ -349,6 +350,14 @@ class _Planner:
                     specs.append(self.analytic_spec(node, select))
         return slots, specs
 
+    @staticmethod
+    def limit_duration(node: ast.Analytic) -> int:
+        duration = node.duration
+        assert duration is not None  # the parser requires LIMIT DURATION but for ISFIRST
+        if duration.qualified != "duration":
+            raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
+        return interval_length(duration.args, duration)
+
     def analytic_spec(self, node: ast.Analytic, select: ast.Select) -> AnalyticSpec:
         call = node.call
         kind = call.qualified
@@ -358,12 +367,16 @@ class _Planner:
         offset = 0
         if kind == "isfirst":
             span = interval_length(call.args, call)
+        elif kind in ANALYTIC_AGGREGATES:
+            span = self.limit_duration(node)
+            if call.star:
+                kind = "count*"
+            elif len(call.args) != 1:
+                raise PlanError(f"{call.name[-1]}() takes one argument", call.line, call.column)
+            else:
+                value = compiler.compile(call.args[0])
         else:
-            duration = node.duration
-            assert duration is not None  # the parser requires LIMIT DURATION for LAG and LAST
-            if duration.qualified != "duration":
-                raise PlanError("expected LIMIT DURATION(unit, length)", duration.line, duration.column)
-            span = interval_length(duration.args, duration)
+            span = self.limit_duration(node)
             most = 3 if kind == "lag" else 2
             args = list(call.args)
             if call.star:
@@ -431,6 +444,8 @@ class _Planner:
         return StreamJoinStep(f"{name}:join", left, right, join.kind, bound, condition, described)
 
     def select(self, select: ast.Select, name: str, output: str | None) -> Step:
+        if select.having is not None and not select.group_by:
+            select = _having_as_where(select)
         source = self.resolve_source(select.source)
         stream = self.is_stream_join(select)
         over_root = source if self.inputs.get(source) and self.inputs[source].over_keys else None
@@ -462,8 +477,6 @@ class _Planner:
                 node.line,
                 node.column,
             )
-        if select.having is not None and not select.group_by:
-            raise PlanError("HAVING needs GROUP BY", select.having.line, select.having.column)
         expand = self.expansion(select)
         joiner = None if stream else self.joiner(select)
         if windows:
@@ -491,7 +504,18 @@ class _Planner:
         for item in select.items:
             if isinstance(item.expr, ast.Star):
                 qualifier = item.expr.qualifier
-                if qualifier is None or qualifier.lower() in scope.source_names:
+                if item.expr.path:  # `s.record.*`: the record's properties
+                    evaluators.append(compiler.compile(ast.Column(item.line, item.column, item.expr.path)))
+                    parts.append(Part("spread", slot=len(evaluators) - 1))
+                elif (
+                    qualifier is not None
+                    and select.source.join is not None
+                    and qualifier.lower() in scope.source_names
+                ):
+                    # `s.*` beside a JOIN: the stream's own event, not the joined row
+                    evaluators.append(_joined_stream_records(select, item))
+                    parts.append(Part("spread", slot=len(evaluators) - 1))
+                elif qualifier is None or qualifier.lower() in scope.source_names:
                     parts.append(Part("source"))
                 else:
                     evaluators.append(compiler.compile(ast.Column(item.line, item.column, (qualifier,))))
@@ -652,7 +676,7 @@ class _Planner:
         key_evaluators = []
         for node in key_nodes:
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Call) and inner.qualified in ("count", "sum", "avg", "min", "max"):
+                if isinstance(inner, ast.Call) and inner.qualified in AGGREGATES:
                     raise PlanError("aggregates are not allowed in GROUP BY", inner.line, inner.column)
             key_evaluators.append(_column_function(row_compiler.compile(node)))
         session_evaluators = [
@@ -708,6 +732,23 @@ class _Planner:
                 kinds.append(kind)
                 args.append(_ranked_rows(call, select, arg_scope))
                 continue
+            if kind == "collecttop":
+                kinds.append(statistical_aggregates.collect_top_kind(_collect_top_count(call)))
+                args.append(_ranked_rows(call, select, arg_scope, nulls_first=True))
+                continue
+            if kind == "collect" and not call.args:  # Collect(): every event as a record
+                kinds.append(kind)
+                args.append(_source_records(call, select, arg_scope))
+                continue
+            if kind in statistical_aggregates.PERCENTILES:
+                fraction, (order_by, descending) = _percentile(call)
+                kinds.append(statistical_aggregates.percentile_kind(kind, fraction, descending))
+                args.append(_column_function(ColumnarCompiler(arg_scope).compile(order_by)))
+                if arg_scope.udf_calls:
+                    raise PlanError(
+                        "call functions in a step before aggregating them", call.line, call.column
+                    )
+                continue
             if kind.startswith("uda."):  # a JavaScript aggregate: each row's (value, event time)
                 kinds.append("uda:" + ".".join(call.name[1:]))
                 args.append(_timed(_column_function(ColumnarCompiler(arg_scope).compile(call.args[0]))))
@@ -754,17 +795,58 @@ def _timed(values: Callable[[Table, list[int]], list[Any]]) -> Callable[[Table, 
     return timed
 
 
-def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[Table, list[int]], list[Any]]:
-    """TopOne's input: per row, (its ORDER BY keys made comparable, the row as a record), or None when
-    a key is NULL. Keys are bigint, float or datetime ("TopOne"); ISO-8601 text is read as datetime."""
+def _percentile(call: ast.Call) -> tuple[float, tuple[ast.Node, bool]]:
+    """PERCENTILE_CONT/DISC's fraction (a number literal from 0 to 1) and its one ORDER BY expression
+    ("Percentile_Cont": "The value must range between 0 and 1", "Only one order_by_expression")."""
+    name = call.name[-1]
+    literal = call.args[0]
+    value = literal.value if isinstance(literal, ast.Literal) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise PlanError(f"{name}() needs a number from 0 to 1", literal.line, literal.column)
+    if len(call.order_by) != 1:
+        raise PlanError(f"{name}() needs OVER (ORDER BY one expression)", call.line, call.column)
+    return float(value), call.order_by[0]
+
+
+def _collect_top_count(call: ast.Call) -> int:
+    """CollectTop's "number of events as integer literal" (at least 1), with OVER (ORDER BY ...)."""
+    literal = call.args[0]
+    value = literal.value if isinstance(literal, ast.Literal) else None
+    if type(value) is not int or value < 1:
+        raise PlanError("CollectTop() needs an integer literal >= 1", literal.line, literal.column)
+    if not call.order_by:
+        raise PlanError("CollectTop() needs OVER (ORDER BY column [ASC|DESC], ...)", call.line, call.column)
+    return value
+
+
+def _source_records(
+    call: ast.Call, select: ast.Select, scope: Scope
+) -> Callable[[Table, list[int]], list[Any]]:
+    """Collect()'s input: each row of the source as a record."""
+    source = select.source.alias or select.source.name
+    record = _column_function(ColumnarCompiler(scope).compile(ast.Column(call.line, call.column, (source,))))
+    if scope.udf_calls:
+        inner = scope.udf_calls[0]
+        raise PlanError("call functions in a step before Collect()", inner.line, inner.column)
+    return record
+
+
+def _ranked_rows(
+    call: ast.Call, select: ast.Select, scope: Scope, nulls_first: bool = False
+) -> Callable[[Table, list[int]], list[Any]]:
+    """TopOne's and CollectTop's input: per row, (its ORDER BY keys made comparable, the row as a record).
+    Keys are bigint, float or datetime ("TopOne", "CollectTop"); ISO-8601 text is read as datetime. A
+    NULL key: for TopOne the row is not ranked (None); with `nulls_first` (CollectTop: "Null is treated
+    as the minimal value") it sorts before every value, after them in DESC order."""
+    name = call.name[-1]
     compiler = ColumnarCompiler(scope)
     source = select.source.alias or select.source.name
     record = _column_function(compiler.compile(ast.Column(call.line, call.column, (source,))))
     keys = [(_column_function(compiler.compile(key)), descending) for key, descending in call.order_by]
     if scope.udf_calls:
         inner = scope.udf_calls[0]
-        raise PlanError("call functions in a step before TopOne()", inner.line, inner.column)
-    where = f"TopOne() at line {call.line}, column {call.column}"
+        raise PlanError(f"call functions in a step before {name}()", inner.line, inner.column)
+    where = f"{name}() at line {call.line}, column {call.column}"
 
     def rank(value: Any, descending: bool) -> Any:
         if isinstance(value, str):
@@ -778,12 +860,19 @@ def _ranked_rows(call: ast.Call, select: ast.Select, scope: Scope) -> Callable[[
             raise ExecutionError(f"{where}: ORDER BY {value!r} is not a number or a datetime")
         return -value if descending else value
 
+    def null_ranked(value: Any, descending: bool) -> Any:
+        if value is None:
+            return [1, 0] if descending else [0, 0]
+        return [0, rank(value, descending)] if descending else [1, rank(value, descending)]
+
     def ranked(rows: Table, times: list[int]) -> list[Any]:
         columns = [(key(rows, times), descending) for key, descending in keys]
         result: list[tuple[list[Any], Any] | None] = []
         for position, row in enumerate(record(rows, times)):
             values = [(column[position], descending) for column, descending in columns]
-            if any(value is None for value, _ in values):
+            if nulls_first:
+                result.append(([null_ranked(value, descending) for value, descending in values], row))
+            elif any(value is None for value, _ in values):
                 result.append(None)
             else:
                 result.append(([rank(value, descending) for value, descending in values], row))
@@ -840,6 +929,21 @@ def _expansion(
     return expand
 
 
+def _having_as_where(select: ast.Select) -> ast.Select:
+    """ "When GROUP BY is not used, HAVING behaves like a WHERE clause" ("HAVING" page): the condition
+    joins WHERE with AND; as with GROUP BY, it may name a SELECT item by its alias."""
+    having = select.having
+    assert having is not None
+    aliases = {item.alias.casefold(): item.expr for item in select.items if item.alias}
+    condition = _with_aliases(having, aliases, set())
+    where = (
+        condition
+        if select.where is None
+        else ast.Binary(having.line, having.column, "AND", select.where, condition)
+    )
+    return replace(select, where=where, having=None)
+
+
 def _with_aliases(node: ast.Node, aliases: dict[str, ast.Node], keys: set[str]) -> ast.Node:
     """HAVING may name a SELECT item by its alias (the query-patterns article's `HAVING [Count] >= 3`):
     such a name, unless it is a GROUP BY key, stands for the item's expression."""
@@ -888,6 +992,22 @@ def _json_argument(
         return [json_bytes(value) for value in json_column(values(rows, times), rows.size)]
 
     return encoded
+
+
+def _joined_stream_records(select: ast.Select, item: ast.SelectItem) -> Callable[[Batch], Any]:
+    """The stream side's events of a joined table (JOIN_LAYOUT: the stream rows are its source, the
+    joined side's records its column), for `s.*` in a SELECT with a JOIN."""
+
+    def records(batch: Batch) -> list[dict[str, Any]]:
+        rows = batch.rows
+        if rows.layout is not JOIN_LAYOUT:
+            raise ExecutionError(
+                f"line {item.line}, column {item.column}: {sql(item.expr)} reads a table that is not a JOIN's"
+            )
+        source = rows.source
+        return source.records() if isinstance(source, Table) else list(source or [])
+
+    return records
 
 
 def _projection(layout: Layout, evaluators: list[Callable[[Batch], Any]]) -> Callable[..., Table]:

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from streaming.engine import dates
+from streaming.engine import dates, statistical_aggregates, string_functions
+from streaming.engine.arguments import text_argument as _text
+from streaming.engine.arguments import whole_argument as _whole
 from streaming.engine.geospatial import GEOSPATIAL
-from streaming.engine.values import record_property
+from streaming.engine.values import record_property, type_name
 
 
 def _coalesce(*values: Any) -> Any:
@@ -50,18 +52,6 @@ def _len(value: Any) -> Any:
 
 def _concat(*values: Any) -> str:
     return "".join("" if v is None else str(v) for v in values)
-
-
-def _text(value: Any, function: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{function}() needs text, got {value!r}")
-    return value
-
-
-def _whole(value: Any, function: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{function}() needs a number, got {value!r}")
-    return int(value)
 
 
 def _number(value: Any, function: str) -> int | float:
@@ -255,5 +245,8 @@ SCALARS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "getarraylength": (_array_length, 1, 1),
     "getrecordpropertyvalue": (_record_property_value, 2, 2),
     **GEOSPATIAL,
+    "datename": (dates.datename, 2, 2),
+    "gettype": (type_name, 1, 1),
+    **string_functions.FUNCTIONS,
 }
-AGGREGATES = ("count", "sum", "avg", "min", "max", "topone")
+AGGREGATES = ("count", "sum", "avg", "min", "max", "topone", *statistical_aggregates.NAMES)

@@ -343,3 +343,25 @@ def record_properties(records: list[Any], name: str, missing: Any = None) -> lis
         value if value is not _ABSENT else record_property(record, name, missing)
         for value, record in zip(found, records, strict=True)
     ]
+
+
+def type_name(value: Any) -> str | None:
+    """GetType(value) ("GetType" page: "a data type name of the value", names of "Data Types"):
+    NULL for NULL (the page does not say)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bit"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "nvarchar(max)"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, dict):
+        return "record"
+    if isinstance(value, list):
+        return "array"
+    raise TypeError(f"GetType() of an unknown value {value!r}")

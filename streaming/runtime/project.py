@@ -142,7 +142,7 @@ def _reference(document: dict[str, Any], path: Path) -> ReferenceInput:
         )
     return ReferenceInput(
         alias=_key(document, path, "Name"),
-        account=_key(props, path, "StorageAccount"),
+        account=_input_account(props, path),
         container=_key(props, path, "Container"),
         path_pattern=_key(props, path, "PathPattern"),
         date_format=props.get("DateFormat") or "yyyy/MM/dd",
@@ -150,6 +150,20 @@ def _reference(document: dict[str, Any], path: Path) -> ReferenceInput:
         serialization=kind,
         field_delimiter=serialization.get("FieldDelimiter") or ",",
     )
+
+
+def _input_account(props: dict[str, Any], path: Path) -> str:
+    """The storage account of a blob input file: `StorageAccounts[0].AccountName`, as the VS Code
+    extension writes inputs (a real project: molowe1/dp203-aeh-sa Inputs/insightMetrics.json), or the
+    single `StorageAccount` of files written before the template followed it."""
+    if "StorageAccounts" not in props:
+        return str(_key(props, path, "StorageAccount"))
+    accounts = props["StorageAccounts"]
+    if not isinstance(accounts, list) or len(accounts) != 1 or not isinstance(accounts[0], dict):
+        raise ProjectError(
+            f"{path}: BlobStorageProperties.StorageAccounts must list one account, not {accounts!r}"
+        )
+    return str(_key(accounts[0], path, "AccountName"))
 
 
 def _output(document: dict[str, Any], path: Path) -> EventHubOutput | BlobOutput:

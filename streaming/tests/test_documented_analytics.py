@@ -191,3 +191,57 @@ def test_analytic_functions_outside_the_supported_places_are_refused(query: str,
     with pytest.raises(Exception, match=message) as caught:
         compile_query(query)
     assert caught.value.line == 1
+
+
+def test_aggregates_as_analytic_functions() -> None:
+    """ "COUNT", "SUM", "AVG", "MIN", "MAX" (their "Analytic Function Syntax": `AGG(x) OVER ([PARTITION
+    BY ...] LIMIT DURATION(...) [WHEN ...])`): per row, the aggregate of the partition's matching events
+    within the duration, the current one included. The pages give no data; these rows are written for it:
+    cars at 1, 2, 3, 5 and 12 s, a 3 s duration for SUM and AVG, 10 s for COUNT."""
+    query = """
+        SELECT Make,
+            COUNT(*) OVER (PARTITION BY Make LIMIT DURATION(second, 10)) AS sameMake,
+            SUM(Weight) OVER (LIMIT DURATION(second, 3)) AS recentWeight,
+            AVG(Weight) OVER (LIMIT DURATION(second, 3) WHEN Make = 'a') AS recentA,
+            MAX(Weight) OVER (PARTITION BY Make LIMIT DURATION(minute, 1)) AS heaviest,
+            COUNT(Weight) OVER (LIMIT DURATION(second, 3)) AS weighed
+        INTO o FROM i
+    """
+    cars = [("a", 1), ("b", 2), ("a", 3), ("a", None), ("b", 5)]
+    rows = [{"Make": make, "Weight": weight} for make, weight in cars]
+    result = run_engine(query, rows, [1, 2, 3, 5, 12])
+    assert [
+        (r["sameMake"], r["recentWeight"], r["recentA"], r["heaviest"], r["weighed"]) for r in result
+    ] == [
+        (1, 1, 1.0, 1, 1),
+        (1, 3, 1.0, 2, 2),
+        (2, 6, 2.0, 3, 3),
+        (3, 3, 3.0, 3, 1),  # (2 s, 5 s]: 3 and a NULL weight
+        (1, 5, None, 5, 1),  # b at 2 s is 10 s back: outside (2 s, 12 s]
+    ]
+
+
+def test_an_analytic_aggregate_keeps_its_events_across_a_restart() -> None:
+    query = "SELECT SUM(v) OVER (LIMIT DURATION(minute, 1)) AS s INTO o FROM i"
+    plan = compile_query(query)
+    first = Engine(plan)
+    base = datetime(2026, 11, 29, 10, tzinfo=UTC)
+    out = records(first.process("i", [InputEvent({"v": 5}, base, 0)]))
+    second = Engine(plan)
+    second.restore(first.snapshot())
+    out += records(second.process("i", [InputEvent({"v": 2}, base.replace(second=30), 0)]))
+    assert [r.payload["s"] for r in out] == [5, 7]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT COUNT(DISTINCT x) OVER (LIMIT DURATION(hour, 1)) AS c INTO o FROM i", r"COUNT\(DISTINCT \.\.\.\) OVER"),
+        ("SELECT SUM(x) OVER (PARTITION BY k) AS c INTO o FROM i", "LIMIT DURATION"),
+        ("SELECT SUM(x, y) OVER (LIMIT DURATION(hour, 1)) AS c INTO o FROM i", "takes one argument"),
+    ],
+)  # fmt: skip
+def test_malformed_analytic_aggregates_are_refused(query: str, message: str) -> None:
+    with pytest.raises(Exception, match=message) as caught:
+        compile_query(query)
+    assert caught.value.line == 1

@@ -95,3 +95,26 @@ def test_an_input_read_as_a_stream_and_as_reference_data_is_refused() -> None:
     with pytest.raises(PlanError, match="both as a stream and as reference data") as caught:
         compile_query("SELECT a.x INTO o FROM a JOIN b ON a.k = b.k\nSELECT * INTO p FROM b")
     assert (caught.value.line, caught.value.column) == (2, 22)
+
+
+def test_published_vs_code_reference_project(tmp_path: Path) -> None:
+    """A published VS Code project with a reference input (AndreasHassing/ASAVsCodeReferenceDataIssueRepro:
+    ASATest.asaql, SampleData/input.json, SampleData/referenceInput.json): its query, data and names as
+    published. The ON keys and the filter name the reference columns in another case (`sensorId`,
+    `enabled` for `SensorId`, `Enabled`), and `enabled = 1` compares a JSON true (bit) with 1. The
+    project has no expected output; the rows here are the two enabled D1 readings above 27."""
+    query = """
+        SELECT Input.* INTO Output
+        FROM Input JOIN ReferenceInput ON Input.sensorId = ReferenceInput.sensorId
+        WHERE ReferenceInput.enabled = 1 AND Input.Temperature > 27
+    """
+    readings = [("D1", 38), ("D1", 14), ("D2", 50), ("D1", 28), ("D1", -30)]
+    rows = [{"sensorId": sensor, "Temperature": value} for sensor, value in readings]
+    reference = [{"SensorId": "D1", "Enabled": True}, {"SensorId": "D2", "Enabled": False}]
+    run_case(
+        tmp_path,
+        query,
+        {"Input": rows},
+        {"Output": [rows[0], rows[3]]},
+        references={"ReferenceInput": reference},
+    )

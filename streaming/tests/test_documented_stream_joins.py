@@ -7,6 +7,7 @@ and output tables). The JOIN page gives queries but no data: its inputs are writ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,15 @@ def test_a_join_with_a_step_needs_a_time_bound() -> None:
     with pytest.raises(PlanError, match="time bound") as caught:
         compile_query(query)
     assert (caught.value.line, caught.value.column) == (2, 40)  # where ON's condition starts
+
+
+def test_a_qualified_star_selects_only_its_own_side() -> None:
+    """`a.*` beside a JOIN spreads a's event alone (the joined side's columns come only when named);
+    the same holds for a reference JOIN (`test_documented_joins.test_published_vs_code_reference_project`)."""
+    query = "SELECT a.*, b.w INTO o FROM a JOIN b ON a.k = b.k AND DATEDIFF(second, a, b) BETWEEN 0 AND 5"
+    engine = Engine(compile_query(query))
+    base = datetime(2026, 11, 29, 10, tzinfo=UTC)
+    out = records(engine.process("a", [InputEvent({"k": 1, "v": 1}, base)]))
+    out += records(engine.process("b", [InputEvent({"k": 1, "w": 2, "extra": 3}, base.replace(second=2))]))
+    out += records(engine.flush())
+    assert [r.payload for r in out] == [{"k": 1, "v": 1, "w": 2}]

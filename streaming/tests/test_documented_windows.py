@@ -108,3 +108,71 @@ def test_top_one_fills_missing_values_query_pattern() -> None:
     ]  # fmt: skip
     # the last window holding the 06:01:35 event ends 300 s later, exclusive: (06:01:30, 06:06:30]
     assert out[-1].payload["windowEnd"].startswith("2014-01-01T06:06:30")
+
+
+def test_remove_duplicate_events_in_a_window_query_pattern(tmp_path: Path) -> None:
+    """Query patterns: "Remove duplicate events in a window": a snapshot window groups the duplicates
+    (COUNT(DISTINCT Time)), then AVG per device over 5 minutes: 70 for device 1, 45 for device 2."""
+    query = """
+        With Temp AS (
+            SELECT COUNT(DISTINCT Time) AS CountTime, Value, DeviceId
+            FROM Input TIMESTAMP BY Time
+            GROUP BY Value, DeviceId, SYSTEM.TIMESTAMP()
+        )
+        SELECT AVG(Value) AS AverageValue, DeviceId
+        INTO Output
+        FROM Temp
+        GROUP BY DeviceId,TumblingWindow(minute, 5)
+    """
+    readings = [(1, 1, 50), (1, 1, 50), (2, 1, 40), (1, 5, 60), (2, 5, 50), (1, 10, 100)]
+    rows = [
+        {
+            "DeviceId": device,
+            "Time": f"2018-07-27T00:00:{second:02d}.0000000Z",
+            "Attribute": "Temperature",
+            "Value": value,
+        }
+        for device, second, value in readings
+    ]
+    expected = [{"AverageValue": 70.0, "DeviceId": 1}, {"AverageValue": 45.0, "DeviceId": 2}]
+    run_case(tmp_path, query, {"Input": rows}, {"Output": expected})
+
+
+def test_tumbling_window_reference_example_with_an_offset(tmp_path: Path) -> None:
+    """ "Tumbling Window": `GROUP BY TollId, TumblingWindow(Duration(hour, 1), Offset(millisecond, -1))`
+    includes the events at the start of each hour and excludes those at its end; the unnamed COUNT(*)
+    is output as `count`. The page gives no data: events at 10:00:00, 10:30:00 and 11:00:00 here."""
+    query = """
+        SELECT System.Timestamp() AS WindowEnd, TollId, COUNT(*)
+        FROM Input TIMESTAMP BY EntryTime
+        GROUP BY TollId, TumblingWindow(Duration(hour, 1), Offset(millisecond, -1))
+    """
+    rows = [
+        {"TollId": 1, "EntryTime": f"2026-11-29T{clock}Z"} for clock in ("10:00:00", "10:30:00", "11:00:00")
+    ]
+    expected = [
+        {"WindowEnd": "2026-11-29T10:59:59.9990000Z", "TollId": 1, "count": 2},
+        {"WindowEnd": "2026-11-29T11:59:59.9990000Z", "TollId": 1, "count": 1},
+    ]
+    run_case(tmp_path, query, {"Input": rows}, {"output": expected})
+
+
+def test_hopping_window_reference_example(tmp_path: Path) -> None:
+    """ "Hopping Window": `HoppingWindow(Duration(hour, 1), Hop(minute, 5), Offset(millisecond, -1))`: a
+    window of an hour every 5 minutes; one event at 10:00:00 is in the twelve windows that start at or
+    before it (each ending 5 minutes later, less a millisecond). The page gives no data."""
+    query = """
+        SELECT System.Timestamp() AS WindowEnd, TollId, COUNT(*)
+        FROM Input TIMESTAMP BY EntryTime
+        GROUP BY TollId, HoppingWindow(Duration(hour, 1), Hop(minute, 5), Offset(millisecond, -1))
+    """
+    rows = [{"TollId": 1, "EntryTime": "2026-11-29T10:00:00Z"}]
+    expected = [
+        {
+            "WindowEnd": f"2026-11-29T{10 + (m + 4) // 60}:{(m + 4) % 60:02d}:59.9990000Z",
+            "TollId": 1,
+            "count": 1,
+        }
+        for m in range(0, 60, 5)
+    ]
+    run_case(tmp_path, query, {"Input": rows}, {"output": expected})

@@ -163,3 +163,32 @@ def test_stream_join_matches_a_duckdb_range_join(kind: str) -> None:
     assert sorted(actual, key=repr) == sorted(expected, key=repr)
     stamps = [r.timestamp_us for r in got]
     assert stamps == sorted(stamps)  # rows leave in time order
+
+
+def test_statistical_aggregates_match_duckdb_per_group() -> None:
+    """STDEV/STDEVP/VAR/VARP and PERCENTILE_CONT/DISC per GROUP BY key in one window against DuckDB's
+    stddev_samp/stddev_pop/var_samp/var_pop and quantile_cont/quantile_disc (NULLs skipped; one-value
+    groups give NULL for the sample forms)."""
+    rows = random_rows(300, seed=7)
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (id INTEGER, x INTEGER, y DOUBLE, k VARCHAR, s VARCHAR)")
+    connection.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?, ?)", [[r["id"], r["x"], r["y"], r["k"], r["s"]] for r in rows]
+    )
+    cursor = connection.execute(
+        "SELECT k, stddev_samp(y) AS sd, stddev_pop(x) AS sdp, var_samp(x) AS v, var_pop(y) AS vp,"
+        " quantile_cont(y, 0.9) AS pc, quantile_disc(x, 0.25) AS pd, quantile_cont(y, 0.2) AS pcd"
+        " FROM t GROUP BY k"
+    )
+    columns = [d[0] for d in cursor.description]
+    expected = [dict(zip(columns, record, strict=True)) for record in cursor.fetchall()]
+    query = """
+        SELECT k, STDEV(y) AS sd, STDEVP(x) AS sdp, VAR(x) AS v, VARP(y) AS vp,
+            PERCENTILE_CONT(0.9) OVER (ORDER BY y) AS pc, PERCENTILE_DISC(0.25) OVER (ORDER BY x) AS pd,
+            PERCENTILE_CONT(0.8) OVER (ORDER BY y DESC) AS pcd
+        INTO o FROM t GROUP BY k, TumblingWindow(hour, 1)
+    """
+    engine = Engine(compile_query(query))
+    got = records(engine.process("t", [InputEvent(r, ARRIVAL.replace(minute=1)) for r in rows]))
+    got += records(engine.flush())
+    assert normalise([r.payload for r in got]) == normalise(expected)

@@ -122,7 +122,10 @@ def test_vs_code_project_lists_the_reference_input(rendered: Path) -> None:
     document = _read(asa / "Inputs" / render_context.REFERENCE_INPUT_FILE)
     assert document["Name"] == "merchants" and document["Type"] == "Reference Data"
     assert document["BlobStorageProperties"]["AuthenticationMode"] == "Msi"
-    assert document["BlobStorageProperties"]["StorageAccountKey"] is None
+    # the keys of a real VS Code blob input file (molowe1/dp203-aeh-sa Inputs/insightMetrics.json)
+    assert document["BlobStorageProperties"]["StorageAccounts"] == [
+        {"AccountName": "sscoredevst", "AccountKey": None}
+    ]
     assert document["BlobStorageProperties"]["PathPattern"] == REFERENCE["path_pattern"]
     assert document["Serialization"] == {"Type": "Csv", "Encoding": "UTF8", "FieldDelimiter": ","}
 

@@ -77,8 +77,7 @@ def _reference_job(rendered: Path, tmp_path: Path) -> Job:
         "Type": "Reference Data",
         "DataSourceType": "Blob Storage",
         "BlobStorageProperties": {
-            "StorageAccount": "devstoreaccount1",
-            "StorageAccountKey": None,
+            "StorageAccounts": [{"AccountName": "devstoreaccount1", "AccountKey": None}],
             "Container": container,
             "PathPattern": PATTERN,
             "DateFormat": "yyyy/MM/dd",
