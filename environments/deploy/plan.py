@@ -2,7 +2,9 @@
 
 Order, so that ML comes first and Stream Analytics second:
   0. The resource group: created when the subscription has none, else checked.
-  1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain.
+  1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain;
+     right after the one creating the Stream Analytics cluster's managed private endpoints, their approval
+     on their targets while any is not approved (`cluster_approvals.py`; control plane).
   2. Azure ML: the training pipeline (dev) or promotion of the release's exact model version
      (staging, prod: no training entities), then the safe rollout of the endpoint
      (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
@@ -36,6 +38,13 @@ from typing import Any
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
+from environments.deploy.cluster_approvals import (
+    APPROVAL_KIND,
+    APPROVAL_NAME,
+    approval_request,
+    cluster_id,
+    creates_cluster_endpoints,
+)
 from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
@@ -70,7 +79,8 @@ RESUME = "LastOutputEventTime"
 class Step:
     """One operation of a deployment, with the request it sends."""
 
-    kind: str  # resource-group | arm-deployment | azureml | release | gate | key-vault-secret | asa-stop | asa-start
+    kind: str  # resource-group | arm-deployment | private-endpoint-approval | azureml | release | gate |
+    # key-vault-secret | asa-stop | asa-start
     name: str
     target: str
     request: dict[str, Any] = field(default_factory=dict)
@@ -367,6 +377,10 @@ def build_plan(
             step = _arm_step(env, domain, path, template, build)
             if _stream_job_resource(step.request) is None:
                 steps.append(step)
+                if creates_cluster_endpoints(template):
+                    approval = approval_request(env, state.approved_cluster_endpoints)
+                    if approval is not None:
+                        steps.append(Step(APPROVAL_KIND, APPROVAL_NAME, cluster_id(env), approval))
             else:
                 steps.extend(_stream_job_steps(env, step, state))
     sources = ((path.relative_to(build).as_posix(), template) for _, path, template in templates)
