@@ -55,7 +55,6 @@ class ClusterLink:
     resource_type: str
     resource_name: str
     group: str
-    documented: bool
 
     def resource_id(self) -> str:
         return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
@@ -116,20 +115,20 @@ def dns_zones(env: Environment) -> tuple[str, ...]:
 
 
 def cluster_links(env: Environment) -> tuple[ClusterLink, ...]:
-    """The Stream Analytics cluster's managed private endpoints: the job's input and output hubs, its blob
-    outputs, and the workspace whose private endpoint carries the online endpoint's scoring traffic.
-
-    Event Hubs and blob storage are documented targets
-    (https://learn.microsoft.com/azure/stream-analytics/connect-job-to-vnet, "Private endpoints in Stream
-    Analytics clusters"); no Stream Analytics page names Azure Machine Learning as one, so the workspace
-    link is `documented=False` (README, "Private networking")."""
+    """The Stream Analytics cluster's managed private endpoints: the job's input and output hubs and its
+    blob outputs, the documented targets
+    (https://learn.microsoft.com/azure/stream-analytics/private-endpoints lists SQL Database, Cosmos DB,
+    Blob Storage, Data Lake Storage Gen2, Event Hubs, IoT Hub, Service Bus, Synapse and Data Explorer).
+    None to the workspace: no page lists Azure ML as a target, and "Stream Analytics can currently only
+    access endpoints that have public network access enabled"
+    (https://learn.microsoft.com/azure/stream-analytics/machine-learning-udf, Limitations); the plan says
+    so (`environments/deploy/documented_risks.py`, decision 0023)."""
     if env.network != "private":
         return ()
     names = resource_names(env)
     return (
-        ClusterLink("evh", EVENT_HUBS, names.event_hubs_namespace, "namespace", documented=True),
-        ClusterLink("st-blob", STORAGE, names.storage_account, "blob", documented=True),
-        ClusterLink("mlw", WORKSPACE, names.workspace, "amlworkspace", documented=False),
+        ClusterLink("evh", EVENT_HUBS, names.event_hubs_namespace, "namespace"),
+        ClusterLink("st-blob", STORAGE, names.storage_account, "blob"),
     )
 
 

@@ -46,6 +46,7 @@ from environments.deploy.cluster_approvals import (
     creates_cluster_endpoints,
 )
 from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
+from environments.deploy.documented_risks import documented_risks
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
@@ -99,6 +100,8 @@ class Plan:
     steps: tuple[Step, ...]
     # Workloads that deploy but cannot reach the private resources they use (outside_network.py).
     outside: tuple[OutsideWorkload, ...] = ()
+    # What the documentation says will not work in this environment (documented_risks.py), said loudly.
+    risks: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -106,6 +109,7 @@ class Plan:
                 "environment": self.environment,
                 "steps": [asdict(s) for s in self.steps],
                 "outside_network": [asdict(w) for w in self.outside],
+                "risks": list(self.risks),
             },
             indent=2,
         )
@@ -178,7 +182,7 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
 def _part(plan: Plan, steps: tuple[Step, ...]) -> Plan:
     """The plan cut to `steps`, with the outside-network workloads those steps deploy."""
     sources = {step.source for step in steps}
-    return Plan(plan.environment, steps, tuple(w for w in plan.outside if w.source in sources))
+    return Plan(plan.environment, steps, tuple(w for w in plan.outside if w.source in sources), plan.risks)
 
 
 def select_stage(plan: Plan, stage: str | None) -> Plan:
@@ -384,4 +388,9 @@ def build_plan(
             else:
                 steps.extend(_stream_job_steps(env, step, state))
     sources = ((path.relative_to(build).as_posix(), template) for _, path, template in templates)
-    return Plan(environment=env.name, steps=tuple(steps), outside=outside_workloads(env, sources))
+    return Plan(
+        environment=env.name,
+        steps=tuple(steps),
+        outside=outside_workloads(env, sources),
+        risks=documented_risks(env),
+    )

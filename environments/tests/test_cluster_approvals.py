@@ -161,3 +161,22 @@ def test_a_public_environment_has_no_cluster_and_no_approval_step(tmp_path: Path
     render_environment("dev", out=build)
     plan = build_plan(env, build, AzureState.empty())
     assert APPROVAL_KIND not in [step.kind for step in plan.steps]
+
+
+def test_a_private_plan_says_loudly_that_stream_analytics_cannot_reach_the_closed_endpoint(
+    tmp_path: Path,
+) -> None:
+    """Documented: Stream Analytics only reaches Azure ML managed endpoints with public network access
+    enabled (https://learn.microsoft.com/azure/stream-analytics/machine-learning-udf, Limitations)."""
+    from environments.deploy.plan_table import plan_markdown
+
+    build = tmp_path / "dev"
+    render_environment("dev", out=build)
+    private = build_plan(load_environment("dev"), build, AzureState.empty())
+    assert len(private.risks) == 1 and "public network access enabled" in private.risks[0]
+    assert "Documented risks" in plan_markdown(private)
+    assert '"risks": [' in private.to_json()
+    public = build_plan(
+        load_environment("dev").model_copy(update={"network": "public"}), build, AzureState.empty()
+    )
+    assert public.risks == ()
