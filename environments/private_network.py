@@ -26,6 +26,11 @@ KEY_VAULT = "Microsoft.KeyVault/vaults"
 EVENT_HUBS = "Microsoft.EventHub/namespaces"
 CONTAINER_REGISTRY = "Microsoft.ContainerRegistry/registries"
 WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
+ML_REGISTRY = "Microsoft.MachineLearningServices/registries"
+# The Azure ML registry's group id and zone: https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation
+# ("create a private endpoint from the existing virtual network to Azure Machine Learning registry"); the
+# registry answers under api.azureml.ms, as the workspace does (the same zone).
+ML_REGISTRY_GROUP = "amlregistry"
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,21 @@ class PrivateLink:
     resource_name: str
     group: str
     zones: tuple[str, ...]
+    # Another resource group's resource (the registry shared by every environment lives in its owner's);
+    # empty: the environment's own group.
+    resource_group: str = ""
 
     def endpoint_name(self, names: ResourceNames) -> str:
         return f"{names.base}-{self.key}-pe"
 
     def resource_id(self) -> str:
-        return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
+        group = f"'{self.resource_group}', " if self.resource_group else ""
+        return f"[resourceId({group}'{self.resource_type}', '{self.resource_name}')]"
+
+    @property
+    def in_own_group(self) -> bool:
+        """Whether the target is deployed with the environment (a template may depend on it)."""
+        return not self.resource_group
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,36 @@ def private_links(env: Environment) -> tuple[PrivateLink, ...]:
             "amlworkspace",
             ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
         ),
+        # The shared Azure ML registry (closed to the internet in a private environment): the runner's
+        # registry writes (dev) and reads (staging, prod) go through it.
+        PrivateLink(
+            "mlr",
+            "ml",
+            ML_REGISTRY,
+            names.registry,
+            ML_REGISTRY_GROUP,
+            ("privatelink.api.azureml.ms",),
+            resource_group=registry_resource_group(env),
+        ),
     )
+
+
+def registry_resource_group(env: Environment) -> str:
+    """The resource group of the shared registry, seen from `env`: empty in its owner (the environment
+    that creates releases, dev), the owner's group elsewhere (same subscription, as
+    ml/registry/registry_access.py assumes)."""
+    from environments.deploy.release import RELEASE_CREATOR  # the registry's owner (one constant)
+    from environments.loader import load_environment
+
+    if env.name == RELEASE_CREATOR:
+        return ""
+    owner = load_environment(RELEASE_CREATOR)
+    return owner.azure.resource_group if owner.azure else ""
+
+
+def registry_link(env: Environment) -> PrivateLink | None:
+    """The private endpoint to the shared registry (None for network: public)."""
+    return next((link for link in private_links(env) if link.resource_type == ML_REGISTRY), None)
 
 
 def dns_zones(env: Environment) -> tuple[str, ...]:
