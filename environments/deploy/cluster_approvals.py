@@ -11,12 +11,11 @@ deploy approves them itself, right after the ARM deployment that creates the end
 - the plan lists the step with the endpoints not approved yet (`AzureState.approved_cluster_endpoints`,
   read from the cluster through azure-mgmt-streamanalytics); a deploy where all are approved has none;
 - apply reads each endpoint on the cluster (its connection state and the request message Azure shows the
-  target's owner), reads the target's `privateEndpointConnections` (ARM GET of the storage account,
-  namespace or workspace), and approves the one pending connection that comes from this endpoint with a
+  target's owner), reads the target's `privateEndpointConnections` (ARM GET of the storage account or
+  namespace), and approves the one pending connection that comes from this endpoint with a
   PUT of `<target>/privateEndpointConnections/<name>`, `privateLinkServiceConnectionState.status:
   Approved` (Storage: https://learn.microsoft.com/rest/api/storagerp/private-endpoint-connections/put,
-  Event Hubs: https://learn.microsoft.com/rest/api/eventhub/private-endpoint-connections/create-or-update,
-  Azure ML: https://learn.microsoft.com/rest/api/azureml/workspaces-private-endpoint-connections/create-or-update);
+  Event Hubs: https://learn.microsoft.com/rest/api/eventhub/private-endpoint-connections/create-or-update);
 - "comes from this endpoint" means: Pending, its description is the endpoint's request message, and its
   private endpoint lives outside the environment's subscription (a managed private endpoint lives in a
   Microsoft-managed one). Which fields Azure fills in on the target for a managed private endpoint is not
@@ -34,7 +33,7 @@ from typing import Any
 from environments.errors import EnvironmentsError
 from environments.model import Environment
 from environments.naming import resource_names
-from environments.private_network import EVENT_HUBS, STORAGE, WORKSPACE, ClusterLink, cluster_links
+from environments.private_network import EVENT_HUBS, STORAGE, ClusterLink, cluster_links
 
 APPROVAL_KIND = "private-endpoint-approval"
 APPROVAL_NAME = "approve-cluster-private-endpoints"
@@ -42,7 +41,7 @@ CLUSTER_ENDPOINT_TYPE = "microsoft.streamanalytics/clusters/privateendpoints"
 APPROVED = "Approved"
 PENDING = "Pending"
 # A literal API version per target provider for the generic ARM reads and the approval PUT.
-API_VERSIONS = {STORAGE: "2023-05-01", EVENT_HUBS: "2024-01-01", WORKSPACE: "2024-04-01"}
+API_VERSIONS = {STORAGE: "2023-05-01", EVENT_HUBS: "2024-01-01"}
 # How long a connection request may take to show up on its target ("It might take a few minutes for
 # connection request to show up", private-endpoints page): tries, and the wait between them.
 ATTEMPTS, WAIT_S = 20, 30.0
@@ -122,23 +121,39 @@ def read_approved(env: Environment, clients: Any) -> frozenset[str]:
     return frozenset(approved)
 
 
-def from_endpoint(
+def _state(connection: dict[str, Any]) -> dict[str, Any]:
+    return dict((connection.get("properties") or {}).get("privateLinkServiceConnectionState") or {})
+
+
+def connections_from_endpoint(
     connections: list[dict[str, Any]], message: str, subscription_id: str
 ) -> list[dict[str, Any]]:
-    """The pending connections that come from a managed private endpoint with this request message."""
-    ours = []
-    for connection in connections:
-        properties = connection.get("properties") or {}
-        state = properties.get("privateLinkServiceConnectionState") or {}
-        endpoint_id = str((properties.get("privateEndpoint") or {}).get("id", "")).lower()
-        if (
-            state.get("status") == PENDING
-            and message
-            and state.get("description") == message
-            and not endpoint_id.startswith(f"/subscriptions/{subscription_id.lower()}/")
-        ):
-            ours.append(connection)
-    return ours
+    """The pending connections that come from a managed private endpoint with this request message: its
+    description is the message, and its private endpoint is not one of the subscription's own."""
+    mine = f"/subscriptions/{subscription_id.lower()}/"
+    return [
+        connection
+        for connection in connections
+        if _state(connection).get("status") == PENDING
+        and _state(connection).get("description") == message
+        and not str(((connection.get("properties") or {}).get("privateEndpoint") or {}).get("id", ""))
+        .lower()
+        .startswith(mine)
+    ]
+
+
+def _pending_connections(
+    resources: Any, target: str, api_version: str, message: str, clients: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the target's connections, those from the endpoint), waiting for the request to show up."""
+    for attempt in range(ATTEMPTS):
+        found = resources.get_by_id(target, api_version=api_version)
+        connections = list((found.properties or {}).get("privateEndpointConnections") or [])
+        ours = connections_from_endpoint(connections, message, clients.subscription_id)
+        if ours or attempt == ATTEMPTS - 1:
+            return connections, ours
+        clients.sleep(WAIT_S)
+    return [], []
 
 
 def approve_cluster_endpoints(
@@ -156,20 +171,13 @@ def approve_cluster_endpoints(
         if status == APPROVED:
             report(f"  {cluster}/{spec['name']}: approved already")
             continue
-        for attempt in range(ATTEMPTS):
-            found = resources.get_by_id(target, api_version=spec["api_version"])
-            connections = list((found.properties or {}).get("privateEndpointConnections") or [])
-            ours = from_endpoint(connections, message, clients.subscription_id)
-            if ours or attempt == ATTEMPTS - 1:
-                break
-            clients.sleep(WAIT_S)
+        connections, ours = (
+            _pending_connections(resources, target, spec["api_version"], message, clients)
+            if message
+            else ([], [])  # nothing to tell the cluster's connection by: refuse at once
+        )
         if len(ours) != 1:
-            pending = [
-                str(c.get("id"))
-                for c in connections
-                if ((c.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status")
-                == PENDING
-            ]
+            pending = [str(c.get("id")) for c in connections if _state(c).get("status") == PENDING]
             raise ApprovalError(
                 f"{spec['target']}: {len(ours)} pending connections come from {cluster}/{spec['name']} "
                 f"(request message {message!r}); refusing to guess among the pending ones {pending}. "

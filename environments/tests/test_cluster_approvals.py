@@ -180,3 +180,32 @@ def test_a_private_plan_says_loudly_that_stream_analytics_cannot_reach_the_close
         load_environment("dev").model_copy(update={"network": "public"}), build, AzureState.empty()
     )
     assert public.risks == ()
+
+
+def test_only_a_pending_connection_carrying_the_request_from_outside_the_subscription_is_the_cluster_s() -> (
+    None
+):
+    from environments.deploy.cluster_approvals import connections_from_endpoint
+
+    subscription = "00000000-0000-0000-0000-000000000000"
+
+    def connection(name: str, status: str, description: str, endpoint_subscription: str) -> dict:
+        return {
+            "id": name,
+            "properties": {
+                "privateEndpoint": {
+                    "id": f"/subscriptions/{endpoint_subscription}/resourceGroups/x/providers/"
+                    f"Microsoft.Network/privateEndpoints/{name}"
+                },
+                "privateLinkServiceConnectionState": {"status": status, "description": description},
+            },
+        }
+
+    message = "Stream Analytics cluster c: managed private endpoint evh"
+    candidates = [
+        connection("ours", "Pending", message, MANAGED_SUBSCRIPTION),
+        connection("approved-already", "Approved", message, MANAGED_SUBSCRIPTION),
+        connection("someone-else", "Pending", "let me in", MANAGED_SUBSCRIPTION),
+        connection("own-network", "Pending", message, subscription),
+    ]
+    assert [c["id"] for c in connections_from_endpoint(candidates, message, subscription)] == ["ours"]
