@@ -26,6 +26,11 @@ KEY_VAULT = "Microsoft.KeyVault/vaults"
 EVENT_HUBS = "Microsoft.EventHub/namespaces"
 CONTAINER_REGISTRY = "Microsoft.ContainerRegistry/registries"
 WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
+ML_REGISTRY = "Microsoft.MachineLearningServices/registries"
+# The Azure ML registry's group id and zone: https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation
+# ("create a private endpoint from the existing virtual network to Azure Machine Learning registry"); the
+# registry answers under api.azureml.ms, as the workspace does (the same zone).
+ML_REGISTRY_GROUP = "amlregistry"
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,21 @@ class PrivateLink:
     resource_name: str
     group: str
     zones: tuple[str, ...]
+    # Another resource group's resource (the registry shared by every environment lives in its owner's);
+    # empty: the environment's own group.
+    resource_group: str = ""
 
     def endpoint_name(self, names: ResourceNames) -> str:
         return f"{names.base}-{self.key}-pe"
 
     def resource_id(self) -> str:
-        return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
+        group = f"'{self.resource_group}', " if self.resource_group else ""
+        return f"[resourceId({group}'{self.resource_type}', '{self.resource_name}')]"
+
+    @property
+    def in_own_group(self) -> bool:
+        """Whether the target is deployed with the environment (a template may depend on it)."""
+        return not self.resource_group
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,6 @@ class ClusterLink:
     resource_type: str
     resource_name: str
     group: str
-    documented: bool
 
     def resource_id(self) -> str:
         return f"[resourceId('{self.resource_type}', '{self.resource_name}')]"
@@ -107,7 +120,36 @@ def private_links(env: Environment) -> tuple[PrivateLink, ...]:
             "amlworkspace",
             ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
         ),
+        # The shared Azure ML registry (closed to the internet in a private environment): the runner's
+        # registry writes (dev) and reads (staging, prod) go through it.
+        PrivateLink(
+            "mlr",
+            "ml",
+            ML_REGISTRY,
+            names.registry,
+            ML_REGISTRY_GROUP,
+            ("privatelink.api.azureml.ms",),
+            resource_group=registry_resource_group(env),
+        ),
     )
+
+
+def registry_resource_group(env: Environment) -> str:
+    """The resource group of the shared registry, seen from `env`: empty in its owner (the environment
+    that creates releases, dev), the owner's group elsewhere (same subscription, as
+    ml/registry/registry_access.py assumes)."""
+    from environments.deploy.release import RELEASE_CREATOR  # the registry's owner (one constant)
+    from environments.loader import load_environment
+
+    if env.name == RELEASE_CREATOR:
+        return ""
+    owner = load_environment(RELEASE_CREATOR)
+    return owner.azure.resource_group if owner.azure else ""
+
+
+def registry_link(env: Environment) -> PrivateLink | None:
+    """The private endpoint to the shared registry (None for network: public)."""
+    return next((link for link in private_links(env) if link.resource_type == ML_REGISTRY), None)
 
 
 def dns_zones(env: Environment) -> tuple[str, ...]:
@@ -116,20 +158,20 @@ def dns_zones(env: Environment) -> tuple[str, ...]:
 
 
 def cluster_links(env: Environment) -> tuple[ClusterLink, ...]:
-    """The Stream Analytics cluster's managed private endpoints: the job's input and output hubs, its blob
-    outputs, and the workspace whose private endpoint carries the online endpoint's scoring traffic.
-
-    Event Hubs and blob storage are documented targets
-    (https://learn.microsoft.com/azure/stream-analytics/connect-job-to-vnet, "Private endpoints in Stream
-    Analytics clusters"); no Stream Analytics page names Azure Machine Learning as one, so the workspace
-    link is `documented=False` (README, "Private networking")."""
+    """The Stream Analytics cluster's managed private endpoints: the job's input and output hubs and its
+    blob outputs, the documented targets
+    (https://learn.microsoft.com/azure/stream-analytics/private-endpoints lists SQL Database, Cosmos DB,
+    Blob Storage, Data Lake Storage Gen2, Event Hubs, IoT Hub, Service Bus, Synapse and Data Explorer).
+    None to the workspace: no page lists Azure ML as a target, and "Stream Analytics can currently only
+    access endpoints that have public network access enabled"
+    (https://learn.microsoft.com/azure/stream-analytics/machine-learning-udf, Limitations); the plan says
+    so (`environments/deploy/documented_risks.py`, decision 0023)."""
     if env.network != "private":
         return ()
     names = resource_names(env)
     return (
-        ClusterLink("evh", EVENT_HUBS, names.event_hubs_namespace, "namespace", documented=True),
-        ClusterLink("st-blob", STORAGE, names.storage_account, "blob", documented=True),
-        ClusterLink("mlw", WORKSPACE, names.workspace, "amlworkspace", documented=False),
+        ClusterLink("evh", EVENT_HUBS, names.event_hubs_namespace, "namespace"),
+        ClusterLink("st-blob", STORAGE, names.storage_account, "blob"),
     )
 
 

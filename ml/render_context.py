@@ -12,6 +12,7 @@ from typing import Any
 from environments.asset_versions import code_version, content_version, pinned
 from environments.model import Environment
 from environments.naming import compute_instance_name
+from environments.private_network import registry_link
 from ml.serving.code_folder import SCORE_CODE_SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,20 @@ def managed_network(env: Environment) -> dict[str, Any]:
             "action": "Allow",
         },
     }
+    registry = registry_link(env)
+    if registry is not None:
+        # The shared registry refuses the internet: jobs and online deployments reach it through a private
+        # endpoint of the managed network (https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation,
+        # "Use assets from registry in workspace"; rule shape: https://learn.microsoft.com/rest/api/azureml/managed-network-settings-rule/create-or-update).
+        rules["ml-registry"] = {
+            "type": "PrivateEndpoint",
+            "category": "UserDefined",
+            "destination": {
+                "serviceResourceId": registry.resource_id(),
+                "subresourceTarget": registry.group,
+                "sparkEnabled": False,
+            },
+        }
     return {"isolationMode": "AllowOnlyApprovedOutbound", "firewallSku": "Basic", "outboundRules": rules}
 
 

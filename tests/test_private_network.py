@@ -63,7 +63,11 @@ def test_every_store_refuses_the_internet_and_has_its_private_endpoints(rendered
     endpoints = [r for r in resources if r["type"] == PRIVATE_ENDPOINT]
     reached: dict[str, set[str]] = {}
     for endpoint in endpoints:
-        for connection in endpoint["properties"]["privateLinkServiceConnections"]:
+        properties = endpoint["properties"]
+        connections = properties.get("privateLinkServiceConnections", []) + properties.get(
+            "manualPrivateLinkServiceConnections", []
+        )
+        for connection in connections:
             target = connection["properties"]["privateLinkServiceId"]
             reached.setdefault(target, set()).update(connection["properties"]["groupIds"])
     for resource in closed:
@@ -113,6 +117,43 @@ def test_workspace_allows_only_approved_outbound_and_endpoint_refuses_the_intern
     assert endpoint["public_network_access"] == "disabled"
 
 
+ML_REGISTRY = "Microsoft.MachineLearningServices/registries"
+
+
+@pytest.mark.parametrize("env", AZURE)
+def test_the_shared_registry_refuses_the_internet_and_each_network_and_workspace_reach_it_privately(
+    rendered, env: str
+) -> None:
+    """https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation: a private
+    endpoint (amlregistry) from each workspace's network, and the workspace's managed network's own."""
+    _, resources = rendered[env]
+    (registry,) = [r for r in resources if r["type"] == ML_REGISTRY]
+    assert registry["properties"]["publicNetworkAccess"] == "Disabled"
+    owner_group = load_environment("dev").azure.resource_group
+    registry_id = (
+        _resource_id(ML_REGISTRY, registry["name"])
+        if env == "dev"
+        else f"[resourceId('{owner_group}', '{ML_REGISTRY}', '{registry['name']}')]"
+    )
+    (endpoint,) = [
+        r
+        for r in resources
+        if r["type"] == PRIVATE_ENDPOINT
+        for kind in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
+        for c in r["properties"].get(kind, [])
+        if c["properties"]["privateLinkServiceId"] == registry_id
+    ]
+    # Another environment's deploy has no rights on the owner's group: it asks, the owner approves.
+    kind = "privateLinkServiceConnections" if env == "dev" else "manualPrivateLinkServiceConnections"
+    assert endpoint["properties"][kind][0]["properties"]["groupIds"] == ["amlregistry"]
+    assert (endpoint["dependsOn"] == []) == (env != "dev"), "no dependsOn on another group's resource"
+    (workspace,) = [r for r in resources if r["type"] == "Microsoft.MachineLearningServices/workspaces"]
+    rule = workspace["properties"]["managedNetwork"]["outboundRules"]["ml-registry"]
+    assert rule["type"] == "PrivateEndpoint"
+    assert rule["destination"]["serviceResourceId"] == registry_id
+    assert rule["destination"]["subresourceTarget"] == "amlregistry"
+
+
 @pytest.mark.parametrize("env", AZURE)
 def test_stream_job_runs_on_the_cluster_that_reaches_its_inputs_and_outputs(rendered, env: str) -> None:
     _, resources = rendered[env]
@@ -151,8 +192,10 @@ def test_a_trial_environment_is_public_and_renders_no_network(
     for resource in resources:
         assert not resource["type"].startswith("Microsoft.Network/"), resource["name"]
         assert not resource["type"].startswith("Microsoft.StreamAnalytics/clusters"), resource["name"]
-        if resource["type"] in CLOSED:
+        if resource["type"] in CLOSED or resource["type"] == ML_REGISTRY:
             assert resource["properties"]["publicNetworkAccess"] == "Enabled", resource["name"]
+        if resource["type"] == "Microsoft.MachineLearningServices/workspaces":
+            assert "managedNetwork" not in resource["properties"]
     endpoint = yaml.safe_load((out / "ml" / "azureml" / "endpoint.yml").read_text())
     assert endpoint["public_network_access"] == "enabled"
 

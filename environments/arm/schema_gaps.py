@@ -155,6 +155,8 @@ _PRIVATE_LINK_CONNECTION = _object(
             {
                 "privateLinkServiceId": {"type": "string"},
                 "groupIds": {"type": "array", "items": {"type": "string"}},
+                # What the target's owner reads when approving a manual connection (at most 140 characters).
+                "requestMessage": {"type": "string", "maxLength": 140},
             },
             ["privateLinkServiceId", "groupIds"],
         ),
@@ -184,8 +186,14 @@ UNVENDORED_TYPES |= {
                 "items": _PRIVATE_LINK_CONNECTION,
                 "minItems": 1,
             },
+            # A connection the target's owner approves (the deploying identity has no rights there).
+            "manualPrivateLinkServiceConnections": {
+                "type": "array",
+                "items": _PRIVATE_LINK_CONNECTION,
+                "minItems": 1,
+            },
         },
-        ["subnet", "privateLinkServiceConnections"],
+        ["subnet"],
     ),
     ("microsoft.network/privateendpoints/privatednszonegroups", "2024-05-01"): _tracked(
         {
@@ -214,3 +222,10 @@ UNVENDORED_TYPES |= {
         ["virtualNetwork", "registrationEnabled"],
     ),
 }
+# A private endpoint carries exactly one kind of connection: approved with it, or asked of the owner.
+UNVENDORED_TYPES[("microsoft.network/privateendpoints", "2024-05-01")]["properties"]["properties"][
+    "oneOf"
+] = [
+    {"required": ["privateLinkServiceConnections"]},
+    {"required": ["manualPrivateLinkServiceConnections"]},
+]

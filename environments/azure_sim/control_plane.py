@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from environments.azure_sim import rules
+from environments.azure_sim import managed_private_endpoints, rules
 from environments.azure_sim.endpoint_metrics import EndpointMetrics
 from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
 from environments.azure_sim.request_bodies import unknown_fields
@@ -130,6 +130,10 @@ class SimulatedAzure:
         """Answer the data plane of online endpoint `endpoint_name` (its scoring URI) with `scorer`."""
         self._scorers[endpoint_name.lower()] = scorer
 
+    def job_reaches(self, job_id: str, target_id: str) -> bool:
+        """Whether the streaming job reaches the target privately (`managed_private_endpoints.py`)."""
+        return managed_private_endpoints.job_reaches(self.resources, self._key, job_id, target_id)
+
     def note(self, entry: str) -> None:
         """Journal an operation performed outside ARM (an Azure ML command run by the test)."""
         self.journal.append(entry)
@@ -193,6 +197,10 @@ class SimulatedAzure:
             return self._read(path)
         if _type_of(path) in (ONLINE_ENDPOINTS, ONLINE_DEPLOYMENTS):
             return self._online(method, path, body)
+        if method == "PUT" and managed_private_endpoints.is_connection(path):
+            return Reply(
+                200, managed_private_endpoints.set_connection_state(self.resources, self._key, path, body)
+            )
         if method == "PUT" and _type_of(path) == DEPLOYMENTS:
             return self._deploy(group, path, body)
         if method == "PUT" and _type_of(path) == REGISTRY_STAGING:
@@ -252,7 +260,9 @@ class SimulatedAzure:
             return Reply(200, {"value": children})
         if resource is None:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
-        return Reply(200, resource)
+        return Reply(
+            200, managed_private_endpoints.with_connections(self.resources, self._key(path), resource)
+        )
 
     def _put(self, path: str, body: dict[str, Any]) -> Reply:
         existing = self.get(path)
@@ -493,6 +503,10 @@ class SimulatedAzure:
             if "lastOutputEventTime" in kept:
                 stored["properties"]["lastOutputEventTime"] = kept["lastOutputEventTime"]
         self.resources[self._key(rid)] = stored
+        if _type_of(rid) == managed_private_endpoints.CLUSTER_ENDPOINTS:
+            managed_private_endpoints.request_connection(
+                self.resources, self._key, self._full_id, rid, current or None
+            )
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from environments.azure_sim.control_plane import Scorer, SimulatedAzure
+from environments.azure_sim.managed_private_endpoints import connection_name
 from environments.azure_sim.transport import SimulatedTransport, StaticCredential
 from environments.deploy.azure_apply import apply_plan, run_ml_command
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
+from environments.deploy.cluster_approvals import APPROVAL_KIND
 from environments.deploy.ml_operations import registry_owner, rollout_registry_assets
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import read_release, release_path
@@ -157,4 +159,12 @@ def changes_of(plan: Plan) -> list[str]:
             expected.append(f"POST {step.target}/{step.kind.removeprefix('asa-')}")
         elif step.kind == "key-vault-secret":
             expected.append(f"PUT {step.target}")
+        elif (
+            step.kind == APPROVAL_KIND
+        ):  # the connection names the simulator gives (managed_private_endpoints)
+            cluster = step.request["cluster"]
+            expected.extend(
+                f"PUT {e['target']}/privateEndpointConnections/{connection_name(cluster, e['name'])}"
+                for e in step.request["endpoints"]
+            )
     return [entry.lower() for entry in expected]

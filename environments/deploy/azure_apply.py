@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.deploy.azure_clients import AzureClients, azure_session
+from environments.deploy.cluster_approvals import APPROVAL_KIND, approve_cluster_endpoints
 from environments.deploy.deployed_settings import resolve as resolve_settings
 from environments.deploy.endpoint_key import KEY_PARAMETER, KeyPlaces, key_vault_parameter, store_endpoint_key
 from environments.deploy.plan import Plan, Step
@@ -290,6 +291,8 @@ def apply_plan(
                 _release(env, step, root)
             elif step.kind == "gate":
                 _gate(env, step, root, clients)
+            elif step.kind == APPROVAL_KIND:
+                approve_cluster_endpoints(env, step.request, clients, report)
             elif step.kind == "key-vault-secret":
                 store_endpoint_key(env, clients)
             elif step.kind in ("asa-stop", "asa-start"):

@@ -69,6 +69,13 @@ class AzureClients:
         client = StreamAnalyticsManagementClient(self.credential, self.subscription_id, **self._options())
         return client.functions
 
+    def stream_private_endpoints(self) -> Any:
+        """The managed private endpoints of Stream Analytics clusters (`cluster_approvals.py`)."""
+        from azure.mgmt.streamanalytics import StreamAnalyticsManagementClient
+
+        client = StreamAnalyticsManagementClient(self.credential, self.subscription_id, **self._options())
+        return client.private_endpoints
+
     def ml(self, resource_group: str, workspace: str) -> Any:
         from azure.ai.ml import MLClient
 

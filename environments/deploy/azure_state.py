@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from environments.deploy.cluster_approvals import read_approved
 from environments.deploy.endpoint_key import KeyCalls
 from environments.endpoint_deployments import serving_deployment
 from environments.model import Environment
@@ -55,6 +56,8 @@ class AzureState:
     registry_assets: frozenset[str] = (
         frozenset()
     )  # the asked-for registry asset versions that exist (lower case)
+    # The Stream Analytics cluster's managed private endpoints approved on their targets (cluster_approvals.py).
+    approved_cluster_endpoints: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls) -> AzureState:
@@ -90,6 +93,7 @@ def read_azure_state(env: Environment, clients: Any, registry_assets: Iterable[s
         endpoint_traffic=traffic,
         serving_tags=tags,
         registry_assets=existing,
+        approved_cluster_endpoints=read_approved(env, clients),
     )
 
 

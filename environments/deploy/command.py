@@ -32,6 +32,8 @@ def print_plan(plan: Plan, console: Console, title: str = "Deployment plan") -> 
     console.print(table)
     for workload in plan.outside:
         console.print(f"[bold red]outside the network:[/] {workload.line()}")
+    for risk in plan.risks:
+        console.print(f"[bold red]documented risk:[/] {risk}")
     inside = [str(index) for index, step in enumerate(plan.steps, start=1) if step.needs_network]
     if inside:
         console.print(

@@ -2,7 +2,9 @@
 
 Order, so that ML comes first and Stream Analytics second:
   0. The resource group: created when the subscription has none, else checked.
-  1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain.
+  1. ARM deployments of stage `infra` (shared infra, ML infra, Event Hubs, export, alerts), by domain;
+     right after the one creating the Stream Analytics cluster's managed private endpoints, their approval
+     on their targets while any is not approved (`cluster_approvals.py`; control plane).
   2. Azure ML: the training pipeline (dev) or promotion of the release's exact model version
      (staging, prod: no training entities), then the safe rollout of the endpoint
      (`python -m ml pipeline|rollout <env>`); each step carries the rendered Azure ML entities it
@@ -37,11 +39,19 @@ from typing import Any
 
 from environments.arm.validate import find_templates
 from environments.deploy.azure_state import DEFINITION_TAG, AzureState
+from environments.deploy.cluster_approvals import (
+    APPROVAL_KIND,
+    APPROVAL_NAME,
+    approval_request,
+    cluster_id,
+    creates_cluster_endpoints,
+)
 from environments.deploy.deployed_settings import (
     drift_sign_in_reference,
     export_sign_in_reference,
     telemetry_reference,
 )
+from environments.deploy.documented_risks import documented_risks
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
     drift_schedule_operations,
@@ -76,7 +86,8 @@ RESUME = "LastOutputEventTime"
 class Step:
     """One operation of a deployment, with the request it sends."""
 
-    kind: str  # resource-group | arm-deployment | azureml | release | gate | key-vault-secret | asa-stop | asa-start
+    kind: str  # resource-group | arm-deployment | private-endpoint-approval | azureml | release | gate |
+    # key-vault-secret | asa-stop | asa-start
     name: str
     target: str
     request: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +106,8 @@ class Plan:
     steps: tuple[Step, ...]
     # Workloads that deploy but cannot reach the private resources they use (outside_network.py).
     outside: tuple[OutsideWorkload, ...] = ()
+    # What the documentation says will not work in this environment (documented_risks.py), said loudly.
+    risks: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -102,6 +115,7 @@ class Plan:
                 "environment": self.environment,
                 "steps": [asdict(s) for s in self.steps],
                 "outside_network": [asdict(w) for w in self.outside],
+                "risks": list(self.risks),
             },
             indent=2,
         )
@@ -174,7 +188,7 @@ def _arm_step(env: Environment, domain: str, path: Path, template: dict[str, Any
 def _part(plan: Plan, steps: tuple[Step, ...]) -> Plan:
     """The plan cut to `steps`, with the outside-network workloads those steps deploy."""
     sources = {step.source for step in steps}
-    return Plan(plan.environment, steps, tuple(w for w in plan.outside if w.source in sources))
+    return Plan(plan.environment, steps, tuple(w for w in plan.outside if w.source in sources), plan.risks)
 
 
 def select_stage(plan: Plan, stage: str | None) -> Plan:
@@ -386,7 +400,16 @@ def build_plan(
             step = _arm_step(env, domain, path, template, build)
             if _stream_job_resource(step.request) is None:
                 steps.append(step)
+                if creates_cluster_endpoints(template):
+                    approval = approval_request(env, state.approved_cluster_endpoints)
+                    if approval is not None:
+                        steps.append(Step(APPROVAL_KIND, APPROVAL_NAME, cluster_id(env), approval))
             else:
                 steps.extend(_stream_job_steps(env, step, state))
     sources = ((path.relative_to(build).as_posix(), template) for _, path, template in templates)
-    return Plan(environment=env.name, steps=tuple(steps), outside=outside_workloads(env, sources))
+    return Plan(
+        environment=env.name,
+        steps=tuple(steps),
+        outside=outside_workloads(env, sources),
+        risks=documented_risks(env),
+    )

@@ -38,4 +38,7 @@ def plan_markdown(plan: Plan, title: str = "Deployment plan", note: str = "") ->
     if plan.outside:
         lines += ["", "**Outside the network** (apply refuses them unless `--accept-outside-network`):", ""]
         lines += [f"- {workload.line()}" for workload in plan.outside]
+    if plan.risks:
+        lines += ["", "**Documented risks** (the service's documentation says this will not work):", ""]
+        lines += [f"- {risk}" for risk in plan.risks]
     return "\n".join(lines) + "\n\n"

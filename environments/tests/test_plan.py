@@ -77,7 +77,8 @@ def test_stages_split_at_the_health_gate(plan) -> None:
     assert all(step.kind != "asa-start" for step in ml.steps)
     infra = select_stage(plan, "infra")
     assert infra.steps == ml.steps[: len(infra.steps)] and infra.steps[-1].kind == "arm-deployment"
-    assert all(step.kind in ("resource-group", "arm-deployment") for step in infra.steps)
+    control_plane = ("resource-group", "arm-deployment", "private-endpoint-approval")
+    assert all(step.kind in control_plane and not step.needs_network for step in infra.steps)
 
 
 def test_the_stream_job_is_deployed_after_the_health_gate(plan) -> None:

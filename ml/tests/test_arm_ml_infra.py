@@ -58,11 +58,14 @@ def test_every_environment_deploys_the_same_resources(rendered_ml: dict[str, Pat
             "Microsoft.MachineLearningServices/workspaces/computes",
             "[format('{0}/{1}', '<workspace>', '<compute_cluster>')]",
         ),
-        # network: private: the registry's and the workspace's private endpoints with their DNS records
+        # network: private: the container registry's, the workspace's and the shared Azure ML registry's
+        # private endpoints with their DNS records
         ("Microsoft.Network/privateEndpoints", "<base>-acr-pe"),
         ("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "<base>-acr-pe/default"),
         ("Microsoft.Network/privateEndpoints", "<base>-mlw-pe"),
         ("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "<base>-mlw-pe/default"),
+        ("Microsoft.Network/privateEndpoints", "<base>-mlr-pe"),
+        ("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "<base>-mlr-pe/default"),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         ("Microsoft.Insights/diagnosticSettings", "<log_analytics>"),
         (  # data scientists' compute instances: a copy loop, of zero outside dev
