@@ -411,5 +411,5 @@ def build_plan(
         environment=env.name,
         steps=tuple(steps),
         outside=outside_workloads(env, sources),
-        risks=documented_risks(env),
+        risks=documented_risks(env, build),
     )

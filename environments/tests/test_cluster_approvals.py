@@ -163,23 +163,28 @@ def test_a_public_environment_has_no_cluster_and_no_approval_step(tmp_path: Path
     assert APPROVAL_KIND not in [step.kind for step in plan.steps]
 
 
-def test_a_private_plan_says_loudly_that_stream_analytics_cannot_reach_the_closed_endpoint(
+def test_the_endpoint_stays_open_for_stream_analytics_and_a_closed_one_is_said_loudly(
     tmp_path: Path,
 ) -> None:
     """Documented: Stream Analytics only reaches Azure ML managed endpoints with public network access
-    enabled (https://learn.microsoft.com/azure/stream-analytics/machine-learning-udf, Limitations)."""
+    enabled (https://learn.microsoft.com/azure/stream-analytics/machine-learning-udf, Limitations), so the
+    rendered endpoint keeps it enabled in a private environment; an endpoint edited to disable it deploys
+    with a documented-risk line in the plan, the pull-request summary and plan.json."""
     from environments.deploy.plan_table import plan_markdown
 
     build = tmp_path / "dev"
     render_environment("dev", out=build)
-    private = build_plan(load_environment("dev"), build, AzureState.empty())
-    assert len(private.risks) == 1 and "public network access enabled" in private.risks[0]
-    assert "Documented risks" in plan_markdown(private)
-    assert '"risks": [' in private.to_json()
-    public = build_plan(
-        load_environment("dev").model_copy(update={"network": "public"}), build, AzureState.empty()
-    )
-    assert public.risks == ()
+    env = load_environment("dev")
+    assert env.network == "private"
+    assert build_plan(env, build, AzureState.empty()).risks == ()
+    endpoint = build / "ml" / "azureml" / "endpoint.yml"
+    text = endpoint.read_text()
+    assert "public_network_access: enabled" in text
+    endpoint.write_text(text.replace("public_network_access: enabled", "public_network_access: disabled"))
+    closed = build_plan(env, build, AzureState.empty())
+    assert len(closed.risks) == 1 and "public network access enabled" in closed.risks[0]
+    assert "Documented risks" in plan_markdown(closed)
+    assert '"risks": [' in closed.to_json()
 
 
 def test_only_a_pending_connection_carrying_the_request_from_outside_the_subscription_is_the_cluster_s() -> (
