@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from environments.azure_sim.blob_routing import route_blobs_to
 from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.transport import SimulatedTransport, StaticCredential
 from environments.deploy.azure_apply import apply_plan, run_ml_command
@@ -116,8 +118,13 @@ class Subscription:
         plan, before = self.plan(stage, release), len(self.azure.journal)
         before_apply()
         run_ml = MLSteps(self.azure, self.root, self.env, self.ml_settings)
-        apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
+        with self.blob_routing():
+            apply_plan(self.env, plan, self.root, self.clients, run_ml=run_ml, report=lambda _: None)
         return plan, self.azure.journal[before:]
+
+    def blob_routing(self) -> AbstractContextManager[None]:
+        """azure-ai-ml's own storage clients sent to the simulator's Azurite (blob_routing.py)."""
+        return nullcontext() if self.azure.blobs is None else route_blobs_to(self.azure.blobs.endpoint)
 
     def release(self) -> dict[str, Any]:
         """The release manifest this environment's deploy wrote (the workflow's artifact)."""
