@@ -96,6 +96,21 @@ class BlobStore:
             names.append(name)
         return names
 
+    def container_sas_url(self, container: str) -> str:
+        """A read/list SAS URL of `container` in Azure's public form (routed to Azurite while open)."""
+        from datetime import UTC, datetime, timedelta
+
+        from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+        sas = generate_container_sas(
+            STORAGE_ACCOUNT,
+            container,
+            account_key=STORAGE_KEY,
+            permission=ContainerSasPermissions(read=True, list=True),
+            expiry=datetime.now(UTC) + timedelta(hours=1),
+        )
+        return f"{account_url()}/{container}?{sas}"
+
     def download(self, container: str, name: str) -> bytes:
         return bytes(self.service.get_container_client(container).download_blob(name).readall())
 

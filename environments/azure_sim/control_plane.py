@@ -53,6 +53,8 @@ REGISTRY_ASSET_VERSIONS = {
 }
 # Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
 REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+# Where azure-ai-ml asks for a registry asset's files before downloading them: a read, not a change.
+REGISTRY_BLOB_REFERENCE = f"{REGISTRIES}/datarefs/versions"
 METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
 STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
 READ_ACTIONS = {"listkeys", "listsecrets"}  # POSTs that read: not journaled
@@ -179,15 +181,19 @@ class SimulatedAzure:
                     raise ArmError(404, "ResourceNotFound", f"no online endpoint {endpoint} with metrics")
                 query = dict(parse_qsl(urlsplit(url).query))
                 return Reply(200, self.endpoint_metrics.answer(self._key(endpoint), query))
-            return self._route(method.upper(), path, body or {})
+            return self._route(method.upper(), path, body or {}, dict(parse_qsl(urlsplit(url).query)))
         except ArmError as exc:
             return _error(exc)
 
-    def _route(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+    def _route(
+        self, method: str, path: str, body: dict[str, Any], query: dict[str, str] | None = None
+    ) -> Reply:
         parts = path.split("/")
         if len(parts) < 2 or parts[0].lower() != "resourcegroups":
             raise ArmError(400, "InvalidRequestUri", f"not a resource-group scoped path: {path}")
         group = "/".join(parts[:2])
+        if method == "POST" and _type_of(path) == REGISTRY_BLOB_REFERENCE:
+            return self._registry_blob_reference(path, body)
         if method == "POST":
             target, action = path.rsplit("/", 1)
             if action.lower() not in READ_ACTIONS:
@@ -204,7 +210,7 @@ class SimulatedAzure:
         if method == "GET" and _type_of(path) == ONLINE_DEPLOYMENTS and len(parts) % 2:
             return self._list_deployments(path.rsplit("/", 1)[0])
         if method == "GET" and _type_of(path) == WORKSPACE_CODE_VERSIONS and len(parts) % 2:
-            return self._code_snapshot(path)
+            return self._code_snapshot(path, (query or {}).get("hash", ""))
         if _type_of(path) in (DATASTORES, JOBS, SCHEDULES):
             return self._workspace_ml(method, path, body)
         if method == "GET":
@@ -344,22 +350,27 @@ class SimulatedAzure:
             return self._long_running(202, None, _Operation(error=None, via_location=True))
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
 
-    def _code_snapshot(self, versions: str) -> Reply:
-        """azure-ai-ml looks a code folder up by content hash before uploading it. Uploads to blob storage
-        are not simulated, so the snapshot is answered as stored already (version 1 of that code asset),
-        and the SDK uploads nothing."""
+    def _code_snapshot(self, versions: str, content_hash: str) -> Reply:
+        """azure-ai-ml looks a code folder up by content hash before uploading it, and the service answers
+        the version holding that content under any name (so the same folder is one code asset). A hash
+        seen first is answered as stored already, as version 1 under the name asked: code snapshots are
+        not uploaded (the plan could not name the new code version without hashing the checkout as
+        azure-ai-ml does); the files a job reads (inputs, data, models) are (blob_routing.py)."""
+        workspace = self._full_id(versions).lower().split("/codes/")[0]
+        for resource in self.resources.values():
+            same = (
+                _type_of(resource["id"]) == WORKSPACE_CODE_VERSIONS and resource.get("hash") == content_hash
+            )
+            if same and resource["id"].lower().startswith(workspace):
+                return Reply(200, {"value": [{k: v for k, v in resource.items() if k != "hash"}]})
         path = f"{versions}/1"
-        self.resources.setdefault(
-            self._key(path),
-            {
-                "id": self._full_id(path),
-                "name": "1",
-                "properties": {
-                    "codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"
-                },
-            },
-        )
-        return Reply(200, {"value": [self.get(path)]})
+        self.resources[self._key(path)] = {
+            "id": self._full_id(path),
+            "name": "1",
+            "properties": {"codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"},
+            "hash": content_hash,
+        }
+        return Reply(200, {"value": [{k: v for k, v in (self.get(path) or {}).items() if k != "hash"}]})
 
     def _deployments_of(self, endpoint: str) -> dict[str, dict[str, Any]]:
         prefix = f"{self._key(endpoint)}/deployments/"
@@ -501,6 +512,29 @@ class SimulatedAzure:
                     "blobUri": blob,
                     "storageAccountArmId": "",
                     "credential": {"credentialType": "SAS", "sasUri": f"{blob}?sig=simulated"},
+                }
+            },
+        )
+
+    def _registry_blob_reference(self, path: str, body: dict[str, Any]) -> Reply:
+        """A registry asset version's files: a read SAS on the container of its `blobUri` (the asset's
+        storage, in Azurite)."""
+        asset = path.replace("/datarefs/", "/models/", 1)
+        if self.get(asset) is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{asset}' was not found.")
+        if self.blobs is None:
+            raise ArmError(
+                501, "NotSimulated", "blob storage is not simulated here: SimulatedAzure(blobs=...)"
+            )
+        container = urlsplit(str(body.get("blobUri", ""))).path.strip("/").split("/")[0]
+        sas = self.blobs.container_sas_url(container)
+        return Reply(
+            200,
+            {
+                "blobReferenceForConsumption": {
+                    "blobUri": body.get("blobUri"),
+                    "storageAccountArmId": "",
+                    "credential": {"credentialType": "SAS", "sasUri": sas},
                 }
             },
         )

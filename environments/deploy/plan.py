@@ -39,7 +39,9 @@ from environments.deploy.azure_state import DEFINITION_TAG, AzureState
 from environments.deploy.deployed_settings import drift_sign_in_reference, telemetry_reference
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
+    drift_schedule_changes,
     drift_schedule_operations,
+    promote_changes,
     promote_operations,
     registry_owner,
     rollout_request,
@@ -261,6 +263,8 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
                 "command": ["python", "-m", "ml", "pipeline", env.name],
                 "entities": entities["train"],
                 "operations": train_operations(env, owner, build),
+                # the promotion the training run ends with (the run's own requests depend on its inputs)
+                "changes": promote_changes(env, owner),
             },
         )
     else:
@@ -273,6 +277,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
                 "command": ["python", "-m", "ml", "pipeline", env.name, "--promote", "--version", version],
                 "entities": {},
                 "operations": promote_operations(env, owner, version),
+                "changes": promote_changes(env, owner),
             },
         )
     rollout = Step(
@@ -294,6 +299,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
+            "changes": drift_schedule_changes(env, owner, build, state),
             "settings": drift_sign_in_reference(env),
         },
     )

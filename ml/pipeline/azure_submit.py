@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from environments.asset_versions import content_version
+from environments.deploy.azure_clients import session_clients
 from environments.deploy.release import rendered_assets
+from environments.deploy.role_propagation import RoleNotInEffectError, deploy_principal, while_role_propagates
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.unique_keys import load_yaml
@@ -233,20 +235,27 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
     (`python -m ml registry-access staging prod`, docs/identities.md); without it the read below fails
     and says so.
     """
-    from azure.ai.ml import MLClient
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.identity import DefaultAzureCredential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
+    subscription = env.azure.subscription_id
+    clients = session_clients(lambda: _resolve(subscription))
     if env.name == REGISTRY_OWNER:
-        registry_access.apply(
-            registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
-        )
+        registry_access.apply(registry_access.registry_access_deployment(env), clients)
     registry = resource_names(env).registry
-    client = MLClient(DefaultAzureCredential(), registry_name=registry)
+    client = clients.ml_registry(registry)
     try:
-        model = client.models.get(env.model.name, version=version)
+        # A registry role granted just before this deploy may not be in effect yet (docs/identities.md).
+        model = while_role_propagates(
+            lambda: client.models.get(env.model.name, version=version),
+            principal=deploy_principal(),
+            role=registry_access.REGISTRY_USER_ROLE_NAME,
+            scope=f"registry {registry}",
+            sleep=clients.sleep,
+        )
+    except RoleNotInEffectError as exc:
+        raise PromotionError(str(exc)) from exc
     except ResourceNotFoundError as exc:
         raise PromotionError(f"registry {registry}: no model {env.model.name} version {version}") from exc
     except HttpResponseError as exc:
