@@ -1,11 +1,11 @@
 """Deploying an environment into a simulated subscription, as `nox -s deploy-<env>` does: shared by the
 deploy scenario and release rollback tests.
 
-The real SDK clients run unchanged on the simulator's transport. The endpoint rollout
-(`python -m ml rollout <env>`) runs for real in apply's process, its smoke test answered by score.py's
-scoring of a tiny model; training, promotion and the drift schedule are stood in by `MLSteps` (they need
-Azure ML jobs and blob uploads, which the simulator does not have): it journals them (with the model
-version a promotion asks for) and leaves what they leave (the model manifest).
+The real SDK clients run unchanged on the simulator's transport, their files in Azurite (blob_routing.py).
+Promotion, the endpoint rollout (its smoke test answered by score.py's scoring of a tiny model) and the
+drift schedule run for real in apply's process. The training run is stood in by `MLSteps` up to what it
+leaves (the registry version with its files, decision 0017); the promotion it ends with runs for real and
+writes the model manifest.
 """
 
 from __future__ import annotations

@@ -2,12 +2,11 @@
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
-before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept). The endpoint
-rollout (`python -m ml rollout <env>`) runs for real in apply's process, azure-ai-ml's MLClient on the
-simulator, its smoke test answered by score.py's scoring of a tiny model. Training, promotion and the
-drift schedule are stood in by `MLSteps` (they need Azure ML jobs and blob uploads, which the simulator
-does not have): it journals them (with the model version a promotion asks for) and leaves what they
-leave (the model manifest).
+before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept, jobs and
+schedules naming missing asset versions); files go to a real Azurite. Promotion, the endpoint rollout
+(its smoke test answered by score.py's scoring of a tiny model) and the drift schedule run for real in
+apply's process, azure-ai-ml's MLClient on the simulator. The training run is stood in by `MLSteps` up
+to what it leaves (the registry version with its files); the promotion it ends with runs for real.
 """
 
 from __future__ import annotations

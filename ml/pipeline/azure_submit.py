@@ -57,17 +57,18 @@ def _resolve(value: str) -> str:
 
 
 def workspace_client(env: Environment) -> Any:
-    from azure.ai.ml import MLClient
-    from azure.identity import DefaultAzureCredential
-
+    """azure-ai-ml's MLClient on the environment's workspace, on apply's clients when the deploy runs
+    this step (`azure_session`), else signed in with `DefaultAzureCredential`."""
     if env.azure is None:
         raise PipelineError(f"environment {env.name} has no 'azure' section")
-    return MLClient(
-        DefaultAzureCredential(),
-        subscription_id=_resolve(env.azure.subscription_id),
-        resource_group_name=env.azure.resource_group,
-        workspace_name=resource_names(env).workspace,
-    )
+    subscription = env.azure.subscription_id
+    clients = session_clients(lambda: _resolve(subscription))
+    return clients.ml(env.azure.resource_group, resource_names(env).workspace)
+
+
+def _sleep(seconds: float) -> None:
+    """Wait between polls the way apply's clients do (no wall clock on the simulated control plane)."""
+    session_clients(lambda: "").sleep(seconds)
 
 
 def data_asset(rendered_ml: Path, training: TrainingData, version: int) -> Any:
@@ -167,7 +168,7 @@ def await_run(client: Any, name: str, minutes: float | None) -> str:
             return status
         if deadline is not None and time.monotonic() >= deadline:
             return status
-        time.sleep(POLL_SECONDS)
+        _sleep(POLL_SECONDS)
 
 
 def train(
