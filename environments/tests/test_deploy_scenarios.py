@@ -147,6 +147,29 @@ def test_a_failure_half_way_names_the_step_and_the_azure_error_and_a_rerun_compl
     assert subscription.job()["jobState"] == "Running"
 
 
+def test_an_azure_ml_step_failing_half_way_keeps_the_new_model_serving_and_a_rerun_completes(
+    subscription: Subscription,
+) -> None:
+    """The drift schedule (a real Azure ML step, after the rollout) is refused by Azure: the deploy names
+    the step and Azure's error, the endpoint keeps serving the promoted version at 100%, nothing after
+    the step ran; the rerun creates the schedule and completes."""
+    plan = subscription.plan()
+    schedule = next(step for step in plan.steps if step.name == "drift-schedule")
+    subscription.azure.fail_next(
+        f"PUT {schedule.request['changes'][-1].removeprefix('PUT ')}",
+        ArmError(400, "UserError", "Compute cluster is not in a usable state"),  # not retried by the SDK
+    )
+    with pytest.raises(ApplyError, match=r"drift-schedule: .*UserError.*Compute cluster is not in a usable"):
+        subscription.deploy()
+    endpoint = subscription.azure.get(endpoint_id(ENV))
+    assert endpoint is not None and endpoint["properties"]["traffic"] == {"blue": 100}
+    assert subscription.azure.get(JOB) is None, "nothing after the failed step ran"
+    plan, changes = subscription.deploy()
+    assert same_changes(changes, plan)
+    assert subscription.azure.get(schedule.request["changes"][-1].removeprefix("PUT ")) is not None
+    assert subscription.job()["jobState"] == "Running"
+
+
 def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscription) -> None:
     """deploy.yml runs `--stage ml`, then `--stage streaming` in another job, each planning afresh."""
     whole = subscription.plan()
