@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from environments.deploy.azure_apply import resolve
 from environments.deploy.azure_clients import session_clients
@@ -30,8 +31,7 @@ def main(argv: list[str]) -> int:
             if env.azure is None:
                 raise RegistryError(f"{name} is not an Azure environment")
             deployment = registry_access.registry_access_deployment(env)
-            clients = session_clients(lambda azure=env.azure: resolve(azure.subscription_id))
-            registry_access.apply(deployment, clients)
+            registry_access.apply(deployment, session_clients(partial(resolve, env.azure.subscription_id)))
             print(
                 f"{name}: workspace may read the registry ({deployment.name} in {deployment.resource_group})"
             )
