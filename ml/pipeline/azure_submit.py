@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.asset_versions import content_version
-from environments.deploy.azure_clients import session_clients
+from environments.deploy.azure_clients import AzureClients, session_clients
 from environments.deploy.release import rendered_assets
 from environments.deploy.role_propagation import RoleNotInEffectError, deploy_principal, while_role_propagates
 from environments.model import Environment
@@ -56,19 +56,19 @@ def _resolve(value: str) -> str:
     return os.environ[name]
 
 
-def workspace_client(env: Environment) -> Any:
-    """azure-ai-ml's MLClient on the environment's workspace, on apply's clients when the deploy runs
-    this step (`azure_session`), else signed in with `DefaultAzureCredential`."""
+def _clients(env: Environment) -> AzureClients:
+    """apply's clients when the deploy runs this step (`azure_session`), else `DefaultAzureCredential`
+    on the environment's subscription."""
     if env.azure is None:
         raise PipelineError(f"environment {env.name} has no 'azure' section")
     subscription = env.azure.subscription_id
-    clients = session_clients(lambda: _resolve(subscription))
-    return clients.ml(env.azure.resource_group, resource_names(env).workspace)
+    return session_clients(lambda: _resolve(subscription))
 
 
-def _sleep(seconds: float) -> None:
-    """Wait between polls the way apply's clients do (no wall clock on the simulated control plane)."""
-    session_clients(lambda: "").sleep(seconds)
+def workspace_client(env: Environment) -> Any:
+    """azure-ai-ml's MLClient on the environment's workspace (`_clients`)."""
+    assert env.azure is not None
+    return _clients(env).ml(env.azure.resource_group, resource_names(env).workspace)
 
 
 def data_asset(rendered_ml: Path, training: TrainingData, version: int) -> Any:
@@ -156,7 +156,9 @@ def _status(client: Any, name: str) -> str | None:
         return None
 
 
-def await_run(client: Any, name: str, minutes: float | None) -> str:
+def await_run(
+    client: Any, name: str, minutes: float | None, sleep: Callable[[float], None] = time.sleep
+) -> str:
     """Wait for run `name` to end, at most `minutes` (None: until it ends); returns its status.
 
     A workflow awaits a long run in several steps, each after a fresh `azure/login` and shorter than
@@ -168,7 +170,7 @@ def await_run(client: Any, name: str, minutes: float | None) -> str:
             return status
         if deadline is not None and time.monotonic() >= deadline:
             return status
-        _sleep(POLL_SECONDS)
+        sleep(POLL_SECONDS)
 
 
 def train(
@@ -189,6 +191,7 @@ def train(
 
     rendered_ml = pipeline_path.parents[2]
     training = training_data(env, state, source)
+    clients = _clients(env)
     client = workspace_client(env)
     base = training_job_name(env, rendered_ml, pipeline_path, training.fingerprint, overrides)
     name, action = training_run(base, lambda job: _status(client, job))
@@ -205,7 +208,7 @@ def train(
         record["studio_url"] = client.jobs.create_or_update(job).studio_url
     if not wait:
         return record
-    status = await_run(client, name, await_minutes)
+    status = await_run(client, name, await_minutes, clients.sleep)
     record["status"] = status
     if status not in COMPLETED:
         if await_minutes is not None and status not in ENDED_WITHOUT_RESULT:
@@ -222,7 +225,8 @@ def train(
     record["registration"] = registration
     if registration["registered"]:
         requests = promotion.registry_requests(env, rendered_ml, str(registration["version"]))
-        promotion.apply_registry_requests(env, client, requests)
+        registry = clients.ml_registry(resource_names(env).registry)
+        promotion.apply_registry_requests(env, client, requests, registry)
     record["manifest"] = promote(env, state, str(registration["version"]))
     return record
 
@@ -240,8 +244,7 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
-    subscription = env.azure.subscription_id
-    clients = session_clients(lambda: _resolve(subscription))
+    clients = _clients(env)
     if env.name == REGISTRY_OWNER:
         registry_access.apply(registry_access.registry_access_deployment(env), clients)
     registry = resource_names(env).registry
