@@ -30,14 +30,15 @@ TINY_SEED = 7
 def tiny_model_dir(
     folder: Path, schema: DataSchema, rows: int = TINY_TRAINING_ROWS, seed: int = TINY_SEED
 ) -> Path:
-    """Train the project's model on a few generated rows and save it as an MLflow model folder."""
+    """Train the project's model on a few generated rows and save it as an MLflow model folder, its
+    training baseline with it (as a training run leaves it)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from ml.data.generator import generate
     from ml.training.model import save, train
 
     frame = generate(schema, rows, seed)
     pipeline = train(frame, schema, seed)
-    return save(pipeline, folder / "model", schema, {"roc_auc": 0.0})
+    return save(pipeline, folder / "model", schema, {"roc_auc": 0.0}, baseline=frame)
 
 
 def bad_rows(schema: DataSchema, good: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:

@@ -18,8 +18,21 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from environments.azure_sim import managed_private_endpoints, rules
+from environments.azure_sim.blob_routing import BlobStore
 from environments.azure_sim.endpoint_metrics import EndpointMetrics
 from environments.azure_sim.key_calls import EndpointKeys, resolve_key_vault_references, update_function
+from environments.azure_sim.ml_workspace import (
+    DATASTORES,
+    DEFAULT_DATASTORE,
+    JOBS,
+    SCHEDULES,
+    WORKSPACES,
+    JobRuns,
+    check_references,
+    datastore_secrets,
+    default_datastore,
+    submitted_job,
+)
 from environments.azure_sim.request_bodies import unknown_fields
 from environments.azure_sim.rules import ArmError
 from environments.azure_sim.templates import resolve_references, template_resources
@@ -40,9 +53,12 @@ REGISTRY_ASSET_VERSIONS = {
 }
 # Where azure-ai-ml stages an asset before writing it to a registry: a temporary blob reference, not a change.
 REGISTRY_STAGING = f"{REGISTRIES}/tempdatarefs/versions"
+# Where azure-ai-ml asks for a registry asset's files before downloading them: a read, not a change.
+REGISTRY_BLOB_REFERENCE = f"{REGISTRIES}/datarefs/versions"
 METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
 STREAM_JOB_FUNCTIONS = "microsoft.streamanalytics/streamingjobs/functions"
-READ_ACTIONS = {"listkeys"}  # POSTs that read: not journaled
+READ_ACTIONS = {"listkeys", "listsecrets"}  # POSTs that read: not journaled
+WORKSPACE_DATA_VERSIONS = "microsoft.machinelearningservices/workspaces/data/versions"
 # azure-ai-ml reaches registries through this prefix of the ARM host (its "management front end").
 REGISTRY_FRONT_END = "mferp/managementfrontend/"
 SCORING_DOMAIN = "inference.ml.azure.com"  # https://<endpoint>.<region>.inference.ml.azure.com/score
@@ -95,6 +111,8 @@ class SimulatedAzure:
     endpoint_metrics: EndpointMetrics = field(default_factory=EndpointMetrics)  # endpoint_metrics.py
     _roles: list[RoleAssignment] = field(default_factory=list)
     _scorers: dict[str, Scorer] = field(default_factory=dict)
+    jobs: JobRuns = field(default_factory=JobRuns)  # ml_workspace.py: submitted jobs and their faults
+    blobs: BlobStore | None = None  # the subscription's blob storage (Azurite, blob_routing.py)
 
     # -- what tests read and arrange -------------------------------------------------------------
 
@@ -167,15 +185,19 @@ class SimulatedAzure:
                     raise ArmError(404, "ResourceNotFound", f"no online endpoint {endpoint} with metrics")
                 query = dict(parse_qsl(urlsplit(url).query))
                 return Reply(200, self.endpoint_metrics.answer(self._key(endpoint), query))
-            return self._route(method.upper(), path, body or {})
+            return self._route(method.upper(), path, body or {}, dict(parse_qsl(urlsplit(url).query)))
         except ArmError as exc:
             return _error(exc)
 
-    def _route(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+    def _route(
+        self, method: str, path: str, body: dict[str, Any], query: dict[str, str] | None = None
+    ) -> Reply:
         parts = path.split("/")
         if len(parts) < 2 or parts[0].lower() != "resourcegroups":
             raise ArmError(400, "InvalidRequestUri", f"not a resource-group scoped path: {path}")
         group = "/".join(parts[:2])
+        if method == "POST" and _type_of(path) == REGISTRY_BLOB_REFERENCE:
+            return self._registry_blob_reference(path, body)
         if method == "POST":
             target, action = path.rsplit("/", 1)
             if action.lower() not in READ_ACTIONS:
@@ -192,7 +214,9 @@ class SimulatedAzure:
         if method == "GET" and _type_of(path) == ONLINE_DEPLOYMENTS and len(parts) % 2:
             return self._list_deployments(path.rsplit("/", 1)[0])
         if method == "GET" and _type_of(path) == WORKSPACE_CODE_VERSIONS and len(parts) % 2:
-            return self._code_snapshot(path)
+            return self._code_snapshot(path, (query or {}).get("hash", ""))
+        if _type_of(path) in (DATASTORES, JOBS, SCHEDULES):
+            return self._workspace_ml(method, path, body)
         if method == "GET":
             return self._read(path)
         if _type_of(path) in (ONLINE_ENDPOINTS, ONLINE_DEPLOYMENTS):
@@ -207,6 +231,9 @@ class SimulatedAzure:
             return self._staging_reference(path)
         if method == "PUT" and _type_of(path) in REGISTRY_ASSET_VERSIONS:
             return self._put_asset_version(path, body)
+        if method == "PUT" and _type_of(path) == WORKSPACE_DATA_VERSIONS and self.get(path) is not None:
+            rules.workspace_data_versions_are_immutable(path, self.get(path) or {}, body)
+            return Reply(200, self.get(path))  # the same content again: nothing changes
         if method in ("PUT", "PATCH") and _type_of(path) == STREAM_JOB_FUNCTIONS:
             job_id, name = path.rsplit("/functions/", 1)
             return Reply(200, update_function(job_id, self.get(job_id), name, body))
@@ -333,22 +360,27 @@ class SimulatedAzure:
             return self._long_running(202, None, _Operation(error=None, via_location=True))
         raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
 
-    def _code_snapshot(self, versions: str) -> Reply:
-        """azure-ai-ml looks a code folder up by content hash before uploading it. Uploads to blob storage
-        are not simulated, so the snapshot is answered as stored already (version 1 of that code asset),
-        and the SDK uploads nothing."""
+    def _code_snapshot(self, versions: str, content_hash: str) -> Reply:
+        """azure-ai-ml looks a code folder up by content hash before uploading it, and the service answers
+        the version holding that content under any name (so the same folder is one code asset). A hash
+        seen first is answered as stored already, as version 1 under the name asked: code snapshots are
+        not uploaded (the plan could not name the new code version without hashing the checkout as
+        azure-ai-ml does); the files a job reads (inputs, data, models) are (blob_routing.py)."""
+        workspace = self._full_id(versions).lower().split("/codes/")[0]
+        for resource in self.resources.values():
+            same = (
+                _type_of(resource["id"]) == WORKSPACE_CODE_VERSIONS and resource.get("hash") == content_hash
+            )
+            if same and resource["id"].lower().startswith(workspace):
+                return Reply(200, {"value": [{k: v for k, v in resource.items() if k != "hash"}]})
         path = f"{versions}/1"
-        self.resources.setdefault(
-            self._key(path),
-            {
-                "id": self._full_id(path),
-                "name": "1",
-                "properties": {
-                    "codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"
-                },
-            },
-        )
-        return Reply(200, {"value": [self.get(path)]})
+        self.resources[self._key(path)] = {
+            "id": self._full_id(path),
+            "name": "1",
+            "properties": {"codeUri": f"https://simulated.blob.core.windows.net/code/{path.split('/')[-3]}"},
+            "hash": content_hash,
+        }
+        return Reply(200, {"value": [{k: v for k, v in (self.get(path) or {}).items() if k != "hash"}]})
 
     def _deployments_of(self, endpoint: str) -> dict[str, dict[str, Any]]:
         prefix = f"{self._key(endpoint)}/deployments/"
@@ -402,6 +434,65 @@ class SimulatedAzure:
             },
         )
 
+    # -- Azure ML workspaces: datastores, jobs, schedules (ml_workspace.py) -----------------------
+
+    def _workspace_ml(self, method: str, path: str, body: dict[str, Any]) -> Reply:
+        workspace = (
+            path.split("/providers/", 1)[0]
+            + "/providers/"
+            + "/".join(path.split("/providers/", 1)[1].split("/")[:3])
+        )
+        if _type_of(workspace) != WORKSPACES or self.get(workspace) is None:
+            raise ArmError(404, "ResourceNotFound", f"The workspace '{workspace}' was not found.")
+        kind, collection = _type_of(path), len(path.split("/")) % 2 == 1
+        if kind == DATASTORES:
+            store = default_datastore(self._key(workspace), self._full_id(workspace))
+            if self.blobs is None:
+                raise ArmError(
+                    501, "NotSimulated", "blob storage is not simulated here: SimulatedAzure(blobs=...)"
+                )
+            self.blobs.ensure_container(store["properties"]["containerName"])
+            if collection and method == "GET":
+                return Reply(200, {"value": [store]})
+            if path.rsplit("/", 1)[-1].lower() != DEFAULT_DATASTORE:
+                raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            return Reply(200, store)
+        if method == "GET" and kind == JOBS:
+            job = self.get(path)
+            if job is None:
+                raise ArmError(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            self.jobs.advance(self._key(path), job)
+            return Reply(200, job)
+        if method == "GET":
+            return self._read(path)
+        if method == "PUT" and kind == JOBS:
+            check_references(path, body, lambda ref: self.get(ref) is not None, self._registry_group)
+            self.resources[self._key(path)] = submitted_job(path, self._full_id(path), body)
+            self.jobs.submit(self._key(path), path.rsplit("/", 1)[-1])
+            return Reply(201, self.get(path))
+        if method == "PUT" and kind == SCHEDULES:
+            definition = body.get("properties", {}).get("action", {}).get("jobDefinition", {})
+            check_references(path, definition, lambda ref: self.get(ref) is not None, self._registry_group)
+            reply = self._put(path, body)
+            return self._long_running(reply.status, self.get(path), _Operation(None, via_location=False))
+        raise ArmError(405, "MethodNotAllowed", f"{method} {path} is not simulated")
+
+    def _trigger_schedule(self, path: str, schedule: dict[str, Any]) -> Reply:
+        """`POST schedules/{name}/trigger`: one job of the schedule's definition, submitted now
+        (https://learn.microsoft.com/cli/azure/ml/schedule#az-ml-schedule-trigger)."""
+        definition = copy.deepcopy(schedule["properties"]["action"]["jobDefinition"])
+        name = f"{path.rsplit('/', 1)[-1]}-{next(self._ids)}"
+        job = path.split("/schedules/", 1)[0] + f"/jobs/{name}"
+        self.resources[self._key(job)] = submitted_job(job, self._full_id(job), {"properties": definition})
+        self.jobs.submit(self._key(job), name)
+        return Reply(200, {"submissionId": name, "scheduleActionType": "CreateJob"})
+
+    def _registry_group(self, name: str) -> str | None:
+        for resource in self.resources.values():
+            if _type_of(resource["id"]) == REGISTRIES and resource["name"].lower() == name.lower():
+                return str(resource["id"].split("/")[4])
+        return None
+
     # -- Azure ML registries -----------------------------------------------------------------------
 
     def _discover_registry(self, name: str) -> Reply:
@@ -431,6 +522,29 @@ class SimulatedAzure:
                     "blobUri": blob,
                     "storageAccountArmId": "",
                     "credential": {"credentialType": "SAS", "sasUri": f"{blob}?sig=simulated"},
+                }
+            },
+        )
+
+    def _registry_blob_reference(self, path: str, body: dict[str, Any]) -> Reply:
+        """A registry asset version's files: a read SAS on the container of its `blobUri` (the asset's
+        storage, in Azurite)."""
+        asset = path.replace("/datarefs/", "/models/", 1)
+        if self.get(asset) is None:
+            raise ArmError(404, "ResourceNotFound", f"The Resource '{asset}' was not found.")
+        if self.blobs is None:
+            raise ArmError(
+                501, "NotSimulated", "blob storage is not simulated here: SimulatedAzure(blobs=...)"
+            )
+        container = urlsplit(str(body.get("blobUri", ""))).path.strip("/").split("/")[0]
+        sas = self.blobs.container_sas_url(container)
+        return Reply(
+            200,
+            {
+                "blobReferenceForConsumption": {
+                    "blobUri": body.get("blobUri"),
+                    "storageAccountArmId": "",
+                    "credential": {"credentialType": "SAS", "sasUri": sas},
                 }
             },
         )
@@ -511,6 +625,8 @@ class SimulatedAzure:
     # -- actions ---------------------------------------------------------------------------------
 
     def _action(self, target: str, action: str, body: dict[str, Any]) -> Reply:
+        if _type_of(target) == DATASTORES and action == "listsecrets":
+            return Reply(200, datastore_secrets())
         resource = self.get(target)
         if resource is None:
             raise ArmError(404, "ResourceNotFound", f"The Resource '{target}' was not found.")
@@ -519,6 +635,8 @@ class SimulatedAzure:
             return self._stream_job_action(target, resource, action, body)
         if kind == ONLINE_ENDPOINTS and action == "listkeys":
             return Reply(200, self.endpoint_keys.list(self._key(target), resource["name"]))
+        if kind == SCHEDULES and action == "trigger":
+            return self._trigger_schedule(target, resource)
         if kind == ONLINE_ENDPOINTS and action == "regeneratekeys":
             self.endpoint_keys.regenerate(self._key(target), resource["name"], body)
             return self._long_running(202, None, _Operation(None, via_location=True))

@@ -187,3 +187,37 @@ def request_body_is_accepted(path: str, unknown: list[str]) -> None:
             f"The request content was invalid and could not be deserialized: could not find member "
             f"{', '.join(repr(field) for field in unknown)} on the request body of {path}.",
         )
+
+
+def job_assets_must_exist(job_id: str, missing: list[str]) -> None:
+    """A job (or a schedule's job) referencing a code, component, environment, data or model version
+    that does not exist is refused when it is submitted, before it runs.
+
+    https://learn.microsoft.com/rest/api/azureml/jobs/create-or-update (a job names its assets by id:
+    `componentId`, `environmentId`, `codeId`, inputs' `uri`); https://learn.microsoft.com/azure/machine-learning/how-to-manage-inputs-outputs-pipeline
+    (`azureml:<name>:<version>` inputs are resolved at submission). The code and message are ours."""
+    if missing:
+        raise ArmError(
+            400,
+            "UserError",
+            f"Job {job_id} references asset versions that do not exist: {', '.join(missing)}",
+        )
+
+
+def workspace_data_versions_are_immutable(
+    asset_id: str, current: dict[str, Any], desired: dict[str, Any]
+) -> None:
+    """A data asset version, once created, is immutable: it cannot be modified or deleted (writing the
+    same content again changes nothing; other content under that version is refused).
+
+    https://learn.microsoft.com/azure/machine-learning/how-to-create-register-datasets ("Once you create a
+    data asset version, it is immutable. It cannot be modified or deleted."). The code and message are ours."""
+    keys = ("dataUri", "dataType", "tags")
+    before = {k: current.get("properties", {}).get(k) for k in keys}
+    after = {k: desired.get("properties", {}).get(k) for k in keys}
+    if _canonical(before) != _canonical(after):
+        raise ArmError(
+            409,
+            "Conflict",
+            f"Data asset version {asset_id} already exists with different content: data versions are immutable.",
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -38,8 +39,7 @@ class SimulatedTransport(HttpTransport[Any, RestRequestsTransportResponse]):
         content = request.content if hasattr(request, "content") else request.body
         body = json.loads(content) if content else None
         headers = dict(request.headers)
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
-        principal = token.removeprefix(TOKEN_PREFIX) if token.startswith(TOKEN_PREFIX) else ""
+        principal = principal_of(headers.get("Authorization", "").removeprefix("Bearer "))
         reply = self.azure.handle(request.method, request.url, body, headers, principal)
         raw = requests.Response()
         raw.status_code = reply.status
@@ -56,7 +56,27 @@ class SimulatedTransport(HttpTransport[Any, RestRequestsTransportResponse]):
         return response
 
 
-TOKEN_PREFIX = "simulated:"
+SIGNATURE = base64.urlsafe_b64encode(b"simulated").decode().rstrip("=")  # checked by nobody
+
+
+def _segment(claims: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+
+
+def token_for(principal: str, scope: str) -> str:
+    """An unsigned JWT naming the principal (`oid`) and the audience the scope asks for (azure-ai-ml reads
+    a token's audience before submitting a job; the simulator checks no signature)."""
+    audience = scope.removesuffix("/.default")
+    return f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment({'oid': principal, 'aud': audience})}.{SIGNATURE}"
+
+
+def principal_of(token: str) -> str:
+    """The `oid` of a token `token_for` made ('' for any other token)."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[2] != SIGNATURE:
+        return ""
+    claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    return str(claims.get("oid", ""))
 
 
 class StaticCredential:
@@ -67,7 +87,7 @@ class StaticCredential:
         self.principal = principal
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(TOKEN_PREFIX + self.principal, 2**31)
+        return AccessToken(token_for(self.principal, scopes[0] if scopes else ""), 2**31)
 
     def get_token_info(self, *scopes: str, **kwargs: Any) -> AccessTokenInfo:
-        return AccessTokenInfo(TOKEN_PREFIX + self.principal, 2**31)
+        return AccessTokenInfo(token_for(self.principal, scopes[0] if scopes else ""), 2**31)

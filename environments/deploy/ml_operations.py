@@ -109,6 +109,55 @@ def rollout_registry_assets(owner: Environment, build: Path) -> list[str]:
     return [registry_asset_id(owner, "environments", *score)] if score else []
 
 
+def _drift_environment(build: Path) -> tuple[str, str] | None:
+    """(name, version) of the rendered drift environment."""
+    environments = rendered_assets(build / "monitoring")["environments"]
+    return next(((name, spec["version"]) for name, spec in environments.items() if "drift" in name), None)
+
+
+def drift_registry_assets(owner: Environment, build: Path) -> list[str]:
+    """The registry asset versions the drift schedule writes unless they exist."""
+    drift = _drift_environment(build)
+    return [registry_asset_id(owner, "environments", *drift)] if drift else []
+
+
+def ml_registry_assets(owner: Environment, build: Path) -> list[str]:
+    """Every registry asset version the Azure ML steps write unless it exists (the state reader checks)."""
+    return [*rollout_registry_assets(owner, build), *drift_registry_assets(owner, build)]
+
+
+def registry_access_id(env: Environment, owner: Environment) -> str:
+    """The ARM deployment granting `env`'s workspace the registry role, in the owner's resource group
+    (ml/registry/registry_access.py)."""
+    name = f"{resource_names(env).base}-ml-registry-access"[:64]
+    return f"resourceGroups/{_registry_owner_group(owner)}/providers/Microsoft.Resources/deployments/{name}"
+
+
+def promote_changes(env: Environment, owner: Environment) -> list[str]:
+    """The change requests of a promotion: the registry owner's own registry access (the others' is
+    granted once by the owner); the model is read and downloaded, nothing else is written."""
+    return [f"PUT {registry_access_id(env, owner)}"] if env.name == owner.name else []
+
+
+ANONYMOUS_COMPONENT = "components/azureml_anonymous/versions/"
+"""Where azure-ai-ml writes a pipeline's inline components; the version is azure-ai-ml's hash of the
+component (`<content hash>` in the plan)."""
+
+
+def drift_schedule_changes(env: Environment, owner: Environment, build: Path, state: AzureState) -> list[str]:
+    """The change requests of `python -m monitoring drift-pipeline <env> --schedule`, in order."""
+    assert env.azure is not None
+    workspace = (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
+        f"{resource_names(env).workspace}"
+    )
+    return [
+        *(f"PUT {a}" for a in drift_registry_assets(owner, build) if a.lower() not in state.registry_assets),
+        f"PUT {workspace}/{ANONYMOUS_COMPONENT}<content hash>",
+        f"PUT {workspace}/schedules/{resource_names(env).base}-drift",
+    ]
+
+
 def rollout_unchanged(env: Environment, build: Path, state: AzureState, model_version: str | None) -> bool:
     """Whether the deployment serving now was created from the rendered definition and serves
     `model_version` (None, dev: the version training leaves, assumed the one serving), so that the

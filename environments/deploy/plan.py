@@ -54,8 +54,10 @@ from environments.deploy.deployed_settings import (
 from environments.deploy.documented_risks import documented_risks
 from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS, KeyPlaces
 from environments.deploy.ml_operations import (
+    drift_schedule_changes,
     drift_schedule_operations,
     export_schedule_operations,
+    promote_changes,
     promote_operations,
     registry_owner,
     rollout_request,
@@ -281,6 +283,8 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
                 "command": ["python", "-m", "ml", "pipeline", env.name],
                 "entities": entities["train"],
                 "operations": train_operations(env, owner, build),
+                # the promotion the training run ends with (the run's own requests depend on its inputs)
+                "changes": promote_changes(env, owner),
             },
         )
     else:
@@ -293,6 +297,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
                 "command": ["python", "-m", "ml", "pipeline", env.name, "--promote", "--version", version],
                 "entities": {},
                 "operations": promote_operations(env, owner, version),
+                "changes": promote_changes(env, owner),
             },
         )
     rollout = Step(
@@ -314,6 +319,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
             "command": ["python", "-m", "monitoring", "drift-pipeline", env.name, "--schedule"],
             "entities": {},
             "operations": drift_schedule_operations(env),
+            "changes": drift_schedule_changes(env, owner, build, state),
             "settings": drift_sign_in_reference(env),
         },
     )

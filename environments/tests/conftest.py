@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from environments.azure_sim.control_plane import Scorer
+from environments.azure_sim.blob_routing import BlobStore
+from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.loader import load_environment
+from environments.standins import Azurite
 
 
 @pytest.fixture(scope="module")
-def scorer(tmp_path_factory: pytest.TempPathFactory) -> Scorer:
-    """score.py's scoring of a tiny trained model, as the simulated endpoint's deployments answer."""
-    from ml.testing import deployment_scorer, tiny_model_dir
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny trained model folder (its baseline with it): what a simulated training run registers."""
+    from ml.testing import tiny_model_dir
 
-    schema = load_environment("dev").data_schema()
-    return deployment_scorer(tiny_model_dir(tmp_path_factory.mktemp("model"), schema))
+    return tiny_model_dir(tmp_path_factory.mktemp("model"), load_environment("dev").data_schema())
+
+
+@pytest.fixture(scope="module")
+def scorer(trained_model: Path) -> Scorer:
+    """score.py's scoring of the tiny trained model, as the simulated endpoint's deployments answer."""
+    from ml.testing import deployment_scorer
+
+    return deployment_scorer(trained_model)
+
+
+@pytest.fixture
+def simulated_azure(azurite: Azurite) -> SimulatedAzure:
+    """An empty simulated subscription whose blob storage is the session's Azurite (services tests)."""
+    return SimulatedAzure(blobs=BlobStore(azurite.blob_endpoint))
 
 
 @pytest.fixture

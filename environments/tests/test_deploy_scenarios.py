@@ -2,12 +2,11 @@
 
 The real SDK clients run unchanged on the simulator's transport; the simulator enforces the documented
 rules (a missing resource group, a running stream job refusing changes, resuming only a job started
-before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept). The endpoint
-rollout (`python -m ml rollout <env>`) runs for real in apply's process, azure-ai-ml's MLClient on the
-simulator, its smoke test answered by score.py's scoring of a tiny model. Training, promotion and the
-drift schedule are stood in by `MLSteps` (they need Azure ML jobs and blob uploads, which the simulator
-does not have): it journals them (with the model version a promotion asks for) and leaves what they
-leave (the model manifest).
+before, endpoint traffic, a role assignment's delay, request bodies the SDK models accept, jobs and
+schedules naming missing asset versions); files go to a real Azurite. Promotion, the endpoint rollout
+(its smoke test answered by score.py's scoring of a tiny model) and the drift schedule run for real in
+apply's process, azure-ai-ml's MLClient on the simulator. The training run is stood in by `MLSteps` up
+to what it leaves (the registry version with its files); the promotion it ends with runs for real.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from environments.azure_sim.testing import (
     TRAINED_VERSION,
     MLSteps,
     Subscription,
-    changes_of,
+    same_changes,
     stream_job_path,
 )
 from environments.deploy.azure_apply import ApplyError, apply_plan, deployment_body, secure_value
@@ -70,19 +69,21 @@ def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
 
 
-pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
 
 
 @pytest.fixture
-def subscription(tmp_path: Path, scorer: Scorer) -> Subscription:
-    return Subscription(tmp_path, scorer)
+def subscription(
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
+) -> Subscription:
+    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
 
 
 def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(
     subscription: Subscription,
 ) -> None:
     plan, changes = subscription.deploy()
-    assert [change.lower() for change in changes] == changes_of(plan)
+    assert same_changes(changes, plan)
     assert changes[0] == f"PUT resourcegroups/{GROUP}", "the resource group is created before anything else"
     kinds = [step.kind for step in plan.steps]
     assert kinds.index("azureml") < kinds.index("gate") < kinds.index("asa-start"), (
@@ -104,7 +105,7 @@ def test_the_same_deploy_again_changes_nothing_and_leaves_the_job_running(subscr
     subscription.deploy()
     deployed = json.dumps(subscription.resources(), sort_keys=True)
     plan, changes = subscription.deploy()
-    assert [change.lower() for change in changes] == changes_of(plan)
+    assert same_changes(changes, plan)
     assert not [step for step in plan.steps if step.kind.startswith("asa-") or step.target == JOB]
     assert not [change for change in changes if "streamingjobs" in change.lower()]
     assert plan.steps[0].name == "check-resource-group"
@@ -122,7 +123,7 @@ def test_a_query_change_stops_updates_and_resumes_the_job(subscription: Subscrip
         f"put {deployment.target.lower()}",
         f"post {JOB.lower()}/start",
     ]
-    assert [change.lower() for change in changes] == changes_of(plan)
+    assert same_changes(changes, plan)
     job = subscription.job()
     assert job["transformation"]["properties"]["query"].startswith("SELECT * INTO [scored-eventhub]")
     assert (job["jobState"], job["lastStartMode"]) == ("Running", "LastOutputEventTime")
@@ -141,8 +142,31 @@ def test_a_failure_half_way_names_the_step_and_the_azure_error_and_a_rerun_compl
         subscription.deploy()
     assert subscription.azure.get(JOB) is None, "nothing after the failed step ran"
     plan, changes = subscription.deploy()
-    assert [change.lower() for change in changes] == changes_of(plan)
+    assert same_changes(changes, plan)
     assert plan.steps[0].name == "check-resource-group"
+    assert subscription.job()["jobState"] == "Running"
+
+
+def test_an_azure_ml_step_failing_half_way_keeps_the_new_model_serving_and_a_rerun_completes(
+    subscription: Subscription,
+) -> None:
+    """The drift schedule (a real Azure ML step, after the rollout) is refused by Azure: the deploy names
+    the step and Azure's error, the endpoint keeps serving the promoted version at 100%, nothing after
+    the step ran; the rerun creates the schedule and completes."""
+    plan = subscription.plan()
+    schedule = next(step for step in plan.steps if step.name == "drift-schedule")
+    subscription.azure.fail_next(
+        f"PUT {schedule.request['changes'][-1].removeprefix('PUT ')}",
+        ArmError(400, "UserError", "Compute cluster is not in a usable state"),  # not retried by the SDK
+    )
+    with pytest.raises(ApplyError, match=r"drift-schedule: .*UserError.*Compute cluster is not in a usable"):
+        subscription.deploy()
+    endpoint = subscription.azure.get(endpoint_id(ENV))
+    assert endpoint is not None and endpoint["properties"]["traffic"] == {"blue": 100}
+    assert subscription.azure.get(JOB) is None, "nothing after the failed step ran"
+    plan, changes = subscription.deploy()
+    assert same_changes(changes, plan)
+    assert subscription.azure.get(schedule.request["changes"][-1].removeprefix("PUT ")) is not None
     assert subscription.job()["jobState"] == "Running"
 
 
@@ -152,17 +176,20 @@ def test_the_workflow_s_two_stages_perform_the_whole_plan(subscription: Subscrip
     ml, ml_changes = subscription.deploy("ml")
     streaming, streaming_changes = subscription.deploy("streaming")
     assert [step.name for step in ml.steps + streaming.steps] == [step.name for step in whole.steps]
-    assert [change.lower() for change in ml_changes + streaming_changes] == changes_of(whole)
+    assert same_changes(ml_changes + streaming_changes, whole)
     assert subscription.job()["jobState"] == "Running"
 
 
 def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(
-    tmp_path: Path, scorer: Scorer
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
 ) -> None:
     """(d) dev trains and writes the release; staging deploys exactly it, prod exactly what staging
     deployed; nothing is trained outside dev and no stage asks for a `latest` version."""
-    azure = SimulatedAzure()
-    dev, staging, prod = (Subscription(tmp_path, scorer, name, azure) for name in ("dev", "staging", "prod"))
+    azure = simulated_azure
+    dev, staging, prod = (
+        Subscription(tmp_path, scorer, name, azure, model_dir=trained_model)
+        for name in ("dev", "staging", "prod")
+    )
     _, dev_changes = dev.deploy()
     from_dev = dev.release()
     assert from_dev["model"]["version"] == TRAINED_VERSION
@@ -178,11 +205,15 @@ def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(
     assert {k: from_staging[k] for k in versioned} == {k: from_dev[k] for k in versioned}
     assert {k: from_prod[k] for k in versioned} == {k: from_dev[k] for k in versioned}
     assert [d["environment"] for d in from_prod["deployed"]] == ["dev", "staging", "prod"]
+    for stage in (staging, prod):  # written by the real promotion from the registry version
+        manifest = json.loads((stage.build / "state" / "ml" / "model-manifest.json").read_text("utf-8"))
+        assert (manifest["version"], manifest["model_uri"]) == (TRAINED_VERSION, from_dev["model"]["uri"])
+        assert Path(manifest["baseline_path"]).is_file(), "the baseline came down with the model"
     for plan, changes in ((staging_plan, staging_changes), (prod_plan, prod_changes)):
-        assert [c.lower() for c in changes] == changes_of(plan)
-        assert f"ML promote {TRAINED_VERSION}" in changes
+        assert same_changes(changes, plan)
         assert not [c for c in changes if c.startswith("ML train")], "nothing is trained outside dev"
         promote = next(step for step in plan.steps if step.name == "promote")
+        assert promote.request["command"][-2:] == ["--version", TRAINED_VERSION]
         assert promote.request["entities"] == {}, "no training entities outside dev"
         assert not [op for op in promote.request["operations"] if "pipeline job" in op or "data asset" in op]
         assert "latest" not in json.dumps([step.request.get("command") for step in plan.steps])
@@ -193,9 +224,12 @@ def test_one_release_goes_from_dev_to_staging_to_prod_with_the_same_versions(
         assert not [c for c in changes if GROUP.lower() in c.lower()]
 
 
-def test_prod_refuses_a_release_staging_has_not_deployed(tmp_path: Path, scorer: Scorer) -> None:
-    azure = SimulatedAzure()
-    dev, prod = Subscription(tmp_path, scorer, "dev", azure), Subscription(tmp_path, scorer, "prod", azure)
+def test_prod_refuses_a_release_staging_has_not_deployed(
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
+) -> None:
+    azure = simulated_azure
+    dev = Subscription(tmp_path, scorer, "dev", azure, model_dir=trained_model)
+    prod = Subscription(tmp_path, scorer, "prod", azure, model_dir=trained_model)
     dev.deploy()
     with pytest.raises(ReleaseError, match=r"prod: refusing release sha256:\w+: staging has not deployed"):
         prod.deploy(release=dev.release())
@@ -217,14 +251,15 @@ def test_the_endpoint_deployment_carries_the_connection_string_and_the_drift_job
     starts. The value is in no plan, rendered file, report line or schedule definition."""
     lines: list[str] = []
     plan = subscription.plan()
-    apply_plan(
-        ENV,
-        plan,
-        subscription.root,
-        subscription.clients,
-        run_ml=MLSteps(subscription.azure, subscription.root, ENV, subscription.ml_settings),
-        report=lines.append,
-    )
+    with subscription.blob_routing():
+        apply_plan(
+            ENV,
+            plan,
+            subscription.root,
+            subscription.clients,
+            run_ml=MLSteps(subscription.azure, ENV, subscription.ml_settings, subscription.model_dir),
+            report=lines.append,
+        )
     appi = subscription.azure.get(app_insights_id(ENV))
     assert appi is not None, "shared-infra deploys Application Insights"
     connection = appi["properties"]["ConnectionString"]
@@ -243,7 +278,7 @@ def test_the_endpoint_deployment_carries_the_connection_string_and_the_drift_job
     assert served["properties"]["environmentVariables"][CONNECTION_STRING_VAR] == connection
     assert connection not in plan.to_json() and not [line for line in lines if connection in line]
     assert not [
-        p for p in subscription.build.rglob("*") if p.is_file() and connection in p.read_text("utf-8")
+        p for p in subscription.build.rglob("*") if p.is_file() and connection.encode() in p.read_bytes()
     ]
 
     uri = "azureml://registries/sscore-registry/models/card-fraud/versions/7"
@@ -282,13 +317,18 @@ REGISTRY = (
 
 @pytest.mark.parametrize("delay", [5, 10_000], ids=["takes-effect", "never"])
 def test_a_fresh_registry_role_is_waited_for_and_named_when_it_never_takes_effect(
-    tmp_path: Path, scorer: Scorer, monkeypatch: pytest.MonkeyPatch, delay: int
+    tmp_path: Path,
+    scorer: Scorer,
+    simulated_azure: SimulatedAzure,
+    trained_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    delay: int,
 ) -> None:
     """The registry owner grants staging's deploy identity AzureML Registry User just before its deploy
     (docs/identities.md): its registry calls answer 403 until the assignment takes effect; the rollout
     retries within the documented propagation time, and past it names the principal and the role."""
-    azure = SimulatedAzure()
-    Subscription(tmp_path, scorer, "dev", azure).deploy()
+    azure = simulated_azure
+    Subscription(tmp_path, scorer, "dev", azure, model_dir=trained_model).deploy()
     monkeypatch.setenv("AZURE_CLIENT_ID", "staging-deployer")  # as azure/login sets it in the workflow
     staging = Subscription(tmp_path, scorer, "staging", azure, principal="staging-deployer")
     release = read_release(release_path(tmp_path / "build" / "dev"))
@@ -296,13 +336,13 @@ def test_a_fresh_registry_role_is_waited_for_and_named_when_it_never_takes_effec
     grant = lambda: azure.assign_role("staging-deployer", "AzureML Registry User", REGISTRY)  # noqa: E731
     if delay < 100:
         plan, changes = staging.deploy(release=release, before_apply=grant)
-        assert [c.lower() for c in changes] == changes_of(plan)
+        assert same_changes(changes, plan)
         assert staging.job()["jobState"] == "Running"
         assert azure.refused_calls == delay, "every call before the assignment took effect was refused"
         return
     with pytest.raises(
         ApplyError,
-        match=r"endpoint-rollout: .*staging-deployer still lacks role 'AzureML Registry User' on registry "
+        match=r"promote: .*staging-deployer still lacks role 'AzureML Registry User' on registry "
         r"sscore-registry after \d+ attempts.*AuthorizationFailed",
     ):
         staging.deploy(release=release, before_apply=grant)
@@ -351,7 +391,9 @@ def test_the_job_gets_the_endpoint_key_from_key_vault_and_nothing_else_holds_it(
     }, "the deploy sends a reference, never the key"
     assert primary not in json.dumps(body) and primary not in plan.to_json()
     assert primary not in capsys.readouterr().out
-    assert not [p for p in subscription.build.rglob("*") if p.is_file() and primary in p.read_text("utf-8")]
+    assert not [
+        p for p in subscription.build.rglob("*") if p.is_file() and primary.encode() in p.read_bytes()
+    ]
     again, changes = subscription.deploy()
     assert "store-endpoint-key" not in [step.name for step in again.steps], "stored once, then only rotated"
     assert not [change for change in changes if "secrets" in change.lower()]

@@ -15,7 +15,8 @@ from environments.azure_sim.testing import (
     REPOSITORY,
     TRAINED_VERSION,
     Subscription,
-    changes_of,
+    publish_trained_model,
+    same_changes,
     stream_job_path,
 )
 from environments.deploy.release import new_release, rendered_assets, with_deployment
@@ -23,15 +24,22 @@ from environments.render import render_environment
 
 LATER_QUERY = "SELECT * INTO [scored-eventhub] FROM [transactions]"
 
-pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
 
 
 def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: Scorer
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    scorer: Scorer,
+    simulated_azure: SimulatedAzure,
+    trained_model: Path,
 ) -> None:
     monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)  # apply runs in a workflow
-    azure = SimulatedAzure()
-    dev, staging, prod = (Subscription(tmp_path, scorer, name, azure) for name in ("dev", "staging", "prod"))
+    azure = simulated_azure
+    dev, staging, prod = (
+        Subscription(tmp_path, scorer, name, azure, model_dir=trained_model)
+        for name in ("dev", "staging", "prod")
+    )
     dev.deploy()
     staging.deploy(release=dev.release())
     earlier = staging.release()  # v1.0.0: what staging recorded for its commit
@@ -42,6 +50,7 @@ def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
     later_model = {**earlier["model"], "version": "8", "uri": earlier["model"]["uri"].replace("/7", "/8")}
     later = new_release(rendered_assets(prod.build), later_model, "b" * 40)
     later = with_deployment(with_deployment(later, "dev"), "staging")
+    publish_trained_model(azure, prod.env, trained_model, "8")  # what the later training left
     prod.change_query(LATER_QUERY)
     prod.deploy(release=later)
     assert prod.release()["model"]["version"] == "8"
@@ -50,8 +59,9 @@ def test_an_earlier_release_redeploys_its_model_and_query_and_resumes_the_job(
     # Rollback to v1.0.0: its commit's rendering and its manifest.
     render_environment("prod", out=prod.build)
     plan, changes = prod.deploy(release=earlier)
-    assert [c.lower() for c in changes] == changes_of(plan)
-    assert f"ML promote {TRAINED_VERSION}" in changes
+    assert same_changes(changes, plan)
+    promote = next(step for step in plan.steps if step.name == "promote")
+    assert promote.request["command"][-2:] == ["--version", TRAINED_VERSION]
     steps = [step.name for step in plan.steps]
     assert steps.index("promote") < steps.index("endpoint-rollout") < steps.index("write-release-manifest")
     job_changes = [c.lower() for c in changes if "streamingjobs" in c.lower() and c.startswith("POST")]

@@ -16,9 +16,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from environments.deploy.azure_clients import session_root
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
-from environments.render import build_dir, render_environment
+from environments.render import REPO_ROOT, build_dir, render_environment
 from ml.data.errors import DataError
 from ml.data.store import state_dir
 from ml.pipeline.errors import PipelineError
@@ -64,9 +65,11 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     try:
         env = load_environment(args.environment)
-        state = args.state_dir or state_dir(env)
-        render_environment(env.name)
-        pipeline_path = build_dir(env.name) / "ml" / PIPELINE_FILE
+        root = session_root()  # apply's checkout when the deploy runs this step, else this repository
+        state = args.state_dir or state_dir(env, root)
+        if root == REPO_ROOT:  # a deploy renders its build folder before it plans
+            render_environment(env.name)
+        pipeline_path = build_dir(env.name, root) / "ml" / PIPELINE_FILE
         overrides = {} if args.label_noise is None else {"label_noise": args.label_noise}
         if env.target == "local":
             from ml.pipeline.training import train_local

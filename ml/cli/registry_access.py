@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from environments.deploy.azure_apply import resolve
+from environments.deploy.azure_clients import session_clients
 from environments.errors import EnvironmentsError
 from environments.loader import load_environment
 from ml.registry import registry_access
@@ -29,7 +31,7 @@ def main(argv: list[str]) -> int:
             if env.azure is None:
                 raise RegistryError(f"{name} is not an Azure environment")
             deployment = registry_access.registry_access_deployment(env)
-            registry_access.apply(deployment, resolve(env.azure.subscription_id))
+            registry_access.apply(deployment, session_clients(partial(resolve, env.azure.subscription_id)))
             print(
                 f"{name}: workspace may read the registry ({deployment.name} in {deployment.resource_group})"
             )

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from environments.asset_versions import content_version
+from environments.deploy.azure_clients import AzureClients, session_clients
 from environments.deploy.release import rendered_assets
+from environments.deploy.role_propagation import RoleNotInEffectError, deploy_principal, while_role_propagates
 from environments.model import Environment
 from environments.naming import resource_names
 from environments.unique_keys import load_yaml
@@ -57,30 +59,26 @@ def _resolve(value: str) -> str:
     return os.environ[name]
 
 
-def workspace_client(env: Environment) -> Any:
-    from azure.ai.ml import MLClient
-
-    from environments.azure_credential import azure_credential
-
+def _clients(env: Environment) -> AzureClients:
+    """apply's clients when the deploy runs this step (`azure_session`), else `azure_credential()`
+    on the environment's subscription."""
     if env.azure is None:
         raise PipelineError(f"environment {env.name} has no 'azure' section")
-    return MLClient(
-        azure_credential(),
-        subscription_id=_resolve(env.azure.subscription_id),
-        resource_group_name=env.azure.resource_group,
-        workspace_name=resource_names(env).workspace,
-    )
+    subscription = env.azure.subscription_id
+    return session_clients(lambda: _resolve(subscription))
+
+
+def workspace_client(env: Environment) -> Any:
+    """azure-ai-ml's MLClient on the environment's workspace (`_clients`)."""
+    assert env.azure is not None
+    return _clients(env).ml(env.azure.resource_group, resource_names(env).workspace)
 
 
 def feedback_container(env: Environment) -> Any:
     """The environment's feedback container, on the session's clients (decision 0015; by hand:
-    `DefaultAzureCredential`), signed in as the deploy identity in the workflow (Storage Blob Data Reader
+    `azure_credential()`), signed in as the deploy identity in the workflow (Storage Blob Data Reader
     on the container, docs/identities.md)."""
-    from environments.deploy.azure_clients import session_clients
-
-    assert env.azure is not None  # an Azure environment: `workspace_client` checked it
-    azure = env.azure
-    clients = session_clients(lambda: _resolve(azure.subscription_id))
+    clients = _clients(env)
     return feedback_store.container_client(env, dict(os.environ), clients.credential, clients.transport)
 
 
@@ -169,7 +167,9 @@ def _status(client: Any, name: str) -> str | None:
         return None
 
 
-def await_run(client: Any, name: str, minutes: float | None) -> str:
+def await_run(
+    client: Any, name: str, minutes: float | None, sleep: Callable[[float], None] = time.sleep
+) -> str:
     """Wait for run `name` to end, at most `minutes` (None: until it ends); returns its status.
 
     The workflow awaits in a step of its own, after the submit; the client's sign-in renews itself
@@ -181,7 +181,7 @@ def await_run(client: Any, name: str, minutes: float | None) -> str:
             return status
         if deadline is not None and time.monotonic() >= deadline:
             return status
-        time.sleep(POLL_SECONDS)
+        sleep(POLL_SECONDS)
 
 
 def train(
@@ -204,6 +204,7 @@ def train(
     from azure.ai.ml import load_data, load_environment
 
     rendered_ml = pipeline_path.parents[2]
+    clients = _clients(env)
     client = workspace_client(env)
     asset_name = str(load_data(rendered_ml / DATA_ASSET_FILE).name)
     existing = workspace_data_versions(client, asset_name)
@@ -229,7 +230,7 @@ def train(
         record["studio_url"] = client.jobs.create_or_update(job).studio_url
     if not wait:
         return record
-    status = await_run(client, name, await_minutes)
+    status = await_run(client, name, await_minutes, clients.sleep)
     record["status"] = status
     if status not in COMPLETED:
         if await_minutes is not None and status not in ENDED_WITHOUT_RESULT:
@@ -246,7 +247,8 @@ def train(
     record["registration"] = registration
     if registration["registered"]:
         requests = promotion.registry_requests(env, rendered_ml, str(registration["version"]))
-        promotion.apply_registry_requests(env, client, requests)
+        registry = clients.ml_registry(resource_names(env).registry)
+        promotion.apply_registry_requests(env, client, requests, registry)
     record["manifest"] = promote(env, state, str(registration["version"]))
     return record
 
@@ -260,21 +262,26 @@ def promote(env: Environment, state: Path, version: str) -> dict[str, Any]:
     (`python -m ml registry-access staging prod`, docs/identities.md); without it the read below fails
     and says so.
     """
-    from azure.ai.ml import MLClient
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-    from environments.azure_credential import azure_credential
 
     if env.azure is None:
         raise PromotionError(f"environment {env.name} has no 'azure' section")
+    clients = _clients(env)
     if env.name == REGISTRY_OWNER:
-        registry_access.apply(
-            registry_access.registry_access_deployment(env), _resolve(env.azure.subscription_id)
-        )
+        registry_access.apply(registry_access.registry_access_deployment(env), clients)
     registry = resource_names(env).registry
-    client = MLClient(azure_credential(), registry_name=registry)
+    client = clients.ml_registry(registry)
     try:
-        model = client.models.get(env.model.name, version=version)
+        # A registry role granted just before this deploy may not be in effect yet (docs/identities.md).
+        model = while_role_propagates(
+            lambda: client.models.get(env.model.name, version=version),
+            principal=deploy_principal(),
+            role=registry_access.REGISTRY_USER_ROLE_NAME,
+            scope=f"registry {registry}",
+            sleep=clients.sleep,
+        )
+    except RoleNotInEffectError as exc:
+        raise PromotionError(str(exc)) from exc
     except ResourceNotFoundError as exc:
         raise PromotionError(f"registry {registry}: no model {env.model.name} version {version}") from exc
     except HttpResponseError as exc:

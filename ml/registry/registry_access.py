@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from environments.deploy.azure_clients import AzureClients
 from environments.loader import load_environment
 from environments.model import Environment
 from environments.naming import resource_names
@@ -113,17 +114,15 @@ def registry_access_deployment(env: Environment) -> RegistryAccessDeployment:
     return RegistryAccessDeployment(owner.azure.resource_group, name, body)
 
 
-def apply(deployment: RegistryAccessDeployment, subscription_id: str) -> None:
-    """Run the deployment and wait; raises when it does not succeed."""
+def apply(deployment: RegistryAccessDeployment, clients: AzureClients) -> None:
+    """Run the deployment and wait, through `clients` (apply's, in a deploy); raises when it does not
+    succeed."""
     from azure.core.exceptions import HttpResponseError
-    from azure.mgmt.resource.resources import ResourceManagementClient
 
-    from environments.azure_credential import azure_credential
-
-    client = ResourceManagementClient(azure_credential(), subscription_id)
+    subscription_id = clients.subscription_id
     where = f"ARM deployment {deployment.name} in {deployment.resource_group} (registry access)"
     try:
-        poller = client.resources.begin_create_or_update_by_id(
+        poller = clients.resources().begin_create_or_update_by_id(
             deployment.resource_id(subscription_id), deployment.body, api_version=DEPLOYMENT_API_VERSION
         )
         result = poller.result()
