@@ -25,7 +25,7 @@ from environments.deploy.azure_apply import apply_plan, run_ml_command
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import read_azure_state
 from environments.deploy.cluster_approvals import APPROVAL_KIND
-from environments.deploy.ml_operations import ANONYMOUS_COMPONENT, ml_registry_assets, registry_owner
+from environments.deploy.ml_operations import ANONYMOUS_COMPONENT, ml_asset_versions
 from environments.deploy.plan import Plan, Step, build_plan, select_stage
 from environments.deploy.release import read_release, release_path
 from environments.loader import load_environment
@@ -48,7 +48,7 @@ def stream_job_path(env: Environment) -> str:
     )
 
 
-REAL_ML_STEPS = ("promote", "endpoint-rollout", "drift-schedule")
+REAL_ML_STEPS = ("promote", "endpoint-rollout", "drift-schedule", "export-schedule")
 """The Azure ML steps run for real (azure-ai-ml's MLClient on the simulator's transport, blobs in Azurite)."""
 REGISTRY_MODELS_CONTAINER = "registry-models"
 
@@ -134,7 +134,7 @@ class Subscription:
         render_environment(env_name, out=self.build)
 
     def plan(self, stage: str | None = None, release: dict[str, Any] | None = None) -> Plan:
-        assets = ml_registry_assets(registry_owner(self.env), self.build)
+        assets = ml_asset_versions(self.env, self.build)
         state = read_azure_state(self.env, self.clients, assets)
         return select_stage(build_plan(self.env, self.build, state, release), stage)
 

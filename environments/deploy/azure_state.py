@@ -66,7 +66,7 @@ class AzureState:
 
 def read_azure_state(env: Environment, clients: Any, registry_assets: Iterable[str] = ()) -> AzureState:
     """Read the resource group, the streaming job and the online endpoint of `env`, and which of
-    `registry_assets` (registry asset version ids) exist, through `clients` (an `AzureClients`)."""
+    `registry_assets` (registry and workspace asset version ids) exist, through `clients` (an `AzureClients`)."""
     from azure.core.exceptions import ResourceNotFoundError
 
     assert env.azure is not None

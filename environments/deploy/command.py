@@ -10,7 +10,7 @@ from rich.table import Table
 from environments.deploy.azure_apply import ApplyError, apply_plan, default_clients
 from environments.deploy.azure_clients import AzureClients
 from environments.deploy.azure_state import AzureState, read_azure_state
-from environments.deploy.ml_operations import ml_registry_assets, registry_owner
+from environments.deploy.ml_operations import ml_asset_versions
 from environments.deploy.plan import Plan, build_plan, select_stage
 from environments.deploy.plan_table import PLAN_COLUMNS, plan_markdown, plan_rows
 from environments.deploy.release import PROMOTED_FROM, preview_release, read_release
@@ -65,7 +65,7 @@ def append_summary(path: Path, plan: Plan, offline: bool) -> None:
 
 def _read_state(env: Environment, clients: AzureClients, build: Path) -> AzureState:
     try:
-        return read_azure_state(env, clients, ml_registry_assets(registry_owner(env), build))
+        return read_azure_state(env, clients, ml_asset_versions(env, build))
     except Exception as exc:  # no credentials, no network, no rights: say what to do
         raise ApplyError(
             f"{env.name}: reading what is deployed failed ({type(exc).__name__}: {exc}); sign in "

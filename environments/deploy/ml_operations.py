@@ -126,6 +126,39 @@ def ml_registry_assets(owner: Environment, build: Path) -> list[str]:
     return [*rollout_registry_assets(owner, build), *drift_registry_assets(owner, build)]
 
 
+def _workspace_id(env: Environment) -> str:
+    assert env.azure is not None
+    return (
+        f"resourceGroups/{env.azure.resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
+        f"{resource_names(env).workspace}"
+    )
+
+
+def export_workspace_assets(env: Environment, build: Path) -> list[str]:
+    """The workspace asset versions the export schedule writes unless they exist: its environment."""
+    environments = rendered_assets(build / "export")["environments"]
+    return [
+        f"{_workspace_id(env)}/environments/{name}/versions/{spec['version']}"
+        for name, spec in environments.items()
+    ]
+
+
+def ml_asset_versions(env: Environment, build: Path) -> list[str]:
+    """Every asset version (registry and workspace) the Azure ML steps of `env` write unless it exists."""
+    return [*ml_registry_assets(registry_owner(env), build), *export_workspace_assets(env, build)]
+
+
+def export_schedule_changes(env: Environment, build: Path, state: AzureState) -> list[str]:
+    """The change requests of `python -m export schedule <env>`, in order: its environment unless that
+    version exists, the pipeline's inline component, the schedule."""
+    workspace = _workspace_id(env)
+    return [
+        *(f"PUT {a}" for a in export_workspace_assets(env, build) if a.lower() not in state.registry_assets),
+        f"PUT {workspace}/{ANONYMOUS_COMPONENT}<content hash>",
+        f"PUT {workspace}/schedules/{resource_names(env).base}-export",
+    ]
+
+
 def registry_access_id(env: Environment, owner: Environment) -> str:
     """The ARM deployment granting `env`'s workspace the registry role, in the owner's resource group
     (ml/registry/registry_access.py)."""

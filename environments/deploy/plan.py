@@ -56,6 +56,7 @@ from environments.deploy.endpoint_key import ENDPOINT_KEY_SECRET, KEY_TAG, KEYS,
 from environments.deploy.ml_operations import (
     drift_schedule_changes,
     drift_schedule_operations,
+    export_schedule_changes,
     export_schedule_operations,
     promote_changes,
     promote_operations,
@@ -331,6 +332,7 @@ def _ml_steps(env: Environment, build: Path, release: dict[str, Any] | None, sta
             "command": ["python", "-m", "export", "schedule", env.name],
             "entities": {},
             "operations": export_schedule_operations(env),
+            "changes": export_schedule_changes(env, build, state),
             "settings": export_sign_in_reference(env),
         },
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from environments.azure_sim.control_plane import Scorer
+from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.managed_private_endpoints import MANAGED_SUBSCRIPTION
 from environments.azure_sim.testing import MLSteps, Subscription, changes_of, stream_job_path
 from environments.deploy.azure_apply import ApplyError, apply_plan
@@ -23,7 +23,7 @@ from environments.private_network import cluster_links
 from environments.render import render_environment
 
 REPOSITORY = "octo-org/streamscore-fork"
-pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +32,10 @@ def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def subscription(tmp_path: Path, scorer: Scorer) -> Subscription:
-    return Subscription(tmp_path, scorer)
+def subscription(
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
+) -> Subscription:
+    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
 
 
 def _targets(subscription: Subscription) -> list[str]:
@@ -55,15 +57,16 @@ def _deploy_without_approval(subscription: Subscription) -> None:
     """A deploy as it was before the step existed: the endpoints are created and left pending."""
     plan = subscription.plan()
     kept = tuple(step for step in plan.steps if step.kind != APPROVAL_KIND)
-    run_ml = MLSteps(subscription.azure, subscription.root, subscription.env, {})
-    apply_plan(
-        subscription.env,
-        Plan(plan.environment, kept),
-        subscription.root,
-        subscription.clients,
-        run_ml,
-        lambda _: None,
-    )
+    run_ml = MLSteps(subscription.azure, subscription.env, {}, subscription.model_dir)
+    with subscription.blob_routing():
+        apply_plan(
+            subscription.env,
+            Plan(plan.environment, kept),
+            subscription.root,
+            subscription.clients,
+            run_ml,
+            lambda _: None,
+        )
 
 
 def test_the_job_reaches_no_target_until_its_endpoints_are_approved_and_the_deploy_approves_them(

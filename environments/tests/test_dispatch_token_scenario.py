@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from environments.azure_sim.control_plane import Scorer
+from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.testing import REPOSITORY, Subscription
 from environments.deploy.azure_apply import ApplyError, deployment_body, secure_value
 from environments.deploy.vault_parameters import store_secret, vault_id
@@ -20,7 +20,7 @@ from monitoring.render_context import dispatch_token_secret
 
 ENV = load_environment("dev")
 TOKEN = "github_pat_token-of-the-test"
-pytestmark = pytest.mark.usefixtures("registry_template_check_offline")
+pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
 
 
 @pytest.fixture(autouse=True)
@@ -29,8 +29,10 @@ def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def subscription(tmp_path: Path, scorer: Scorer) -> Subscription:
-    return Subscription(tmp_path, scorer)
+def subscription(
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
+) -> Subscription:
+    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
 
 
 def _retrain_app(subscription: Subscription) -> dict:
@@ -79,7 +81,7 @@ def test_a_stored_token_reaches_the_app_through_a_reference_and_nowhere_else(
     }
     assert TOKEN not in json.dumps(body) and TOKEN not in plan.to_json()
     assert TOKEN not in capsys.readouterr().out
-    assert not [p for p in subscription.build.rglob("*") if p.is_file() and TOKEN in p.read_text("utf-8")]
+    assert not [p for p in subscription.build.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
 
 
 def test_rotating_the_token_is_a_store_and_a_deploy(subscription: Subscription) -> None:
