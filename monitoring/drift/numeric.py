@@ -1,7 +1,10 @@
 """Drift metrics of one numeric feature, computed from ascending samples.
 
-A sample is held as its distinct ascending values with their counts (``NumericSample``). Float columns
-get there with one sort; integer and count columns with ``numpy.bincount`` over their range (no sort).
+A sample is held as its distinct ascending values with their counts (``NumericSample``). Integer and
+count columns get there with ``numpy.bincount`` over their range (no sort). Float columns either with one
+sort, or, when values repeat a lot (money with cents, rounded distances, scores of such inputs), by
+counting the distinct values in a hash table (Arrow's ``value_counts``) and sorting only those: a probe of
+the first sixteenth of the rows decides (both ways give the same values and counts, only the time differs).
 Both samples are then merged once (a stable sort of two ascending runs, which is linear), and every
 metric reads the two empirical CDFs along that merge:
 
@@ -22,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from monitoring.drift import distances
 from monitoring.drift.binning import bin_edges, counts_from_support, sturges_bins
@@ -32,6 +37,14 @@ STD_FLOOR = 0.001
 
 DENSE_RANGE_LIMIT = 1 << 22
 """Integer columns whose value range is at most this wide are counted with bincount instead of sorted."""
+
+HASH_PROBE_MIN_ROWS = 1 << 16
+"""Float samples smaller than this are sorted (hashing them would save next to nothing)."""
+
+HASH_DISTINCT_SHARE = 0.75
+"""Hash a float sample when at most this share of its first sixteenth is distinct values. Hashing costs
+about one sort of the whole sample when about a fifth of it is distinct; a sixteenth of a sample with that
+many distinct values (spread evenly) is about 0.79 distinct."""
 
 
 @dataclass(frozen=True)
@@ -58,19 +71,46 @@ def sample_from_values(values: np.ndarray, integral: bool = False) -> NumericSam
     n = int(values.size)
     if n == 0:
         raise ValueError("a numeric sample needs at least one value")
-    std = float(np.std(values, ddof=1)) if n > 1 else 0.0
     if integral:
         lo, hi = int(values.min()), int(values.max())
         if hi - lo <= DENSE_RANGE_LIMIT:
-            counts = np.bincount((values - lo).astype(np.int64, copy=False), minlength=hi - lo + 1)
-            present = np.flatnonzero(counts)
-            return NumericSample(
-                support=(present + lo).astype(np.float64), counts=counts[present], n=n, std=std
-            )
-    ordered = np.sort(values.astype(np.float64, copy=False))
+            dense = np.bincount((values - lo).astype(np.int64, copy=False), minlength=hi - lo + 1)
+            present = np.flatnonzero(dense)
+            return _sample((present + lo).astype(np.float64), dense[present], n)
+    return _sample(*_distinct_ascending(values.astype(np.float64, copy=False)), n)
+
+
+def _repeats_a_lot(values: np.ndarray) -> bool:
+    """Whether the first sixteenth of a large sample holds few enough distinct values to hash the sample."""
+    if values.size < HASH_PROBE_MIN_ROWS:
+        return False
+    probe = values[: values.size // 16]
+    return len(pc.value_counts(pa.array(probe))) <= HASH_DISTINCT_SHARE * probe.size
+
+
+def _distinct_ascending(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ascending values of a float64 sample and how often each occurs."""
+    if _repeats_a_lot(values):
+        found = pc.value_counts(pa.array(values))
+        distinct, weights = found.field("values").to_numpy(), found.field("counts").to_numpy()
+        order = np.argsort(distinct)
+        ordered, weights = distinct[order], weights[order]
+    else:
+        ordered, weights = np.sort(values), None
+    # 0.0 and -0.0 are equal but hash apart: group equal neighbours in either case.
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, n))
-    return NumericSample(support=ordered[starts], counts=counts, n=n, std=std)
+    if weights is None:
+        return ordered[starts], np.diff(np.append(starts, ordered.size))
+    return ordered[starts], np.add.reduceat(weights, starts)
+
+
+def _sample(support: np.ndarray, counts: np.ndarray, n: int) -> NumericSample:
+    """The sample with its standard deviation (ddof=1), computed from the distinct values and counts."""
+    std = 0.0
+    if n > 1:
+        mean = float(np.sum(support * counts)) / n
+        std = float(np.sqrt(np.sum(counts * (support - mean) ** 2) / (n - 1)))
+    return NumericSample(support=support, counts=counts, n=n, std=std)
 
 
 @dataclass(frozen=True)
