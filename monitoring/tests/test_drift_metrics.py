@@ -12,7 +12,13 @@ from monitoring.drift import compute_drift
 from monitoring.drift.binning import bin_edges, sturges_bins
 from monitoring.drift.categorical import categorical_drift
 from monitoring.drift.kstest import ks_pvalue
-from monitoring.drift.numeric import NumericDrift, _repeats_a_lot, numeric_drift, sample_from_values
+from monitoring.drift.numeric import (
+    NumericDrift,
+    _as_whole_numbers,
+    _repeats_a_lot,
+    numeric_drift,
+    sample_from_values,
+)
 
 TOLERANCE = 1e-9
 
@@ -62,20 +68,33 @@ def test_numeric_metrics_match_scipy(rng: np.random.Generator, shift: float, int
     assert (drift.normalized_wasserstein_distance > 0.1) == (shift > 0)
 
 
+def repeated_floats(rng: np.random.Generator, kind: str, median: float, rows: int) -> np.ndarray:
+    """Floats that repeat a lot: amounts in cents, a function of them, or cents with one finer value late."""
+    cents = np.round(rng.lognormal(np.log(median), 1.0, rows) - 0.5, 2)
+    cents[:500], cents[500:700] = -0.0, 0.0  # equal, but -0.0 hashes apart from 0.0
+    if kind == "score":
+        return 1.0 / (1.0 + np.exp(-cents / 20.0))
+    if kind == "cents_then_finer":
+        cents[-1] = 0.125  # after the first sixteenth, which looked like cents
+    return cents
+
+
+@pytest.mark.parametrize("kind", ["cents", "score", "cents_then_finer"])
 @pytest.mark.parametrize("shift", [0.0, 0.3])
-def test_numeric_metrics_match_scipy_on_repeated_floats(rng: np.random.Generator, shift: float) -> None:
-    # Amounts in cents repeat a lot: such samples are counted by hashing, not sorted (large enough to be
-    # probed), and 0.0 / -0.0 (equal, but hashed apart) must still be one value.
-    reference = np.round(rng.lognormal(3.0, 1.0, 200_000), 2) - 0.5
-    current = np.round(rng.lognormal(3.0 + shift, 1.0, 150_000), 2) - 0.5
-    reference[:500], current[:300] = -0.0, 0.0
-    reference[500:700], current[300:400] = 0.0, -0.0
+def test_numeric_metrics_match_scipy_on_repeated_floats(
+    rng: np.random.Generator, kind: str, shift: float
+) -> None:
+    # Samples that repeat a lot are counted, not sorted: decimals as whole numbers of cents with bincount,
+    # other floats by hashing (once a probe of the first sixteenth shows the repeats).
+    reference = repeated_floats(rng, kind, 20.0, 200_000)
+    current = repeated_floats(rng, kind, 20.0 * np.exp(shift), 150_000)
+    assert (_as_whole_numbers(reference)[1] is not None) == (kind == "cents")
     assert _repeats_a_lot(reference) and _repeats_a_lot(current)
     drift = assert_numeric_drift_matches_scipy(reference, current, integral=False)
     assert (drift.normalized_wasserstein_distance > 0.1) == (shift > 0)
-    support = sample_from_values(reference).support
-    assert np.all(np.diff(support) > 0)
-    assert np.count_nonzero(support == 0.0) == 1
+    sample = sample_from_values(reference)
+    assert np.all(np.diff(sample.support) > 0)  # distinct: 0.0 and -0.0 are one value
+    assert sample.counts.sum() == reference.size
 
 
 @pytest.mark.parametrize("statistic", [0.0015, 0.003, 0.0045, 0.01, 0.02, 0.05])
