@@ -8,9 +8,11 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
+from environments.data_schema import Feature
 from monitoring.drift import compute_drift
 from monitoring.drift.binning import bin_edges, sturges_bins
 from monitoring.drift.categorical import categorical_drift
+from monitoring.drift.columns import numeric_values
 from monitoring.drift.kstest import ks_pvalue
 from monitoring.drift.numeric import (
     NumericDrift,
@@ -133,4 +135,23 @@ def test_compute_drift_infers_types_and_counts_quality_without_schema() -> None:
     assert records["c", "jensen_shannon_distance"].drifted is True
     assert records["flag", "jensen_shannon_distance"].value == pytest.approx(
         distance.jensenshannon([0.5, 0.5], [1.0, 0.0], base=2), abs=TOLERANCE
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "out_of_bounds"),
+    [([5.0, 50.0, 100.0, 0.0], 0), ([-0.5, 50.0, 100.5, 0.0], 2), ([5.0, 250.0, 100.0, 1.0], 1)],
+)
+def test_numeric_values_count_out_of_bounds_only_outside_the_schema_range(
+    values: list[float], out_of_bounds: int
+) -> None:
+    feature = Feature(name="amount", type="float", min=0.0, max=100.0)
+    column = pa.chunked_array([pa.array([*values, None, float("nan")], type=pa.float64())])
+    finite, integral, quality = numeric_values(column, feature)
+    assert finite.tolist() == values and not integral
+    assert (quality.rows, quality.nulls, quality.type_errors, quality.out_of_bounds) == (
+        6,
+        2,
+        0,
+        out_of_bounds,
     )
