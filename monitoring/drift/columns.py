@@ -69,8 +69,10 @@ def numeric_values(
             values = values[whole]
         integral = True
     out_of_bounds = 0
-    if feature is not None and feature.min is not None and feature.max is not None and values.size:
-        out_of_bounds = int(np.count_nonzero((values < feature.min) | (values > feature.max)))
+    low, high = (feature.min, feature.max) if feature is not None else (None, None)
+    # Two reductions first: the masks below are built only when some value is outside.
+    if low is not None and high is not None and values.size and (values.min() < low or values.max() > high):
+        out_of_bounds = int(np.count_nonzero((values < low) | (values > high)))
     return values, integral, ColumnQuality(rows, nulls, type_errors, out_of_bounds)
 
 
