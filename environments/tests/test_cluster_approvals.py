@@ -13,7 +13,7 @@ import pytest
 
 from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.managed_private_endpoints import MANAGED_SUBSCRIPTION
-from environments.azure_sim.testing import MLSteps, Subscription, changes_of, stream_job_path
+from environments.azure_sim.testing import MLSteps, Subscription, same_changes, stream_job_path
 from environments.deploy.azure_apply import ApplyError, apply_plan
 from environments.deploy.azure_state import AzureState
 from environments.deploy.cluster_approvals import APPROVAL_KIND, ApprovalError, target_id
@@ -88,7 +88,7 @@ def test_the_job_reaches_no_target_until_its_endpoints_are_approved_and_the_depl
     assert [e["name"] for e in approval.request["endpoints"]] == [
         link.key for link in cluster_links(subscription.env)
     ]
-    assert [c.lower() for c in changes] == changes_of(plan)
+    assert same_changes(changes, plan)
     approvals = [c for c in changes if "/privateendpointconnections/" in c.lower()]
     assert len(approvals) == len(_targets(subscription))
     for target in _targets(subscription):
@@ -108,7 +108,7 @@ def test_the_first_deploy_approves_and_the_second_changes_nothing(subscription: 
     second, second_changes = subscription.deploy()
     assert APPROVAL_KIND not in [step.kind for step in second.steps], "all approved: no step"
     assert not [c for c in second_changes if "privateendpointconnections" in c.lower()]
-    assert [c.lower() for c in second_changes] == changes_of(second)
+    assert same_changes(second_changes, second)
 
 
 def test_a_connection_from_elsewhere_is_left_pending(subscription: Subscription) -> None:
