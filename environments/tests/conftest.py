@@ -8,6 +8,7 @@ import pytest
 
 from environments.azure_sim.blob_routing import BlobStore
 from environments.azure_sim.control_plane import Scorer, SimulatedAzure
+from environments.azure_sim.testing import REPOSITORY, Subscription
 from environments.loader import load_environment
 from environments.standins import Azurite
 
@@ -41,3 +42,17 @@ def registry_template_check_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     import azure.ai.ml._utils._endpoint_utils as endpoint_utils
 
     monkeypatch.setattr(endpoint_utils, "check_default_deployment_template", lambda *args, **kwargs: None)
+
+
+@pytest.fixture
+def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply runs in a workflow of this repository (GITHUB_REPOSITORY, as GitHub Actions sets it)."""
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
+
+
+@pytest.fixture
+def subscription(
+    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
+) -> Subscription:
+    """dev in an empty simulated subscription (Azurite for its blobs), training stood in by the tiny model."""
+    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from environments.azure_sim.control_plane import Scorer, SimulatedAzure
 from environments.azure_sim.managed_private_endpoints import MANAGED_SUBSCRIPTION
 from environments.azure_sim.testing import MLSteps, Subscription, same_changes, stream_job_path
 from environments.deploy.azure_apply import ApplyError, apply_plan
@@ -22,20 +21,10 @@ from environments.loader import load_environment
 from environments.private_network import cluster_links
 from environments.render import render_environment
 
-REPOSITORY = "octo-org/streamscore-fork"
-pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
-
-
-@pytest.fixture(autouse=True)
-def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
-
-
-@pytest.fixture
-def subscription(
-    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
-) -> Subscription:
-    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
+pytestmark = [
+    pytest.mark.usefixtures("registry_template_check_offline", "workflow_repository"),
+    pytest.mark.services,
+]
 
 
 def _targets(subscription: Subscription) -> list[str]:

@@ -6,30 +6,17 @@ submitted), `--stage ml`, then `--stage streaming` in another job, each planning
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from environments.azure_sim import ArmError
-from environments.azure_sim.control_plane import Scorer, SimulatedAzure
-from environments.azure_sim.testing import REPOSITORY, Subscription
+from environments.azure_sim.testing import Subscription
 from environments.deploy.azure_apply import ApplyError
 from environments.deploy.cluster_approvals import APPROVAL_NAME
 
-
-@pytest.fixture(autouse=True)
-def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
-
-
-pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
-
-
-@pytest.fixture
-def subscription(
-    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
-) -> Subscription:
-    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
+pytestmark = [
+    pytest.mark.usefixtures("registry_template_check_offline", "workflow_repository"),
+    pytest.mark.services,
+]
 
 
 def _endpoint_changes(changes: list[str]) -> list[str]:

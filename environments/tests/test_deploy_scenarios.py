@@ -63,20 +63,10 @@ GROUP = ENV.azure.resource_group if ENV.azure else ""
 JOB = stream_job_path(ENV)
 
 
-@pytest.fixture(autouse=True)
-def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apply runs in a workflow of this repository (GITHUB_REPOSITORY, as GitHub Actions sets it)."""
-    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
-
-
-pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
-
-
-@pytest.fixture
-def subscription(
-    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
-) -> Subscription:
-    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
+pytestmark = [
+    pytest.mark.usefixtures("registry_template_check_offline", "workflow_repository"),
+    pytest.mark.services,
+]
 
 
 def test_a_first_deploy_into_an_empty_subscription_performs_exactly_the_plan(

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from environments.azure_sim.control_plane import Scorer, SimulatedAzure
-from environments.azure_sim.testing import REPOSITORY, Subscription
+from environments.azure_sim.testing import Subscription
 from environments.deploy.azure_apply import ApplyError, deployment_body, secure_value
 from environments.deploy.vault_parameters import store_secret, vault_id
 from environments.loader import load_environment
@@ -20,19 +19,10 @@ from monitoring.render_context import dispatch_token_secret
 
 ENV = load_environment("dev")
 TOKEN = "github_pat_token-of-the-test"
-pytestmark = [pytest.mark.usefixtures("registry_template_check_offline"), pytest.mark.services]
-
-
-@pytest.fixture(autouse=True)
-def workflow_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
-
-
-@pytest.fixture
-def subscription(
-    tmp_path: Path, scorer: Scorer, simulated_azure: SimulatedAzure, trained_model: Path
-) -> Subscription:
-    return Subscription(tmp_path, scorer, azure=simulated_azure, model_dir=trained_model)
+pytestmark = [
+    pytest.mark.usefixtures("registry_template_check_offline", "workflow_repository"),
+    pytest.mark.services,
+]
 
 
 def _retrain_app(subscription: Subscription) -> dict:
